@@ -1,0 +1,40 @@
+# Posthouse: `make run` and `make test` are the way in (see README.md).
+SHELL := /bin/bash
+JOBS ?= $(shell nproc)
+BUILD ?= build/release
+TBUILD ?= build/asan
+DATA ?= var/dev
+export CCACHE_DIR ?= $(HOME)/.cache/ccache
+export CCACHE_BASEDIR := $(CURDIR)
+
+.PHONY: all deps build build-test run test unit integration format clean
+
+all: build
+
+deps:
+	@scripts/install-deps
+
+$(BUILD)/build.ninja:
+	cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+
+$(TBUILD)/build.ninja:
+	cmake -S . -B $(TBUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPOSTHOUSE_SANITIZE=ON
+
+build: deps $(BUILD)/build.ninja
+	@ninja -C $(BUILD) -j $(JOBS) posthouse
+
+build-test: deps $(TBUILD)/build.ninja
+	@ninja -C $(TBUILD) -j $(JOBS)
+
+run: build
+	@if [ ! -f $(DATA)/posthouse.toml ]; then $(BUILD)/posthouse init --data $(DATA) --hostname localhost; fi
+	exec $(BUILD)/posthouse serve --data $(DATA)
+
+test: build-test
+	@scripts/run-tests $(TBUILD)
+
+format:
+	@find src -name '*.cc' -o -name '*.h' | xargs clang-format -i
+
+clean:
+	rm -rf build
