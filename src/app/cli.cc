@@ -3,18 +3,48 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "app/commands.h"
+
 namespace posthouse::app {
 
 int run_cli(int argc, char** argv) {
   CLI::App app{"Posthouse: a complete email server with delegated administration"};
   app.set_version_flag("--version", std::string("posthouse ") + POSTHOUSE_VERSION);
   app.require_subcommand(1);
+
+  std::string data_dir;
+  app.add_option("--data", data_dir, "data directory (default ./var/dev)");
+
+  InitOptions init;
+  auto* init_cmd = app.add_subcommand("init", "create a data dir: config, TLS certificate, database");
+  init_cmd->add_option("--hostname", init.hostname, "the server's host name")->capture_default_str();
+  init_cmd->add_flag("--force", init.force, "overwrite an existing data dir");
+  init_cmd->add_option("--data", data_dir, "data directory to create");
+
+  ServeOptions serve;
+  std::string log_format = "text";
+  auto* serve_cmd = app.add_subcommand("serve", "run every configured listener");
+  serve_cmd->add_option("--config", serve.config_path, "config file (default DATA/posthouse.toml)");
+  serve_cmd->add_option("--data", data_dir, "data directory");
+  serve_cmd->add_option("--log-format", log_format, "text or json")
+      ->check(CLI::IsMember({"text", "json"}));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    int code = app.exit(e);
+    return code == 0 ? 0 : 2;
   }
-  return 0;
+  if (*init_cmd) {
+    init.data_dir = data_dir;
+    return cmd_init(init);
+  }
+  if (*serve_cmd) {
+    serve.data_dir = data_dir.empty() && serve.config_path.empty() ? "var/dev" : data_dir;
+    serve.log_json = log_format == "json";
+    return cmd_serve(serve);
+  }
+  return 2;
 }
 
 }  // namespace posthouse::app

@@ -15,6 +15,8 @@ import unittest
 
 BIN = os.environ.get("POSTHOUSE_BIN", "build/asan/posthouse")
 LISTENERS = ["smtp", "submission", "submissions", "imap", "imaps", "pop3", "pop3s", "http"]
+# Listeners the server implements so far; tests name what they need.
+DEFAULT_LISTENERS = ["http"]
 
 
 def free_port():
@@ -35,13 +37,37 @@ def run_cli(*args, data=None, check=True, input=None, env=None):
     return p
 
 
+def merge_toml(text, extra):
+    """Merges `extra` (simple `[section]` / `key = value` lines) into config text: keys of a
+    section that already exists replace that section's keys; new sections are appended."""
+    section = None
+    for line in extra.splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        m = re.match(r"^\[([\w.]+)\]$", stripped)
+        if m:
+            section = m.group(1)
+            if f"[{section}]" not in text:
+                text = text.rstrip("\n") + f"\n\n[{section}]\n"
+            continue
+        key = stripped.split("=", 1)[0].strip()
+        head = text.index(f"[{section}]")
+        body_start = text.index("\n", head) + 1
+        nxt = text.find("\n[", body_start)
+        body_end = len(text) if nxt < 0 else nxt + 1
+        body = re.sub(rf"(?m)^{re.escape(key)}\s*=.*\n?", "", text[body_start:body_end])
+        text = text[:body_start] + stripped + "\n" + body + text[body_end:]
+    return text
+
+
 class Server:
     """A running posthouse instance. `ports[name]` gives each listener's port."""
 
     def __init__(self, extra_config="", listeners=None, hostname="mail.test", init=True):
         self.dir = tempfile.mkdtemp(prefix="posthouse-it-")
         self.data = os.path.join(self.dir, "data")
-        self.listeners = listeners or LISTENERS
+        self.listeners = listeners or DEFAULT_LISTENERS
         self.ports = {name: free_port() for name in self.listeners}
         self.proc = None
         self.admin_password = None
@@ -65,7 +91,7 @@ class Server:
             if name not in self.ports:
                 lines.append(f'{name} = ""')
         text = re.sub(r"\[listen\][^\[]*", "[listen]\n" + "\n".join(lines) + "\n\n", text)
-        text += "\n" + extra_config + "\n"
+        text = merge_toml(text, extra_config)
         with open(self.config_path, "w") as f:
             f.write(text)
 

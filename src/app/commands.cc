@@ -1,0 +1,141 @@
+#include "app/commands.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "base/ids.h"
+#include "base/log.h"
+#include "config/config.h"
+#include "net/blocking_pool.h"
+#include "net/server.h"
+#include "net/tls.h"
+#include "server/http/health.h"
+#include "server/http/http_server.h"
+#include "store/sqlite/db.h"
+
+namespace posthouse::app {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+int fail(int code, const std::string& msg) {
+  std::cerr << "posthouse: " << msg << "\n";
+  return code;
+}
+
+bool write_file_durably(const std::string& path, const std::string& text, mode_t mode) {
+  std::string tmp = path + ".tmp";
+  FILE* f = fopen(tmp.c_str(), "w");
+  if (!f) return false;
+  bool ok = fwrite(text.data(), 1, text.size(), f) == text.size() && fflush(f) == 0 &&
+            fsync(fileno(f)) == 0;
+  fclose(f);
+  if (!ok) return false;
+  chmod(tmp.c_str(), mode);
+  return rename(tmp.c_str(), path.c_str()) == 0;
+}
+
+}  // namespace
+
+int cmd_init(const InitOptions& o) {
+  if (o.data_dir.empty()) return fail(2, "init needs --data DIR");
+  std::error_code ec;
+  fs::path dir = fs::absolute(o.data_dir, ec);
+  if (fs::exists(dir / "posthouse.toml", ec) && !o.force) {
+    return fail(1, fmt::format("{} already holds a Posthouse data dir; use --force to overwrite",
+                               dir.string()));
+  }
+  fs::create_directories(dir / "tls", ec);
+  if (ec) return fail(1, fmt::format("cannot create {}: {}", (dir / "tls").string(), ec.message()));
+  if (access(dir.c_str(), W_OK) != 0) {
+    return fail(1, fmt::format("data dir {} is not writable", dir.string()));
+  }
+  chmod(dir.c_str(), 0750);
+  std::string cfg_path = (dir / "posthouse.toml").string();
+  if (!write_file_durably(cfg_path, config::default_file_text(o.hostname), 0640)) {
+    return fail(1, fmt::format("cannot write {}: {}", cfg_path, std::strerror(errno)));
+  }
+  auto cfg = config::load(cfg_path);
+  if (!cfg) return fail(2, cfg.error().message);
+  if (auto st = net::make_self_signed(o.hostname, cfg->tls.cert, cfg->tls.key); !st) {
+    return fail(1, st.error().message);
+  }
+  if (o.force) {
+    for (const char* f : {"posthouse.db", "posthouse.db-wal", "posthouse.db-shm"}) fs::remove(dir / f, ec);
+  }
+  auto db = store::sqlite::Db::open(cfg->db_path());
+  if (!db) return fail(1, db.error().message);
+  if (auto st = (*db)->migrate(); !st) return fail(1, st.error().message);
+
+  std::cout << fmt::format("Initialised {} for {}\n", dir.string(), o.hostname);
+  std::cout << fmt::format("  config: {}\n  TLS certificate: {} (self-signed)\n  database: {}\n",
+                           cfg_path, cfg->tls.cert, cfg->db_path());
+  return 0;
+}
+
+int cmd_serve(const ServeOptions& o) {
+  std::string cfg_path = o.config_path;
+  if (cfg_path.empty()) {
+    if (o.data_dir.empty()) return fail(2, "serve needs --data DIR or --config FILE");
+    cfg_path = (fs::path(o.data_dir) / "posthouse.toml").string();
+  }
+  auto cfg_r = config::load(cfg_path);
+  if (!cfg_r) return fail(2, cfg_r.error().message);
+  const config::Config& cfg = *cfg_r;
+  base::init_logging(o.log_json ? base::LogFormat::kJson : base::LogFormat::kText,
+                     cfg.server.log_level);
+
+  if (access(cfg.server.data_dir.c_str(), W_OK) != 0) {
+    return fail(1, fmt::format("data dir {} is not writable: {}", cfg.server.data_dir,
+                               std::strerror(errno)));
+  }
+  auto db = store::sqlite::Db::open(cfg.db_path());
+  if (!db) return fail(1, db.error().message);
+  if (auto st = (*db)->migrate(); !st) return fail(1, st.error().message);
+
+  auto tls = net::make_server_tls(cfg.tls.cert, cfg.tls.key);
+  if (!tls) return fail(2, tls.error().message);
+
+  net::ServerOptions so;
+  so.threads = cfg.server.threads;
+  so.max_connections = cfg.limits.max_connections;
+  so.max_connections_per_ip = cfg.limits.max_connections_per_ip;
+  so.idle_timeout = std::chrono::seconds(cfg.limits.idle_timeout_seconds);
+  so.shutdown_grace = std::chrono::seconds(cfg.limits.shutdown_grace_seconds);
+  net::Server server(so, *tls);
+  net::BlockingPool pool(static_cast<std::size_t>(cfg.server.blocking_threads));
+
+  auto router = std::make_shared<http::Router>();
+  http::add_health_routes(*router, server);
+  auto http_server = std::make_shared<http::HttpServer>(cfg.http, router);
+
+  if (!cfg.listen.http.empty()) {
+    net::ListenerSpec spec;
+    spec.name = "http";
+    spec.endpoints = cfg.listen.http;
+    spec.implicit_tls = cfg.http.tls;
+    spec.refuse_text =
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    spec.handler = [http_server](std::shared_ptr<net::Connection> c) {
+      return http_server->session(std::move(c));
+    };
+    if (auto st = server.add_listener(std::move(spec)); !st) return fail(1, st.error().message);
+  }
+
+  for (const auto& b : server.bound()) spdlog::info("listening: {}", b);
+  spdlog::info("posthouse {} serving {} (data {})", POSTHOUSE_VERSION, cfg.server.hostname,
+               cfg.server.data_dir);
+  server.run();
+  pool.stop();
+  spdlog::info("stopped");
+  return 0;
+}
+
+}  // namespace posthouse::app

@@ -1,0 +1,23 @@
+// `posthouse init` and `posthouse serve`: the composition root that builds every part from the
+// config. Each returns the process exit code (0 ok, 1 failed, 2 usage/config error).
+#pragma once
+
+#include <string>
+
+namespace posthouse::app {
+
+struct InitOptions {
+  std::string data_dir;
+  std::string hostname = "localhost";
+  bool force = false;
+};
+int cmd_init(const InitOptions& o);
+
+struct ServeOptions {
+  std::string data_dir;     // either this…
+  std::string config_path;  // …or this
+  bool log_json = false;
+};
+int cmd_serve(const ServeOptions& o);
+
+}  // namespace posthouse::app

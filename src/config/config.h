@@ -1,0 +1,84 @@
+// Posthouse configuration: one TOML file (toml++), validated in full at start.
+//
+// Contract: load() either returns a complete Config with every default filled in, or an error
+// whose message names file:line and the key ("posthouse.toml:12: listen.smtp: ..."). Unknown
+// keys and wrong types are errors, never ignored: a typo must not silently fall back to a
+// default. Every key is documented in docs/config.md. Relative paths are resolved against the
+// directory holding the config file. Immutable after load; safe to share across threads.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+
+namespace posthouse::config {
+
+struct Endpoint {
+  std::string host;  // numeric IPv4 or IPv6 address, no brackets
+  uint16_t port = 0;
+  std::string to_string() const;  // "127.0.0.1:25", "[::1]:25"
+};
+
+// Parses "127.0.0.1:2525", "[::1]:2525", "0.0.0.0:25", "[::]:25".
+base::Result<Endpoint> parse_endpoint(std::string_view s);
+
+struct Listen {
+  // An empty vector disables the listener.
+  std::vector<Endpoint> smtp, submission, submissions, imap, imaps, pop3, pop3s, http;
+};
+
+struct Tls {
+  std::string cert;  // PEM certificate chain
+  std::string key;   // PEM private key
+};
+
+struct Limits {
+  int max_connections = 2000;
+  int max_connections_per_ip = 50;
+  int idle_timeout_seconds = 300;
+  int max_line_bytes = 65536;
+  int max_buffer_bytes = 1 << 20;
+  int shutdown_grace_seconds = 10;
+};
+
+struct Http {
+  bool tls = false;
+  int max_header_bytes = 16384;
+  int max_body_bytes = 1 << 20;
+};
+
+struct Server {
+  std::string hostname = "localhost";
+  std::string data_dir;  // absolute after load
+  int threads = 0;       // 0 = one per core
+  int blocking_threads = 4;
+  std::string log_level = "info";
+};
+
+struct Directory {
+  int password_min_length = 10;
+  int retention_days = 30;
+};
+
+struct Config {
+  std::string path;  // the file it came from
+  Server server;
+  Listen listen;
+  Tls tls;
+  Limits limits;
+  Http http;
+  Directory directory;
+
+  std::string db_path() const { return server.data_dir + "/posthouse.db"; }
+};
+
+base::Result<Config> load(const std::string& path);
+base::Result<Config> parse(std::string_view text, const std::string& path);
+
+// The config file `posthouse init` writes: dev ports of DESIGN.md section 5, on 127.0.0.1.
+std::string default_file_text(std::string_view hostname);
+
+}  // namespace posthouse::config

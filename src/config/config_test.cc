@@ -1,0 +1,67 @@
+#include "config/config.h"
+
+#include <gtest/gtest.h>
+
+namespace posthouse::config {
+namespace {
+
+TEST(Config, DefaultFileParses) {
+  auto c = parse(default_file_text("mx.example.org"), "/tmp/x/posthouse.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->server.hostname, "mx.example.org");
+  ASSERT_EQ(c->listen.smtp.size(), 1u);
+  EXPECT_EQ(c->listen.smtp[0].port, 2525);
+  EXPECT_EQ(c->listen.http[0].to_string(), "127.0.0.1:8080");
+  EXPECT_EQ(c->server.data_dir, "/tmp/x");
+  EXPECT_EQ(c->tls.cert, "/tmp/x/tls/cert.pem");
+  EXPECT_EQ(c->db_path(), "/tmp/x/posthouse.db");
+}
+
+TEST(Config, UnknownKeyNamesFileLineAndKey) {
+  auto c = parse("[server]\nhostname = \"a\"\nhostnme = \"b\"\n", "p.toml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().message, "p.toml:3: server.hostnme: unknown key");
+}
+
+TEST(Config, UnknownSection) {
+  auto c = parse("[lisen]\nsmtp = \"127.0.0.1:25\"\n", "p.toml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().message, "p.toml:1: lisen: unknown section");
+}
+
+TEST(Config, WrongTypeAndRange) {
+  auto c = parse("[limits]\nmax_connections = \"many\"\n", "p.toml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().message, "p.toml:2: limits.max_connections: expected an integer");
+  c = parse("[limits]\nmax_connections = 0\n", "p.toml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().message.find("between 1 and"), std::string::npos);
+}
+
+TEST(Config, MalformedToml) {
+  auto c = parse("[server\nhostname = 1\n", "p.toml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().message.rfind("p.toml:1: ", 0), 0u) << c.error().message;
+}
+
+TEST(Config, Endpoints) {
+  EXPECT_EQ(parse_endpoint("[::1]:143")->to_string(), "[::1]:143");
+  EXPECT_EQ(parse_endpoint("0.0.0.0:25")->port, 25);
+  EXPECT_FALSE(parse_endpoint("localhost:25").ok());
+  EXPECT_FALSE(parse_endpoint("127.0.0.1:0").ok());
+  EXPECT_FALSE(parse_endpoint("127.0.0.1:70000").ok());
+  EXPECT_FALSE(parse_endpoint("127.0.0.1").ok());
+  EXPECT_FALSE(parse_endpoint("[::1]143").ok());
+  EXPECT_FALSE(parse_endpoint("127.0.0.1:2x").ok());
+  auto c = parse("[listen]\nsmtp = \"999.1.1.1:25\"\n", "p.toml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().message.rfind("p.toml:2: listen.smtp: bad address", 0), 0u)
+      << c.error().message;
+  c = parse("[listen]\nsmtp = [\"127.0.0.1:25\", \"[::1]:25\"]\nimap = \"\"\n", "p.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->listen.smtp.size(), 2u);
+  EXPECT_TRUE(c->listen.imap.empty());
+}
+
+}  // namespace
+}  // namespace posthouse::config

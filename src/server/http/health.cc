@@ -1,0 +1,58 @@
+#include "server/http/health.h"
+
+#include <fmt/format.h>
+
+#include <nlohmann/json.hpp>
+
+namespace posthouse::http {
+
+namespace {
+double uptime(const net::Server& s) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - s.started()).count();
+}
+}  // namespace
+
+void add_health_routes(Router& router, const net::Server& server) {
+  const net::Server* s = &server;
+  auto healthz = [s](Request&) -> boost::asio::awaitable<Response> {
+    nlohmann::json j = {{"status", "ok"},
+                        {"version", POSTHOUSE_VERSION},
+                        {"uptime_seconds", static_cast<int64_t>(uptime(*s))}};
+    co_return make_response(bhttp::status::ok, j.dump());
+  };
+  router.add(bhttp::verb::get, "/healthz", healthz);
+  router.add(bhttp::verb::head, "/healthz", healthz);
+  router.add(bhttp::verb::get, "/metrics", [s](Request&) -> boost::asio::awaitable<Response> {
+    std::string out;
+    out += "# HELP posthouse_uptime_seconds Seconds since the server started.\n";
+    out += "# TYPE posthouse_uptime_seconds gauge\n";
+    out += fmt::format("posthouse_uptime_seconds {:.3f}\n", uptime(*s));
+    struct Metric {
+      const char* name;
+      const char* type;
+      const char* help;
+      std::atomic<int64_t> net::ListenerStats::*field;
+    };
+    static const Metric kMetrics[] = {
+        {"posthouse_connections_active", "gauge", "Open connections per listener.",
+         &net::ListenerStats::active},
+        {"posthouse_connections_total", "counter", "Accepted connections per listener.",
+         &net::ListenerStats::accepted},
+        {"posthouse_connections_refused_total", "counter",
+         "Connections refused by connection limits.", &net::ListenerStats::refused},
+        {"posthouse_bytes_received_total", "counter", "Bytes received per listener.",
+         &net::ListenerStats::bytes_in},
+        {"posthouse_bytes_sent_total", "counter", "Bytes sent per listener.",
+         &net::ListenerStats::bytes_out},
+    };
+    for (const auto& m : kMetrics) {
+      out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", m.name, m.help, m.name, m.type);
+      for (const auto& [name, st] : s->stats()) {
+        out += fmt::format("{}{{listener=\"{}\"}} {}\n", m.name, name, ((*st).*(m.field)).load());
+      }
+    }
+    co_return make_response(bhttp::status::ok, out, "text/plain; version=0.0.4; charset=utf-8");
+  });
+}
+
+}  // namespace posthouse::http
