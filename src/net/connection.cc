@@ -181,6 +181,14 @@ asio::awaitable<base::Result<std::string>> Connection::read_some(std::size_t max
   co_return out;
 }
 
+asio::awaitable<base::Result<std::string_view>> Connection::peek_some() {
+  if (buffered() == 0) {
+    auto r = co_await fill();
+    if (!r) co_return r.error();
+  }
+  co_return std::string_view(buf_).substr(pos_);
+}
+
 asio::awaitable<base::Status> Connection::write(std::string_view data) {
   if (closed_) co_return Error(Errc::kIo, "connection closed");
   boost::system::error_code ec;

@@ -57,6 +57,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Whatever is buffered, or at least one read's worth (up to max).
   asio::awaitable<base::Result<std::string>> read_some(std::size_t max);
   asio::awaitable<base::Status> write(std::string_view data);
+  // The buffered bytes, reading more first when none are buffered. The view is valid until the
+  // next read call; consume() what was used, the rest stays for the next read (pipelining).
+  asio::awaitable<base::Result<std::string_view>> peek_some();
+  void consume(std::size_t n) { pos_ += std::min(n, buffered()); }
 
   // For codecs that drive the stream themselves (Beast HTTP): f(stream) with the raw TCP
   // socket or the TLS stream. Bytes read that way bypass this object's buffer.
