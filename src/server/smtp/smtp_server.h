@@ -1,0 +1,57 @@
+// SMTP sessions for the `smtp` (MX), `submission` (STARTTLS + AUTH) and `submissions`
+// (implicit TLS) listeners: glue from the protocol/smtp codec to delivery::Gateway over
+// net::Connection.
+//
+// Contract:
+// - 250 after DATA/BDAT LAST only once Gateway::accept() reported the message durable.
+// - Never an open relay: on the MX, recipients must be local (the gateway decides, per the
+//   directory); source routes, the %-hack and quoted local parts with '@' are refused with
+//   550 5.7.1 before the gateway is asked. Submission requires AUTH before MAIL, and AUTH
+//   requires TLS unless `allow_plaintext_auth`.
+// - Commands pipelined after STARTTLS are discarded (Connection::start_tls).
+// - Bounded: line length, message size, recipients per message, bad recipients and errors per
+//   session (then 421 and close), auth attempts (LoginThrottle).
+#pragma once
+
+#include <boost/asio.hpp>
+
+#include <memory>
+#include <string>
+
+#include "auth/throttle.h"
+#include "delivery/gateway.h"
+#include "net/blocking_pool.h"
+#include "net/connection.h"
+#include "protocol/smtp/data_decoder.h"
+
+namespace posthouse::server::smtp {
+
+enum class Mode { kMx, kSubmission, kSubmissions };
+
+struct Options {
+  std::string hostname = "localhost";
+  Mode mode = Mode::kMx;
+  uint64_t max_message_bytes = 50ull << 20;
+  int max_recipients = 100;
+  int max_bad_recipients = 20;
+  int max_errors = 20;
+  bool allow_plaintext_auth = false;
+  ::posthouse::smtp::BareLf bare_lf = ::posthouse::smtp::BareLf::kNormalize;
+  std::size_t max_line = 4096;
+};
+
+class SmtpServer {
+ public:
+  SmtpServer(Options opts, std::shared_ptr<delivery::Gateway> gateway, net::BlockingPool& pool,
+             std::shared_ptr<auth::LoginThrottle> throttle);
+  boost::asio::awaitable<void> session(std::shared_ptr<net::Connection> conn);
+  const Options& options() const { return opts_; }
+
+ private:
+  Options opts_;
+  std::shared_ptr<delivery::Gateway> gateway_;
+  net::BlockingPool& pool_;
+  std::shared_ptr<auth::LoginThrottle> throttle_;
+};
+
+}  // namespace posthouse::server::smtp
