@@ -92,9 +92,16 @@ int cmd_serve(const ServeOptions& o) {
   base::init_logging(o.log_json ? base::LogFormat::kJson : base::LogFormat::kText,
                      cfg.server.log_level);
 
-  if (access(cfg.server.data_dir.c_str(), W_OK) != 0) {
-    return fail(1, fmt::format("data dir {} is not writable: {}", cfg.server.data_dir,
-                               std::strerror(errno)));
+  {
+    std::error_code ec;
+    if (!fs::is_directory(cfg.server.data_dir, ec)) {
+      return fail(1, fmt::format("data dir {} is not writable: not a directory",
+                                 cfg.server.data_dir));
+    }
+    if (access(cfg.server.data_dir.c_str(), W_OK) != 0) {
+      return fail(1, fmt::format("data dir {} is not writable: {}", cfg.server.data_dir,
+                                 std::strerror(errno)));
+    }
   }
   auto db = store::sqlite::Db::open(cfg.db_path());
   if (!db) return fail(1, db.error().message);
@@ -109,6 +116,7 @@ int cmd_serve(const ServeOptions& o) {
   so.max_connections_per_ip = cfg.limits.max_connections_per_ip;
   so.idle_timeout = std::chrono::seconds(cfg.limits.idle_timeout_seconds);
   so.shutdown_grace = std::chrono::seconds(cfg.limits.shutdown_grace_seconds);
+  so.max_buffer_bytes = static_cast<std::size_t>(cfg.limits.max_buffer_bytes);
   net::Server server(so, *tls);
   net::BlockingPool pool(static_cast<std::size_t>(cfg.server.blocking_threads));
 

@@ -120,6 +120,7 @@ asio::awaitable<base::Result<std::size_t>> Connection::fill() {
 }
 
 asio::awaitable<base::Result<std::string>> Connection::read_line(std::size_t max) {
+  max = std::min(max, max_buffer_);
   std::size_t rel = 0;  // bytes after pos_ already searched; fill() may move pos_
   while (true) {
     auto nl = buf_.find('\n', pos_ + rel);

@@ -83,6 +83,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::size_t buffered() const { return buf_.size() - pos_; }
   void touch();
   void set_idle_timeout(std::chrono::seconds t) { idle_ = t; touch(); }
+  // Caps read_line()'s max: no line longer than this is ever held in memory.
+  void set_max_buffer(std::size_t n) { max_buffer_ = n; }
 
   // Set when the server is draining; sessions should finish their current command and say
   // goodbye in their protocol.
@@ -110,6 +112,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const std::atomic<bool>* shutting_down_ = nullptr;
   std::string buf_;
   std::size_t pos_ = 0;
+  std::size_t max_buffer_ = 1 << 20;
   bool closed_ = false;
 };
 

@@ -99,6 +99,7 @@ asio::awaitable<void> Server::accept_loop(Acceptor& a) {
     auto conn = std::make_shared<Connection>(std::move(sock), tls_,
                                              a.listener, opts_.idle_timeout, st);
     conn->set_shutdown_flag(&stopping_);
+    conn->set_max_buffer(opts_.max_buffer_bytes);
     std::string ip = conn->peer_ip();
     if (!admit(ip)) {
       ++st->refused;

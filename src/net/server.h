@@ -47,6 +47,7 @@ struct ServerOptions {
   int max_connections = 2000;
   int max_connections_per_ip = 50;
   std::chrono::seconds idle_timeout{300};
+  std::size_t max_buffer_bytes = 1 << 20;  // unprocessed input held for one connection
   std::chrono::seconds shutdown_grace{10};
 };
 

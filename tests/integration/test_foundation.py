@@ -139,6 +139,26 @@ class Limits(unittest.TestCase):
         self.assertIn("shutting down", self.server.read_log())
 
 
+class GlobalLimit(unittest.TestCase):
+    def test_global_connection_limit(self):
+        srv = Server(listeners=["http"], extra_config="[limits]\nmax_connections = 2\n").start()
+        try:
+            port = srv.ports["http"]
+            held = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(2)]
+            time.sleep(0.3)
+            extra = socket.create_connection(("127.0.0.1", port), timeout=10)
+            self.assertTrue(extra.recv(4096).startswith(b"HTTP/1.1 503"))
+            extra.close()
+            held[0].close()
+            time.sleep(0.3)
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            c.request("GET", "/healthz")
+            self.assertEqual(c.getresponse().status, 200)
+            held[1].close()
+        finally:
+            srv.cleanup()
+
+
 class StartupErrors(unittest.TestCase):
     def setUp(self):
         self.server = Server(listeners=["http"])
@@ -207,6 +227,16 @@ class StartupErrors(unittest.TestCase):
         p = run_cli("init", "--data", target, check=False)
         self.assertEqual(p.returncode, 1)
         self.assertIn("cannot create", p.stderr)
+
+    def test_serve_with_unusable_data_dir_fails_clearly(self):
+        with open(self.server.config_path) as f:
+            text = f.read()
+        blocker = os.path.join(self.server.dir, "plainfile")
+        open(blocker, "w").close()
+        self.write_config(text.replace('data_dir = "."', f'data_dir = "{blocker}"'))
+        code, err = serve_expect_fail(self.server.data)
+        self.assertEqual(code, 1)
+        self.assertIn(f"data dir {blocker} is not writable", err)
 
     def test_init_writes_private_key_0600(self):
         mode = os.stat(os.path.join(self.server.data, "tls", "key.pem")).st_mode & 0o777
