@@ -32,8 +32,9 @@ enum class Verb {
   kTemplateRead, kTemplateEdit,
   kDelegationRead, kDelegationCreate, kDelegationDelete,
   kAuditRead,
+  kPrincipalPassword,  // set the password of a non-mailbox login (self, or by its customer)
 };
-inline constexpr int kVerbCount = static_cast<int>(Verb::kAuditRead) + 1;
+inline constexpr int kVerbCount = static_cast<int>(Verb::kPrincipalPassword) + 1;
 std::string_view verb_name(Verb v);
 std::optional<Verb> verb_from_name(std::string_view name);
 // The verbs a delegation may carry (DESIGN.md section 3, the "User Manager").
