@@ -1,0 +1,274 @@
+// directory::Service: the only way into the directory. The CLI, the REST API, the web panel
+// and the mail protocols all call these functions; each one loads the objects it touches,
+// asks Policy::check (the single decision point), validates input, enforces limits, writes,
+// and appends an audit record — all inside one store transaction.
+//
+// Contract:
+// - Every function taking an Actor is authorised by the policy. An object outside the actor's
+//   scope answers kNotFound with exactly the message a nonexistent one gets.
+// - Mutations are atomic: limits are checked on actual usage inside the same write transaction
+//   (SQLite BEGIN IMMEDIATE), so two concurrent creates cannot both take the last slot.
+// - Every successful mutation appends one audit record (actor, token, source, IP, verb,
+//   target, before/after of changed fields); passwords and hashes never reach it.
+// - Objects are referred to by their names (customer name, domain name, address, login) or
+//   by "#<id>" (e.g. "#12") where an id is more convenient.
+// - A Service wraps one store (and so one connection): one thread at a time. Cheap to create.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "auth/password.h"
+#include "base/result.h"
+#include "directory/model.h"
+#include "directory/policy.h"
+#include "store/directory_store.h"
+
+namespace posthouse::store::sqlite {
+class Db;
+}
+
+namespace posthouse::directory {
+
+// Settings that come from the config file (see src/directory/README.md for the keys).
+struct Options {
+  auth::PasswordOptions password;
+  int64_t retention_days = 30;  // restorable-delete window before purge_expired() removes
+  Limits platform_limits;       // caps over the whole server; nullopt = unlimited
+  int max_alias_targets = 100;
+  int max_forward_targets = 20;
+  int max_resolve_depth = 10;   // alias/forward expansion depth (loops are cut anyway)
+  // Called with each mailbox id a purge removes, inside the purge transaction, so the message
+  // store can drop that mailbox's mail (it keys mail by mailbox id).
+  std::function<base::Status(Id mailbox_id)> on_mailbox_purged;
+};
+
+struct CustomerSpec {
+  std::string name;
+  std::string login;  // the customer's own login (an e-mail address); may be empty
+  std::optional<std::string> password;
+  Limits limits;
+};
+
+struct ManagerSpec {
+  std::string customer;  // customer name
+  std::string login;     // an e-mail address, possibly outside every managed domain
+  std::string display_name;
+  ManagerKind kind = ManagerKind::kScoped;
+  std::vector<std::string> domains;
+  Limits limits;
+  std::optional<std::string> password;
+};
+
+struct DomainSpec {
+  std::string customer;  // customer name; empty: the actor's own customer
+  std::string name;
+  std::optional<std::string> postmaster_password;  // absent: postmaster disabled until set
+  Limits limits;
+  std::string manager;  // optional manager login to assign the new domain to
+};
+
+struct MailboxSpec {
+  std::string address;
+  std::string display_name;
+  std::string template_name;  // required: a mailbox is always made from a template
+  std::optional<std::string> password;  // absent: no login until one is set
+  std::optional<int64_t> quota_bytes;   // absent: the template's quota
+};
+
+struct MailboxEdit {
+  std::optional<std::string> display_name;
+  std::optional<int64_t> quota_bytes;
+  std::optional<std::string> status;  // "active" | "disabled"
+  std::optional<Services> services;
+};
+
+struct DelegationSpec {
+  std::string grantee;  // a login or mailbox address of the same customer
+  std::vector<Verb> verbs;
+  std::vector<std::string> domains;
+  std::vector<std::string> templates;  // allowed for mailbox.create
+  std::optional<Time> expires_at;
+};
+
+// What a mail protocol needs after a successful login.
+struct MailPrincipal {
+  Id mailbox_id = 0;
+  Id domain_id = 0;
+  std::string address;
+  std::string display_name;
+  Services services;
+  int64_t quota_bytes = 0;
+};
+
+// Where mail to one recipient goes: local mailboxes (ids for the message store) and external
+// addresses to relay to (forwards, external alias targets).
+struct Resolution {
+  std::vector<Id> mailboxes;
+  std::vector<std::string> external;
+};
+
+class Service {
+ public:
+  Service(store::DirectoryStore& store, Options opts,
+          Policy::Clock clock = nullptr);  // nullptr: the system clock
+
+  const Policy& policy() const { return policy_; }
+  Time now() const { return policy_.now(); }
+
+  // --- actors
+  // The platform admin acting from the local CLI (the CLI may act without the admin row).
+  static Actor cli_admin();
+  // Loads who `login` is right now: a principal login first, else a mailbox address.
+  // Deleted or disabled ones load with active=false (they may do nothing). kNotFound if none.
+  base::Result<Actor> actor_for(std::string_view login);
+  // Panel/API login for any principal or mailbox: kUnauthenticated on any failure.
+  base::Result<Actor> login(std::string_view login, std::string_view password);
+
+  // --- customers
+  base::Result<Customer> create_customer(const Actor& a, const CustomerSpec& s);
+  base::Result<Customer> get_customer(const Actor& a, std::string_view ref);
+  base::Result<std::vector<Customer>> list_customers(const Actor& a);
+  base::Result<Customer> set_customer_limits(const Actor& a, std::string_view ref,
+                                             const Limits& l);
+  base::Result<Customer> set_customer_branding(const Actor& a, std::string_view ref,
+                                               const Branding& b);
+  base::Result<Usage> customer_usage(const Actor& a, std::string_view ref);
+
+  // --- managers
+  base::Result<Principal> create_manager(const Actor& a, const ManagerSpec& s);
+  base::Result<std::vector<Principal>> list_managers(const Actor& a, std::string_view customer);
+  base::Result<Principal> set_manager_domains(const Actor& a, std::string_view login,
+                                              const std::vector<std::string>& domains);
+  base::Result<Principal> set_manager_limits(const Actor& a, std::string_view login,
+                                             const Limits& l);
+  base::Result<Principal> set_manager_branding(const Actor& a, std::string_view login,
+                                               const Branding& b);
+  base::Status delete_manager(const Actor& a, std::string_view login);
+  // White-label settings for mail sent to users of this domain: its manager's if set, else
+  // its customer's (never the platform's).
+  base::Result<Branding> branding_for_domain(Id domain_id);
+
+  // --- domains
+  base::Result<Domain> create_domain(const Actor& a, const DomainSpec& s);
+  base::Result<Domain> get_domain(const Actor& a, std::string_view ref);
+  base::Result<std::vector<Domain>> list_domains(const Actor& a, std::string_view customer);
+  base::Result<Domain> set_domain_limits(const Actor& a, std::string_view ref, const Limits& l);
+  base::Result<Domain> set_catchall(const Actor& a, std::string_view ref,
+                                    std::optional<std::string> target);
+  base::Status add_domain_alias(const Actor& a, std::string_view alias, std::string_view ref);
+  base::Status remove_domain_alias(const Actor& a, std::string_view alias);
+  base::Result<std::vector<DomainAlias>> list_domain_aliases(const Actor& a,
+                                                             std::string_view ref);
+  base::Status set_postmaster_password(const Actor& a, std::string_view ref,
+                                       std::string_view password);
+  base::Status delete_domain(const Actor& a, std::string_view ref);
+  base::Status restore_domain(const Actor& a, std::string_view ref);
+  base::Status purge_domain(const Actor& a, std::string_view ref);
+  base::Result<Usage> domain_usage(const Actor& a, std::string_view ref);
+
+  // --- mailboxes
+  base::Result<Mailbox> create_mailbox(const Actor& a, const MailboxSpec& s);
+  base::Result<Mailbox> get_mailbox(const Actor& a, std::string_view ref);
+  base::Result<std::vector<Mailbox>> list_mailboxes(const Actor& a, std::string_view domain);
+  base::Result<Mailbox> edit_mailbox(const Actor& a, std::string_view ref, const MailboxEdit& e);
+  base::Status set_mailbox_password(const Actor& a, std::string_view ref,
+                                    std::string_view password);
+  // Renames a mailbox, possibly into another domain: needs mailbox.edit on the source and
+  // mailbox.create (with the mailbox's template) on the destination, and a free slot there.
+  base::Result<Mailbox> move_mailbox(const Actor& a, std::string_view ref,
+                                     std::string_view new_address);
+  base::Status delete_mailbox(const Actor& a, std::string_view ref);
+  base::Status restore_mailbox(const Actor& a, std::string_view ref);
+  base::Status purge_mailbox(const Actor& a, std::string_view ref);
+  base::Result<Mailbox> set_forward(const Actor& a, std::string_view ref,
+                                    const std::vector<std::string>& targets, bool keep_copy);
+
+  // --- aliases (create or replace the targets of one alias address)
+  base::Result<Alias> set_alias(const Actor& a, std::string_view address,
+                                const std::vector<std::string>& targets);
+  base::Status delete_alias(const Actor& a, std::string_view address);
+  base::Result<std::vector<Alias>> list_aliases(const Actor& a, std::string_view domain);
+
+  // --- templates (customer empty: the actor's customer; "-" or admin with empty: platform-wide)
+  base::Result<Template> create_template(const Actor& a, std::string_view customer,
+                                         std::string_view name, const TemplateSettings& s);
+  base::Result<Template> edit_template(const Actor& a, std::string_view customer,
+                                       std::string_view name, const TemplateSettings& s);
+  base::Result<std::vector<Template>> list_templates(const Actor& a, std::string_view customer);
+
+  // --- delegations
+  base::Result<Delegation> create_delegation(const Actor& a, const DelegationSpec& s);
+  base::Status delete_delegation(const Actor& a, Id id);
+  base::Result<std::vector<Delegation>> list_delegations(const Actor& a,
+                                                         std::string_view customer);
+
+  // --- principal passwords (admin, customer, manager, postmaster logins)
+  base::Status set_principal_password(const Actor& a, std::string_view login,
+                                      std::string_view password);
+
+  // --- audit: newest first, only records in the actor's scope.
+  base::Result<std::vector<AuditRecord>> list_audit(const Actor& a, int limit = 100,
+                                                    Id before_id = 0);
+
+  // --- what the mail side needs (no actor: these serve the protocols themselves)
+  // SMTP AUTH / IMAP / POP3 login. protocol: "imap", "pop3", "smtp", "webmail". On success
+  // records last login time and protocol and re-hashes an old or imported hash. Every failure
+  // (unknown address, wrong password, deleted, disabled) is the same kUnauthenticated;
+  // kForbidden only after a correct password when the service is switched off.
+  base::Result<MailPrincipal> authenticate(std::string_view address, std::string_view password,
+                                           std::string_view protocol);
+  // Expands one recipient through domain aliases, aliases, forwards (keep-copy), postmaster
+  // and catch-all, loop-safe. kNotFound when the domain is not local or nothing matches.
+  base::Result<Resolution> resolve_recipient(std::string_view address);
+  base::Result<bool> is_local_domain(std::string_view domain);
+
+  // --- maintenance: purges deleted mailboxes/domains older than the retention period.
+  // Audited as actor "system". Returns how many objects were purged.
+  base::Result<int> purge_expired();
+
+ private:
+  base::Status authorize(const Actor& a, Verb v, const Target& t, std::string_view what);
+  base::Result<Customer> load_customer(const Actor& a, std::string_view ref, Verb v);
+  base::Result<Domain> load_domain(const Actor& a, std::string_view ref, Verb v);
+  base::Result<Mailbox> load_mailbox(const Actor& a, std::string_view ref, Verb v);
+  base::Result<Principal> load_manager(const Actor& a, std::string_view login, Verb v);
+  base::Result<Id> customer_for(const Actor& a, std::string_view ref, Verb v);
+  base::Result<Template> find_template_for(Id customer_id, std::string_view name);
+  base::Result<Limits> ceiling_for_domain(const Actor& a, const Domain& d);
+  base::Result<Limits> ceiling_for_customer_child(const Actor& a, Id customer_id);
+  base::Status check_mailbox_slot(const Domain& d, int64_t quota, int64_t old_quota,
+                                  bool new_slot);
+  base::Status check_domain_slot(Id customer_id, const std::vector<Id>& managers);
+  base::Status check_address_free(std::string_view address);
+  base::Result<std::string> hash_new_password(std::string_view password);
+  base::Result<std::vector<std::string>> parse_targets(const std::vector<std::string>& in,
+                                                       size_t max, std::string_view field);
+  base::Status audit(const Actor& a, Verb v, std::string target, Id customer, Id domain,
+                     Id mailbox, const nlohmann::json& before, const nlohmann::json& after);
+  base::Status audit_custom(const Actor& a, std::string_view verb, std::string target,
+                            Id customer, Id domain, Id mailbox, const nlohmann::json& before,
+                            const nlohmann::json& after);
+  base::Status purge_mailbox_row(const Mailbox& m);
+  base::Status purge_domain_rows(const Domain& d);
+  base::Status resolve_into(std::string_view address, int depth, std::vector<std::string>* seen,
+                            Resolution* out, bool allow_catchall);
+
+  store::DirectoryStore& store_;
+  Options opts_;
+  Policy policy_;
+};
+
+// Creates the platform admin principal (`login`, normally "admin") with this password in a
+// migrated database. `posthouse init` calls it with a generated password and prints it once.
+// kConflict if that login exists.
+base::Status bootstrap_platform_admin(store::sqlite::Db& db, std::string_view login,
+                                      std::string_view password,
+                                      const auth::PasswordOptions& opts = {});
+
+}  // namespace posthouse::directory

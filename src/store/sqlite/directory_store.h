@@ -1,0 +1,95 @@
+// SQLite implementation of store::DirectoryStore (schema: migrations/0010_directory.sql).
+// Contract as in store/directory_store.h. Holds a borrowed Db, which must outlive it and be
+// migrated; one thread at a time.
+#pragma once
+
+#include "store/directory_store.h"
+#include "store/sqlite/db.h"
+
+namespace posthouse::store::sqlite {
+
+class SqliteDirectoryStore final : public DirectoryStore {
+ public:
+  explicit SqliteDirectoryStore(Db& db) : db_(db) {}
+
+  base::Status in_transaction(const std::function<base::Status()>& fn) override;
+
+  base::Result<Id> insert_customer(const directory::Customer& c) override;
+  base::Result<directory::Customer> get_customer(Id id) override;
+  base::Result<std::optional<directory::Customer>> find_customer(std::string_view name) override;
+  base::Status update_customer(const directory::Customer& c) override;
+  base::Result<std::vector<directory::Customer>> list_customers() override;
+  base::Status delete_customer(Id id) override;
+
+  base::Result<Id> insert_principal(const directory::Principal& p) override;
+  base::Result<directory::Principal> get_principal(Id id) override;
+  base::Result<std::optional<directory::Principal>> find_principal(
+      std::string_view login) override;
+  base::Status update_principal(const directory::Principal& p) override;
+  base::Result<std::vector<directory::Principal>> list_principals(Id customer_id) override;
+  base::Status delete_principal(Id id) override;
+
+  base::Result<Id> insert_domain(const directory::Domain& d) override;
+  base::Result<directory::Domain> get_domain(Id id) override;
+  base::Result<std::optional<directory::Domain>> find_domain(std::string_view name) override;
+  base::Status update_domain(const directory::Domain& d) override;
+  base::Result<std::vector<directory::Domain>> list_domains(Id customer_id) override;
+  base::Status delete_domain(Id id) override;
+  base::Result<Id> insert_domain_alias(const directory::DomainAlias& a) override;
+  base::Result<std::optional<directory::DomainAlias>> find_domain_alias(
+      std::string_view name) override;
+  base::Result<std::vector<directory::DomainAlias>> list_domain_aliases(Id domain_id) override;
+  base::Status delete_domain_alias(Id id) override;
+
+  base::Result<Id> insert_mailbox(const directory::Mailbox& m) override;
+  base::Result<directory::Mailbox> get_mailbox(Id id) override;
+  base::Result<std::optional<directory::Mailbox>> find_mailbox(std::string_view address) override;
+  base::Status update_mailbox(const directory::Mailbox& m) override;
+  base::Result<std::vector<directory::Mailbox>> list_mailboxes(Id domain_id) override;
+  base::Status delete_mailbox(Id id) override;
+  base::Result<std::vector<Id>> expired_mailboxes(directory::Time before) override;
+  base::Result<std::vector<Id>> expired_domains(directory::Time before) override;
+
+  base::Result<directory::Usage> usage_platform() override;
+  base::Result<directory::Usage> usage_customer(Id customer_id) override;
+  base::Result<directory::Usage> usage_manager(Id manager_id) override;
+  base::Result<directory::Usage> usage_domain(Id domain_id) override;
+  base::Result<std::vector<Id>> managers_of_domain(Id domain_id) override;
+
+  base::Result<Id> insert_alias(const directory::Alias& a) override;
+  base::Result<std::optional<directory::Alias>> find_alias(std::string_view address) override;
+  base::Status update_alias(const directory::Alias& a) override;
+  base::Result<std::vector<directory::Alias>> list_aliases(Id domain_id) override;
+  base::Status delete_alias(Id id) override;
+
+  base::Result<Id> insert_template(const directory::Template& t) override;
+  base::Result<directory::Template> get_template(Id id) override;
+  base::Result<directory::TemplateSettings> get_template_version(Id id, int64_t version) override;
+  base::Result<std::optional<directory::Template>> find_template(Id customer_id,
+                                                                 std::string_view name) override;
+  base::Result<int64_t> add_template_version(Id id,
+                                             const directory::TemplateSettings& s) override;
+  base::Result<std::vector<directory::Template>> list_templates(Id customer_id) override;
+
+  base::Result<Id> insert_delegation(const directory::Delegation& d) override;
+  base::Result<directory::Delegation> get_delegation(Id id) override;
+  base::Result<std::vector<directory::Delegation>> list_delegations(Id customer_id) override;
+  base::Result<std::vector<directory::Delegation>> delegations_of(Id principal_id,
+                                                                  Id mailbox_id) override;
+  base::Status delete_delegation(Id id) override;
+
+  base::Status append_audit(const directory::AuditRecord& r) override;
+  base::Result<std::vector<directory::AuditRecord>> list_audit(Id customer_id, Id before_id,
+                                                               int limit) override;
+
+ private:
+  base::Result<std::vector<Id>> ids(std::string_view sql, int64_t arg);
+  base::Result<directory::Usage> usage(std::string_view sql, int64_t arg);
+  base::Status set_manager_domains(Id manager_id, const std::vector<Id>& domain_ids);
+  base::Result<std::vector<directory::Template>> templates_where(std::string_view where,
+                                                                 Id a, std::string_view b);
+  Db& db_;
+  int tx_depth_ = 0;
+};
+
+}  // namespace posthouse::store::sqlite
