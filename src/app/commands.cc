@@ -12,6 +12,7 @@
 #include "base/ids.h"
 #include "base/log.h"
 #include "config/config.h"
+#include "directory/service.h"
 #include "net/blocking_pool.h"
 #include "net/server.h"
 #include "net/tls.h"
@@ -44,6 +45,21 @@ bool write_file_durably(const std::string& path, const std::string& text, mode_t
 
 }  // namespace
 
+auth::PasswordOptions password_options(const config::Config& cfg) {
+  auth::PasswordOptions o;
+  o.min_length = static_cast<std::size_t>(cfg.directory.password_min_length);
+  o.opslimit = static_cast<unsigned long long>(cfg.directory.password_hash_ops);
+  o.memlimit = static_cast<std::size_t>(cfg.directory.password_hash_memory_kib) * 1024;
+  return o;
+}
+
+directory::Options directory_options(const config::Config& cfg) {
+  directory::Options o;
+  o.password = password_options(cfg);
+  o.retention_days = cfg.directory.retention_days;
+  return o;
+}
+
 int cmd_init(const InitOptions& o) {
   if (o.data_dir.empty()) return fail(2, "init needs --data DIR");
   std::error_code ec;
@@ -73,10 +89,19 @@ int cmd_init(const InitOptions& o) {
   auto db = store::sqlite::Db::open(cfg->db_path());
   if (!db) return fail(1, db.error().message);
   if (auto st = (*db)->migrate(); !st) return fail(1, st.error().message);
+  // The platform admin's password is shown once and stored only as an argon2id hash.
+  std::string password = base::random_password();
+  if (auto st = directory::bootstrap_platform_admin(**db, "admin", password, password_options(*cfg));
+      !st) {
+    return fail(1, st.error().message);
+  }
 
   std::cout << fmt::format("Initialised {} for {}\n", dir.string(), o.hostname);
   std::cout << fmt::format("  config: {}\n  TLS certificate: {} (self-signed)\n  database: {}\n",
                            cfg_path, cfg->tls.cert, cfg->db_path());
+  std::cout << fmt::format("Platform admin login: admin\nPlatform admin password: {}\n"
+                           "(shown once; change it with `posthouse password set admin`)\n",
+                           password);
   return 0;
 }
 

@@ -4,7 +4,15 @@
 
 #include <string>
 
+#include "auth/password.h"
+#include "config/config.h"
+#include "directory/service.h"
+
 namespace posthouse::app {
+
+// Directory settings from the config file ([directory] keys).
+auth::PasswordOptions password_options(const config::Config& cfg);
+directory::Options directory_options(const config::Config& cfg);
 
 struct InitOptions {
   std::string data_dir;

@@ -224,6 +224,9 @@ base::Result<Config> parse(std::string_view text, const std::string& path) {
     Section s(table("directory"), "directory", path);
     PH_CHECK(s.get_int("password_min_length", c.directory.password_min_length, 1, 1024));
     PH_CHECK(s.get_int("retention_days", c.directory.retention_days, 0, 3650));
+    PH_CHECK(s.get_int("password_hash_ops", c.directory.password_hash_ops, 1, 64));
+    PH_CHECK(s.get_int("password_hash_memory_kib", c.directory.password_hash_memory_kib, 8,
+                       4 << 20));
     PH_CHECK(s.finish());
   }
   c.server.data_dir = resolve(base_dir, c.server.data_dir);

@@ -61,6 +61,9 @@ struct Server {
 struct Directory {
   int password_min_length = 10;
   int retention_days = 30;
+  // argon2id cost for new password hashes (libsodium's INTERACTIVE level by default).
+  int password_hash_ops = 2;
+  int password_hash_memory_kib = 65536;
 };
 
 struct Config {

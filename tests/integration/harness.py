@@ -37,6 +37,9 @@ def run_cli(*args, data=None, check=True, input=None, env=None):
     return p
 
 
+FAST_HASH = "[directory]\npassword_hash_ops = 1\npassword_hash_memory_kib = 8192\n"
+
+
 def merge_toml(text, extra):
     """Merges `extra` (simple `[section]` / `key = value` lines) into config text: keys of a
     section that already exists replace that section's keys; new sections are appended."""
@@ -76,7 +79,8 @@ class Server:
             p = run_cli("init", "--data", self.data, "--hostname", hostname)
             m = re.search(r"password: (\S+)", p.stdout)
             self.admin_password = m.group(1) if m else None
-            self.set_listen(extra_config)
+            # Cheaper argon2id for the many logins of the tests; the default cost is unit-tested.
+            self.set_listen(FAST_HASH + extra_config)
 
     @property
     def config_path(self):

@@ -238,6 +238,19 @@ class StartupErrors(unittest.TestCase):
         self.assertEqual(code, 1)
         self.assertIn(f"data dir {blocker} is not writable", err)
 
+    def test_init_prints_admin_password_once_and_stores_only_a_hash(self):
+        pw = self.server.admin_password
+        self.assertIsNotNone(pw)
+        self.assertGreaterEqual(len(pw), 16)
+        blob = b""
+        for name in os.listdir(self.server.data):
+            path = os.path.join(self.server.data, name)
+            if os.path.isfile(path):
+                with open(path, "rb") as f:
+                    blob += f.read()
+        self.assertNotIn(pw.encode(), blob)
+        self.assertIn(b"$argon2id$", blob)
+
     def test_init_writes_private_key_0600(self):
         mode = os.stat(os.path.join(self.server.data, "tls", "key.pem")).st_mode & 0o777
         self.assertEqual(mode, 0o600)
