@@ -164,9 +164,6 @@ struct MsgRow {
   int64_t blob_id = 0;
 };
 
-constexpr const char* kFolderCols =
-    "id, name, special_use, uidvalidity, uidnext, highestmodseq, subscribed, mailbox_id";
-
 FolderInfo folder_from(Stmt& s) {
   FolderInfo f;
   f.id = s.col_int(0);
@@ -1338,12 +1335,7 @@ base::Result<std::vector<Uid>> SqliteMailStore::uids(MailboxId mb, FolderId fold
 
 namespace {
 
-// Columns of kFetchSql, in order.
-constexpr const char* kFetchCols =
-    "m.uid, m.modseq, m.flags, m.keywords, m.internaldate, m.size, b.sha256, b.header_size, "
-    "b.envelope, b.bodystructure, b.body, b.part_map, b.subject, b.base_subject, b.from_text, "
-    "b.to_text, b.cc_text, b.bcc_text, b.sort_from, b.sort_to, b.sort_cc, b.message_id, "
-    "b.in_reply_to, b.refs, b.sent_date";
+// The columns meta_from() reads, in order.
 #define PH_FETCH_COLS                                                                          \
   "m.uid, m.modseq, m.flags, m.keywords, m.internaldate, m.size, b.sha256, b.header_size, "   \
   "b.envelope, b.bodystructure, b.body, b.part_map, b.subject, b.base_subject, b.from_text, " \
@@ -1391,7 +1383,6 @@ MessageMeta meta_from(Stmt& s, const FetchOptions& o) {
 base::Result<std::vector<MessageMeta>> SqliteMailStore::fetch(MailboxId mb, FolderId folder,
                                                               const UidSet& set,
                                                               const FetchOptions& opts) {
-  (void)kFetchCols;
   auto lease = PH_TRY(impl_->reader());
   PH_CHECK(Impl::check_folder(*lease, mb, folder));
   PH_QUERY(s, *lease,

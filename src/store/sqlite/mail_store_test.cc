@@ -566,6 +566,37 @@ TEST_F(MailStoreTest, CheckFindsAndRepairsDamage) {
   EXPECT_EQ(blob_files(), 1u);
 }
 
+TEST_F(MailStoreTest, DeleteMailboxReleasesEverything) {
+  std::string big = message(1, 4000);
+  Delivery d;
+  d.recipients = {1, 2};
+  d.raw = big;
+  ASSERT_TRUE(store_->deliver(d)[0].ok());
+  ASSERT_TRUE(store_->delete_mailbox(1).ok());
+  EXPECT_EQ(store_->list_folders(1).error().code, Errc::kNotFound);
+  EXPECT_EQ(store_->quota(1).error().code, Errc::kNotFound);
+  EXPECT_EQ(*store_->read(2, inbox2_, 1), big);
+  EXPECT_EQ(blob_files(), 1u);
+  ASSERT_TRUE(store_->delete_mailbox(2).ok());
+  EXPECT_EQ(blob_files(), 0u);
+  EXPECT_EQ(store_->delete_mailbox(2).error().code, Errc::kNotFound);
+  EXPECT_TRUE(store_->check(false)->ok());
+}
+
+TEST_F(MailStoreTest, DeliveryToMissingFolderFallsBackToInbox) {
+  Delivery d;
+  d.recipients = {1};
+  d.folder = "No/Such";
+  d.raw = message(1);
+  auto r = store_->deliver(d);
+  ASSERT_TRUE(r[0].ok());
+  EXPECT_EQ(r[0]->folder_id, inbox1_);
+  d.folder = "junk";  // case matters outside INBOX: falls back too
+  EXPECT_EQ(store_->deliver(d)[0]->folder_id, inbox1_);
+  d.folder = "Junk";
+  EXPECT_EQ(store_->deliver(d)[0]->folder_id, store_->folder(1, "Junk")->id);
+}
+
 // A child process delivers in a loop and reports each acknowledged UID through a pipe; it is
 // killed with SIGKILL mid-stream. Every acknowledged message must be present and intact, and
 // nothing else may be half-visible.
