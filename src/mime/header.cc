@@ -520,6 +520,31 @@ std::string base_subject(std::string_view raw_subject) {
   return s;
 }
 
+std::string filter_header_fields(std::string_view header_block,
+                                 const std::vector<std::string>& names, bool exclude) {
+  std::string out;
+  bool keep = false;
+  size_t p = 0;
+  while (p < header_block.size()) {
+    size_t e = header_block.find('\n', p);
+    e = e == std::string_view::npos ? header_block.size() : e + 1;
+    std::string_view line = header_block.substr(p, e - p);
+    p = e;
+    if (line == "\r\n" || line == "\n") break;  // the blank line ending the header
+    if (line[0] != ' ' && line[0] != '\t') {
+      size_t colon = line.find(':');
+      std::string_view name =
+          colon == std::string_view::npos ? std::string_view() : base::trim(line.substr(0, colon));
+      bool listed = false;
+      for (const auto& n : names) listed = listed || (!name.empty() && base::iequals(n, name));
+      keep = !name.empty() && listed != exclude;
+    }
+    if (keep) out += line;
+  }
+  out += "\r\n";
+  return out;
+}
+
 void append_string(std::string& out, std::string_view s) {
   bool literal = false;
   size_t nul = 0;

@@ -292,6 +292,14 @@ TEST(MimeHeader, DatesAndSubjects) {
   EXPECT_EQ(base_subject("=?UTF-8?Q?Re=3A_caf=C3=A9?="), "caf\xC3\xA9");
 }
 
+TEST(MimeHeader, HeaderFieldsFilter) {
+  std::string h = "Subject: a\r\n b\r\nFrom: x@y\r\nX-Long: 1\r\n\t2\r\nsubject: dup\r\n\r\n";
+  EXPECT_EQ(filter_header_fields(h, {"SUBJECT"}, false),
+            "Subject: a\r\n b\r\nsubject: dup\r\n\r\n");
+  EXPECT_EQ(filter_header_fields(h, {"subject", "from"}, true), "X-Long: 1\r\n\t2\r\n\r\n");
+  EXPECT_EQ(filter_header_fields(h, {"to"}, false), "\r\n");
+}
+
 TEST(MimeHeader, AddressesAndParams) {
   auto a = parse_address_list("<@r1,@r2:u@h>, \"q\\\"x\" <u2@h2>, bare, <>");
   ASSERT_EQ(a.size(), 3u);

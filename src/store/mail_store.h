@@ -146,6 +146,8 @@ struct Appended {
   ModSeq modseq = 0;
 };
 
+inline constexpr size_t kMaxRecipients = 10000;  // per Delivery; more is kLimit
+
 struct Delivery {
   std::vector<MailboxId> recipients;  // local mailboxes; duplicates get one copy each
   std::string folder = "INBOX";       // missing folder → INBOX
@@ -214,7 +216,8 @@ class MailStore {
   // Blocks until durable. A recipient whose mailbox does not exist gets kNotFound.
   virtual DeliveryResult deliver(Delivery d) = 0;
   // Same, completing `done` on a store thread after the commit; never blocks on I/O. Parsing
-  // and hashing (CPU, proportional to the message) run on the calling thread.
+  // and hashing (CPU, proportional to the message) run on the calling thread, and refusals
+  // found there (kTooLarge, kInvalid flags, too many recipients) complete `done` inline.
   virtual void deliver_async(Delivery d, std::function<void(DeliveryResult)> done) = 0;
   virtual base::Result<Appended> append(MailboxId mb, FolderId folder, std::string raw,
                                         int64_t internaldate, Flags flags) = 0;

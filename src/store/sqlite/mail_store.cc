@@ -1099,6 +1099,7 @@ base::Status SqliteMailStore::delete_mailbox(MailboxId mb) {
 void SqliteMailStore::deliver_async(Delivery d, std::function<void(DeliveryResult)> done) {
   size_t n = d.recipients.size();
   auto fail_all = [n](const Error& e) { return DeliveryResult(n, base::Result<Appended>(e)); };
+  if (n > kMaxRecipients) return done(fail_all(Error(Errc::kLimit, "too many recipients")));
   auto msg = impl_->prepare(std::move(d.raw));
   if (!msg) return done(fail_all(msg.error()));
   if (auto st = normalize_flags(&d.flags); !st) return done(fail_all(st.error()));
