@@ -28,6 +28,13 @@ class Lexer {
  public:
   Lexer(std::string_view s, std::string_view specials) : s_(s), specials_(specials) {}
 
+  // The next token that is not a comment (structured MIME fields ignore comments).
+  Token next_significant() {
+    Token t = next();
+    while (t.kind == Token::kComment) t = next();
+    return t;
+  }
+
   Token next() {
     while (pos_ < s_.size() && (is_wsp(s_[pos_]) || s_[pos_] == '\r' || s_[pos_] == '\n')) ++pos_;
     Token t;
@@ -107,11 +114,9 @@ Params parse_params(Lexer& lx) {
   while (t.kind != Token::kEnd) {
     if (t.kind == Token::kAtom) {
       std::string name = t.text;
-      t = lx.next();
-      while (t.kind == Token::kComment) t = lx.next();
+      t = lx.next_significant();
       if (t.kind == Token::kSpecial && t.special == '=') {
-        t = lx.next();
-        while (t.kind == Token::kComment) t = lx.next();
+        t = lx.next_significant();
         std::string value;
         // Unquoted values with tspecials ("a/b", "x@y") are common in the wild: join until ';'.
         while (t.kind == Token::kAtom || t.kind == Token::kQuoted ||
@@ -162,15 +167,12 @@ std::optional<std::string> find_field(const std::vector<HeaderField>& fields,
 ContentType parse_content_type(std::string_view value) {
   ContentType ct;
   Lexer lx(value, kMimeSpecials);
-  Token t = lx.next();
-  while (t.kind == Token::kComment) t = lx.next();
+  Token t = lx.next_significant();
   if (t.kind != Token::kAtom) return ct;
   std::string type = base::to_lower(t.text);
-  t = lx.next();
-  while (t.kind == Token::kComment) t = lx.next();
+  t = lx.next_significant();
   if (!(t.kind == Token::kSpecial && t.special == '/')) return ct;
-  t = lx.next();
-  while (t.kind == Token::kComment) t = lx.next();
+  t = lx.next_significant();
   if (t.kind != Token::kAtom) return ct;
   ct.type = std::move(type);
   ct.subtype = base::to_lower(t.text);
@@ -181,8 +183,7 @@ ContentType parse_content_type(std::string_view value) {
 Disposition parse_disposition(std::string_view value) {
   Disposition d;
   Lexer lx(value, kMimeSpecials);
-  Token t = lx.next();
-  while (t.kind == Token::kComment) t = lx.next();
+  Token t = lx.next_significant();
   if (t.kind != Token::kAtom) return d;
   d.value = base::to_lower(t.text);
   d.params = parse_params(lx);
@@ -517,6 +518,31 @@ std::string base_subject(std::string_view raw_subject) {
     }
   }
   return s;
+}
+
+std::string filter_header_fields(std::string_view header_block,
+                                 const std::vector<std::string>& names, bool exclude) {
+  std::string out;
+  bool keep = false;
+  size_t p = 0;
+  while (p < header_block.size()) {
+    size_t e = header_block.find('\n', p);
+    e = e == std::string_view::npos ? header_block.size() : e + 1;
+    std::string_view line = header_block.substr(p, e - p);
+    p = e;
+    if (line == "\r\n" || line == "\n") break;  // the blank line ending the header
+    if (line[0] != ' ' && line[0] != '\t') {
+      size_t colon = line.find(':');
+      std::string_view name =
+          colon == std::string_view::npos ? std::string_view() : base::trim(line.substr(0, colon));
+      bool listed = false;
+      for (const auto& n : names) listed = listed || (!name.empty() && base::iequals(n, name));
+      keep = !name.empty() && listed != exclude;
+    }
+    if (keep) out += line;
+  }
+  out += "\r\n";
+  return out;
 }
 
 void append_string(std::string& out, std::string_view s) {

@@ -76,6 +76,12 @@ std::vector<std::string> parse_msg_ids(std::string_view value, size_t max_ids = 
 // "(fwd)" trailers removed, whitespace collapsed.
 std::string base_subject(std::string_view raw_subject);
 
+// BODY[HEADER.FIELDS (names)] / BODY[HEADER.FIELDS.NOT (names)] (RFC 3501 6.4.5): the fields
+// of `header_block` (a header as the part map gives it) whose names are (or, with exclude, are
+// not) in `names`, continuation lines included, followed by the blank line.
+std::string filter_header_fields(std::string_view header_block,
+                                 const std::vector<std::string>& names, bool exclude);
+
 // IMAP string formatting shared by ENVELOPE and BODYSTRUCTURE (RFC 3501/9051 section 4.3):
 // a quoted string when the text is 7-bit without CR/LF, a literal otherwise; NUL dropped.
 void append_string(std::string& out, std::string_view s);

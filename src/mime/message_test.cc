@@ -259,6 +259,27 @@ TEST(Mime, ManyPartsAreBounded) {
   EXPECT_EQ(m.parts.entries().size(), 101u);  // root + 100 parts
 }
 
+TEST(Mime, TopLevelMessageAndDigestDefaults) {
+  std::string raw = "Content-Type: message/rfc822\r\n\r\nSubject: in\r\n\r\nx\r\n";
+  ParsedMessage m = parse(raw);
+  EXPECT_EQ(m.body,
+            "(\"MESSAGE\" \"RFC822\" NIL NIL NIL \"7BIT\" 18 (NIL \"in\" NIL NIL NIL NIL NIL NIL "
+            "NIL NIL) (\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 3 1) 3)");
+  EXPECT_EQ(slice(raw, m.parts.resolve("1")), "Subject: in\r\n\r\nx\r\n");
+  EXPECT_EQ(slice(raw, m.parts.resolve("1.HEADER")), "Subject: in\r\n\r\n");
+  EXPECT_EQ(slice(raw, m.parts.resolve("1.1")), "x\r\n");
+
+  std::string digest =
+      "Content-Type: multipart/digest; boundary=d\r\n\r\n--d\r\n\r\nSubject: a\r\n\r\nA\r\n"
+      "--d--\r\n";
+  ParsedMessage d = parse(digest);
+  EXPECT_EQ(d.body,
+            "((\"MESSAGE\" \"RFC822\" NIL NIL NIL \"7BIT\" 15 (NIL \"a\" NIL NIL NIL NIL NIL NIL "
+            "NIL NIL) (\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 1 1) 3) "
+            "\"DIGEST\")");
+  EXPECT_EQ(slice(digest, d.parts.resolve("1.TEXT")), "A");
+}
+
 TEST(MimeHeader, DatesAndSubjects) {
   EXPECT_EQ(parse_date("1 Jan 2000 00:00:00 GMT").value_or(-1), 946684800);
   EXPECT_EQ(parse_date("Sat, 01 Jan 00 01:00 +0100").value_or(-1), 946684800);
@@ -269,6 +290,14 @@ TEST(MimeHeader, DatesAndSubjects) {
   EXPECT_EQ(base_subject("  RE:  re[2]: the   thing "), "the thing");
   EXPECT_EQ(base_subject("[Fwd: topic]"), "topic");
   EXPECT_EQ(base_subject("=?UTF-8?Q?Re=3A_caf=C3=A9?="), "caf\xC3\xA9");
+}
+
+TEST(MimeHeader, HeaderFieldsFilter) {
+  std::string h = "Subject: a\r\n b\r\nFrom: x@y\r\nX-Long: 1\r\n\t2\r\nsubject: dup\r\n\r\n";
+  EXPECT_EQ(filter_header_fields(h, {"SUBJECT"}, false),
+            "Subject: a\r\n b\r\nsubject: dup\r\n\r\n");
+  EXPECT_EQ(filter_header_fields(h, {"subject", "from"}, true), "X-Long: 1\r\n\t2\r\n\r\n");
+  EXPECT_EQ(filter_header_fields(h, {"to"}, false), "\r\n");
 }
 
 TEST(MimeHeader, AddressesAndParams) {
