@@ -16,7 +16,13 @@
 #include "net/blocking_pool.h"
 #include "net/server.h"
 #include "net/tls.h"
+#include "auth/throttle.h"
+#include "delivery/local_gateway.h"
+#include "delivery/service_pool.h"
 #include "server/http/health.h"
+#include "server/pop3/pop3_server.h"
+#include "server/smtp/smtp_server.h"
+#include "store/sqlite/mail_store.h"
 #include "server/http/http_server.h"
 #include "store/sqlite/db.h"
 
@@ -145,6 +151,67 @@ int cmd_serve(const ServeOptions& o) {
   net::Server server(so, *tls);
   net::BlockingPool pool(static_cast<std::size_t>(cfg.server.blocking_threads));
 
+  store::sqlite::MailStoreOptions mso;
+  mso.data_dir = cfg.server.data_dir;
+  mso.max_message_size = static_cast<uint64_t>(cfg.smtp.max_message_bytes) + (1 << 20);
+  auto mail = store::sqlite::SqliteMailStore::open(mso);
+  if (!mail) return fail(1, mail.error().message);
+  delivery::ServicePool services(cfg.db_path(), directory_options(cfg));
+  auto gateway = std::make_shared<delivery::LocalGateway>(
+      delivery::GatewayOptions{cfg.server.hostname}, services, **mail);
+  auto throttle = std::make_shared<auth::LoginThrottle>();
+
+  auto smtp_server = [&](server::smtp::Mode mode) {
+    server::smtp::Options o;
+    o.hostname = cfg.server.hostname;
+    o.mode = mode;
+    o.max_message_bytes = static_cast<uint64_t>(cfg.smtp.max_message_bytes);
+    o.max_recipients = cfg.smtp.max_recipients;
+    o.max_bad_recipients = cfg.smtp.max_bad_recipients;
+    o.allow_plaintext_auth = cfg.smtp.allow_plaintext_auth;
+    o.bare_lf = cfg.smtp.bare_lf == "reject" ? smtp::BareLf::kReject : smtp::BareLf::kNormalize;
+    return std::make_shared<server::smtp::SmtpServer>(o, gateway, pool, throttle);
+  };
+  struct SmtpListener {
+    const char* name;
+    const std::vector<config::Endpoint>* endpoints;
+    server::smtp::Mode mode;
+    bool implicit_tls;
+  };
+  for (const SmtpListener& l :
+       {SmtpListener{"smtp", &cfg.listen.smtp, server::smtp::Mode::kMx, false},
+        SmtpListener{"submission", &cfg.listen.submission, server::smtp::Mode::kSubmission, false},
+        SmtpListener{"submissions", &cfg.listen.submissions, server::smtp::Mode::kSubmissions,
+                     true}}) {
+    if (l.endpoints->empty()) continue;
+    auto srv = smtp_server(l.mode);
+    net::ListenerSpec spec;
+    spec.name = l.name;
+    spec.endpoints = *l.endpoints;
+    spec.implicit_tls = l.implicit_tls;
+    spec.refuse_text = "421 4.7.0 Too many connections, try again later\r\n";
+    spec.handler = [srv](std::shared_ptr<net::Connection> c) { return srv->session(std::move(c)); };
+    if (auto st = server.add_listener(std::move(spec)); !st) return fail(1, st.error().message);
+  }
+
+  server::pop3::Options po;
+  po.hostname = cfg.server.hostname;
+  po.allow_plaintext_auth = cfg.pop3.allow_plaintext_auth;
+  auto pop3 = std::make_shared<server::pop3::Pop3Server>(po, *gateway, **mail, pool, throttle);
+  for (auto [name, eps, tls] : {std::tuple{"pop3", &cfg.listen.pop3, false},
+                                std::tuple{"pop3s", &cfg.listen.pop3s, true}}) {
+    if (eps->empty()) continue;
+    net::ListenerSpec spec;
+    spec.name = name;
+    spec.endpoints = *eps;
+    spec.implicit_tls = tls;
+    spec.refuse_text = "-ERR [SYS/TEMP] Too many connections, try again later\r\n";
+    spec.handler = [pop3](std::shared_ptr<net::Connection> c) {
+      return pop3->session(std::move(c));
+    };
+    if (auto st = server.add_listener(std::move(spec)); !st) return fail(1, st.error().message);
+  }
+
   auto router = std::make_shared<http::Router>();
   http::add_health_routes(*router, server);
   auto http_server = std::make_shared<http::HttpServer>(cfg.http, router);
@@ -167,6 +234,7 @@ int cmd_serve(const ServeOptions& o) {
                cfg.server.data_dir);
   server.run();
   pool.stop();
+  (*mail)->stop();
   spdlog::info("stopped");
   return 0;
 }

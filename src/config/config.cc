@@ -161,7 +161,8 @@ base::Result<Config> parse(std::string_view text, const std::string& path) {
   std::string base_dir =
       std::filesystem::absolute(std::filesystem::path(path)).parent_path().string();
 
-  const std::set<std::string> known = {"server", "listen", "tls", "limits", "http", "directory"};
+  const std::set<std::string> known = {"server", "listen", "tls",       "limits",
+                                       "http",   "directory", "smtp", "pop3"};
   for (auto&& [k, v] : root) {
     if (!known.count(std::string(k.str())) || !v.is_table()) {
       return Error(Errc::kInvalid,
@@ -227,6 +228,25 @@ base::Result<Config> parse(std::string_view text, const std::string& path) {
     PH_CHECK(s.get_int("password_hash_ops", c.directory.password_hash_ops, 1, 64));
     PH_CHECK(s.get_int("password_hash_memory_kib", c.directory.password_hash_memory_kib, 8,
                        4 << 20));
+    PH_CHECK(s.finish());
+  }
+  {
+    Section s(table("smtp"), "smtp", path);
+    int64_t mmb = c.smtp.max_message_bytes;
+    int mmb_int = static_cast<int>(std::min<int64_t>(mmb, 1 << 30));
+    PH_CHECK(s.get_int("max_message_bytes", mmb_int, 1024, 1 << 30));
+    c.smtp.max_message_bytes = mmb_int;
+    PH_CHECK(s.get_int("max_recipients", c.smtp.max_recipients, 1, 100000));
+    PH_CHECK(s.get_int("max_bad_recipients", c.smtp.max_bad_recipients, 1, 100000));
+    PH_CHECK(s.get_bool("allow_plaintext_auth", c.smtp.allow_plaintext_auth));
+    PH_CHECK(s.get_string("bare_lf", c.smtp.bare_lf));
+    if (c.smtp.bare_lf != "normalize" && c.smtp.bare_lf != "reject")
+      return s.err(table("smtp")->get("bare_lf"), "bare_lf", "must be \"normalize\" or \"reject\"");
+    PH_CHECK(s.finish());
+  }
+  {
+    Section s(table("pop3"), "pop3", path);
+    PH_CHECK(s.get_bool("allow_plaintext_auth", c.pop3.allow_plaintext_auth));
     PH_CHECK(s.finish());
   }
   c.server.data_dir = resolve(base_dir, c.server.data_dir);

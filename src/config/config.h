@@ -66,6 +66,18 @@ struct Directory {
   int password_hash_memory_kib = 65536;
 };
 
+struct Smtp {
+  int64_t max_message_bytes = 50ll << 20;
+  int max_recipients = 100;
+  int max_bad_recipients = 20;
+  bool allow_plaintext_auth = false;  // AUTH on submission without TLS (tests, trusted LANs)
+  std::string bare_lf = "normalize";  // or "reject"
+};
+
+struct Pop3 {
+  bool allow_plaintext_auth = false;
+};
+
 struct Config {
   std::string path;  // the file it came from
   Server server;
@@ -74,6 +86,8 @@ struct Config {
   Limits limits;
   Http http;
   Directory directory;
+  Smtp smtp;
+  Pop3 pop3;
 
   std::string db_path() const { return server.data_dir + "/posthouse.db"; }
 };

@@ -1495,6 +1495,18 @@ base::Result<Resolution> Service::resolve_recipient(std::string_view address) {
   return r;
 }
 
+base::Result<bool> Service::may_send_as(Id mailbox_id, std::string_view address) {
+  auto parsed = parse_address(address, "sender");
+  if (!parsed.ok()) return false;
+  auto m = PH_TRY(store_.get_mailbox(mailbox_id));
+  if (m.status != "active") return false;
+  if (parsed->str() == m.address) return true;
+  Resolution r;
+  std::vector<std::string> seen;
+  PH_CHECK(resolve_into(parsed->str(), 0, &seen, &r, /*allow_catchall=*/false));
+  return contains(r.mailboxes, mailbox_id);
+}
+
 // ---------------------------------------------------------------- maintenance
 
 base::Result<int> Service::purge_expired() {

@@ -227,6 +227,10 @@ class Service {
   // and catch-all, loop-safe. kNotFound when the domain is not local or nothing matches.
   base::Result<Resolution> resolve_recipient(std::string_view address);
   base::Result<bool> is_local_domain(std::string_view domain);
+  // Submission: may the owner of this mailbox use `address` as envelope sender? Its own address,
+  // subaddresses of it, and aliases (also through domain aliases) that deliver to it; never an
+  // address that reaches it only through a catch-all.
+  base::Result<bool> may_send_as(Id mailbox_id, std::string_view address);
 
   // --- maintenance: purges deleted mailboxes/domains older than the retention period.
   // Audited as actor "system". Returns how many objects were purged.

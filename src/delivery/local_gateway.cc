@@ -1,0 +1,277 @@
+#include "delivery/local_gateway.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <ctime>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "base/ids.h"
+#include "base/strings.h"
+#include "queue/dsn.h"
+
+namespace posthouse::delivery {
+
+using base::Errc;
+using base::Error;
+
+namespace {
+
+std::string domain_of(std::string_view address) {
+  auto at = address.rfind('@');
+  return at == std::string_view::npos ? std::string() : base::to_lower(address.substr(at + 1));
+}
+
+int64_t now_seconds() { return static_cast<int64_t>(std::time(nullptr)); }
+
+// Reads the autoresponder from the mailbox's settings JSON ({"autoresponder": {...}}).
+AutoreplySettings autoreply_settings(const directory::Mailbox& m) {
+  AutoreplySettings s;
+  auto j = nlohmann::json::parse(m.settings_json, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return s;
+  auto it = j.find("autoresponder");
+  if (it == j.end() || !it->is_object()) return s;
+  const auto& a = *it;
+  s.enabled = a.value("enabled", false);
+  s.subject = a.value("subject", std::string());
+  s.body = a.value("body", std::string());
+  if (a.contains("start") && a["start"].is_number_integer()) s.start = a["start"].get<int64_t>();
+  if (a.contains("end") && a["end"].is_number_integer()) s.end = a["end"].get<int64_t>();
+  if (a.contains("period_seconds") && a["period_seconds"].is_number_integer())
+    s.period_seconds = a["period_seconds"].get<int64_t>();
+  return s;
+}
+
+std::string header_block(std::string_view raw) {
+  auto end = raw.find("\r\n\r\n");
+  if (end == std::string_view::npos) end = raw.find("\n\n");
+  return std::string(raw.substr(0, end == std::string_view::npos ? raw.size() : end + 2));
+}
+
+}  // namespace
+
+base::Result<AuthUser> LocalGateway::authenticate(const std::string& login,
+                                                  const std::string& password,
+                                                  const std::string& client_ip) {
+  auto p = pool_.with([&](Services& s) { return s.directory->authenticate(login, password, "smtp"); });
+  if (!p) {
+    if (p.error().code == Errc::kForbidden) {
+      // Right password, SMTP switched off for this mailbox.
+      AuthUser u;
+      u.smtp_allowed = false;
+      u.address = login;
+      return u;
+    }
+    return std::move(p).error();
+  }
+  AuthUser u;
+  u.mailbox_id = p->mailbox_id;
+  u.address = p->address;
+  u.smtp_allowed = p->services.smtp;
+  return u;
+}
+
+base::Result<directory::MailPrincipal> LocalGateway::login(const std::string& address,
+                                                           const std::string& password,
+                                                           const std::string& protocol) {
+  auto p = pool_.with(
+      [&](Services& s) { return s.directory->authenticate(address, password, protocol); });
+  if (!p) return p;
+  PH_CHECK(provision(p->mailbox_id));
+  return p;
+}
+
+base::Status LocalGateway::provision(int64_t mailbox_id) {
+  auto mb = pool_.with([&](Services& s) { return s.dir_store->get_mailbox(mailbox_id); });
+  if (!mb) return std::move(mb).error();
+  auto settings = pool_.with([&](Services& s) -> base::Result<directory::TemplateSettings> {
+    if (mb->template_id == 0) return directory::TemplateSettings{};
+    return s.dir_store->get_template_version(mb->template_id, mb->template_version);
+  });
+  std::vector<store::FolderSpec> folders = store::default_folders();
+  if (settings) {
+    for (const auto& name : settings->folders) {
+      bool known = std::any_of(folders.begin(), folders.end(),
+                               [&](const store::FolderSpec& f) { return f.name == name; });
+      if (!known) folders.push_back(store::FolderSpec{name, "", true});
+    }
+  }
+  PH_CHECK(mail_.ensure_mailbox(mailbox_id, folders));
+  std::optional<uint64_t> quota;
+  if (mb->quota_bytes > 0) quota = static_cast<uint64_t>(mb->quota_bytes);
+  auto current = mail_.quota(mailbox_id);
+  if (!current || current->limit_bytes != quota) {
+    PH_CHECK(mail_.set_quota(mailbox_id, quota, std::nullopt));
+  }
+  return {};
+}
+
+base::Status LocalGateway::check_sender(const AuthUser& user, const std::string& from) {
+  if (base::iequals(from, user.address)) return {};
+  auto ok = pool_.with(
+      [&](Services& s) { return s.directory->may_send_as(user.mailbox_id, from); });
+  if (!ok) return std::move(ok).error();
+  if (!*ok) return Error(Errc::kForbidden, "sender address not owned");
+  return {};
+}
+
+base::Status LocalGateway::check_recipient(const Sender& sender, const std::string& rcpt,
+                                           uint64_t size_hint) {
+  std::string domain = domain_of(rcpt);
+  auto local = pool_.with([&](Services& s) { return s.directory->is_local_domain(domain); });
+  if (!local) return std::move(local).error();
+  if (!*local) {
+    if (sender.auth) return {};
+    return Error(Errc::kForbidden, "relaying denied");
+  }
+  auto res = pool_.with([&](Services& s) { return s.directory->resolve_recipient(rcpt); });
+  if (!res) return std::move(res).error();
+  for (int64_t mb : res->mailboxes) {
+    auto q = mail_.quota(mb);
+    if (!q) continue;  // not provisioned yet: empty
+    if (q->limit_bytes && q->used_bytes + size_hint > *q->limit_bytes) {
+      return Error(Errc::kLimit, "mailbox full", "quota");
+    }
+  }
+  return {};
+}
+
+base::Result<std::string> LocalGateway::accept(const Envelope& env, std::string message) {
+  return accept_from(env, std::move(message), env.sender.auth.has_value(), false);
+}
+
+void LocalGateway::autoreply(const std::string& sender, const std::string& raw,
+                             int64_t mailbox_id, int64_t now) {
+  if (sender.empty()) return;
+  auto mb = pool_.with([&](Services& s) { return s.dir_store->get_mailbox(mailbox_id); });
+  if (!mb || !mb->services.autoresponder) return;
+  AutoreplySettings settings = autoreply_settings(*mb);
+  IncomingMail in{sender, header_block(raw)};
+  if (!should_reply(settings, in, {mb->address}, now)) return;
+  auto due = pool_.with([&](Services& s) {
+    return s.autoreply->claim(mailbox_id, sender, settings.period_seconds, now);
+  });
+  if (!due || !*due) return;
+  Envelope e;
+  e.recipients = {Recipient{sender, 0, ""}};
+  auto r = accept_from(e, build_reply(settings, mb->address, mb->display_name, in,
+                                      opts_.hostname, now),
+                       /*trusted=*/true, /*system=*/true);
+  if (!r) spdlog::warn("autoreply for mailbox {} failed: {}", mailbox_id, r.error().message);
+}
+
+base::Result<std::string> LocalGateway::accept_from(const Envelope& env, std::string message,
+                                                    bool trusted, bool system) {
+  int64_t now = now_seconds();
+  std::vector<int64_t> local;
+  std::vector<queue::NewRecipient> external;
+  std::set<std::string> external_seen;
+  for (const auto& r : env.recipients) {
+    std::string domain = domain_of(r.address);
+    auto is_local = pool_.with([&](Services& s) { return s.directory->is_local_domain(domain); });
+    if (!is_local) return std::move(is_local).error();
+    if (!*is_local) {
+      if (!trusted) return Error(Errc::kForbidden, "relaying denied");
+      if (external_seen.insert(base::to_lower(r.address)).second)
+        external.push_back({r.address, r.notify, r.orcpt});
+      continue;
+    }
+    auto res = pool_.with([&](Services& s) { return s.directory->resolve_recipient(r.address); });
+    if (!res) return std::move(res).error();
+    for (int64_t mb : res->mailboxes) {
+      if (std::find(local.begin(), local.end(), mb) == local.end()) local.push_back(mb);
+    }
+    for (const auto& ext : res->external) {
+      if (external_seen.insert(base::to_lower(ext)).second) external.push_back({ext, 0, ""});
+    }
+  }
+
+  std::string id;
+  if (!external.empty()) {
+    queue::NewMessage qm;
+    qm.sender = env.sender.address;
+    qm.envid = env.envid;
+    qm.ret_full = env.ret_full;
+    qm.smtputf8 = env.smtputf8;
+    qm.eight_bit = env.eight_bit;
+    qm.body = message;
+    qm.recipients = external;
+    auto qid = pool_.with([&](Services& s) { return s.queue->enqueue(qm, now); });
+    if (!qid) return std::move(qid).error();
+    id = *qid;
+  }
+
+  std::vector<queue::FailedRecipient> failed;
+  if (!local.empty()) {
+    store::Delivery d;
+    d.recipients = local;
+    d.raw = fmt::format("Return-Path: <{}>\r\n", env.sender.address) + message;
+    d.internaldate = now;
+    auto results = mail_.deliver(d);
+    // Mailboxes not provisioned yet: provision and deliver to those once more.
+    std::vector<int64_t> retry;
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      if (!results[i] && results[i].error().code == Errc::kNotFound) retry.push_back(local[i]);
+    }
+    if (!retry.empty()) {
+      for (int64_t mb : retry) {
+        if (auto st = provision(mb); !st) return st.error();
+      }
+      store::Delivery d2 = d;
+      d2.recipients = retry;
+      auto again = mail_.deliver(d2);
+      for (std::size_t i = 0, j = 0; i < results.size(); ++i) {
+        if (!results[i] && results[i].error().code == Errc::kNotFound) results[i] = again[j++];
+      }
+    }
+    int ok = 0, temporary = 0;
+    for (std::size_t i = 0; i < results.size(); ++i) {
+      if (results[i]) {
+        ++ok;
+        continue;
+      }
+      const Error& e = results[i].error();
+      if (e.code == Errc::kLimit || e.code == Errc::kTooLarge) {
+        auto mb = pool_.with([&](Services& s) { return s.dir_store->get_mailbox(local[i]); });
+        failed.push_back({mb ? mb->address : fmt::format("mailbox #{}", local[i]), "5.2.2",
+                          "smtp; 552 5.2.2 Mailbox full", ""});
+      } else {
+        ++temporary;
+      }
+    }
+    if (ok == 0 && temporary > 0 && external.empty()) {
+      return Error(Errc::kTemporary, "local delivery failed");
+    }
+    if (temporary > 0) {
+      spdlog::error("delivery: {} local copies failed temporarily after others succeeded",
+                    temporary);
+    }
+    if (!system) {
+      for (std::size_t i = 0; i < results.size(); ++i) {
+        if (results[i]) autoreply(env.sender.address, message, local[i], now);
+      }
+    }
+  }
+
+  if (!failed.empty() && !env.sender.address.empty() && !system) {
+    queue::BounceInput b;
+    b.reporting_mta = opts_.hostname;
+    b.original_sender = env.sender.address;
+    b.envid = env.envid;
+    b.original_message = message;
+    b.headers_only = !env.ret_full;
+    b.failed = failed;
+    b.arrival_date = now;
+    Envelope bounce_env;
+    bounce_env.recipients = {Recipient{env.sender.address, 0, ""}};
+    std::string bounce = queue::build_bounce(b, now);
+    auto br = accept_from(bounce_env, std::move(bounce), /*trusted=*/true, /*system=*/true);
+    if (!br) spdlog::error("delivery: cannot send bounce: {}", br.error().message);
+  }
+  if (id.empty()) id = "L" + base::random_hex(8);
+  return id;
+}
+
+}  // namespace posthouse::delivery

@@ -1,0 +1,61 @@
+// The real delivery::Gateway: the directory decides who is who and where mail goes, the
+// message store keeps local mail, the outbound queue keeps mail for other hosts.
+//
+// Contract (beyond gateway.h):
+// - Mailboxes are provisioned in the message store lazily, at first delivery or login, from
+//   the directory (folders of its template, its quota), so the CLI needs no running server.
+// - accept(): external recipients (direct, forwards, external alias targets) are queued first,
+//   then local mailboxes get one copy each with a Return-Path header, in one store commit. A
+//   local recipient that fails permanently (over quota) gets a bounce to a non-null sender;
+//   if every local copy fails temporarily and nothing else was accepted, the whole message is
+//   refused (451) so the client retries.
+// - Autoresponder: after delivery, per mailbox whose settings enable it (RFC 3834 rules,
+//   delivery/autoreply.h); replies go out from the null sender through the queue (or locally).
+// - Thread-safe.
+#pragma once
+
+#include <string>
+
+#include "delivery/gateway.h"
+#include "delivery/service_pool.h"
+#include "store/mail_store.h"
+
+namespace posthouse::delivery {
+
+struct GatewayOptions {
+  std::string hostname = "localhost";
+};
+
+class LocalGateway final : public Gateway {
+ public:
+  LocalGateway(GatewayOptions o, ServicePool& pool, store::MailStore& mail)
+      : opts_(std::move(o)), pool_(pool), mail_(mail) {}
+
+  base::Result<AuthUser> authenticate(const std::string& login, const std::string& password,
+                                      const std::string& client_ip) override;
+  base::Status check_sender(const AuthUser& user, const std::string& from) override;
+  base::Status check_recipient(const Sender& sender, const std::string& rcpt,
+                               uint64_t size_hint) override;
+  base::Result<std::string> accept(const Envelope& env, std::string message) override;
+
+  // IMAP/POP3 login: authenticates for `protocol` and provisions the mailbox in the store.
+  base::Result<directory::MailPrincipal> login(const std::string& address,
+                                               const std::string& password,
+                                               const std::string& protocol);
+  // Creates the mailbox's folders and sets its quota in the message store.
+  base::Status provision(int64_t mailbox_id);
+
+ private:
+  // trusted: may reach external recipients (authenticated users, system mail).
+  // system: a bounce or an autoreply: never answered by an autoreply or a bounce itself.
+  base::Result<std::string> accept_from(const Envelope& env, std::string message, bool trusted,
+                                        bool system);
+  void autoreply(const std::string& sender, const std::string& raw, int64_t mailbox_id,
+                 int64_t now);
+
+  GatewayOptions opts_;
+  ServicePool& pool_;
+  store::MailStore& mail_;
+};
+
+}  // namespace posthouse::delivery

@@ -1,0 +1,76 @@
+#include "queue/dsn.h"
+
+#include <fmt/format.h>
+
+#include <ctime>
+
+#include "base/ids.h"
+
+namespace posthouse::queue {
+
+namespace {
+
+std::string clean(std::string_view s) {
+  std::string out;
+  for (char c : s) out += (c == '\r' || c == '\n' || c == '\0') ? ' ' : c;
+  return out;
+}
+
+std::string date(int64_t t) {
+  std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S +0000", &tm);
+  return buf;
+}
+
+std::string headers_of(std::string_view msg) {
+  auto end = msg.find("\r\n\r\n");
+  if (end == std::string_view::npos) return std::string(msg);
+  return std::string(msg.substr(0, end + 2));
+}
+
+}  // namespace
+
+std::string build_bounce(const BounceInput& in, int64_t now) {
+  std::string boundary = "=_ph_" + base::random_hex(12);
+  std::string mta = clean(in.reporting_mta);
+  std::string out;
+  out += fmt::format("From: \"{}\" <MAILER-DAEMON@{}>\r\n", clean(in.from_name), mta);
+  out += fmt::format("To: <{}>\r\n", clean(in.original_sender));
+  out += "Subject: Undelivered Mail Returned to Sender\r\n";
+  out += fmt::format("Date: {}\r\n", date(now));
+  out += fmt::format("Message-ID: <{}@{}>\r\n", base::random_hex(12), mta);
+  out += "Auto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n";
+  out += fmt::format(
+      "Content-Type: multipart/report; report-type=delivery-status;\r\n\tboundary=\"{}\"\r\n\r\n",
+      boundary);
+  out += "This is a MIME-encapsulated message.\r\n\r\n";
+  out += fmt::format("--{}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n", boundary);
+  out += fmt::format("This is the mail system at host {}.\r\n\r\n", mta);
+  out += "Your message could not be delivered to one or more recipients:\r\n\r\n";
+  for (const auto& f : in.failed) {
+    out += fmt::format("<{}>: {}\r\n", clean(f.address), clean(f.diagnostic));
+  }
+  out += fmt::format("\r\n--{}\r\nContent-Type: message/delivery-status\r\n\r\n", boundary);
+  out += fmt::format("Reporting-MTA: dns; {}\r\n", mta);
+  if (!in.envid.empty()) out += fmt::format("Original-Envelope-Id: {}\r\n", clean(in.envid));
+  if (in.arrival_date) out += fmt::format("Arrival-Date: {}\r\n", date(in.arrival_date));
+  for (const auto& f : in.failed) {
+    out += "\r\n";
+    if (!f.orcpt.empty()) out += fmt::format("Original-Recipient: {}\r\n", clean(f.orcpt));
+    out += fmt::format("Final-Recipient: rfc822; {}\r\n", clean(f.address));
+    out += "Action: failed\r\n";
+    out += fmt::format("Status: {}\r\n", clean(f.status));
+    out += fmt::format("Diagnostic-Code: {}\r\n", clean(f.diagnostic));
+  }
+  out += fmt::format("\r\n--{}\r\nContent-Type: {}\r\n\r\n", boundary,
+                     in.headers_only ? "text/rfc822-headers" : "message/rfc822");
+  out += in.headers_only ? headers_of(in.original_message) : in.original_message;
+  if (out.size() < 2 || out.compare(out.size() - 2, 2, "\r\n") != 0) out += "\r\n";
+  out += fmt::format("--{}--\r\n", boundary);
+  return out;
+}
+
+}  // namespace posthouse::queue

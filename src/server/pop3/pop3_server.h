@@ -1,0 +1,61 @@
+// POP3 sessions (RFC 1939 + CAPA/RESP-CODES/AUTH-RESP-CODE RFC 2449, UIDL, TOP, SASL PLAIN
+// RFC 5034, STLS RFC 2595) for the `pop3` and `pop3s` listeners, over the message store's INBOX.
+//
+// Contract:
+// - One session at a time per mailbox (maildrop lock): a second gets -ERR [IN-USE].
+// - DELE only marks; deletions are applied at QUIT in the UPDATE state. A dropped connection
+//   deletes nothing.
+// - UIDL is derived from the IMAP UID and UIDVALIDITY, so it is stable across sessions and
+//   the same basis IMAP uses.
+// - Clear-text authentication only over TLS unless `allow_plaintext_auth`.
+// - Bounded: 255-octet command lines (RFC 2449), auth attempts (LoginThrottle), errors.
+#pragma once
+
+#include <boost/asio.hpp>
+
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+
+#include "auth/throttle.h"
+#include "delivery/local_gateway.h"
+#include "net/blocking_pool.h"
+#include "net/connection.h"
+#include "store/mail_store.h"
+
+namespace posthouse::server::pop3 {
+
+struct Options {
+  std::string hostname = "localhost";
+  bool allow_plaintext_auth = false;
+  int max_errors = 20;
+};
+
+class Pop3Server {
+ public:
+  Pop3Server(Options opts, delivery::LocalGateway& gateway, store::MailStore& mail,
+             net::BlockingPool& pool, std::shared_ptr<auth::LoginThrottle> throttle);
+  boost::asio::awaitable<void> session(std::shared_ptr<net::Connection> conn);
+
+  // Maildrop lock: false if another session holds this mailbox.
+  bool lock(int64_t mailbox_id);
+  void unlock(int64_t mailbox_id);
+
+  const Options& options() const { return opts_; }
+  delivery::LocalGateway& gateway() { return gateway_; }
+  store::MailStore& mail() { return mail_; }
+  net::BlockingPool& pool() { return pool_; }
+  auth::LoginThrottle& throttle() { return *throttle_; }
+
+ private:
+  Options opts_;
+  delivery::LocalGateway& gateway_;
+  store::MailStore& mail_;
+  net::BlockingPool& pool_;
+  std::shared_ptr<auth::LoginThrottle> throttle_;
+  std::mutex mu_;
+  std::set<int64_t> locked_;
+};
+
+}  // namespace posthouse::server::pop3
