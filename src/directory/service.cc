@@ -1204,9 +1204,10 @@ base::Result<Template> Service::edit_template(const Actor& a, std::string_view c
   PH_CHECK(check_template(name, s));
   Template t;
   PH_CHECK(store_.in_transaction([&]() -> base::Status {
+    // The template's own target decides below; the customer only narrows the name lookup.
     Id cid = 0;
-    if (!(customer == "-" || (customer.empty() && a.role == Role::kAdmin)))
-      cid = PH_TRY(customer_for(a, customer, Verb::kCustomerRead));
+    if (customer.empty()) cid = a.customer_id;
+    else if (customer != "-") cid = PH_TRY(customer_for(a, customer, Verb::kCustomerRead));
     auto found = PH_TRY(store_.find_template(cid, name));
     std::string what = fmt::format("template '{}'", name);
     if (!found) return not_found(what);
