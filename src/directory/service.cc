@@ -88,12 +88,13 @@ base::Status check_limits_input(const Limits& l) {
   return {};
 }
 
-// Each limit of `want` must fit under the ceiling (nullopt ceiling: anything fits).
+// Each limit of `want` must fit under the ceiling. An absent limit fits anywhere: it adds no
+// cap at its level, and the levels above still count this level's usage.
 base::Status within(const Limits& want, const Limits& ceiling) {
   auto one = [](const std::optional<int64_t>& w, const std::optional<int64_t>& c,
                 const char* name) -> base::Status {
-    if (!c) return {};
-    if (!w || *w > *c)
+    if (!c || !w) return {};
+    if (*w > *c)
       return Error(Errc::kLimit,
                    fmt::format("{} may not exceed {} (the limit above)", name, *c), name);
     return {};

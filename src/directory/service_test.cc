@@ -50,16 +50,20 @@ TEST_F(Escalation, PostmasterCannotRaiseItsOwnLimit) {
 
 TEST_F(Escalation, ManagerCannotSetLimitsAboveItsOwn) {
   Limits cap;
-  cap.max_mailboxes = 10;
+  cap.max_mailboxes = 5;  // a.example, its only domain, has 4 active mailboxes
   must(svc().set_manager_limits(admin(), "sm@outside.test", cap), "cap");
   Actor sm = as("sm@outside.test");
   Limits want;
   want.max_mailboxes = 50;
   EXPECT_EQ(code(svc().set_domain_limits(sm, "a.example", want)), Errc::kLimit);
-  want.max_mailboxes = 10;
+  want.max_mailboxes = 5;
   EXPECT_TRUE(svc().set_domain_limits(sm, "a.example", want).ok());
-  // Unlimited is "above" any cap too.
-  EXPECT_EQ(code(svc().set_domain_limits(sm, "a.example", Limits{})), Errc::kLimit);
+  // "No limit at this level" is allowed, and gains nothing: the manager's cap still counts.
+  EXPECT_TRUE(svc().set_domain_limits(sm, "a.example", Limits{}).ok());
+  EXPECT_TRUE(svc().create_mailbox(sm, {"m5@a.example", "", "staff", {}, {}}).ok());
+  auto r = svc().create_mailbox(sm, {"m6@a.example", "", "staff", {}, {}});
+  EXPECT_EQ(code(r), Errc::kLimit);
+  EXPECT_NE(r.error().message.find("manager limit of 5"), std::string::npos);
   // Customer limits cap managers: a customer cannot give a manager more than itself.
   Limits cust;
   cust.max_mailboxes = 20;
