@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "app/cli_directory.h"
 #include "app/commands.h"
 
 namespace posthouse::app {
@@ -11,39 +12,37 @@ int run_cli(int argc, char** argv) {
   CLI::App app{"Posthouse: a complete email server with delegated administration"};
   app.set_version_flag("--version", std::string("posthouse ") + POSTHOUSE_VERSION);
   app.require_subcommand(1);
-
-  std::string data_dir;
-  app.add_option("--data", data_dir, "data directory (default ./var/dev)");
+  // Adds the global --data/--as/--json options (with fallthrough, so they may follow the
+  // subcommand) and the directory nouns.
+  auto directory = register_directory_commands(app);
 
   InitOptions init;
   auto* init_cmd = app.add_subcommand("init", "create a data dir: config, TLS certificate, database");
   init_cmd->add_option("--hostname", init.hostname, "the server's host name")->capture_default_str();
   init_cmd->add_flag("--force", init.force, "overwrite an existing data dir");
-  init_cmd->add_option("--data", data_dir, "data directory to create");
 
   ServeOptions serve;
   std::string log_format = "text";
   auto* serve_cmd = app.add_subcommand("serve", "run every configured listener");
   serve_cmd->add_option("--config", serve.config_path, "config file (default DATA/posthouse.toml)");
-  serve_cmd->add_option("--data", data_dir, "data directory");
   serve_cmd->add_option("--log-format", log_format, "text or json")
       ->check(CLI::IsMember({"text", "json"}));
 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    int code = app.exit(e);
-    return code == 0 ? 0 : 2;
+    return app.exit(e) == 0 ? 0 : 2;  // usage errors exit 2 (cli.h)
   }
   if (*init_cmd) {
-    init.data_dir = data_dir;
+    init.data_dir = directory->data_dir();
     return cmd_init(init);
   }
   if (*serve_cmd) {
-    serve.data_dir = data_dir.empty() && serve.config_path.empty() ? "var/dev" : data_dir;
+    if (serve.config_path.empty()) serve.data_dir = directory->data_dir();
     serve.log_json = log_format == "json";
     return cmd_serve(serve);
   }
+  if (directory->selected()) return directory->run();
   return 2;
 }
 

@@ -56,10 +56,19 @@ struct Target {
   Id template_id = 0;  // mailbox.create: the template named
   std::vector<Id> domain_ids;  // delegation target: its domains (all must be in scope)
 
+  static Target of(Kind k, Id id, Id customer, Id domain = 0, Id mailbox = 0) {
+    Target t;
+    t.kind = k;
+    t.id = id;
+    t.customer_id = customer;
+    t.domain_id = domain;
+    t.mailbox_id = mailbox;
+    return t;
+  }
   static Target platform() { return {}; }
-  static Target customer(Id c) { return {Kind::kCustomer, c, c}; }
-  static Target domain(Id c, Id d) { return {Kind::kDomain, d, c, d}; }
-  static Target mailbox(Id c, Id d, Id m) { return {Kind::kMailbox, m, c, d, m}; }
+  static Target customer(Id c) { return of(Kind::kCustomer, c, c); }
+  static Target domain(Id c, Id d) { return of(Kind::kDomain, d, c, d); }
+  static Target mailbox(Id c, Id d, Id m) { return of(Kind::kMailbox, m, c, d, m); }
 };
 
 class Policy {

@@ -132,18 +132,18 @@ TEST_F(PolicyMatrix, EveryRoleTimesEveryVerbTimesScope) {
     Id c = m.domain_id == dg ? globex : acme;
     return Target::mailbox(c, m.domain_id, m.id);
   };
-  auto alias_t = [&](Id c, Id d) { return Target{K::kAlias, 0, c, d}; };
+  auto alias_t = [&](Id c, Id d) { return Target::of(K::kAlias, 0, c, d); };
   auto create_t = [&](Id c, Id d, Id t) {
     Target x = Target::domain(c, d);
     x.template_id = t;
     return x;
   };
   auto deleg_t = [&](Id c, std::vector<Id> ds) {
-    Target x{K::kDelegation, 0, c};
+    Target x = Target::of(K::kDelegation, 0, c);
     x.domain_ids = std::move(ds);
     return x;
   };
-  auto mgr_t = [&](const Principal& p) { return Target{K::kManager, p.id, p.customer_id}; };
+  auto mgr_t = [&](const Principal& p) { return Target::of(K::kManager, p.id, p.customer_id); };
   std::map<std::string, Target> fixed = {
       {"P", Target::platform()},
       {"C_own", Target::customer(acme)},
@@ -163,18 +163,18 @@ TEST_F(PolicyMatrix, EveryRoleTimesEveryVerbTimesScope) {
       {"AL_a", alias_t(acme, da)},
       {"AL_b", alias_t(acme, db)},
       {"AL_g", alias_t(globex, dg)},
-      {"T_own", Target{K::kTemplate, tpl(acme, "staff"), acme}},
-      {"T_exec", Target{K::kTemplate, tpl(acme, "exec"), acme}},
-      {"T_plat", Target{K::kTemplate, tpl(0, "basic"), 0}},
-      {"T_other", Target{K::kTemplate, tpl(globex, "gstaff"), globex}},
+      {"T_own", Target::of(K::kTemplate, tpl(acme, "staff"), acme)},
+      {"T_exec", Target::of(K::kTemplate, tpl(acme, "exec"), acme)},
+      {"T_plat", Target::of(K::kTemplate, tpl(0, "basic"), 0)},
+      {"T_other", Target::of(K::kTemplate, tpl(globex, "gstaff"), globex)},
       {"DL_a", deleg_t(acme, {da})},
       {"DL_b", deleg_t(acme, {db})},
       {"DL_ab", deleg_t(acme, {da, db})},
       {"DL_g", deleg_t(globex, {dg})},
-      {"AU_cust", Target{K::kAudit, 0, acme, 0}},
-      {"AU_a", Target{K::kAudit, 0, acme, da}},
-      {"AU_b", Target{K::kAudit, 0, acme, db}},
-      {"AU_g", Target{K::kAudit, 0, globex, dg}},
+      {"AU_cust", Target::of(K::kAudit, 0, acme, 0)},
+      {"AU_a", Target::of(K::kAudit, 0, acme, da)},
+      {"AU_b", Target::of(K::kAudit, 0, acme, db)},
+      {"AU_g", Target::of(K::kAudit, 0, globex, dg)},
       {"PR_own", mgr_t(principal("other@outside.test"))},
       {"PR_other", mgr_t(principal("gm@outside.test"))},
   };
@@ -208,7 +208,7 @@ TEST_F(PolicyMatrix, EveryRoleTimesEveryVerbTimesScope) {
           t = mbox_t(mb(actor.role == Role::kUser ? actor.login.c_str() : "alice@a.example"));
         } else if (label == "PR_self") {
           if (actor.principal_id == 0) continue;  // mailbox users have no principal login
-          t = Target{K::kManager, actor.principal_id, actor.customer_id};
+          t = Target::of(K::kManager, actor.principal_id, actor.customer_id);
         } else {
           t = fixed.at(label);
         }

@@ -88,12 +88,13 @@ base::Status check_limits_input(const Limits& l) {
   return {};
 }
 
-// Each limit of `want` must fit under the ceiling (nullopt ceiling: anything fits).
+// Each limit of `want` must fit under the ceiling. An absent limit fits anywhere: it adds no
+// cap at its level, and the levels above still count this level's usage.
 base::Status within(const Limits& want, const Limits& ceiling) {
   auto one = [](const std::optional<int64_t>& w, const std::optional<int64_t>& c,
                 const char* name) -> base::Status {
-    if (!c) return {};
-    if (!w || *w > *c)
+    if (!c || !w) return {};
+    if (*w > *c)
       return Error(Errc::kLimit,
                    fmt::format("{} may not exceed {} (the limit above)", name, *c), name);
     return {};
@@ -121,8 +122,14 @@ base::Status check_login_text(std::string_view login) {
   return {};
 }
 
+// Logins that are addresses are stored normalised (IDNA domain, folded ASCII local part).
+std::string normalize_login(std::string_view login) {
+  auto a = parse_address(login);
+  return a.ok() ? a->str() : base::to_lower(base::trim(login));
+}
+
 Target manager_target(const Principal& p) {
-  Target t{K::kManager, p.id, p.customer_id};
+  Target t = Target::of(K::kManager, p.id, p.customer_id);
   return t;
 }
 
@@ -239,7 +246,7 @@ base::Result<Mailbox> Service::load_mailbox(const Actor& a, std::string_view ref
 
 base::Result<Principal> Service::load_manager(const Actor& a, std::string_view login, Verb v) {
   std::string what = fmt::format("manager '{}'", login);
-  auto p = PH_TRY(store_.find_principal(base::to_lower(base::trim(login))));
+  auto p = PH_TRY(store_.find_principal(normalize_login(login)));
   if (!p || p->kind != PrincipalKind::kManager) return not_found(what);
   PH_CHECK(authorize(a, v, manager_target(*p), what));
   return *p;
@@ -377,7 +384,7 @@ Actor Service::cli_admin() {
 }
 
 base::Result<Actor> Service::actor_for(std::string_view login_in) {
-  std::string login = base::to_lower(base::trim(login_in));
+  std::string login = normalize_login(login_in);
   Actor a;
   if (auto p = PH_TRY(store_.find_principal(login))) {
     a.login = p->login;
@@ -425,7 +432,7 @@ base::Result<Actor> Service::actor_for(std::string_view login_in) {
 
 base::Result<Actor> Service::login(std::string_view login_in, std::string_view password) {
   Error bad(Errc::kUnauthenticated, "invalid login or password");
-  std::string login = base::to_lower(base::trim(login_in));
+  std::string login = normalize_login(login_in);
   auto p = PH_TRY(store_.find_principal(login));
   std::string hash;
   if (p) {
@@ -570,6 +577,10 @@ base::Result<Principal> Service::create_manager(const Actor& a, const ManagerSpe
                  to_json(p));
   }));
   return p;
+}
+
+base::Result<Principal> Service::get_manager(const Actor& a, std::string_view login) {
+  return load_manager(a, login, Verb::kManagerRead);
 }
 
 base::Result<std::vector<Principal>> Service::list_managers(const Actor& a,
@@ -1204,13 +1215,14 @@ base::Result<Template> Service::edit_template(const Actor& a, std::string_view c
   PH_CHECK(check_template(name, s));
   Template t;
   PH_CHECK(store_.in_transaction([&]() -> base::Status {
+    // The template's own target decides below; the customer only narrows the name lookup.
     Id cid = 0;
-    if (!(customer == "-" || (customer.empty() && a.role == Role::kAdmin)))
-      cid = PH_TRY(customer_for(a, customer, Verb::kCustomerRead));
+    if (customer.empty()) cid = a.customer_id;
+    else if (customer != "-") cid = PH_TRY(customer_for(a, customer, Verb::kCustomerRead));
     auto found = PH_TRY(store_.find_template(cid, name));
     std::string what = fmt::format("template '{}'", name);
     if (!found) return not_found(what);
-    Target target{K::kTemplate, found->id, found->customer_id};
+    Target target = Target::of(K::kTemplate, found->id, found->customer_id);
     PH_CHECK(authorize(a, Verb::kTemplateEdit, target, what));
     json before = to_json(*found);
     t = *found;
@@ -1228,7 +1240,7 @@ base::Result<std::vector<Template>> Service::list_templates(const Actor& a,
     cid = PH_TRY(customer_for(a, customer, Verb::kCustomerRead));
   std::vector<Template> out;
   for (auto& t : PH_TRY(store_.list_templates(cid))) {
-    if (policy_.allows(a, Verb::kTemplateRead, Target{K::kTemplate, t.id, t.customer_id}))
+    if (policy_.allows(a, Verb::kTemplateRead, Target::of(K::kTemplate, t.id, t.customer_id)))
       out.push_back(t);
   }
   return out;
@@ -1258,11 +1270,11 @@ base::Result<Delegation> Service::create_delegation(const Actor& a, const Delega
     }
     for (const auto& tn : s.templates) {
       auto t = PH_TRY(find_template_for(cid, tn));
-      PH_CHECK(authorize(a, Verb::kTemplateRead, Target{K::kTemplate, t.id, t.customer_id},
+      PH_CHECK(authorize(a, Verb::kTemplateRead, Target::of(K::kTemplate, t.id, t.customer_id),
                          fmt::format("template '{}'", tn)));
       if (!contains(d.template_ids, t.id)) d.template_ids.push_back(t.id);
     }
-    Target target{K::kDelegation, 0, cid};
+    Target target = Target::of(K::kDelegation, 0, cid);
     target.domain_ids = d.domain_ids;
     PH_CHECK(authorize(a, Verb::kDelegationCreate, target, "delegation"));
     // No escalation: the granter must itself hold every verb on every domain (and, for
@@ -1285,7 +1297,7 @@ base::Result<Delegation> Service::create_delegation(const Actor& a, const Delega
       return Error(Errc::kInvalid, "mailbox.create needs at least one allowed template",
                    "templates");
     // Grantee: a mailbox or a principal of the same customer, visible to the granter.
-    std::string glogin = base::to_lower(base::trim(s.grantee));
+    std::string glogin = normalize_login(s.grantee);
     if (auto p = PH_TRY(store_.find_principal(glogin))) {
       if (p->customer_id != cid || p->kind == PrincipalKind::kAdmin)
         return not_found(fmt::format("grantee '{}'", s.grantee));
@@ -1315,7 +1327,7 @@ base::Status Service::delete_delegation(const Actor& a, Id id) {
     auto r = store_.get_delegation(id);
     std::string what = fmt::format("delegation {}", id);
     if (!r.ok()) return r.error().code == Errc::kNotFound ? not_found(what) : std::move(r).error();
-    Target t{K::kDelegation, id, r->customer_id};
+    Target t = Target::of(K::kDelegation, id, r->customer_id);
     t.domain_ids = r->domain_ids;
     PH_CHECK(authorize(a, Verb::kDelegationDelete, t, what));
     PH_CHECK(store_.delete_delegation(id));
@@ -1331,7 +1343,7 @@ base::Result<std::vector<Delegation>> Service::list_delegations(const Actor& a,
                             : PH_TRY(customer_for(a, customer, Verb::kCustomerRead));
   std::vector<Delegation> out;
   for (auto& d : PH_TRY(store_.list_delegations(cid))) {
-    Target t{K::kDelegation, d.id, d.customer_id};
+    Target t = Target::of(K::kDelegation, d.id, d.customer_id);
     t.domain_ids = d.domain_ids;
     if (policy_.allows(a, Verb::kDelegationRead, t)) out.push_back(d);
   }
@@ -1345,9 +1357,9 @@ base::Status Service::set_principal_password(const Actor& a, std::string_view lo
   auto hash = PH_TRY(hash_new_password(password));
   return store_.in_transaction([&]() -> base::Status {
     std::string what = fmt::format("principal '{}'", login);
-    auto p = PH_TRY(store_.find_principal(base::to_lower(base::trim(login))));
+    auto p = PH_TRY(store_.find_principal(normalize_login(login)));
     if (!p) return not_found(what);
-    PH_CHECK(authorize(a, Verb::kPrincipalPassword, Target{K::kManager, p->id, p->customer_id},
+    PH_CHECK(authorize(a, Verb::kPrincipalPassword, Target::of(K::kManager, p->id, p->customer_id),
                        what));
     p->password_hash = hash;
     p->updated_at = now();
@@ -1370,7 +1382,7 @@ base::Result<std::vector<AuditRecord>> Service::list_audit(const Actor& a, int l
     auto page = PH_TRY(store_.list_audit(cid, before_id, 500));
     if (page.empty()) break;
     for (auto& r : page) {
-      Target t{K::kAudit, r.id, r.customer_id.value_or(0), r.domain_id.value_or(0)};
+      Target t = Target::of(K::kAudit, r.id, r.customer_id.value_or(0), r.domain_id.value_or(0));
       if (policy_.allows(a, Verb::kAuditRead, t) && static_cast<int>(out.size()) < limit)
         out.push_back(r);
     }

@@ -142,6 +142,7 @@ class Service {
 
   // --- managers
   base::Result<Principal> create_manager(const Actor& a, const ManagerSpec& s);
+  base::Result<Principal> get_manager(const Actor& a, std::string_view login);
   base::Result<std::vector<Principal>> list_managers(const Actor& a, std::string_view customer);
   base::Result<Principal> set_manager_domains(const Actor& a, std::string_view login,
                                               const std::vector<std::string>& domains);
