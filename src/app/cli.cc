@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "app/cli_directory.h"
+#include "app/cli_queue.h"
 #include "app/commands.h"
 
 namespace posthouse::app {
@@ -15,6 +16,7 @@ int run_cli(int argc, char** argv) {
   // Adds the global --data/--as/--json options (with fallthrough, so they may follow the
   // subcommand) and the directory nouns.
   auto directory = register_directory_commands(app);
+  QueueCommands queue(app, *directory);
 
   InitOptions init;
   auto* init_cmd = app.add_subcommand("init", "create a data dir: config, TLS certificate, database");
@@ -27,6 +29,11 @@ int run_cli(int argc, char** argv) {
   serve_cmd->add_option("--config", serve.config_path, "config file (default DATA/posthouse.toml)");
   serve_cmd->add_option("--log-format", log_format, "text or json")
       ->check(CLI::IsMember({"text", "json"}));
+
+  bool repair = false;
+  auto* check_cmd = app.add_subcommand(
+      "check", "verify the message store (metadata, blobs, quota, reference counts)");
+  check_cmd->add_flag("--repair", repair, "fix what can be fixed (stop the server first)");
 
   try {
     app.parse(argc, argv);
@@ -42,7 +49,9 @@ int run_cli(int argc, char** argv) {
     serve.log_json = log_format == "json";
     return cmd_serve(serve);
   }
+  if (*check_cmd) return cmd_check(directory->data_dir(), repair);
   if (directory->selected()) return directory->run();
+  if (queue.selected()) return queue.run();
   return 2;
 }
 

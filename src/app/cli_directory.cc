@@ -225,6 +225,7 @@ class Commands final : public DirectoryCommands {
   explicit Commands(CLI::App& app);
   bool selected() const override { return static_cast<bool>(action_); }
   const std::string& data_dir() const override { return data_; }
+  bool json_output() const override { return json_; }
   int run() override;
 
  private:

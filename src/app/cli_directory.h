@@ -27,6 +27,7 @@ class DirectoryCommands {
   virtual int run() = 0;
   // The global --data value (default ./var/dev), also used by init and serve.
   virtual const std::string& data_dir() const = 0;
+  virtual bool json_output() const = 0;
 };
 
 // Adds the global --data/--as/--json options and the directory nouns to app. Call before

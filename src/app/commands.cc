@@ -111,6 +111,22 @@ int cmd_init(const InitOptions& o) {
   return 0;
 }
 
+int cmd_check(const std::string& data_dir, bool repair) {
+  store::sqlite::MailStoreOptions mso;
+  mso.data_dir = data_dir;
+  auto mail = store::sqlite::SqliteMailStore::open(mso);
+  if (!mail) return fail(1, mail.error().message);
+  auto report = (*mail)->check(repair);
+  if (!report) return fail(1, report.error().message);
+  for (const auto& p : report->problems) std::cout << p << "\n";
+  if (repair) std::cout << fmt::format("{} problems repaired\n", report->repaired);
+  if (report->ok()) {
+    std::cout << "store is consistent\n";
+    return 0;
+  }
+  return repair ? 0 : 1;
+}
+
 int cmd_serve(const ServeOptions& o) {
   std::string cfg_path = o.config_path;
   if (cfg_path.empty()) {

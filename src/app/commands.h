@@ -21,6 +21,10 @@ struct InitOptions {
 };
 int cmd_init(const InitOptions& o);
 
+// `posthouse check [--repair]`: the message store's consistency check (metadata, blobs,
+// quota, reference counts). Exit 0 when consistent (or repaired), 1 otherwise.
+int cmd_check(const std::string& data_dir, bool repair);
+
 struct ServeOptions {
   std::string data_dir;     // either this…
   std::string config_path;  // …or this

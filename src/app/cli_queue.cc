@@ -1,0 +1,100 @@
+#include "app/cli_queue.h"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "app/cli_directory.h"
+#include "queue/queue_store.h"
+#include "store/sqlite/db.h"
+
+namespace posthouse::app {
+
+namespace {
+
+nlohmann::json to_json(const queue::QueuedMessage& m) {
+  nlohmann::json rcpts = nlohmann::json::array();
+  for (const auto& r : m.recipients) {
+    rcpts.push_back({{"address", r.address},
+                     {"state", queue::state_name(r.state)},
+                     {"attempts", r.attempts},
+                     {"next_attempt_at", r.next_attempt_at},
+                     {"last_error", r.last_error}});
+  }
+  return {{"id", m.queue_id},
+          {"sender", m.sender},
+          {"size", m.size},
+          {"created_at", m.created_at},
+          {"recipients", rcpts}};
+}
+
+int fail(const base::Error& e, bool json) {
+  if (json) {
+    std::cout << nlohmann::json{{"error", {{"code", base::errc_name(e.code)},
+                                           {"message", e.message}}}}.dump()
+              << "\n";
+  } else {
+    std::cerr << "error: " << e.message << "\n";
+  }
+  return 1;
+}
+
+}  // namespace
+
+QueueCommands::QueueCommands(CLI::App& app, const DirectoryCommands& globals) : globals_(globals) {
+  auto* noun = app.add_subcommand("queue", "the outbound queue");
+  noun->require_subcommand(1);
+  auto limit = std::make_shared<int>(100);
+  auto* list = noun->add_subcommand("list", "list queued messages");
+  list->add_option("--limit", *limit, "at most this many")->capture_default_str();
+  list->callback([this, limit] {
+    action_ = [this, limit]() -> int {
+      auto db = store::sqlite::Db::open(
+          (std::filesystem::path(globals_.data_dir()) / "posthouse.db").string());
+      if (!db) return fail(db.error(), globals_.json_output());
+      if (auto st = (*db)->migrate(); !st) return fail(st.error(), globals_.json_output());
+      queue::QueueStore q(**db);
+      auto msgs = q.list(*limit);
+      if (!msgs) return fail(msgs.error(), globals_.json_output());
+      if (globals_.json_output()) {
+        nlohmann::json out = nlohmann::json::array();
+        for (const auto& m : *msgs) out.push_back(to_json(m));
+        std::cout << out.dump() << "\n";
+      } else {
+        for (const auto& m : *msgs) {
+          std::cout << fmt::format("{}  {} bytes  from <{}>\n", m.queue_id, m.size, m.sender);
+          for (const auto& r : m.recipients) {
+            std::cout << fmt::format("    {}  {}  attempts={}{}\n", r.address,
+                                     queue::state_name(r.state), r.attempts,
+                                     r.last_error.empty() ? "" : "  " + r.last_error);
+          }
+        }
+      }
+      return 0;
+    };
+  });
+  auto id = std::make_shared<std::string>();
+  auto* show = noun->add_subcommand("show", "show one queued message");
+  show->add_option("id", *id, "queue id")->required();
+  show->callback([this, id] {
+    action_ = [this, id]() -> int {
+      auto db = store::sqlite::Db::open(
+          (std::filesystem::path(globals_.data_dir()) / "posthouse.db").string());
+      if (!db) return fail(db.error(), globals_.json_output());
+      if (auto st = (*db)->migrate(); !st) return fail(st.error(), globals_.json_output());
+      queue::QueueStore q(**db);
+      auto m = q.get(*id);
+      if (!m) return fail(m.error(), globals_.json_output());
+      std::cout << (globals_.json_output() ? to_json(*m).dump() : to_json(*m).dump(2)) << "\n";
+      return 0;
+    };
+  });
+}
+
+int QueueCommands::run() { return action_(); }
+
+}  // namespace posthouse::app

@@ -1,0 +1,327 @@
+"""SMTP: MX, submission (STARTTLS + AUTH), submissions (implicit TLS), ESMTP extensions,
+relay rules, smuggling, limits and durability, with Python smtplib, swaks and raw sockets.
+Mail is read back with poplib (a real client) to prove it arrived intact."""
+import os
+import poplib
+import shutil
+import signal
+import smtplib
+import socket
+import ssl
+import subprocess
+import threading
+import time
+import unittest
+
+from harness import Server, ServerTestCase
+from mailfixture import Fixture, pop_messages, raw_smtp
+
+CTX = ssl._create_unverified_context()
+
+
+class SmtpMx(ServerTestCase):
+    listeners = ["smtp", "submission", "submissions", "pop3", "pop3s", "http"]
+    extra_config = "[smtp]\nmax_message_bytes = 200000\nmax_recipients = 50\n"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.fx = Fixture(cls.server)
+        cls.fx.domain("example.test")
+        cls.fx.mailbox("bob@example.test", "bob-password-1")
+        cls.fx.mailbox("carol@example.test", "carol-password-1")
+        cls.fx.alias("sales@example.test", ["bob@example.test", "carol@example.test"])
+
+    def smtp(self):
+        return smtplib.SMTP("127.0.0.1", self.server.ports["smtp"], timeout=30)
+
+    def test_plain_send_to_mx_arrives_intact(self):
+        body = "Subject: hello\r\nFrom: a@remote.test\r\nTo: bob@example.test\r\n\r\n.leading dot\r\nline two\r\n"
+        with self.smtp() as s:
+            code, msg = s.ehlo("client.remote.test")
+            self.assertEqual(code, 250)
+            for ext in ("pipelining", "size", "8bitmime", "smtputf8", "enhancedstatuscodes",
+                        "chunking", "dsn", "starttls"):
+                self.assertIn(ext, s.esmtp_features, ext)
+            self.assertNotIn("auth", s.esmtp_features)  # no AUTH on the MX
+            refused = s.sendmail("a@remote.test", ["bob@example.test"], body)
+            self.assertEqual(refused, {})
+        msgs = pop_messages(self.server, "bob@example.test", "bob-password-1")
+        got = [m for m in msgs if b"Subject: hello" in m]
+        self.assertEqual(len(got), 1)
+        m = got[0]
+        self.assertTrue(m.startswith(b"Return-Path: <a@remote.test>\r\n"), m[:80])
+        self.assertIn(b"Received: from client.remote.test ([127.0.0.1])", m)
+        self.assertTrue(m.endswith(b"\r\n\r\n.leading dot\r\nline two\r\n"), m[-60:])
+
+    def test_open_relay_refused_in_every_form(self):
+        with self.smtp() as s:
+            s.ehlo("x")
+            s.mail("a@remote.test")
+            for rcpt in ["victim@elsewhere.test", "victim%elsewhere.test@example.test",
+                         "<@example.test:victim@elsewhere.test>",
+                         "<@a.test,@example.test:victim@example.test>",
+                         '"victim@elsewhere.test"@example.test', "victim@[127.0.0.1]"]:
+                code, msg = s.rcpt(rcpt)
+                self.assertEqual(code, 550, (rcpt, msg))
+                self.assertIn(b"5.7.1", msg, rcpt)
+
+    def test_unknown_user_and_bad_sequence(self):
+        with self.smtp() as s:
+            s.ehlo("x")
+            code, _ = s.rcpt("bob@example.test")
+            self.assertEqual(code, 503)
+            s.mail("a@remote.test")
+            code, msg = s.rcpt("nobody@example.test")
+            self.assertEqual(code, 550)
+            self.assertIn(b"5.1.1", msg)
+            code, msg = s.docmd("DATA")
+            self.assertEqual(code, 554)
+
+    def test_alias_delivers_to_each_target(self):
+        with self.smtp() as s:
+            s.sendmail("a@remote.test", ["sales@example.test"], "Subject: alias-test\r\n\r\nx\r\n")
+        for who, pw in (("bob@example.test", "bob-password-1"), ("carol@example.test", "carol-password-1")):
+            msgs = pop_messages(self.server, who, pw)
+            self.assertEqual(sum(b"Subject: alias-test" in m for m in msgs), 1, who)
+
+    def test_size_limit_exact_and_one_over(self):
+        limit = 200000
+        with self.smtp() as s:
+            s.ehlo("x")
+            self.assertEqual(int(s.esmtp_features["size"]), limit)
+            code, msg = s.mail("a@remote.test", ["SIZE=%d" % (limit + 1)])
+            self.assertEqual(code, 552)
+        # The Received header is added by the server, so fill the body to leave room for it.
+        header = "Subject: big\r\n\r\n"
+        with self.smtp() as s:
+            s.ehlo("x")
+            big = header + "a" * (limit + 10)
+            s.mail("a@remote.test")
+            s.rcpt("carol@example.test")
+            code, msg = s.data(big)
+            self.assertEqual(code, 552, msg)
+            # The session is still in sync: a normal message goes through.
+            s.sendmail("a@remote.test", ["carol@example.test"], "Subject: after-big\r\n\r\nok\r\n")
+
+    def test_smuggling_payloads_never_end_data(self):
+        for name, payload in [("lf-dot-lf", b"\n.\n"), ("lf-dot-crlf", b"\n.\r\n"),
+                              ("cr-dot-cr", b"\r.\r")]:
+            smuggled = (b"Subject: smuggle-" + name.encode() + b"\r\n\r\nbody" + payload +
+                        b"MAIL FROM:<evil@remote.test>\r\nRCPT TO:<carol@example.test>\r\nDATA\r\n"
+                        b"Subject: injected\r\n\r\nevil\r\n.\r\n")
+            replies = raw_smtp(self.server.ports["smtp"], [
+                b"EHLO x\r\n", b"MAIL FROM:<a@remote.test>\r\n", b"RCPT TO:<carol@example.test>\r\n",
+                b"DATA\r\n", smuggled, b"QUIT\r\n"])
+            # One message accepted (250 after DATA), never a second transaction.
+            self.assertEqual(sum(r.startswith(b"250 2.0.0 OK") for r in replies), 1, replies)
+        # The smuggled commands stayed data inside each message: no message from the injected
+        # transaction exists.
+        msgs = pop_messages(self.server, "carol@example.test", "carol-password-1")
+        self.assertFalse(any(m.startswith(b"Return-Path: <evil@remote.test>") for m in msgs))
+        self.assertEqual(sum(b"Subject: smuggle-" in m for m in msgs), 3)
+
+    def test_bdat_chunking(self):
+        replies = raw_smtp(self.server.ports["smtp"], [
+            b"EHLO x\r\n", b"MAIL FROM:<a@remote.test> BODY=BINARYMIME\r\n",
+            b"RCPT TO:<bob@example.test>\r\n",
+            b"BDAT 22\r\nSubject: bdat-test\r\n\r\n",
+            b"BDAT 7 LAST\r\nbinary\n", b"QUIT\r\n"])
+        self.assertTrue(any(r.startswith(b"250 2.0.0 22 octets") for r in replies), replies)
+        self.assertTrue(any(r.startswith(b"250 2.0.0 OK") for r in replies), replies)
+        msgs = pop_messages(self.server, "bob@example.test", "bob-password-1")
+        # POP3 is line based: the final bare LF comes back as a CRLF line end.
+        self.assertTrue(any(b"Subject: bdat-test\r\n\r\nbinary\r\n" in m for m in msgs))
+
+    def test_pipelining_and_dsn_params(self):
+        replies = raw_smtp(self.server.ports["smtp"], [
+            b"EHLO x\r\nMAIL FROM:<a@remote.test> RET=HDRS ENVID=abc+2Bdef\r\n"
+            b"RCPT TO:<bob@example.test> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;bob@example.test\r\n"
+            b"RCPT TO:<nobody@example.test>\r\nDATA\r\n",
+            b"Subject: piped\r\n\r\nx\r\n.\r\nQUIT\r\n"], gather=2.0)
+        joined = b"".join(replies)
+        self.assertIn(b"250 2.1.0", joined)
+        self.assertIn(b"250 2.1.5", joined)
+        self.assertIn(b"550 5.1.1", joined)
+        self.assertIn(b"354", joined)
+        self.assertIn(b"250 2.0.0 OK", joined)
+
+    def test_smtputf8_address(self):
+        self.fx.mailbox("jos\u00e9@example.test", "jose-password-1")
+        with self.smtp() as s:
+            refused = s.sendmail("a@remote.test", ["jos\u00e9@example.test"],
+                                 "Subject: utf8\r\n\r\nol\u00e1\r\n".encode(),
+                                 mail_options=["SMTPUTF8", "BODY=8BITMIME"])
+            self.assertEqual(refused, {})
+        msgs = pop_messages(self.server, "jos\u00e9@example.test", "jose-password-1")
+        self.assertTrue(any("ol\u00e1".encode() in m for m in msgs))
+        # Without SMTPUTF8 a UTF-8 address is refused.
+        replies = raw_smtp(self.server.ports["smtp"], [
+            b"EHLO x\r\n", b"MAIL FROM:<a@remote.test>\r\n",
+            "RCPT TO:<jos\u00e9@example.test>\r\n".encode(), b"QUIT\r\n"])
+        self.assertIn(b"553 5.6.7", b"".join(replies))
+
+    def test_bad_input_lines_nul_and_many_rcpts(self):
+        replies = raw_smtp(self.server.ports["smtp"], [
+            b"EHLO x\r\n", b"MAIL FROM:<a@remote.test>\r\n", b"X" * (1 << 20) + b"\r\n",
+            b"RCPT TO:<bob@exa\x00mple.test>\r\n", b"RCPT TO:<no-brackets@example.test\r\n",
+            b"NOOP\r\n", b"QUIT\r\n"])
+        joined = b"".join(replies)
+        self.assertIn(b"500 5.5.2 Line too long", joined)
+        self.assertIn(b"250 2.0.0 OK", joined)  # NOOP still answered: in sync
+        self.assertIn(b"221", joined)
+        # Over the recipient limit: 452 4.5.3, and too many bad ones close the session.
+        cmds = [b"EHLO x\r\n", b"MAIL FROM:<a@remote.test>\r\n"]
+        cmds += [b"RCPT TO:<bob@example.test>\r\n"] * 51
+        replies = raw_smtp(self.server.ports["smtp"], cmds + [b"QUIT\r\n"], gather=3.0)
+        self.assertIn(b"452 4.5.3", b"".join(replies))
+        cmds = [b"EHLO x\r\n", b"MAIL FROM:<a@remote.test>\r\n"]
+        cmds += [b"RCPT TO:<nobody%d@example.test>\r\n" % i for i in range(10000)]
+        replies = raw_smtp(self.server.ports["smtp"], cmds, gather=5.0)
+        self.assertIn(b"421 4.7.0", b"".join(replies))
+
+    def test_swaks_to_mx(self):
+        if not shutil.which("swaks"):
+            self.skipTest("swaks not installed")
+        p = subprocess.run(["swaks", "--server", "127.0.0.1", "--port", str(self.server.ports["smtp"]),
+                            "--to", "bob@example.test", "--from", "swaks@remote.test",
+                            "--header", "Subject: via-swaks", "--body", "hi"],
+                           capture_output=True, text=True, timeout=60)
+        self.assertEqual(p.returncode, 0, p.stdout + p.stderr)
+        msgs = pop_messages(self.server, "bob@example.test", "bob-password-1")
+        self.assertTrue(any(b"Subject: via-swaks" in m for m in msgs))
+
+
+class SmtpSubmission(ServerTestCase):
+    listeners = ["smtp", "submission", "submissions", "pop3", "pop3s", "http"]
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.fx = Fixture(cls.server)
+        cls.fx.domain("example.test")
+        cls.fx.mailbox("bob@example.test", "bob-password-1")
+        cls.fx.mailbox("dave@example.test", "dave-password-1")
+        cls.fx.alias("boss@example.test", ["bob@example.test"])
+
+    def test_starttls_auth_and_send_external_is_queued(self):
+        with smtplib.SMTP("127.0.0.1", self.server.ports["submission"], timeout=30) as s:
+            s.ehlo("me")
+            self.assertNotIn("auth", s.esmtp_features)  # no AUTH before TLS
+            code, _ = s.mail("bob@example.test")
+            self.assertEqual(code, 530)
+            s.rset()
+            s.starttls(context=CTX)
+            s.ehlo("me")
+            self.assertIn("auth", s.esmtp_features)
+            s.login("bob@example.test", "bob-password-1")
+            refused = s.sendmail("bob@example.test", ["someone@external.test", "dave@example.test"],
+                                 "Subject: out\r\n\r\nhi\r\n")
+            self.assertEqual(refused, {})
+        q = self.server.cli("queue", "list", "--json")
+        self.assertIn("someone@external.test", q.stdout)
+        msgs = pop_messages(self.server, "dave@example.test", "dave-password-1")
+        self.assertTrue(any(b"Subject: out" in m for m in msgs))
+
+    def test_implicit_tls_and_auth_login(self):
+        with smtplib.SMTP_SSL("127.0.0.1", self.server.ports["submissions"], context=CTX,
+                              timeout=30) as s:
+            s.ehlo("me")
+            s.user, s.password = "bob@example.test", "bob-password-1"
+            code, _ = s.auth("LOGIN", s.auth_login)
+            self.assertEqual(code, 235)
+            # Sending as an alias the user owns works; as someone else it does not.
+            code, _ = s.mail("boss@example.test")
+            self.assertEqual(code, 250)
+            s.rset()
+            code, msg = s.mail("dave@example.test")
+            self.assertEqual(code, 553)
+
+    def test_wrong_password_same_answer_as_unknown_user(self):
+        with smtplib.SMTP_SSL("127.0.0.1", self.server.ports["submissions"], context=CTX,
+                              timeout=30) as s:
+            s.ehlo("me")
+            for user, pw in (("bob@example.test", "wrong-password"), ("ghost@example.test", "x" * 12)):
+                with self.assertRaises(smtplib.SMTPAuthenticationError) as e:
+                    s.login(user, pw)
+                self.assertEqual(e.exception.smtp_code, 535)
+                self.assertIn(b"5.7.8", e.exception.smtp_error)
+
+    def test_starttls_with_pipelined_command_is_discarded(self):
+        raw = socket.create_connection(("127.0.0.1", self.server.ports["submission"]), timeout=10)
+        raw.recv(4096)
+        raw.sendall(b"EHLO x\r\n")
+        time.sleep(0.3)
+        raw.recv(4096)
+        raw.sendall(b"STARTTLS\r\nRSET\r\n")  # RSET injected before the handshake
+        time.sleep(0.3)
+        data = raw.recv(4096)
+        self.assertTrue(data.startswith(b"220"), data)
+        tls = CTX.wrap_socket(raw, server_hostname="mail.test")
+        tls.sendall(b"NOOP\r\n")
+        reply = tls.recv(4096)
+        # The first reply after TLS answers NOOP ("250 OK"), not the injected RSET ("Reset").
+        self.assertEqual(reply, b"250 OK\r\n")
+        tls.close()
+
+    def test_auth_refused_before_tls(self):
+        replies = raw_smtp(self.server.ports["submission"], [
+            b"EHLO x\r\n", b"AUTH PLAIN AGJvYkBleGFtcGxlLnRlc3QAYm9iLXBhc3N3b3JkLTE=\r\n", b"QUIT\r\n"])
+        self.assertIn(b"538 5.7.11", b"".join(replies))
+
+
+class SmtpCrash(unittest.TestCase):
+    """SIGKILL during concurrent delivery: every message that got 250 is there after restart."""
+
+    def test_kill_during_delivery_loses_nothing_acknowledged(self):
+        srv = Server(listeners=["smtp", "pop3s", "http"])
+        try:
+            srv.start()
+            fx = Fixture(srv)
+            fx.domain("example.test")
+            fx.mailbox("bob@example.test", "bob-password-1")
+            acked = set()
+            lock = threading.Lock()
+            stop = threading.Event()
+
+            def client(n):
+                i = 0
+                while not stop.is_set() and i < 200:
+                    tag = f"crash-{n}-{i}"
+                    try:
+                        with smtplib.SMTP("127.0.0.1", srv.ports["smtp"], timeout=10) as s:
+                            s.sendmail("a@remote.test", ["bob@example.test"],
+                                       f"Subject: {tag}\r\n\r\n{'x' * 2000}\r\n")
+                        with lock:
+                            acked.add(tag)
+                    except (OSError, smtplib.SMTPException):
+                        return
+                    i += 1
+
+            threads = [threading.Thread(target=client, args=(n,)) for n in range(8)]
+            for t in threads:
+                t.start()
+            time.sleep(2.0)
+            srv.kill()
+            stop.set()
+            for t in threads:
+                t.join()
+            self.assertGreater(len(acked), 0)
+            srv.start()
+            msgs = pop_messages(srv, "bob@example.test", "bob-password-1")
+            subjects = set()
+            for m in msgs:
+                for line in m.split(b"\r\n"):
+                    if line.startswith(b"Subject: crash-"):
+                        subjects.add(line[len(b"Subject: "):].decode())
+                self.assertTrue(m.endswith(b"x" * 2000 + b"\r\n"), "partial message visible")
+            missing = acked - subjects
+            self.assertEqual(missing, set(), f"{len(missing)} acknowledged messages lost")
+            check = srv.cli("check", check=False)
+            self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
+        finally:
+            srv.cleanup()
+
+
+if __name__ == "__main__":
+    unittest.main()
