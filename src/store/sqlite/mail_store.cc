@@ -284,10 +284,12 @@ struct SqliteMailStore::Impl {
         std::unique_lock lk(mu);
         cv.wait(lk, [&] { return !queue.empty() || stopping; });
         if (queue.empty()) return;
-        if (last > 1 && queue.size() < opts.max_batch && !stopping &&
-            opts.batch_wait.count() > 0) {
-          cv.wait_for(lk, opts.batch_wait,
-                      [&] { return queue.size() >= opts.max_batch || stopping; });
+        // Concurrency seen in the last batch predicts the next: wait (bounded) until as many
+        // callers as last time have queued again, so N clients share one fsync without a
+        // fixed delay; a lone client (last <= 1) never waits.
+        size_t expect = std::min(last, opts.max_batch);
+        if (expect > 1 && queue.size() < expect && !stopping && opts.batch_wait.count() > 0) {
+          cv.wait_for(lk, opts.batch_wait, [&] { return queue.size() >= expect || stopping; });
         }
         size_t n = std::min(queue.size(), std::max<size_t>(opts.max_batch, 1));
         batch.reserve(n);

@@ -10,8 +10,8 @@
 //   the batch fails (kTemporary for disk full/busy, kIo otherwise) and nothing is visible.
 //   This is group commit: at concurrency N, N deliveries share one fsync.
 // - Batching wait: when the previous batch held more than one operation (there is
-//   concurrency), the writer waits up to `batch_wait` for more work before committing; a lone
-//   caller never waits.
+//   concurrency), the writer waits up to `batch_wait` until as many operations as last time
+//   are queued, then commits; a lone caller never waits.
 // - Readers use a pool of separate connections (WAL: reads never block on the writer), each
 //   with its statements prepared once and reused.
 //
