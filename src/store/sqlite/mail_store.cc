@@ -354,6 +354,9 @@ struct SqliteMailStore::Impl {
             if (auto st = files.sync_dirs(dirs); !st) fail = st.error();
           }
         }
+        if (!fail && opts.before_commit) {
+          if (auto st = opts.before_commit(); !st) fail = st.error();
+        }
         if (!fail) {
           if (auto st = tx->commit(); !st) fail = st.error();
         }

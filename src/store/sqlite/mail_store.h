@@ -21,6 +21,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -41,6 +42,10 @@ struct MailStoreOptions {
   uint64_t max_message_size = 128ull << 20;
   mime::Limits mime_limits;
   FsEnv* env = nullptr;  // default FsEnv::posix(); tests pass a FaultyFsEnv
+  // Fault seam for the metadata commit: called on the writer thread after a batch's blob
+  // files are durable, just before COMMIT; an error fails the batch as a failed commit would.
+  // Unset in production.
+  std::function<base::Status()> before_commit;
 };
 
 class SqliteMailStore final : public MailStore {

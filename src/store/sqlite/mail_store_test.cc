@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -451,6 +452,66 @@ TEST_F(MailStoreTest, BlobFaultsFailTheBatchAndLeaveNothing) {
   env_.fail_read = true;
   EXPECT_EQ(store_->read(1, inbox1_, 1).error().code, Errc::kIo);
   env_.fail_read = false;
+}
+
+// A failed commit fails every operation of its batch, and nothing of it stays: not the rows,
+// not the blob files written for it.
+TEST_F(MailStoreTest, FailedCommitFailsTheWholeBatch) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  int calls = 0;
+  store_.reset();
+  MailStoreOptions o;
+  o.data_dir = dir_;
+  o.inline_max = inline_max_;
+  o.before_commit = [&]() -> base::Status {
+    std::unique_lock lk(mu);
+    if (++calls == 1) {
+      cv.notify_all();
+      cv.wait(lk, [&] { return release; });  // hold the first batch while others queue
+      return {};
+    }
+    if (calls == 2) return base::Error(Errc::kIo, "injected commit failure");
+    return {};
+  };
+  store_ = std::move(*SqliteMailStore::open(o));
+  std::promise<DeliveryResult> first;
+  store_->deliver_async(Delivery{{1}, "INBOX", message(0), 0, {}},
+                        [&](DeliveryResult r) { first.set_value(std::move(r)); });
+  {
+    std::unique_lock lk(mu);
+    cv.wait(lk, [&] { return calls == 1; });  // the writer holds the first batch
+  }
+  const int kQueued = 5;
+  std::vector<std::promise<DeliveryResult>> ps(kQueued);
+  for (int i = 0; i < kQueued; ++i) {
+    store_->deliver_async(Delivery{{1, 2}, "INBOX", message(i + 1, i % 2 ? 3000 : 100), 0, {}},
+                          [&ps, i](DeliveryResult r) { ps[i].set_value(std::move(r)); });
+  }
+  {
+    std::lock_guard lk(mu);
+    release = true;
+  }
+  cv.notify_all();
+  auto r0 = first.get_future().get();
+  ASSERT_TRUE(r0[0].ok());
+  for (auto& p : ps) {
+    auto r = p.get_future().get();
+    ASSERT_EQ(r.size(), 2u);
+    for (const auto& x : r) {
+      ASSERT_FALSE(x.ok());
+      EXPECT_EQ(x.error().code, Errc::kIo);
+    }
+  }
+  EXPECT_EQ(*store_->uids(1, inbox1_), (std::vector<Uid>{1}));
+  EXPECT_TRUE(store_->uids(2, inbox2_)->empty());
+  EXPECT_EQ(store_->quota(1)->used_bytes, message(0).size());
+  EXPECT_EQ(blob_files(), 0u);
+  EXPECT_TRUE(store_->check(false)->ok());
+  // The next batch commits normally; UIDs continue without a gap.
+  EXPECT_EQ(deliver_one(1, message(9, 3000)).uid, 2u);
+  EXPECT_EQ(blob_files(), 1u);
 }
 
 TEST_F(MailStoreTest, GroupCommitManyThreads) {
