@@ -33,8 +33,9 @@ TEST(Mime, SimpleMessageEnvelopeAndStructure) {
             "(\"Who?\" NIL \"one\" \"y.test\")) "
             "((NIL NIL \"boss\" \"nil.test\")(\"Giant; \\\"Big\\\" Box\" NIL \"sysservices\" "
             "\"example.net\")) NIL NIL \"<5678.21-Nov-1997@example.com>\")");
-  EXPECT_EQ(m.bodystructure,
-            "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 14 1 NIL NIL NIL NIL)");
+  EXPECT_EQ(
+      m.bodystructure,
+      "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 14 1 NIL NIL NIL NIL)");
   EXPECT_EQ(m.body, "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 14 1)");
   EXPECT_EQ(m.size, raw.size());
   EXPECT_EQ(m.header_size, raw.size() - 14);

@@ -254,9 +254,9 @@ class MailStore {
   virtual base::Result<std::vector<Uid>> expunged_since(MailboxId mb, FolderId folder,
                                                         ModSeq since) = 0;
   // Octets [offset, offset+length) of the stored message (clamped to its size).
-  virtual base::Result<std::string> read(MailboxId mb, FolderId folder, Uid uid,
-                                         uint64_t offset = 0,
-                                         uint64_t length = std::numeric_limits<uint64_t>::max()) = 0;
+  virtual base::Result<std::string> read(
+      MailboxId mb, FolderId folder, Uid uid, uint64_t offset = 0,
+      uint64_t length = std::numeric_limits<uint64_t>::max()) = 0;
   virtual base::Result<StoreFlagsResult> store_flags(MailboxId mb, FolderId folder,
                                                      const UidSet& set, FlagOp op,
                                                      const Flags& flags,

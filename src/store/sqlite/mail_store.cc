@@ -190,7 +190,8 @@ base::Result<std::string> canonical_folder_name(std::string_view name) {
   if (!valid_utf8(name)) return Error(Errc::kInvalid, "folder name is not UTF-8", "name");
   for (char c : name) {
     auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) return Error(Errc::kInvalid, "control character in folder name", "name");
+    if (u < 0x20 || u == 0x7f)
+      return Error(Errc::kInvalid, "control character in folder name", "name");
   }
   for (auto comp : base::split(name, kFolderSeparator)) {
     if (comp.empty() || comp == "." || comp == "..") {
@@ -329,8 +330,7 @@ struct SqliteMailStore::Impl {
             fail = st ? Error(Errc::kIo, "transaction aborted") : st.error();
             break;
           }
-          auto end = st ? exec_cached("RELEASE op")
-                        : [&]() -> base::Status {
+          auto end = st ? exec_cached("RELEASE op") : [&]() -> base::Status {
             PH_CHECK(exec_cached("ROLLBACK TO op"));
             return exec_cached("RELEASE op");
           }();
@@ -466,7 +466,9 @@ struct SqliteMailStore::Impl {
              "WHERE folder_id = ? AND uid BETWEEN ? AND ? ORDER BY uid");
     for (const auto& r : set) {
       s->reset();
-      s->bind(1, folder).bind(2, static_cast<int64_t>(r.first)).bind(3, static_cast<int64_t>(r.last));
+      s->bind(1, folder)
+          .bind(2, static_cast<int64_t>(r.first))
+          .bind(3, static_cast<int64_t>(r.last));
       while (PH_TRY(s->step())) {
         MsgRow m;
         m.uid = static_cast<Uid>(s->col_int(0));
@@ -531,7 +533,8 @@ struct SqliteMailStore::Impl {
   // One more reference to the body of `msg`, creating the blob when new.
   base::Result<int64_t> acquire_blob(BatchState& st, const std::shared_ptr<const Prepared>& msg) {
     {
-      PH_QUERY(s, *writer, "UPDATE mail_blob SET refcount = refcount + 1 WHERE sha256 = ? RETURNING id");
+      PH_QUERY(s, *writer,
+               "UPDATE mail_blob SET refcount = refcount + 1 WHERE sha256 = ? RETURNING id");
       s->bind(1, msg->sha);
       if (PH_TRY(s->step())) return s->col_int(0);
     }
@@ -667,7 +670,10 @@ struct SqliteMailStore::Impl {
     PH_QUERY(s, *writer,
              "INSERT INTO mail_folder(mailbox_id, name, special_use, uidvalidity, subscribed) "
              "VALUES(?, ?, ?, ?, ?)");
-    s->bind(1, mb).bind(2, name).bind(3, special_use).bind(4, static_cast<int64_t>(uidvalidity))
+    s->bind(1, mb)
+        .bind(2, name)
+        .bind(3, special_use)
+        .bind(4, static_cast<int64_t>(uidvalidity))
         .bind(5, subscribed);
     PH_CHECK(s->run());
     FolderInfo f;
@@ -733,8 +739,8 @@ struct SqliteMailStore::Impl {
     return {};
   }
 
-  base::Result<CopyResult> copy_op(BatchState& st, MailboxId mb, FolderId from,
-                                   const UidSet& set, FolderId to, bool move) {
+  base::Result<CopyResult> copy_op(BatchState& st, MailboxId mb, FolderId from, const UidSet& set,
+                                   FolderId to, bool move) {
     auto src = PH_TRY(folder_row(*writer, mb, from));
     auto dst = PH_TRY(folder_row(*writer, mb, to));
     auto rows = PH_TRY(select_rows(*writer, src.id, set));
@@ -790,8 +796,9 @@ struct SqliteMailStore::Impl {
     int64_t bytes = 0;
     for (Uid u : uids) {
       {
-        PH_QUERY(s, *writer,
-                 "DELETE FROM mail_message WHERE folder_id = ? AND uid = ? RETURNING blob_id, size");
+        PH_QUERY(
+            s, *writer,
+            "DELETE FROM mail_message WHERE folder_id = ? AND uid = ? RETURNING blob_id, size");
         s->bind(1, folder).bind(2, static_cast<int64_t>(u));
         if (!PH_TRY(s->step())) continue;
         int64_t blob = s->col_int(0);
@@ -838,9 +845,10 @@ base::Result<CheckReport> SqliteMailStore::Impl::check_op(BatchState& st, bool r
   };
   std::vector<BlobRow> blobs;
   {
-    PH_QUERY(s, *writer,
-             "SELECT b.id, b.refcount, (SELECT count(*) FROM mail_message m WHERE m.blob_id = b.id),"
-             " b.sha256, b.in_db, b.size FROM mail_blob b");
+    PH_QUERY(
+        s, *writer,
+        "SELECT b.id, b.refcount, (SELECT count(*) FROM mail_message m WHERE m.blob_id = b.id),"
+        " b.sha256, b.in_db, b.size FROM mail_blob b");
     while (PH_TRY(s->step())) {
       blobs.push_back({s->col_int(0), s->col_int(1), s->col_int(2), s->col_int(5), s->col_text(3),
                        s->col_int(4) != 0});
@@ -850,7 +858,8 @@ base::Result<CheckReport> SqliteMailStore::Impl::check_op(BatchState& st, bool r
   for (const auto& b : blobs) {
     if (!b.in_db) file_blobs.insert(b.sha);
     if (b.refcount == b.actual) continue;
-    problem(fmt::format("blob {}: refcount {} but {} messages use it", b.sha, b.refcount, b.actual));
+    problem(
+        fmt::format("blob {}: refcount {} but {} messages use it", b.sha, b.refcount, b.actual));
     if (!repair) continue;
     if (b.actual == 0) {
       PH_CHECK(delete_blob_row(b.id));
@@ -889,9 +898,10 @@ base::Result<CheckReport> SqliteMailStore::Impl::check_op(BatchState& st, bool r
     }
   }
   {
-    PH_QUERY(s, *writer,
-             "SELECT m.folder_id, m.uid FROM mail_message m LEFT JOIN mail_blob b ON b.id = m.blob_id"
-             " WHERE b.id IS NULL");
+    PH_QUERY(
+        s, *writer,
+        "SELECT m.folder_id, m.uid FROM mail_message m LEFT JOIN mail_blob b ON b.id = m.blob_id"
+        " WHERE b.id IS NULL");
     while (PH_TRY(s->step())) {
       problem(fmt::format("message folder {} uid {}: body missing", s->col_int(0), s->col_int(1)));
     }
@@ -944,11 +954,13 @@ base::Result<CheckReport> SqliteMailStore::Impl::check_op(BatchState& st, bool r
       }
     }
     for (const auto& f : bad) {
-      problem(fmt::format("folder {}: uidnext {} / highestmodseq {} below uid {} / modseq {}",
-                          f.id, f.uidnext, f.hms, f.maxuid, f.maxmod));
+      problem(fmt::format("folder {}: uidnext {} / highestmodseq {} below uid {} / modseq {}", f.id,
+                          f.uidnext, f.hms, f.maxuid, f.maxmod));
       if (!repair) continue;
       PH_QUERY(q, *writer, "UPDATE mail_folder SET uidnext = ?, highestmodseq = ? WHERE id = ?");
-      q->bind(1, std::max(f.uidnext, f.maxuid + 1)).bind(2, std::max(f.hms, f.maxmod)).bind(3, f.id);
+      q->bind(1, std::max(f.uidnext, f.maxuid + 1))
+          .bind(2, std::max(f.hms, f.maxmod))
+          .bind(3, f.id);
       PH_CHECK(q->run());
       ++rep.repaired;
     }
@@ -1031,38 +1043,38 @@ base::Status SqliteMailStore::ensure_mailbox(MailboxId mb, const std::vector<Fol
   }
   if (!has_inbox) specs.insert(specs.begin(), FolderSpec{"INBOX", "", true});
   Impl* i = impl_.get();
-  return as_status(i->submit_sync<std::monostate>([i, mb, specs](BatchState& st)
-                                                      -> base::Result<std::monostate> {
-           {
-             PH_QUERY(s, *i->writer,
-                      "INSERT OR IGNORE INTO mail_account(mailbox_id, next_uidvalidity) "
-                      "VALUES(?, ?)");
-             s->bind(1, mb).bind(2, now_seconds() & 0x7fffffff);
-             PH_CHECK(s->run());
-           }
-           for (const auto& f : specs) {
-             if (PH_TRY(i->folder_by_name(*i->writer, mb, f.name))) continue;
-             PH_TRY(i->create_with_parents(st, mb, f.name, f.special_use, f.subscribed));
-           }
-           return std::monostate{};
-         }));
+  return as_status(i->submit_sync<std::monostate>(
+      [i, mb, specs](BatchState& st) -> base::Result<std::monostate> {
+        {
+          PH_QUERY(s, *i->writer,
+                   "INSERT OR IGNORE INTO mail_account(mailbox_id, next_uidvalidity) "
+                   "VALUES(?, ?)");
+          s->bind(1, mb).bind(2, now_seconds() & 0x7fffffff);
+          PH_CHECK(s->run());
+        }
+        for (const auto& f : specs) {
+          if (PH_TRY(i->folder_by_name(*i->writer, mb, f.name))) continue;
+          PH_TRY(i->create_with_parents(st, mb, f.name, f.special_use, f.subscribed));
+        }
+        return std::monostate{};
+      }));
 }
 
 base::Status SqliteMailStore::set_quota(MailboxId mb, std::optional<uint64_t> bytes,
                                         std::optional<uint64_t> messages) {
   Impl* i = impl_.get();
-  return as_status(i->submit_sync<std::monostate>(
-      [i, mb, bytes, messages](BatchState&) -> base::Result<std::monostate> {
-        PH_QUERY(s, *i->writer,
-                 "UPDATE mail_account SET quota_bytes = ?, quota_messages = ? WHERE mailbox_id = ?");
-        std::optional<int64_t> b, m;
-        if (bytes) b = static_cast<int64_t>(std::min<uint64_t>(*bytes, INT64_MAX));
-        if (messages) m = static_cast<int64_t>(std::min<uint64_t>(*messages, INT64_MAX));
-        s->bind(1, b).bind(2, m).bind(3, mb);
-        PH_CHECK(s->run());
-        if (i->writer->db().changes() == 0) return Error(Errc::kNotFound, "no such mailbox");
-        return std::monostate{};
-      }));
+  return as_status(i->submit_sync<std::monostate>([i, mb, bytes, messages](
+                                                      BatchState&) -> base::Result<std::monostate> {
+    PH_QUERY(s, *i->writer,
+             "UPDATE mail_account SET quota_bytes = ?, quota_messages = ? WHERE mailbox_id = ?");
+    std::optional<int64_t> b, m;
+    if (bytes) b = static_cast<int64_t>(std::min<uint64_t>(*bytes, INT64_MAX));
+    if (messages) m = static_cast<int64_t>(std::min<uint64_t>(*messages, INT64_MAX));
+    s->bind(1, b).bind(2, m).bind(3, mb);
+    PH_CHECK(s->run());
+    if (i->writer->db().changes() == 0) return Error(Errc::kNotFound, "no such mailbox");
+    return std::monostate{};
+  }));
 }
 
 base::Result<Quota> SqliteMailStore::quota(MailboxId mb) {
@@ -1082,21 +1094,21 @@ base::Result<Quota> SqliteMailStore::quota(MailboxId mb) {
 
 base::Status SqliteMailStore::delete_mailbox(MailboxId mb) {
   Impl* i = impl_.get();
-  return as_status(i->submit_sync<std::monostate>([i, mb](BatchState& st)
-                                                       -> base::Result<std::monostate> {
-    std::vector<FolderId> folders;
-    {
-      PH_QUERY(s, *i->writer, "SELECT id FROM mail_folder WHERE mailbox_id = ?");
-      s->bind(1, mb);
-      while (PH_TRY(s->step())) folders.push_back(s->col_int(0));
-    }
-    for (FolderId f : folders) PH_CHECK(i->delete_folder_row(st, mb, f));
-    PH_QUERY(d, *i->writer, "DELETE FROM mail_account WHERE mailbox_id = ?");
-    d->bind(1, mb);
-    PH_CHECK(d->run());
-    if (i->writer->db().changes() == 0) return Error(Errc::kNotFound, "no such mailbox");
-    return std::monostate{};
-  }));
+  return as_status(
+      i->submit_sync<std::monostate>([i, mb](BatchState& st) -> base::Result<std::monostate> {
+        std::vector<FolderId> folders;
+        {
+          PH_QUERY(s, *i->writer, "SELECT id FROM mail_folder WHERE mailbox_id = ?");
+          s->bind(1, mb);
+          while (PH_TRY(s->step())) folders.push_back(s->col_int(0));
+        }
+        for (FolderId f : folders) PH_CHECK(i->delete_folder_row(st, mb, f));
+        PH_QUERY(d, *i->writer, "DELETE FROM mail_account WHERE mailbox_id = ?");
+        d->bind(1, mb);
+        PH_CHECK(d->run());
+        if (i->writer->db().changes() == 0) return Error(Errc::kNotFound, "no such mailbox");
+        return std::monostate{};
+      }));
 }
 
 // ---- delivery and append
@@ -1110,8 +1122,10 @@ void SqliteMailStore::deliver_async(Delivery d, std::function<void(DeliveryResul
   if (auto st = normalize_flags(&d.flags); !st) return done(fail_all(st.error()));
   if (n == 0) return done({});
   std::string folder = d.folder.empty() ? "INBOX" : d.folder;
-  if (auto c = canonical_folder_name(folder)) folder = *c;
-  else folder = "INBOX";
+  if (auto c = canonical_folder_name(folder))
+    folder = *c;
+  else
+    folder = "INBOX";
   int64_t date = d.internaldate ? d.internaldate : now_seconds();
   Impl* i = impl_.get();
   i->submit<DeliveryResult>(
@@ -1278,7 +1292,12 @@ base::Status SqliteMailStore::rename_folder(MailboxId mb, FolderId folder,
     PH_QUERY(u, *i->writer,
              "UPDATE mail_folder SET name = ? || substr(name, length(?) + 1) WHERE mailbox_id = ? "
              "AND (name = ? OR substr(name, 1, length(?) + 1) = ? || '/')");
-    u->bind(1, to).bind(2, row.name).bind(3, mb).bind(4, row.name).bind(5, row.name).bind(6, row.name);
+    u->bind(1, to)
+        .bind(2, row.name)
+        .bind(3, mb)
+        .bind(4, row.name)
+        .bind(5, row.name)
+        .bind(6, row.name);
     PH_CHECK(u->run());
     st.changes.push_back({mb, folder, Change::Kind::kFolder, 0, 0});
     return std::monostate{};
@@ -1342,10 +1361,10 @@ base::Result<std::vector<Uid>> SqliteMailStore::uids(MailboxId mb, FolderId fold
 namespace {
 
 // The columns meta_from() reads, in order.
-#define PH_FETCH_COLS                                                                          \
+#define PH_FETCH_COLS                                                                         \
   "m.uid, m.modseq, m.flags, m.keywords, m.internaldate, m.size, b.sha256, b.header_size, "   \
   "b.envelope, b.bodystructure, b.body, b.part_map, b.subject, b.base_subject, b.from_text, " \
-  "b.to_text, b.cc_text, b.bcc_text, b.sort_from, b.sort_to, b.sort_cc, b.message_id, "      \
+  "b.to_text, b.cc_text, b.bcc_text, b.sort_from, b.sort_to, b.sort_cc, b.message_id, "       \
   "b.in_reply_to, b.refs, b.sent_date"
 
 MessageMeta meta_from(Stmt& s, const FetchOptions& o) {
@@ -1490,54 +1509,54 @@ base::Result<StoreFlagsResult> SqliteMailStore::store_flags(MailboxId mb, Folder
   Flags want = flags;
   PH_CHECK(normalize_flags(&want));
   Impl* i = impl_.get();
-  return i->submit_sync<StoreFlagsResult>([i, mb, folder, set, op, want, unchanged](
-                                              BatchState& st) -> base::Result<StoreFlagsResult> {
-    auto row = PH_TRY(i->folder_row(*i->writer, mb, folder));
-    auto rows = PH_TRY(i->select_rows(*i->writer, folder, set));
-    StoreFlagsResult out;
-    ModSeq modseq = 0;
-    for (const auto& r : rows) {
-      if (unchanged && r.modseq > *unchanged) {
-        out.modified.push_back(r.uid);
-        continue;
-      }
-      Flags cur{r.flags, split_keywords(r.keywords)};
-      Flags next = cur;
-      if (op == FlagOp::kReplace) {
-        next = want;
-      } else if (op == FlagOp::kAdd) {
-        next.system |= want.system;
-        next.keywords.insert(next.keywords.end(), want.keywords.begin(), want.keywords.end());
-        std::sort(next.keywords.begin(), next.keywords.end());
-        next.keywords.erase(std::unique(next.keywords.begin(), next.keywords.end()),
-                            next.keywords.end());
-      } else {
-        next.system &= ~want.system;
-        std::erase_if(next.keywords, [&](const std::string& k) {
-          return std::binary_search(want.keywords.begin(), want.keywords.end(), k);
-        });
-      }
-      if (next.keywords.size() > 100) return Error(Errc::kLimit, "too many keywords");
-      if (next == cur) {
-        out.updated.push_back({r.uid, r.modseq, cur, false});
-        continue;
-      }
-      if (modseq == 0) modseq = PH_TRY(i->bump_folder(folder, 0)).first;
-      PH_QUERY(u, *i->writer,
-               "UPDATE mail_message SET flags = ?, keywords = ?, modseq = ? "
-               "WHERE folder_id = ? AND uid = ?");
-      u->bind(1, static_cast<int64_t>(next.system))
-          .bind(2, join_keywords(next.keywords))
-          .bind(3, static_cast<int64_t>(modseq))
-          .bind(4, folder)
-          .bind(5, static_cast<int64_t>(r.uid));
-      PH_CHECK(u->run());
-      out.updated.push_back({r.uid, modseq, std::move(next), true});
-    }
-    out.highestmodseq = modseq ? modseq : row.highestmodseq;
-    if (modseq) st.changes.push_back({mb, folder, Change::Kind::kFlags, 0, modseq});
-    return out;
-  });
+  return i->submit_sync<StoreFlagsResult>(
+      [i, mb, folder, set, op, want, unchanged](BatchState& st) -> base::Result<StoreFlagsResult> {
+        auto row = PH_TRY(i->folder_row(*i->writer, mb, folder));
+        auto rows = PH_TRY(i->select_rows(*i->writer, folder, set));
+        StoreFlagsResult out;
+        ModSeq modseq = 0;
+        for (const auto& r : rows) {
+          if (unchanged && r.modseq > *unchanged) {
+            out.modified.push_back(r.uid);
+            continue;
+          }
+          Flags cur{r.flags, split_keywords(r.keywords)};
+          Flags next = cur;
+          if (op == FlagOp::kReplace) {
+            next = want;
+          } else if (op == FlagOp::kAdd) {
+            next.system |= want.system;
+            next.keywords.insert(next.keywords.end(), want.keywords.begin(), want.keywords.end());
+            std::sort(next.keywords.begin(), next.keywords.end());
+            next.keywords.erase(std::unique(next.keywords.begin(), next.keywords.end()),
+                                next.keywords.end());
+          } else {
+            next.system &= ~want.system;
+            std::erase_if(next.keywords, [&](const std::string& k) {
+              return std::binary_search(want.keywords.begin(), want.keywords.end(), k);
+            });
+          }
+          if (next.keywords.size() > 100) return Error(Errc::kLimit, "too many keywords");
+          if (next == cur) {
+            out.updated.push_back({r.uid, r.modseq, cur, false});
+            continue;
+          }
+          if (modseq == 0) modseq = PH_TRY(i->bump_folder(folder, 0)).first;
+          PH_QUERY(u, *i->writer,
+                   "UPDATE mail_message SET flags = ?, keywords = ?, modseq = ? "
+                   "WHERE folder_id = ? AND uid = ?");
+          u->bind(1, static_cast<int64_t>(next.system))
+              .bind(2, join_keywords(next.keywords))
+              .bind(3, static_cast<int64_t>(modseq))
+              .bind(4, folder)
+              .bind(5, static_cast<int64_t>(r.uid));
+          PH_CHECK(u->run());
+          out.updated.push_back({r.uid, modseq, std::move(next), true});
+        }
+        out.highestmodseq = modseq ? modseq : row.highestmodseq;
+        if (modseq) st.changes.push_back({mb, folder, Change::Kind::kFlags, 0, modseq});
+        return out;
+      });
 }
 
 base::Result<ExpungeResult> SqliteMailStore::expunge(MailboxId mb, FolderId folder,
@@ -1560,17 +1579,15 @@ base::Result<ExpungeResult> SqliteMailStore::expunge(MailboxId mb, FolderId fold
 base::Result<CopyResult> SqliteMailStore::copy(MailboxId mb, FolderId from, const UidSet& set,
                                                FolderId to) {
   Impl* i = impl_.get();
-  return i->submit_sync<CopyResult>([i, mb, from, set, to](BatchState& st) {
-    return i->copy_op(st, mb, from, set, to, false);
-  });
+  return i->submit_sync<CopyResult>(
+      [i, mb, from, set, to](BatchState& st) { return i->copy_op(st, mb, from, set, to, false); });
 }
 
 base::Result<CopyResult> SqliteMailStore::move(MailboxId mb, FolderId from, const UidSet& set,
                                                FolderId to) {
   Impl* i = impl_.get();
-  return i->submit_sync<CopyResult>([i, mb, from, set, to](BatchState& st) {
-    return i->copy_op(st, mb, from, set, to, true);
-  });
+  return i->submit_sync<CopyResult>(
+      [i, mb, from, set, to](BatchState& st) { return i->copy_op(st, mb, from, set, to, true); });
 }
 
 // ---- notifications and maintenance

@@ -33,8 +33,8 @@
 namespace posthouse::store::sqlite {
 
 struct MailStoreOptions {
-  std::string data_dir;  // required; blobs go to <data_dir>/blobs
-  std::string db_path;   // default <data_dir>/mail.db
+  std::string data_dir;                     // required; blobs go to <data_dir>/blobs
+  std::string db_path;                      // default <data_dir>/mail.db
   uint64_t inline_max = kDefaultInlineMax;  // bodies up to this size live in the database
   std::chrono::microseconds batch_wait{2000};
   size_t max_batch = 256;

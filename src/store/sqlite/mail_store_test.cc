@@ -93,11 +93,11 @@ TEST_F(MailStoreTest, DefaultFoldersHaveSpecialUse) {
     EXPECT_EQ(f.uidnext, 1u);
   }
   EXPECT_EQ(got, (std::map<std::string, std::string>{{"Archive", "\\Archive"},
-                                                      {"Drafts", "\\Drafts"},
-                                                      {"INBOX", ""},
-                                                      {"Junk", "\\Junk"},
-                                                      {"Sent", "\\Sent"},
-                                                      {"Trash", "\\Trash"}}));
+                                                     {"Drafts", "\\Drafts"},
+                                                     {"INBOX", ""},
+                                                     {"Junk", "\\Junk"},
+                                                     {"Sent", "\\Sent"},
+                                                     {"Trash", "\\Trash"}}));
   EXPECT_EQ(validities.size(), 6u);  // each folder its own UIDVALIDITY
   // Idempotent.
   ASSERT_TRUE(store_->ensure_mailbox(1, default_folders()).ok());
@@ -141,7 +141,7 @@ TEST_F(MailStoreTest, DeliverSharesOneBodyAndFetchesPrecomputedStructure) {
   EXPECT_EQ(m.headers->sort_from, "alice");
   auto m2 = store_->fetch(2, inbox2_, all_uids(), {});
   ASSERT_EQ(m2->size(), 1u);
-  EXPECT_EQ((*m2)[0].blob, m.blob);  // one body, two recipients
+  EXPECT_EQ((*m2)[0].blob, m.blob);        // one body, two recipients
   EXPECT_TRUE((*m2)[0].envelope.empty());  // structure not requested
 
   EXPECT_EQ(*store_->read(1, inbox1_, 1), raw);
@@ -222,19 +222,18 @@ TEST_F(MailStoreTest, FlagsModseqAndUnchangedSince) {
   ASSERT_EQ(changed->size(), 1u);
   EXPECT_EQ((*changed)[0].uid, 3u);
 
-  auto rep = store_->store_flags(1, inbox1_, {{1, 1}}, FlagOp::kReplace, {kAnswered, {"b", "a"}}, {});
+  auto rep =
+      store_->store_flags(1, inbox1_, {{1, 1}}, FlagOp::kReplace, {kAnswered, {"b", "a"}}, {});
   EXPECT_EQ(rep->updated[0].flags, (Flags{kAnswered, {"a", "b"}}));
   auto rm = store_->store_flags(1, inbox1_, {{1, 1}}, FlagOp::kRemove, {kAnswered, {"a"}}, {});
   EXPECT_EQ(rm->updated[0].flags, (Flags{0, {"b"}}));
 
-  EXPECT_EQ(store_->store_flags(1, inbox1_, all_uids(), FlagOp::kAdd, {0, {"bad word"}}, {})
-                .error()
-                .code,
-            Errc::kInvalid);
-  EXPECT_EQ(store_->store_flags(1, inbox1_, all_uids(), FlagOp::kAdd, {0, {"\\Seen"}}, {})
-                .error()
-                .code,
-            Errc::kInvalid);
+  EXPECT_EQ(
+      store_->store_flags(1, inbox1_, all_uids(), FlagOp::kAdd, {0, {"bad word"}}, {}).error().code,
+      Errc::kInvalid);
+  EXPECT_EQ(
+      store_->store_flags(1, inbox1_, all_uids(), FlagOp::kAdd, {0, {"\\Seen"}}, {}).error().code,
+      Errc::kInvalid);
   EXPECT_EQ(store_->status(1, inbox1_)->unseen, 2u);  // 1 lost \Seen by replace; 3 never had it
 }
 
@@ -301,8 +300,8 @@ TEST_F(MailStoreTest, FolderCreateRenameDelete) {
   EXPECT_TRUE(store_->folder(1, "Projects").ok());
   EXPECT_TRUE(store_->folder(1, "Projects/2026").ok());
   EXPECT_EQ(store_->create_folder(1, "Projects", "").error().code, Errc::kConflict);
-  for (const std::string& bad : std::vector<std::string>{"", "a//b", "/a", "a/", "..", "a/../b",
-                                                         "a\x01", "\xff\xfe"}) {
+  for (const std::string& bad :
+       std::vector<std::string>{"", "a//b", "/a", "a/", "..", "a/../b", "a\x01", "\xff\xfe"}) {
     EXPECT_EQ(store_->create_folder(1, bad, "").error().code, Errc::kInvalid) << bad;
   }
   auto projects = *store_->folder(1, "Projects");
@@ -531,7 +530,8 @@ TEST_F(MailStoreTest, GroupCommitManyThreads) {
         DeliveryResult r;
         if (t % 2) {
           std::promise<DeliveryResult> p;
-          store_->deliver_async(std::move(d), [&p](DeliveryResult x) { p.set_value(std::move(x)); });
+          store_->deliver_async(std::move(d),
+                                [&p](DeliveryResult x) { p.set_value(std::move(x)); });
           r = p.get_future().get();
         } else {
           r = store_->deliver(std::move(d));
