@@ -548,7 +548,23 @@ TEST_F(MailStoreTest, GroupCommitManyThreads) {
       }
     });
   }
+  // A reader runs beside the writers: it must always see a consistent, growing folder.
+  std::atomic<bool> done{false};
+  std::atomic<int> read_errors{0};
+  std::thread reader([&] {
+    Uid last_next = 0;
+    while (!done) {
+      auto st = store_->status(1, inbox1_);
+      if (!st.ok() || st->uidnext < last_next || st->messages != st->uidnext - 1) ++read_errors;
+      if (st.ok()) last_next = st->uidnext;
+      auto m = store_->fetch(1, inbox1_, {{1, 5}}, {});
+      if (!m.ok()) ++read_errors;
+    }
+  });
   for (auto& th : threads) th.join();
+  done = true;
+  reader.join();
+  EXPECT_EQ(read_errors.load(), 0);
   EXPECT_EQ(failures.load(), 0);
   for (auto& [folder, uids] : got) {
     std::sort(uids.begin(), uids.end());
