@@ -132,6 +132,9 @@ struct MessageMeta {
 };
 
 struct FetchOptions {
+  // Only uid, modseq, flags, internaldate and size (FETCH FLAGS, SELECT, POP3 LIST): skips
+  // the body table entirely. Ignores structure and headers.
+  bool flags_only = false;
   bool structure = false;
   bool headers = false;
   // Only messages with modseq > changed_since (CONDSTORE FETCH CHANGEDSINCE, QRESYNC).

@@ -1375,6 +1375,7 @@ MessageMeta meta_from(Stmt& s, const FetchOptions& o) {
   m.flags.keywords = split_keywords(s.col_text(3));
   m.internaldate = s.col_int(4);
   m.size = static_cast<uint64_t>(s.col_int(5));
+  if (o.flags_only) return m;
   m.blob = s.col_text(6);
   m.header_size = static_cast<uint64_t>(s.col_int(7));
   if (o.structure) {
@@ -1411,22 +1412,34 @@ base::Result<std::vector<MessageMeta>> SqliteMailStore::fetch(MailboxId mb, Fold
   auto lease = PH_TRY(impl_->reader());
   PH_CHECK(Impl::check_folder(*lease, mb, folder));
   PH_QUERY(s, *lease,
-           "SELECT " PH_FETCH_COLS
-           " FROM mail_message m JOIN mail_blob b ON b.id = m.blob_id WHERE m.folder_id = ? "
-           "AND m.uid BETWEEN ? AND ? AND m.modseq > ? ORDER BY m.uid");
-  std::map<Uid, MessageMeta> rows;
-  for (const auto& r : set) {
+           opts.flags_only
+               ? "SELECT m.uid, m.modseq, m.flags, m.keywords, m.internaldate, m.size FROM "
+                 "mail_message m WHERE m.folder_id = ? AND m.uid BETWEEN ? AND ? AND m.modseq > ? "
+                 "ORDER BY m.uid"
+               : "SELECT " PH_FETCH_COLS
+                 " FROM mail_message m JOIN mail_blob b ON b.id = m.blob_id WHERE m.folder_id = ? "
+                 "AND m.uid BETWEEN ? AND ? AND m.modseq > ? ORDER BY m.uid");
+  auto run = [&](const UidRange& r, auto&& emit) -> base::Status {
     s->reset();
     s->bind(1, folder)
         .bind(2, static_cast<int64_t>(r.first))
         .bind(3, static_cast<int64_t>(r.last))
         .bind(4, static_cast<int64_t>(opts.changed_since.value_or(0)));
-    while (PH_TRY(s->step())) {
+    while (PH_TRY(s->step())) emit();
+    return {};
+  };
+  std::vector<MessageMeta> out;
+  if (set.size() == 1) {  // the common "1:*" or single range: already ascending and unique
+    PH_CHECK(run(set[0], [&] { out.push_back(meta_from(*s, opts)); }));
+    return out;
+  }
+  std::map<Uid, MessageMeta> rows;
+  for (const auto& r : set) {
+    PH_CHECK(run(r, [&] {
       Uid u = static_cast<Uid>(s->col_int(0));
       if (!rows.count(u)) rows.emplace(u, meta_from(*s, opts));
-    }
+    }));
   }
-  std::vector<MessageMeta> out;
   out.reserve(rows.size());
   for (auto& [u, m] : rows) out.push_back(std::move(m));
   return out;

@@ -143,6 +143,15 @@ TEST_F(MailStoreTest, DeliverSharesOneBodyAndFetchesPrecomputedStructure) {
   ASSERT_EQ(m2->size(), 1u);
   EXPECT_EQ((*m2)[0].blob, m.blob);        // one body, two recipients
   EXPECT_TRUE((*m2)[0].envelope.empty());  // structure not requested
+  FetchOptions flags_only;
+  flags_only.flags_only = true;
+  flags_only.structure = true;  // ignored
+  auto f = store_->fetch(1, inbox1_, {{1, 1}, {1, 3}}, flags_only);
+  ASSERT_EQ(f->size(), 1u);
+  EXPECT_EQ((*f)[0].size, raw.size());
+  EXPECT_EQ((*f)[0].internaldate, 1700000000);
+  EXPECT_TRUE((*f)[0].blob.empty());
+  EXPECT_TRUE((*f)[0].envelope.empty());
 
   EXPECT_EQ(*store_->read(1, inbox1_, 1), raw);
   EXPECT_EQ(*store_->read(2, inbox2_, 1, 6, 5), "Alice");
