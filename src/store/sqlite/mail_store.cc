@@ -522,6 +522,26 @@ struct SqliteMailStore::Impl {
     return {};
   }
 
+  // Deltas of a folder's STATUS counters.
+  struct Counts {
+    int64_t messages = 0, unseen = 0, deleted = 0, bytes = 0;
+    void add(uint32_t flags, uint64_t size, int sign) {
+      messages += sign;
+      unseen += (flags & kSeen) ? 0 : sign;
+      deleted += (flags & kDeleted) ? sign : 0;
+      bytes += sign * static_cast<int64_t>(size);
+    }
+  };
+
+  base::Status add_counts(FolderId folder, const Counts& c) {
+    if (c.messages == 0 && c.unseen == 0 && c.deleted == 0 && c.bytes == 0) return {};
+    PH_QUERY(s, *writer,
+             "UPDATE mail_folder SET messages = messages + ?, unseen = unseen + ?, "
+             "deleted = deleted + ?, bytes = bytes + ? WHERE id = ?");
+    s->bind(1, c.messages).bind(2, c.unseen).bind(3, c.deleted).bind(4, c.bytes).bind(5, folder);
+    return s->run();
+  }
+
   base::Status add_usage(MailboxId mb, int64_t bytes, int64_t messages) {
     PH_QUERY(s, *writer,
              "UPDATE mail_account SET used_bytes = used_bytes + ?, used_messages = used_messages "
@@ -629,6 +649,9 @@ struct SqliteMailStore::Impl {
       PH_CHECK(s->run());
     }
     PH_CHECK(add_usage(mb, static_cast<int64_t>(msg->raw.size()), 1));
+    Counts c;
+    c.add(flags.system, msg->raw.size(), 1);
+    PH_CHECK(add_counts(folder.id, c));
     st.changes.push_back({mb, folder.id, Change::Kind::kAppend, uid + 1, modseq});
     Appended a;
     a.mailbox_id = mb;
@@ -752,7 +775,9 @@ struct SqliteMailStore::Impl {
     if (!move) PH_CHECK(quota_check(mb, bytes, rows.size()));
     auto [modseq, first] = PH_TRY(bump_folder(dst.id, static_cast<uint32_t>(rows.size())));
     Uid next = first;
+    Counts added;
     for (const auto& r : rows) {
+      added.add(r.flags, r.size, 1);
       {
         PH_QUERY(s, *writer,
                  "INSERT INTO mail_message(folder_id, uid, modseq, flags, keywords, internaldate, "
@@ -774,6 +799,7 @@ struct SqliteMailStore::Impl {
       }
       out.uids.emplace_back(r.uid, next++);
     }
+    PH_CHECK(add_counts(dst.id, added));
     st.changes.push_back({mb, dst.id, Change::Kind::kAppend, next, modseq});
     if (move) {
       std::vector<Uid> gone;
@@ -794,15 +820,18 @@ struct SqliteMailStore::Impl {
     auto [modseq, unused] = PH_TRY(bump_folder(folder, 0));
     (void)unused;
     int64_t bytes = 0;
+    Counts removed;
     for (Uid u : uids) {
       {
         PH_QUERY(
             s, *writer,
-            "DELETE FROM mail_message WHERE folder_id = ? AND uid = ? RETURNING blob_id, size");
+            "DELETE FROM mail_message WHERE folder_id = ? AND uid = ? RETURNING blob_id, size, "
+            "flags");
         s->bind(1, folder).bind(2, static_cast<int64_t>(u));
         if (!PH_TRY(s->step())) continue;
         int64_t blob = s->col_int(0);
         bytes += s->col_int(1);
+        removed.add(static_cast<uint32_t>(s->col_int(2)), static_cast<uint64_t>(s->col_int(1)), -1);
         s->reset();
         if (release) PH_CHECK(release_blob(st, blob));
       }
@@ -813,6 +842,7 @@ struct SqliteMailStore::Impl {
       out.uids.push_back(u);
     }
     if (release) PH_CHECK(add_usage(mb, -bytes, -static_cast<int64_t>(out.uids.size())));
+    PH_CHECK(add_counts(folder, removed));
     out.modseq = modseq;
     st.changes.push_back({mb, folder, Change::Kind::kExpunge, 0, modseq});
     return out;
@@ -961,6 +991,37 @@ base::Result<CheckReport> SqliteMailStore::Impl::check_op(BatchState& st, bool r
       q->bind(1, std::max(f.uidnext, f.maxuid + 1))
           .bind(2, std::max(f.hms, f.maxmod))
           .bind(3, f.id);
+      PH_CHECK(q->run());
+      ++rep.repaired;
+    }
+  }
+  // STATUS counters against the messages.
+  {
+    struct C {
+      int64_t id, v[4], a[4];
+    };
+    std::vector<C> bad;
+    {
+      PH_QUERY(s, *writer,
+               "SELECT f.id, f.messages, f.unseen, f.deleted, f.bytes, count(m.uid), "
+               "coalesce(sum((m.flags & 1) = 0), 0), coalesce(sum((m.flags & 8) != 0), 0), "
+               "coalesce(sum(m.size), 0) FROM mail_folder f LEFT JOIN mail_message m ON "
+               "m.folder_id = f.id GROUP BY f.id");
+      while (PH_TRY(s->step())) {
+        C c{s->col_int(0),
+            {s->col_int(1), s->col_int(2), s->col_int(3), s->col_int(4)},
+            {s->col_int(5), s->col_int(6), s->col_int(7), s->col_int(8)}};
+        if (!std::equal(c.v, c.v + 4, c.a)) bad.push_back(c);
+      }
+    }
+    for (const auto& c : bad) {
+      problem(fmt::format("folder {}: counters {}/{}/{}/{} but messages say {}/{}/{}/{}", c.id,
+                          c.v[0], c.v[1], c.v[2], c.v[3], c.a[0], c.a[1], c.a[2], c.a[3]));
+      if (!repair) continue;
+      PH_QUERY(q, *writer,
+               "UPDATE mail_folder SET messages = ?, unseen = ?, deleted = ?, bytes = ? "
+               "WHERE id = ?");
+      q->bind(1, c.a[0]).bind(2, c.a[1]).bind(3, c.a[2]).bind(4, c.a[3]).bind(5, c.id);
       PH_CHECK(q->run());
       ++rep.repaired;
     }
@@ -1264,12 +1325,21 @@ base::Status SqliteMailStore::rename_folder(MailboxId mb, FolderId folder,
         while (PH_TRY(s->step())) moved.push_back(static_cast<Uid>(s->col_int(0)));
       }
       {
+        // The new folder takes INBOX's UIDNEXT, HIGHESTMODSEQ and counters; INBOX is empty.
         PH_QUERY(u, *i->writer,
-                 "UPDATE mail_folder SET uidnext = ?, highestmodseq = ? WHERE id = ?");
+                 "UPDATE mail_folder SET uidnext = ?, highestmodseq = ?, (messages, unseen, "
+                 "deleted, bytes) = (SELECT messages, unseen, deleted, bytes FROM mail_folder "
+                 "WHERE id = ?) WHERE id = ?");
         u->bind(1, static_cast<int64_t>(row.uidnext))
             .bind(2, static_cast<int64_t>(row.highestmodseq))
-            .bind(3, nf.id);
+            .bind(3, row.id)
+            .bind(4, nf.id);
         PH_CHECK(u->run());
+        PH_QUERY(z, *i->writer,
+                 "UPDATE mail_folder SET messages = 0, unseen = 0, deleted = 0, bytes = 0 "
+                 "WHERE id = ?");
+        z->bind(1, row.id);
+        PH_CHECK(z->run());
       }
       {
         PH_QUERY(m, *i->writer, "UPDATE mail_message SET folder_id = ? WHERE folder_id = ?");
@@ -1321,28 +1391,36 @@ base::Status SqliteMailStore::set_subscribed(MailboxId mb, FolderId folder, bool
 base::Result<FolderStatus> SqliteMailStore::status(MailboxId mb, FolderId folder) {
   auto lease = PH_TRY(impl_->reader());
   Conn& c = *lease;
-  // One read transaction, so the counts and UIDNEXT/HIGHESTMODSEQ describe the same state.
+  // One read transaction, so the first unseen UID matches the counters.
   PH_CHECK(c.db().exec("BEGIN"));
   struct End {
     Conn& c;
     ~End() { (void)c.db().exec("COMMIT"); }
   } end{c};
-  auto row = PH_TRY(Impl::folder_row(c, mb, folder));
-  PH_QUERY(s, c,
-           "SELECT count(*), coalesce(sum(size), 0), coalesce(sum((flags & 1) = 0), 0), "
-           "coalesce(sum((flags & 8) != 0), 0), min(CASE WHEN (flags & 1) = 0 THEN uid END) "
-           "FROM mail_message WHERE folder_id = ?");
-  s->bind(1, folder);
-  PH_TRY(s->step());
   FolderStatus st;
-  st.messages = static_cast<uint32_t>(s->col_int(0));
-  st.size = static_cast<uint64_t>(s->col_int(1));
-  st.unseen = static_cast<uint32_t>(s->col_int(2));
-  st.deleted = static_cast<uint32_t>(s->col_int(3));
-  st.first_unseen_uid = static_cast<Uid>(s->col_opt_int(4).value_or(0));
-  st.uidnext = row.uidnext;
-  st.uidvalidity = row.uidvalidity;
-  st.highestmodseq = row.highestmodseq;
+  {
+    PH_QUERY(s, c,
+             "SELECT uidvalidity, uidnext, highestmodseq, messages, unseen, deleted, bytes "
+             "FROM mail_folder WHERE id = ? AND mailbox_id = ?");
+    s->bind(1, folder).bind(2, mb);
+    if (!PH_TRY(s->step())) return Error(Errc::kNotFound, "no such folder");
+    st.uidvalidity = static_cast<uint32_t>(s->col_int(0));
+    st.uidnext = static_cast<Uid>(s->col_int(1));
+    st.highestmodseq = static_cast<ModSeq>(s->col_int(2));
+    st.messages = static_cast<uint32_t>(s->col_int(3));
+    st.unseen = static_cast<uint32_t>(s->col_int(4));
+    st.deleted = static_cast<uint32_t>(s->col_int(5));
+    st.size = static_cast<uint64_t>(s->col_int(6));
+  }
+  if (st.unseen > 0) {
+    // The partial index holds only unseen messages: no walk over the seen ones. Named, since
+    // without statistics the planner would pick the primary key.
+    PH_QUERY(s, c,
+             "SELECT uid FROM mail_message INDEXED BY mail_message_unseen WHERE folder_id = ? "
+             "AND (flags & 1) = 0 ORDER BY uid LIMIT 1");
+    s->bind(1, folder);
+    if (PH_TRY(s->step())) st.first_unseen_uid = static_cast<Uid>(s->col_int(0));
+  }
   return st;
 }
 
@@ -1528,6 +1606,7 @@ base::Result<StoreFlagsResult> SqliteMailStore::store_flags(MailboxId mb, Folder
         auto rows = PH_TRY(i->select_rows(*i->writer, folder, set));
         StoreFlagsResult out;
         ModSeq modseq = 0;
+        Impl::Counts delta;
         for (const auto& r : rows) {
           if (unchanged && r.modseq > *unchanged) {
             out.modified.push_back(r.uid);
@@ -1564,8 +1643,11 @@ base::Result<StoreFlagsResult> SqliteMailStore::store_flags(MailboxId mb, Folder
               .bind(4, folder)
               .bind(5, static_cast<int64_t>(r.uid));
           PH_CHECK(u->run());
+          delta.add(r.flags, 0, -1);
+          delta.add(next.system, 0, 1);
           out.updated.push_back({r.uid, modseq, std::move(next), true});
         }
+        PH_CHECK(i->add_counts(folder, delta));
         out.highestmodseq = modseq ? modseq : row.highestmodseq;
         if (modseq) st.changes.push_back({mb, folder, Change::Kind::kFlags, 0, modseq});
         return out;

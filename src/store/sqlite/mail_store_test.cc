@@ -626,6 +626,7 @@ TEST_F(MailStoreTest, CheckFindsAndRepairsDamage) {
     ASSERT_TRUE(db->exec("UPDATE mail_blob SET refcount = refcount + 3").ok());
     ASSERT_TRUE(db->exec("UPDATE mail_account SET used_bytes = 5 WHERE mailbox_id = 1").ok());
     ASSERT_TRUE(db->exec("UPDATE mail_folder SET uidnext = 1").ok());
+    ASSERT_TRUE(db->exec("UPDATE mail_folder SET unseen = 42 WHERE name = 'INBOX'").ok());
   }
   std::string orphan = sha256_hex("orphan");
   ASSERT_TRUE(BlobFiles(FsEnv::posix(), dir_ + "/blobs").put(orphan, "orphan").ok());
@@ -641,6 +642,7 @@ TEST_F(MailStoreTest, CheckFindsAndRepairsDamage) {
   EXPECT_NE(all.find("uidnext 1"), std::string::npos) << all;
   EXPECT_NE(all.find("blob file " + orphan + " is not referenced"), std::string::npos) << all;
   EXPECT_NE(all.find("stray file leftover.tmp"), std::string::npos) << all;
+  EXPECT_NE(all.find("counters 2/42/0/"), std::string::npos) << all;
   EXPECT_EQ(rep->repaired, 0u);
   auto fix = store_->check(true);
   ASSERT_TRUE(fix.ok());
