@@ -280,8 +280,9 @@ class MailStore {
   virtual void unwatch(uint64_t token) = 0;
 
   // --- maintenance ---
-  // Verifies metadata ↔ blobs ↔ quota ↔ reference counts ↔ files; with repair, fixes what
-  // can be fixed (counts, usage, UIDNEXT, orphan files and temporaries).
+  // Verifies metadata ↔ blobs ↔ quota ↔ folder counters ↔ reference counts ↔ files; with
+  // repair, fixes what can be fixed (counts, usage, UIDNEXT, orphan files and temporaries).
+  // Holds the write lock while it runs: a maintenance operation, not a per-request one.
   virtual base::Result<CheckReport> check(bool repair) = 0;
 };
 
