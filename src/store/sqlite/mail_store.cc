@@ -936,96 +936,63 @@ base::Result<CheckReport> SqliteMailStore::Impl::check_op(BatchState& st, bool r
       problem(fmt::format("message folder {} uid {}: body missing", s->col_int(0), s->col_int(1)));
     }
   }
-  // Quota usage against the messages.
-  {
-    struct U {
-      int64_t mb, bytes, msgs, abytes, amsgs;
-    };
-    std::vector<U> bad;
+  // Stored aggregates against what the rows say. Each query yields (key, n stored values,
+  // n true values); a row whose values differ is a problem, repaired by `fix` bound with the
+  // true values then the key.
+  auto reconcile = [&](const char* what, const char* select, int n,
+                       const char* fix) -> base::Status {
+    std::vector<std::vector<int64_t>> bad;
     {
-      PH_QUERY(s, *writer,
-               "SELECT a.mailbox_id, a.used_bytes, a.used_messages, "
-               "(SELECT coalesce(sum(m.size), 0) FROM mail_message m JOIN mail_folder f ON "
-               "f.id = m.folder_id WHERE f.mailbox_id = a.mailbox_id), "
-               "(SELECT count(*) FROM mail_message m JOIN mail_folder f ON f.id = m.folder_id "
-               "WHERE f.mailbox_id = a.mailbox_id) FROM mail_account a");
+      PH_QUERY(s, *writer, select);
       while (PH_TRY(s->step())) {
-        U u{s->col_int(0), s->col_int(1), s->col_int(2), s->col_int(3), s->col_int(4)};
-        if (u.bytes != u.abytes || u.msgs != u.amsgs) bad.push_back(u);
+        std::vector<int64_t> row;
+        for (int k = 0; k <= 2 * n; ++k) row.push_back(s->col_int(k));
+        if (!std::equal(row.begin() + 1, row.begin() + 1 + n, row.begin() + 1 + n)) {
+          bad.push_back(std::move(row));
+        }
       }
     }
-    for (const auto& u : bad) {
-      problem(fmt::format("mailbox {}: usage {} bytes/{} messages, actual {}/{}", u.mb, u.bytes,
-                          u.msgs, u.abytes, u.amsgs));
+    for (const auto& row : bad) {
+      std::string stored, actual;
+      for (int k = 0; k < n; ++k) {
+        stored += fmt::format("{}{}", k ? "/" : "", row[1 + k]);
+        actual += fmt::format("{}{}", k ? "/" : "", row[1 + n + k]);
+      }
+      problem(fmt::format("{} {}: {} but should be {}", what, row[0], stored, actual));
       if (!repair) continue;
-      PH_QUERY(q, *writer,
-               "UPDATE mail_account SET used_bytes = ?, used_messages = ? WHERE mailbox_id = ?");
-      q->bind(1, u.abytes).bind(2, u.amsgs).bind(3, u.mb);
+      PH_QUERY(q, *writer, fix);
+      for (int k = 0; k < n; ++k) q->bind(k + 1, row[1 + n + k]);
+      q->bind(n + 1, row[0]);
       PH_CHECK(q->run());
       ++rep.repaired;
     }
-  }
-  // UIDNEXT and HIGHESTMODSEQ must stay above everything handed out.
-  {
-    struct F {
-      int64_t id, uidnext, maxuid, hms, maxmod;
-    };
-    std::vector<F> bad;
-    {
-      PH_QUERY(s, *writer,
-               "SELECT f.id, f.uidnext, max(coalesce((SELECT max(uid) FROM mail_message WHERE "
-               "folder_id = f.id), 0), coalesce((SELECT max(uid) FROM mail_expunged WHERE "
-               "folder_id = f.id), 0)), f.highestmodseq, max(coalesce((SELECT max(modseq) FROM "
-               "mail_message WHERE folder_id = f.id), 0), coalesce((SELECT max(modseq) FROM "
-               "mail_expunged WHERE folder_id = f.id), 0)) FROM mail_folder f");
-      while (PH_TRY(s->step())) {
-        F f{s->col_int(0), s->col_int(1), s->col_int(2), s->col_int(3), s->col_int(4)};
-        if (f.uidnext <= f.maxuid || f.hms < f.maxmod) bad.push_back(f);
-      }
-    }
-    for (const auto& f : bad) {
-      problem(fmt::format("folder {}: uidnext {} / highestmodseq {} below uid {} / modseq {}", f.id,
-                          f.uidnext, f.hms, f.maxuid, f.maxmod));
-      if (!repair) continue;
-      PH_QUERY(q, *writer, "UPDATE mail_folder SET uidnext = ?, highestmodseq = ? WHERE id = ?");
-      q->bind(1, std::max(f.uidnext, f.maxuid + 1))
-          .bind(2, std::max(f.hms, f.maxmod))
-          .bind(3, f.id);
-      PH_CHECK(q->run());
-      ++rep.repaired;
-    }
-  }
-  // STATUS counters against the messages.
-  {
-    struct C {
-      int64_t id, v[4], a[4];
-    };
-    std::vector<C> bad;
-    {
-      PH_QUERY(s, *writer,
-               "SELECT f.id, f.messages, f.unseen, f.deleted, f.bytes, count(m.uid), "
-               "coalesce(sum((m.flags & 1) = 0), 0), coalesce(sum((m.flags & 8) != 0), 0), "
-               "coalesce(sum(m.size), 0) FROM mail_folder f LEFT JOIN mail_message m ON "
-               "m.folder_id = f.id GROUP BY f.id");
-      while (PH_TRY(s->step())) {
-        C c{s->col_int(0),
-            {s->col_int(1), s->col_int(2), s->col_int(3), s->col_int(4)},
-            {s->col_int(5), s->col_int(6), s->col_int(7), s->col_int(8)}};
-        if (!std::equal(c.v, c.v + 4, c.a)) bad.push_back(c);
-      }
-    }
-    for (const auto& c : bad) {
-      problem(fmt::format("folder {}: counters {}/{}/{}/{} but messages say {}/{}/{}/{}", c.id,
-                          c.v[0], c.v[1], c.v[2], c.v[3], c.a[0], c.a[1], c.a[2], c.a[3]));
-      if (!repair) continue;
-      PH_QUERY(q, *writer,
-               "UPDATE mail_folder SET messages = ?, unseen = ?, deleted = ?, bytes = ? "
-               "WHERE id = ?");
-      q->bind(1, c.a[0]).bind(2, c.a[1]).bind(3, c.a[2]).bind(4, c.a[3]).bind(5, c.id);
-      PH_CHECK(q->run());
-      ++rep.repaired;
-    }
-  }
+    return {};
+  };
+  PH_CHECK(reconcile(
+      "mailbox usage (bytes/messages)",
+      "SELECT a.mailbox_id, a.used_bytes, a.used_messages, "
+      "(SELECT coalesce(sum(m.size), 0) FROM mail_message m JOIN mail_folder f ON "
+      "f.id = m.folder_id WHERE f.mailbox_id = a.mailbox_id), "
+      "(SELECT count(*) FROM mail_message m JOIN mail_folder f ON f.id = m.folder_id "
+      "WHERE f.mailbox_id = a.mailbox_id) FROM mail_account a",
+      2, "UPDATE mail_account SET used_bytes = ?, used_messages = ? WHERE mailbox_id = ?"));
+  PH_CHECK(reconcile(
+      "folder counters (messages/unseen/deleted/bytes)",
+      "SELECT f.id, f.messages, f.unseen, f.deleted, f.bytes, count(m.uid), "
+      "coalesce(sum((m.flags & 1) = 0), 0), coalesce(sum((m.flags & 8) != 0), 0), "
+      "coalesce(sum(m.size), 0) FROM mail_folder f LEFT JOIN mail_message m ON "
+      "m.folder_id = f.id GROUP BY f.id",
+      4, "UPDATE mail_folder SET messages = ?, unseen = ?, deleted = ?, bytes = ? WHERE id = ?"));
+  // UIDNEXT and HIGHESTMODSEQ must stay above everything handed out, expunged included.
+  PH_CHECK(reconcile(
+      "folder uidnext/highestmodseq",
+      "SELECT id, uidnext, highestmodseq, max(uidnext, maxuid + 1), max(highestmodseq, maxmod) "
+      "FROM (SELECT f.id, f.uidnext, f.highestmodseq, max(coalesce((SELECT max(uid) FROM "
+      "mail_message WHERE folder_id = f.id), 0), coalesce((SELECT max(uid) FROM mail_expunged "
+      "WHERE folder_id = f.id), 0)) AS maxuid, max(coalesce((SELECT max(modseq) FROM "
+      "mail_message WHERE folder_id = f.id), 0), coalesce((SELECT max(modseq) FROM "
+      "mail_expunged WHERE folder_id = f.id), 0)) AS maxmod FROM mail_folder f)",
+      2, "UPDATE mail_folder SET uidnext = ?, highestmodseq = ? WHERE id = ?"));
   // Files against blob rows. Runs on the writer thread between batches, so no file of an
   // uncommitted batch can be mistaken for an orphan.
   auto listing = PH_TRY(files.list());

@@ -638,11 +638,17 @@ TEST_F(MailStoreTest, CheckFindsAndRepairsDamage) {
   std::string all;
   for (const auto& p : rep->problems) all += p + "\n";
   EXPECT_NE(all.find("refcount"), std::string::npos) << all;
-  EXPECT_NE(all.find("mailbox 1: usage 5 bytes"), std::string::npos) << all;
-  EXPECT_NE(all.find("uidnext 1"), std::string::npos) << all;
+  EXPECT_NE(all.find("mailbox usage (bytes/messages) 1: 5/2 but should be"), std::string::npos)
+      << all;
+  EXPECT_NE(all.find("folder uidnext/highestmodseq " + std::to_string(inbox1_) + ": 1/"),
+            std::string::npos)
+      << all;
   EXPECT_NE(all.find("blob file " + orphan + " is not referenced"), std::string::npos) << all;
   EXPECT_NE(all.find("stray file leftover.tmp"), std::string::npos) << all;
-  EXPECT_NE(all.find("counters 2/42/0/"), std::string::npos) << all;
+  EXPECT_NE(all.find("folder counters (messages/unseen/deleted/bytes) " + std::to_string(inbox1_) +
+                     ": 2/42/0/"),
+            std::string::npos)
+      << all;
   EXPECT_EQ(rep->repaired, 0u);
   auto fix = store_->check(true);
   ASSERT_TRUE(fix.ok());
