@@ -628,26 +628,30 @@ struct SqliteMailStore::Impl {
     return b->run();
   }
 
+  base::Status insert_message(FolderId folder, const MsgRow& m) {
+    PH_QUERY(s, *writer,
+             "INSERT INTO mail_message(folder_id, uid, modseq, flags, keywords, internaldate, "
+             "size, blob_id) VALUES(?, ?, ?, ?, ?, ?, ?, ?)");
+    s->bind(1, folder)
+        .bind(2, static_cast<int64_t>(m.uid))
+        .bind(3, static_cast<int64_t>(m.modseq))
+        .bind(4, static_cast<int64_t>(m.flags))
+        .bind(5, m.keywords)
+        .bind(6, m.internaldate)
+        .bind(7, static_cast<int64_t>(m.size))
+        .bind(8, m.blob_id);
+    return s->run();
+  }
+
   base::Result<Appended> append_one(BatchState& st, MailboxId mb, const FolderRow& folder,
                                     const std::shared_ptr<const Prepared>& msg,
                                     int64_t internaldate, const Flags& flags) {
     PH_CHECK(quota_check(mb, msg->raw.size(), 1));
     int64_t blob_id = PH_TRY(acquire_blob(st, msg));
     auto [modseq, uid] = PH_TRY(bump_folder(folder.id, 1));
-    {
-      PH_QUERY(s, *writer,
-               "INSERT INTO mail_message(folder_id, uid, modseq, flags, keywords, internaldate, "
-               "size, blob_id) VALUES(?, ?, ?, ?, ?, ?, ?, ?)");
-      s->bind(1, folder.id)
-          .bind(2, static_cast<int64_t>(uid))
-          .bind(3, static_cast<int64_t>(modseq))
-          .bind(4, static_cast<int64_t>(flags.system))
-          .bind(5, join_keywords(flags.keywords))
-          .bind(6, internaldate)
-          .bind(7, static_cast<int64_t>(msg->raw.size()))
-          .bind(8, blob_id);
-      PH_CHECK(s->run());
-    }
+    PH_CHECK(
+        insert_message(folder.id, MsgRow{uid, modseq, flags.system, join_keywords(flags.keywords),
+                                         internaldate, msg->raw.size(), blob_id}));
     PH_CHECK(add_usage(mb, static_cast<int64_t>(msg->raw.size()), 1));
     Counts c;
     c.add(flags.system, msg->raw.size(), 1);
@@ -778,20 +782,10 @@ struct SqliteMailStore::Impl {
     Counts added;
     for (const auto& r : rows) {
       added.add(r.flags, r.size, 1);
-      {
-        PH_QUERY(s, *writer,
-                 "INSERT INTO mail_message(folder_id, uid, modseq, flags, keywords, internaldate, "
-                 "size, blob_id) VALUES(?, ?, ?, ?, ?, ?, ?, ?)");
-        s->bind(1, dst.id)
-            .bind(2, static_cast<int64_t>(next))
-            .bind(3, static_cast<int64_t>(modseq))
-            .bind(4, static_cast<int64_t>(r.flags))
-            .bind(5, r.keywords)
-            .bind(6, r.internaldate)
-            .bind(7, static_cast<int64_t>(r.size))
-            .bind(8, r.blob_id);
-        PH_CHECK(s->run());
-      }
+      MsgRow copy = r;
+      copy.uid = next;
+      copy.modseq = modseq;
+      PH_CHECK(insert_message(dst.id, copy));
       if (!move) {
         PH_QUERY(s, *writer, "UPDATE mail_blob SET refcount = refcount + 1 WHERE id = ?");
         s->bind(1, r.blob_id);
