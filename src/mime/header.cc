@@ -215,7 +215,9 @@ void append_word(std::string& out, const Token& t) {
 
 class AddressParser {
  public:
-  AddressParser(std::string_view s, size_t max) : lx_(s, kAddrSpecials), max_(max) { t_ = lx_.next(); }
+  AddressParser(std::string_view s, size_t max) : lx_(s, kAddrSpecials), max_(max) {
+    t_ = lx_.next();
+  }
 
   std::vector<Address> run() {
     while (t_.kind != Token::kEnd && out_.size() < max_) one(false);
@@ -296,8 +298,7 @@ class AddressParser {
     for (const auto& w : words) append_word(local, w);
     if (is('@')) {
       adv();
-      while (t_.kind == Token::kAtom || t_.kind == Token::kQuoted ||
-             t_.kind == Token::kComment) {
+      while (t_.kind == Token::kAtom || t_.kind == Token::kQuoted || t_.kind == Token::kComment) {
         if (t_.kind == Token::kComment) {
           if (comment.empty()) comment = t_.text;
         } else {
@@ -382,9 +383,9 @@ std::optional<int> zone_minutes(std::string_view z) {
     return z[0] == '-' ? -v : v;
   }
   static const std::pair<const char*, int> kZones[] = {
-      {"UT", 0},          {"GMT", 0},         {"Z", 0},           {"EST", -5 * 60},
-      {"EDT", -4 * 60},   {"CST", -6 * 60},   {"CDT", -5 * 60},   {"MST", -7 * 60},
-      {"MDT", -6 * 60},   {"PST", -8 * 60},   {"PDT", -7 * 60}};
+      {"UT", 0},        {"GMT", 0},       {"Z", 0},         {"EST", -5 * 60},
+      {"EDT", -4 * 60}, {"CST", -6 * 60}, {"CDT", -5 * 60}, {"MST", -7 * 60},
+      {"MDT", -6 * 60}, {"PST", -8 * 60}, {"PDT", -7 * 60}};
   for (const auto& [n, v] : kZones) {
     if (base::iequals(z, n)) return v;
   }
@@ -425,8 +426,10 @@ std::optional<int64_t> parse_date(std::string_view value) {
   if (!parse_uint(toks[i], &day)) return std::nullopt;
   int mon = month_index(toks[i + 1]);
   if (mon < 0 || !parse_uint(toks[i + 2], &year)) return std::nullopt;
-  if (toks[i + 2].size() <= 2) year += year < 50 ? 2000 : 1900;
-  else if (toks[i + 2].size() == 3) year += 1900;
+  if (toks[i + 2].size() <= 2)
+    year += year < 50 ? 2000 : 1900;
+  else if (toks[i + 2].size() == 3)
+    year += 1900;
   auto hms = base::split(toks[i + 3], ':');
   int hh = 0, mm = 0, ss = 0;
   if (hms.size() < 2 || !parse_uint(hms[0], &hh) || !parse_uint(hms[1], &mm)) return std::nullopt;

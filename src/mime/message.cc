@@ -71,8 +71,8 @@ class Parser {
   int match_boundary(size_t p, size_t e, bool* close) const {
     if (bounds_.empty() || e - p < 3 || b_[p] != '-' || b_[p + 1] != '-') return -1;
     std::string_view line = b_.substr(p, e - p);
-    while (!line.empty() &&
-           (line.back() == '\n' || line.back() == '\r' || line.back() == ' ' || line.back() == '\t'))
+    while (!line.empty() && (line.back() == '\n' || line.back() == '\r' || line.back() == ' ' ||
+                             line.back() == '\t'))
       line.remove_suffix(1);
     for (int i = static_cast<int>(bounds_.size()) - 1; i >= 0; --i) {
       const std::string& bd = bounds_[i];
@@ -133,8 +133,8 @@ class Parser {
         continue;
       }
       size_t colon = line.find(':');
-      std::string_view name = colon == std::string_view::npos ? std::string_view()
-                                                                : base::trim(line.substr(0, colon));
+      std::string_view name =
+          colon == std::string_view::npos ? std::string_view() : base::trim(line.substr(0, colon));
       bool valid = !name.empty();
       for (char c : name) {
         if (static_cast<unsigned char>(c) <= 32 || static_cast<unsigned char>(c) >= 127)
@@ -276,9 +276,7 @@ class Parser {
  public:
   static std::string build_envelope(const std::vector<HeaderField>& fields) {
     std::string out = "(";
-    auto text = [&](std::string_view name) {
-      append_nstring(out, find_field(fields, name));
-    };
+    auto text = [&](std::string_view name) { append_nstring(out, find_field(fields, name)); };
     auto addresses = [&](std::optional<std::string> v) {
       std::vector<Address> list;
       if (v) list = parse_address_list(*v);
@@ -392,7 +390,8 @@ void write_structure(std::string& out, std::string_view raw, const Part& p, bool
     out += '(';
     if (p.children.empty()) {
       // A multipart must have a part (RFC 3501 grammar): describe an empty text/plain one.
-      out += ext ? "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 0 0 NIL NIL NIL NIL)"
+      out += ext ? "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 0 0 NIL NIL "
+                   "NIL NIL)"
                  : "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 0 0)";
     }
     for (const auto& c : p.children) write_structure(out, raw, *c, ext);

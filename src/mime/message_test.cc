@@ -33,8 +33,9 @@ TEST(Mime, SimpleMessageEnvelopeAndStructure) {
             "(\"Who?\" NIL \"one\" \"y.test\")) "
             "((NIL NIL \"boss\" \"nil.test\")(\"Giant; \\\"Big\\\" Box\" NIL \"sysservices\" "
             "\"example.net\")) NIL NIL \"<5678.21-Nov-1997@example.com>\")");
-  EXPECT_EQ(m.bodystructure,
-            "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 14 1 NIL NIL NIL NIL)");
+  EXPECT_EQ(
+      m.bodystructure,
+      "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 14 1 NIL NIL NIL NIL)");
   EXPECT_EQ(m.body, "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 14 1)");
   EXPECT_EQ(m.size, raw.size());
   EXPECT_EQ(m.header_size, raw.size() - 14);
@@ -278,6 +279,79 @@ TEST(Mime, TopLevelMessageAndDigestDefaults) {
             "NIL NIL) (\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 1 1) 3) "
             "\"DIGEST\")");
   EXPECT_EQ(slice(digest, d.parts.resolve("1.TEXT")), "A");
+}
+
+// Mutated messages (bytes flipped, cut, duplicated) must parse without crashing (ASAN/UBSan
+// build), with balanced structures and every part range inside the message.
+TEST(Mime, MutatedMessagesStayWellFormed) {
+  std::string base = kNested;
+  uint64_t seed = 42;
+  auto rnd = [&seed](uint64_t n) {
+    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+    return (seed >> 33) % n;
+  };
+  const char kAlphabet[] = "-\r\n:;=\"()<>@,.\\ \tabAZ09\x80\xff";
+  for (int iter = 0; iter < 3000; ++iter) {
+    std::string m = base;
+    int edits = 1 + static_cast<int>(rnd(8));
+    for (int e = 0; e < edits && !m.empty(); ++e) {
+      size_t pos = rnd(m.size());
+      switch (rnd(4)) {
+        case 0:
+          m[pos] = kAlphabet[rnd(sizeof kAlphabet - 1)];
+          break;
+        case 1:
+          m.erase(pos, rnd(40));
+          break;
+        case 2:
+          m.insert(pos, m.substr(rnd(m.size()), rnd(60)));
+          break;
+        default:
+          m.resize(pos);
+      }
+    }
+    ParsedMessage p = parse(m);
+    for (const std::string* s : {&p.bodystructure, &p.body, &p.envelope}) {
+      int depth = 0;
+      bool in_quote = false, esc = false;
+      size_t i = 0;
+      while (i < s->size()) {
+        char c = (*s)[i];
+        if (!in_quote && c == '{') {  // literal: skip its bytes
+          size_t close = s->find('}', i);
+          ASSERT_NE(close, std::string::npos);
+          size_t n = std::stoul(s->substr(i + 1, close - i - 1));
+          i = close + 3 + n;
+          continue;
+        }
+        if (in_quote) {
+          if (esc)
+            esc = false;
+          else if (c == '\\')
+            esc = true;
+          else if (c == '"')
+            in_quote = false;
+        } else if (c == '"') {
+          in_quote = true;
+        } else if (c == '(') {
+          ++depth;
+        } else if (c == ')') {
+          --depth;
+          ASSERT_GE(depth, 0) << *s;
+        }
+        ++i;
+      }
+      EXPECT_EQ(depth, 0) << *s;
+      EXPECT_FALSE(in_quote) << *s;
+    }
+    for (const auto& e : p.parts.entries()) {
+      ASSERT_LE(e.header.offset + e.header.length, m.size());
+      ASSERT_LE(e.body.offset + e.body.length, m.size());
+    }
+    auto round = PartMap::parse(p.parts.serialize());
+    ASSERT_TRUE(round.ok());
+    EXPECT_EQ(round->entries().size(), p.parts.entries().size());
+  }
 }
 
 TEST(MimeHeader, DatesAndSubjects) {

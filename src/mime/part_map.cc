@@ -39,13 +39,15 @@ base::Result<ByteRange> PartMap::resolve(std::string_view spec) const {
   if (!suffix.empty() && path.empty() && i != 0) return Error(Errc::kInvalid, "malformed section");
   const PartEntry* e = find(path);
   if (e == nullptr) return Error(Errc::kNotFound, "no such body part");
-  if (suffix.empty()) return path.empty() ? ByteRange{0, e->header.length + e->body.length} : e->body;
+  if (suffix.empty())
+    return path.empty() ? ByteRange{0, e->header.length + e->body.length} : e->body;
   if (base::iequals(suffix, "MIME")) {
     if (path.empty()) return Error(Errc::kInvalid, "MIME needs a part number");
     return e->header;
   }
   bool header = base::iequals(suffix, "HEADER");
-  if (!header && !base::iequals(suffix, "TEXT")) return Error(Errc::kInvalid, "unknown section text");
+  if (!header && !base::iequals(suffix, "TEXT"))
+    return Error(Errc::kInvalid, "unknown section text");
   if (!e->is_message) return Error(Errc::kInvalid, "part is not a message");
   return header ? e->msg_header : e->msg_body;
 }

@@ -27,9 +27,9 @@ struct ByteRange {
 };
 
 struct PartEntry {
-  std::string section;  // "" for the message itself, "1", "1.2", ...
-  ByteRange header;     // the part's MIME header (the message header for "")
-  ByteRange body;       // the part's content
+  std::string section;      // "" for the message itself, "1", "1.2", ...
+  ByteRange header;         // the part's MIME header (the message header for "")
+  ByteRange body;           // the part's content
   bool is_message = false;  // message/rfc822 or message/global (and the root entry)
   ByteRange msg_header;     // encapsulated message header (is_message only)
   ByteRange msg_body;       // encapsulated message body (is_message only)

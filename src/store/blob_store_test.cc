@@ -34,8 +34,8 @@ TEST_F(BlobFilesTest, PutReadListRemove) {
   std::string sha = sha256_hex(data);
   ASSERT_TRUE(files.put(sha, data).ok());
   EXPECT_EQ(env.syncs.load(), 1);
-  EXPECT_TRUE(std::filesystem::exists(dir_ + "/blobs/" + sha.substr(0, 2) + "/" +
-                                      sha.substr(2, 2) + "/" + sha));
+  EXPECT_TRUE(std::filesystem::exists(dir_ + "/blobs/" + sha.substr(0, 2) + "/" + sha.substr(2, 2) +
+                                      "/" + sha));
   EXPECT_EQ(*files.read(sha, 6, 100), "blob");
   EXPECT_EQ(*files.read(sha, 100, 5), "");
   EXPECT_EQ(*files.size(sha), data.size());

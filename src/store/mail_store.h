@@ -132,6 +132,9 @@ struct MessageMeta {
 };
 
 struct FetchOptions {
+  // Only uid, modseq, flags, internaldate and size (FETCH FLAGS, SELECT, POP3 LIST): skips
+  // the body table entirely. Ignores structure and headers.
+  bool flags_only = false;
   bool structure = false;
   bool headers = false;
   // Only messages with modseq > changed_since (CONDSTORE FETCH CHANGEDSINCE, QRESYNC).
@@ -254,9 +257,9 @@ class MailStore {
   virtual base::Result<std::vector<Uid>> expunged_since(MailboxId mb, FolderId folder,
                                                         ModSeq since) = 0;
   // Octets [offset, offset+length) of the stored message (clamped to its size).
-  virtual base::Result<std::string> read(MailboxId mb, FolderId folder, Uid uid,
-                                         uint64_t offset = 0,
-                                         uint64_t length = std::numeric_limits<uint64_t>::max()) = 0;
+  virtual base::Result<std::string> read(
+      MailboxId mb, FolderId folder, Uid uid, uint64_t offset = 0,
+      uint64_t length = std::numeric_limits<uint64_t>::max()) = 0;
   virtual base::Result<StoreFlagsResult> store_flags(MailboxId mb, FolderId folder,
                                                      const UidSet& set, FlagOp op,
                                                      const Flags& flags,
@@ -277,8 +280,9 @@ class MailStore {
   virtual void unwatch(uint64_t token) = 0;
 
   // --- maintenance ---
-  // Verifies metadata ↔ blobs ↔ quota ↔ reference counts ↔ files; with repair, fixes what
-  // can be fixed (counts, usage, UIDNEXT, orphan files and temporaries).
+  // Verifies metadata ↔ blobs ↔ quota ↔ folder counters ↔ reference counts ↔ files; with
+  // repair, fixes what can be fixed (counts, usage, UIDNEXT, orphan files and temporaries).
+  // Holds the write lock while it runs: a maintenance operation, not a per-request one.
   virtual base::Result<CheckReport> check(bool repair) = 0;
 };
 

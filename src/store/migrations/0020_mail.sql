@@ -21,6 +21,11 @@ CREATE TABLE mail_folder (
   uidnext       INTEGER NOT NULL DEFAULT 1,
   highestmodseq INTEGER NOT NULL DEFAULT 1,
   subscribed    INTEGER NOT NULL DEFAULT 1,
+  -- STATUS counters, kept exact in the same transaction as the messages (check() verifies).
+  messages      INTEGER NOT NULL DEFAULT 0,
+  unseen        INTEGER NOT NULL DEFAULT 0,
+  deleted       INTEGER NOT NULL DEFAULT 0,
+  bytes         INTEGER NOT NULL DEFAULT 0,
   UNIQUE (mailbox_id, name)
 );
 
@@ -72,6 +77,8 @@ CREATE TABLE mail_message (
 ) WITHOUT ROWID;
 CREATE INDEX mail_message_modseq ON mail_message(folder_id, modseq);
 CREATE INDEX mail_message_blob ON mail_message(blob_id);
+-- First unseen message without scanning the seen ones (SELECT's [UNSEEN n]).
+CREATE INDEX mail_message_unseen ON mail_message(folder_id, uid) WHERE (flags & 1) = 0;
 
 -- Expunged UIDs with the modseq of their expunge (QRESYNC VANISHED).
 CREATE TABLE mail_expunged (

@@ -190,7 +190,8 @@ base::Result<std::string> canonical_folder_name(std::string_view name) {
   if (!valid_utf8(name)) return Error(Errc::kInvalid, "folder name is not UTF-8", "name");
   for (char c : name) {
     auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f) return Error(Errc::kInvalid, "control character in folder name", "name");
+    if (u < 0x20 || u == 0x7f)
+      return Error(Errc::kInvalid, "control character in folder name", "name");
   }
   for (auto comp : base::split(name, kFolderSeparator)) {
     if (comp.empty() || comp == "." || comp == "..") {
@@ -284,10 +285,12 @@ struct SqliteMailStore::Impl {
         std::unique_lock lk(mu);
         cv.wait(lk, [&] { return !queue.empty() || stopping; });
         if (queue.empty()) return;
-        if (last > 1 && queue.size() < opts.max_batch && !stopping &&
-            opts.batch_wait.count() > 0) {
-          cv.wait_for(lk, opts.batch_wait,
-                      [&] { return queue.size() >= opts.max_batch || stopping; });
+        // Concurrency seen in the last batch predicts the next: wait (bounded) until as many
+        // callers as last time have queued again, so N clients share one fsync without a
+        // fixed delay; a lone client (last <= 1) never waits.
+        size_t expect = std::min(last, opts.max_batch);
+        if (expect > 1 && queue.size() < expect && !stopping && opts.batch_wait.count() > 0) {
+          cv.wait_for(lk, opts.batch_wait, [&] { return queue.size() >= expect || stopping; });
         }
         size_t n = std::min(queue.size(), std::max<size_t>(opts.max_batch, 1));
         batch.reserve(n);
@@ -327,8 +330,7 @@ struct SqliteMailStore::Impl {
             fail = st ? Error(Errc::kIo, "transaction aborted") : st.error();
             break;
           }
-          auto end = st ? exec_cached("RELEASE op")
-                        : [&]() -> base::Status {
+          auto end = st ? exec_cached("RELEASE op") : [&]() -> base::Status {
             PH_CHECK(exec_cached("ROLLBACK TO op"));
             return exec_cached("RELEASE op");
           }();
@@ -351,6 +353,9 @@ struct SqliteMailStore::Impl {
           if (!fail) {
             if (auto st = files.sync_dirs(dirs); !st) fail = st.error();
           }
+        }
+        if (!fail && opts.before_commit) {
+          if (auto st = opts.before_commit(); !st) fail = st.error();
         }
         if (!fail) {
           if (auto st = tx->commit(); !st) fail = st.error();
@@ -461,7 +466,9 @@ struct SqliteMailStore::Impl {
              "WHERE folder_id = ? AND uid BETWEEN ? AND ? ORDER BY uid");
     for (const auto& r : set) {
       s->reset();
-      s->bind(1, folder).bind(2, static_cast<int64_t>(r.first)).bind(3, static_cast<int64_t>(r.last));
+      s->bind(1, folder)
+          .bind(2, static_cast<int64_t>(r.first))
+          .bind(3, static_cast<int64_t>(r.last));
       while (PH_TRY(s->step())) {
         MsgRow m;
         m.uid = static_cast<Uid>(s->col_int(0));
@@ -515,6 +522,26 @@ struct SqliteMailStore::Impl {
     return {};
   }
 
+  // Deltas of a folder's STATUS counters.
+  struct Counts {
+    int64_t messages = 0, unseen = 0, deleted = 0, bytes = 0;
+    void add(uint32_t flags, uint64_t size, int sign) {
+      messages += sign;
+      unseen += (flags & kSeen) ? 0 : sign;
+      deleted += (flags & kDeleted) ? sign : 0;
+      bytes += sign * static_cast<int64_t>(size);
+    }
+  };
+
+  base::Status add_counts(FolderId folder, const Counts& c) {
+    if (c.messages == 0 && c.unseen == 0 && c.deleted == 0 && c.bytes == 0) return {};
+    PH_QUERY(s, *writer,
+             "UPDATE mail_folder SET messages = messages + ?, unseen = unseen + ?, "
+             "deleted = deleted + ?, bytes = bytes + ? WHERE id = ?");
+    s->bind(1, c.messages).bind(2, c.unseen).bind(3, c.deleted).bind(4, c.bytes).bind(5, folder);
+    return s->run();
+  }
+
   base::Status add_usage(MailboxId mb, int64_t bytes, int64_t messages) {
     PH_QUERY(s, *writer,
              "UPDATE mail_account SET used_bytes = used_bytes + ?, used_messages = used_messages "
@@ -526,7 +553,8 @@ struct SqliteMailStore::Impl {
   // One more reference to the body of `msg`, creating the blob when new.
   base::Result<int64_t> acquire_blob(BatchState& st, const std::shared_ptr<const Prepared>& msg) {
     {
-      PH_QUERY(s, *writer, "UPDATE mail_blob SET refcount = refcount + 1 WHERE sha256 = ? RETURNING id");
+      PH_QUERY(s, *writer,
+               "UPDATE mail_blob SET refcount = refcount + 1 WHERE sha256 = ? RETURNING id");
       s->bind(1, msg->sha);
       if (PH_TRY(s->step())) return s->col_int(0);
     }
@@ -600,27 +628,34 @@ struct SqliteMailStore::Impl {
     return b->run();
   }
 
+  base::Status insert_message(FolderId folder, const MsgRow& m) {
+    PH_QUERY(s, *writer,
+             "INSERT INTO mail_message(folder_id, uid, modseq, flags, keywords, internaldate, "
+             "size, blob_id) VALUES(?, ?, ?, ?, ?, ?, ?, ?)");
+    s->bind(1, folder)
+        .bind(2, static_cast<int64_t>(m.uid))
+        .bind(3, static_cast<int64_t>(m.modseq))
+        .bind(4, static_cast<int64_t>(m.flags))
+        .bind(5, m.keywords)
+        .bind(6, m.internaldate)
+        .bind(7, static_cast<int64_t>(m.size))
+        .bind(8, m.blob_id);
+    return s->run();
+  }
+
   base::Result<Appended> append_one(BatchState& st, MailboxId mb, const FolderRow& folder,
                                     const std::shared_ptr<const Prepared>& msg,
                                     int64_t internaldate, const Flags& flags) {
     PH_CHECK(quota_check(mb, msg->raw.size(), 1));
     int64_t blob_id = PH_TRY(acquire_blob(st, msg));
     auto [modseq, uid] = PH_TRY(bump_folder(folder.id, 1));
-    {
-      PH_QUERY(s, *writer,
-               "INSERT INTO mail_message(folder_id, uid, modseq, flags, keywords, internaldate, "
-               "size, blob_id) VALUES(?, ?, ?, ?, ?, ?, ?, ?)");
-      s->bind(1, folder.id)
-          .bind(2, static_cast<int64_t>(uid))
-          .bind(3, static_cast<int64_t>(modseq))
-          .bind(4, static_cast<int64_t>(flags.system))
-          .bind(5, join_keywords(flags.keywords))
-          .bind(6, internaldate)
-          .bind(7, static_cast<int64_t>(msg->raw.size()))
-          .bind(8, blob_id);
-      PH_CHECK(s->run());
-    }
+    PH_CHECK(
+        insert_message(folder.id, MsgRow{uid, modseq, flags.system, join_keywords(flags.keywords),
+                                         internaldate, msg->raw.size(), blob_id}));
     PH_CHECK(add_usage(mb, static_cast<int64_t>(msg->raw.size()), 1));
+    Counts c;
+    c.add(flags.system, msg->raw.size(), 1);
+    PH_CHECK(add_counts(folder.id, c));
     st.changes.push_back({mb, folder.id, Change::Kind::kAppend, uid + 1, modseq});
     Appended a;
     a.mailbox_id = mb;
@@ -662,7 +697,10 @@ struct SqliteMailStore::Impl {
     PH_QUERY(s, *writer,
              "INSERT INTO mail_folder(mailbox_id, name, special_use, uidvalidity, subscribed) "
              "VALUES(?, ?, ?, ?, ?)");
-    s->bind(1, mb).bind(2, name).bind(3, special_use).bind(4, static_cast<int64_t>(uidvalidity))
+    s->bind(1, mb)
+        .bind(2, name)
+        .bind(3, special_use)
+        .bind(4, static_cast<int64_t>(uidvalidity))
         .bind(5, subscribed);
     PH_CHECK(s->run());
     FolderInfo f;
@@ -728,8 +766,8 @@ struct SqliteMailStore::Impl {
     return {};
   }
 
-  base::Result<CopyResult> copy_op(BatchState& st, MailboxId mb, FolderId from,
-                                   const UidSet& set, FolderId to, bool move) {
+  base::Result<CopyResult> copy_op(BatchState& st, MailboxId mb, FolderId from, const UidSet& set,
+                                   FolderId to, bool move) {
     auto src = PH_TRY(folder_row(*writer, mb, from));
     auto dst = PH_TRY(folder_row(*writer, mb, to));
     auto rows = PH_TRY(select_rows(*writer, src.id, set));
@@ -741,21 +779,13 @@ struct SqliteMailStore::Impl {
     if (!move) PH_CHECK(quota_check(mb, bytes, rows.size()));
     auto [modseq, first] = PH_TRY(bump_folder(dst.id, static_cast<uint32_t>(rows.size())));
     Uid next = first;
+    Counts added;
     for (const auto& r : rows) {
-      {
-        PH_QUERY(s, *writer,
-                 "INSERT INTO mail_message(folder_id, uid, modseq, flags, keywords, internaldate, "
-                 "size, blob_id) VALUES(?, ?, ?, ?, ?, ?, ?, ?)");
-        s->bind(1, dst.id)
-            .bind(2, static_cast<int64_t>(next))
-            .bind(3, static_cast<int64_t>(modseq))
-            .bind(4, static_cast<int64_t>(r.flags))
-            .bind(5, r.keywords)
-            .bind(6, r.internaldate)
-            .bind(7, static_cast<int64_t>(r.size))
-            .bind(8, r.blob_id);
-        PH_CHECK(s->run());
-      }
+      added.add(r.flags, r.size, 1);
+      MsgRow copy = r;
+      copy.uid = next;
+      copy.modseq = modseq;
+      PH_CHECK(insert_message(dst.id, copy));
       if (!move) {
         PH_QUERY(s, *writer, "UPDATE mail_blob SET refcount = refcount + 1 WHERE id = ?");
         s->bind(1, r.blob_id);
@@ -763,6 +793,7 @@ struct SqliteMailStore::Impl {
       }
       out.uids.emplace_back(r.uid, next++);
     }
+    PH_CHECK(add_counts(dst.id, added));
     st.changes.push_back({mb, dst.id, Change::Kind::kAppend, next, modseq});
     if (move) {
       std::vector<Uid> gone;
@@ -783,14 +814,18 @@ struct SqliteMailStore::Impl {
     auto [modseq, unused] = PH_TRY(bump_folder(folder, 0));
     (void)unused;
     int64_t bytes = 0;
+    Counts removed;
     for (Uid u : uids) {
       {
-        PH_QUERY(s, *writer,
-                 "DELETE FROM mail_message WHERE folder_id = ? AND uid = ? RETURNING blob_id, size");
+        PH_QUERY(
+            s, *writer,
+            "DELETE FROM mail_message WHERE folder_id = ? AND uid = ? RETURNING blob_id, size, "
+            "flags");
         s->bind(1, folder).bind(2, static_cast<int64_t>(u));
         if (!PH_TRY(s->step())) continue;
         int64_t blob = s->col_int(0);
         bytes += s->col_int(1);
+        removed.add(static_cast<uint32_t>(s->col_int(2)), static_cast<uint64_t>(s->col_int(1)), -1);
         s->reset();
         if (release) PH_CHECK(release_blob(st, blob));
       }
@@ -801,6 +836,7 @@ struct SqliteMailStore::Impl {
       out.uids.push_back(u);
     }
     if (release) PH_CHECK(add_usage(mb, -bytes, -static_cast<int64_t>(out.uids.size())));
+    PH_CHECK(add_counts(folder, removed));
     out.modseq = modseq;
     st.changes.push_back({mb, folder, Change::Kind::kExpunge, 0, modseq});
     return out;
@@ -833,9 +869,10 @@ base::Result<CheckReport> SqliteMailStore::Impl::check_op(BatchState& st, bool r
   };
   std::vector<BlobRow> blobs;
   {
-    PH_QUERY(s, *writer,
-             "SELECT b.id, b.refcount, (SELECT count(*) FROM mail_message m WHERE m.blob_id = b.id),"
-             " b.sha256, b.in_db, b.size FROM mail_blob b");
+    PH_QUERY(
+        s, *writer,
+        "SELECT b.id, b.refcount, (SELECT count(*) FROM mail_message m WHERE m.blob_id = b.id),"
+        " b.sha256, b.in_db, b.size FROM mail_blob b");
     while (PH_TRY(s->step())) {
       blobs.push_back({s->col_int(0), s->col_int(1), s->col_int(2), s->col_int(5), s->col_text(3),
                        s->col_int(4) != 0});
@@ -845,7 +882,8 @@ base::Result<CheckReport> SqliteMailStore::Impl::check_op(BatchState& st, bool r
   for (const auto& b : blobs) {
     if (!b.in_db) file_blobs.insert(b.sha);
     if (b.refcount == b.actual) continue;
-    problem(fmt::format("blob {}: refcount {} but {} messages use it", b.sha, b.refcount, b.actual));
+    problem(
+        fmt::format("blob {}: refcount {} but {} messages use it", b.sha, b.refcount, b.actual));
     if (!repair) continue;
     if (b.actual == 0) {
       PH_CHECK(delete_blob_row(b.id));
@@ -884,70 +922,71 @@ base::Result<CheckReport> SqliteMailStore::Impl::check_op(BatchState& st, bool r
     }
   }
   {
-    PH_QUERY(s, *writer,
-             "SELECT m.folder_id, m.uid FROM mail_message m LEFT JOIN mail_blob b ON b.id = m.blob_id"
-             " WHERE b.id IS NULL");
+    PH_QUERY(
+        s, *writer,
+        "SELECT m.folder_id, m.uid FROM mail_message m LEFT JOIN mail_blob b ON b.id = m.blob_id"
+        " WHERE b.id IS NULL");
     while (PH_TRY(s->step())) {
       problem(fmt::format("message folder {} uid {}: body missing", s->col_int(0), s->col_int(1)));
     }
   }
-  // Quota usage against the messages.
-  {
-    struct U {
-      int64_t mb, bytes, msgs, abytes, amsgs;
-    };
-    std::vector<U> bad;
+  // Stored aggregates against what the rows say. Each query yields (key, n stored values,
+  // n true values); a row whose values differ is a problem, repaired by `fix` bound with the
+  // true values then the key.
+  auto reconcile = [&](const char* what, const char* select, int n,
+                       const char* fix) -> base::Status {
+    std::vector<std::vector<int64_t>> bad;
     {
-      PH_QUERY(s, *writer,
-               "SELECT a.mailbox_id, a.used_bytes, a.used_messages, "
-               "(SELECT coalesce(sum(m.size), 0) FROM mail_message m JOIN mail_folder f ON "
-               "f.id = m.folder_id WHERE f.mailbox_id = a.mailbox_id), "
-               "(SELECT count(*) FROM mail_message m JOIN mail_folder f ON f.id = m.folder_id "
-               "WHERE f.mailbox_id = a.mailbox_id) FROM mail_account a");
+      PH_QUERY(s, *writer, select);
       while (PH_TRY(s->step())) {
-        U u{s->col_int(0), s->col_int(1), s->col_int(2), s->col_int(3), s->col_int(4)};
-        if (u.bytes != u.abytes || u.msgs != u.amsgs) bad.push_back(u);
+        std::vector<int64_t> row;
+        for (int k = 0; k <= 2 * n; ++k) row.push_back(s->col_int(k));
+        if (!std::equal(row.begin() + 1, row.begin() + 1 + n, row.begin() + 1 + n)) {
+          bad.push_back(std::move(row));
+        }
       }
     }
-    for (const auto& u : bad) {
-      problem(fmt::format("mailbox {}: usage {} bytes/{} messages, actual {}/{}", u.mb, u.bytes,
-                          u.msgs, u.abytes, u.amsgs));
+    for (const auto& row : bad) {
+      std::string stored, actual;
+      for (int k = 0; k < n; ++k) {
+        stored += fmt::format("{}{}", k ? "/" : "", row[1 + k]);
+        actual += fmt::format("{}{}", k ? "/" : "", row[1 + n + k]);
+      }
+      problem(fmt::format("{} {}: {} but should be {}", what, row[0], stored, actual));
       if (!repair) continue;
-      PH_QUERY(q, *writer,
-               "UPDATE mail_account SET used_bytes = ?, used_messages = ? WHERE mailbox_id = ?");
-      q->bind(1, u.abytes).bind(2, u.amsgs).bind(3, u.mb);
+      PH_QUERY(q, *writer, fix);
+      for (int k = 0; k < n; ++k) q->bind(k + 1, row[1 + n + k]);
+      q->bind(n + 1, row[0]);
       PH_CHECK(q->run());
       ++rep.repaired;
     }
-  }
-  // UIDNEXT and HIGHESTMODSEQ must stay above everything handed out.
-  {
-    struct F {
-      int64_t id, uidnext, maxuid, hms, maxmod;
-    };
-    std::vector<F> bad;
-    {
-      PH_QUERY(s, *writer,
-               "SELECT f.id, f.uidnext, max(coalesce((SELECT max(uid) FROM mail_message WHERE "
-               "folder_id = f.id), 0), coalesce((SELECT max(uid) FROM mail_expunged WHERE "
-               "folder_id = f.id), 0)), f.highestmodseq, max(coalesce((SELECT max(modseq) FROM "
-               "mail_message WHERE folder_id = f.id), 0), coalesce((SELECT max(modseq) FROM "
-               "mail_expunged WHERE folder_id = f.id), 0)) FROM mail_folder f");
-      while (PH_TRY(s->step())) {
-        F f{s->col_int(0), s->col_int(1), s->col_int(2), s->col_int(3), s->col_int(4)};
-        if (f.uidnext <= f.maxuid || f.hms < f.maxmod) bad.push_back(f);
-      }
-    }
-    for (const auto& f : bad) {
-      problem(fmt::format("folder {}: uidnext {} / highestmodseq {} below uid {} / modseq {}",
-                          f.id, f.uidnext, f.hms, f.maxuid, f.maxmod));
-      if (!repair) continue;
-      PH_QUERY(q, *writer, "UPDATE mail_folder SET uidnext = ?, highestmodseq = ? WHERE id = ?");
-      q->bind(1, std::max(f.uidnext, f.maxuid + 1)).bind(2, std::max(f.hms, f.maxmod)).bind(3, f.id);
-      PH_CHECK(q->run());
-      ++rep.repaired;
-    }
-  }
+    return {};
+  };
+  PH_CHECK(reconcile(
+      "mailbox usage (bytes/messages)",
+      "SELECT a.mailbox_id, a.used_bytes, a.used_messages, "
+      "(SELECT coalesce(sum(m.size), 0) FROM mail_message m JOIN mail_folder f ON "
+      "f.id = m.folder_id WHERE f.mailbox_id = a.mailbox_id), "
+      "(SELECT count(*) FROM mail_message m JOIN mail_folder f ON f.id = m.folder_id "
+      "WHERE f.mailbox_id = a.mailbox_id) FROM mail_account a",
+      2, "UPDATE mail_account SET used_bytes = ?, used_messages = ? WHERE mailbox_id = ?"));
+  PH_CHECK(reconcile(
+      "folder counters (messages/unseen/deleted/bytes)",
+      "SELECT f.id, f.messages, f.unseen, f.deleted, f.bytes, count(m.uid), "
+      "coalesce(sum((m.flags & 1) = 0), 0), coalesce(sum((m.flags & 8) != 0), 0), "
+      "coalesce(sum(m.size), 0) FROM mail_folder f LEFT JOIN mail_message m ON "
+      "m.folder_id = f.id GROUP BY f.id",
+      4, "UPDATE mail_folder SET messages = ?, unseen = ?, deleted = ?, bytes = ? WHERE id = ?"));
+  // UIDNEXT and HIGHESTMODSEQ must stay above everything handed out, expunged included.
+  PH_CHECK(reconcile(
+      "folder uidnext/highestmodseq",
+      "SELECT id, uidnext, highestmodseq, max(uidnext, maxuid + 1), max(highestmodseq, maxmod) "
+      "FROM (SELECT f.id, f.uidnext, f.highestmodseq, max(coalesce((SELECT max(uid) FROM "
+      "mail_message WHERE folder_id = f.id), 0), coalesce((SELECT max(uid) FROM mail_expunged "
+      "WHERE folder_id = f.id), 0)) AS maxuid, max(coalesce((SELECT max(modseq) FROM "
+      "mail_message WHERE folder_id = f.id), 0), coalesce((SELECT max(modseq) FROM "
+      "mail_expunged WHERE folder_id = f.id), 0)) AS maxmod FROM mail_folder f)",
+      2, "UPDATE mail_folder SET uidnext = ?, highestmodseq = ? WHERE id = ?"));
   // Files against blob rows. Runs on the writer thread between batches, so no file of an
   // uncommitted batch can be mistaken for an orphan.
   auto listing = PH_TRY(files.list());
@@ -1026,38 +1065,38 @@ base::Status SqliteMailStore::ensure_mailbox(MailboxId mb, const std::vector<Fol
   }
   if (!has_inbox) specs.insert(specs.begin(), FolderSpec{"INBOX", "", true});
   Impl* i = impl_.get();
-  return as_status(i->submit_sync<std::monostate>([i, mb, specs](BatchState& st)
-                                                      -> base::Result<std::monostate> {
-           {
-             PH_QUERY(s, *i->writer,
-                      "INSERT OR IGNORE INTO mail_account(mailbox_id, next_uidvalidity) "
-                      "VALUES(?, ?)");
-             s->bind(1, mb).bind(2, now_seconds() & 0x7fffffff);
-             PH_CHECK(s->run());
-           }
-           for (const auto& f : specs) {
-             if (PH_TRY(i->folder_by_name(*i->writer, mb, f.name))) continue;
-             PH_TRY(i->create_with_parents(st, mb, f.name, f.special_use, f.subscribed));
-           }
-           return std::monostate{};
-         }));
+  return as_status(i->submit_sync<std::monostate>(
+      [i, mb, specs](BatchState& st) -> base::Result<std::monostate> {
+        {
+          PH_QUERY(s, *i->writer,
+                   "INSERT OR IGNORE INTO mail_account(mailbox_id, next_uidvalidity) "
+                   "VALUES(?, ?)");
+          s->bind(1, mb).bind(2, now_seconds() & 0x7fffffff);
+          PH_CHECK(s->run());
+        }
+        for (const auto& f : specs) {
+          if (PH_TRY(i->folder_by_name(*i->writer, mb, f.name))) continue;
+          PH_TRY(i->create_with_parents(st, mb, f.name, f.special_use, f.subscribed));
+        }
+        return std::monostate{};
+      }));
 }
 
 base::Status SqliteMailStore::set_quota(MailboxId mb, std::optional<uint64_t> bytes,
                                         std::optional<uint64_t> messages) {
   Impl* i = impl_.get();
-  return as_status(i->submit_sync<std::monostate>(
-      [i, mb, bytes, messages](BatchState&) -> base::Result<std::monostate> {
-        PH_QUERY(s, *i->writer,
-                 "UPDATE mail_account SET quota_bytes = ?, quota_messages = ? WHERE mailbox_id = ?");
-        std::optional<int64_t> b, m;
-        if (bytes) b = static_cast<int64_t>(std::min<uint64_t>(*bytes, INT64_MAX));
-        if (messages) m = static_cast<int64_t>(std::min<uint64_t>(*messages, INT64_MAX));
-        s->bind(1, b).bind(2, m).bind(3, mb);
-        PH_CHECK(s->run());
-        if (i->writer->db().changes() == 0) return Error(Errc::kNotFound, "no such mailbox");
-        return std::monostate{};
-      }));
+  return as_status(i->submit_sync<std::monostate>([i, mb, bytes, messages](
+                                                      BatchState&) -> base::Result<std::monostate> {
+    PH_QUERY(s, *i->writer,
+             "UPDATE mail_account SET quota_bytes = ?, quota_messages = ? WHERE mailbox_id = ?");
+    std::optional<int64_t> b, m;
+    if (bytes) b = static_cast<int64_t>(std::min<uint64_t>(*bytes, INT64_MAX));
+    if (messages) m = static_cast<int64_t>(std::min<uint64_t>(*messages, INT64_MAX));
+    s->bind(1, b).bind(2, m).bind(3, mb);
+    PH_CHECK(s->run());
+    if (i->writer->db().changes() == 0) return Error(Errc::kNotFound, "no such mailbox");
+    return std::monostate{};
+  }));
 }
 
 base::Result<Quota> SqliteMailStore::quota(MailboxId mb) {
@@ -1077,21 +1116,21 @@ base::Result<Quota> SqliteMailStore::quota(MailboxId mb) {
 
 base::Status SqliteMailStore::delete_mailbox(MailboxId mb) {
   Impl* i = impl_.get();
-  return as_status(i->submit_sync<std::monostate>([i, mb](BatchState& st)
-                                                       -> base::Result<std::monostate> {
-    std::vector<FolderId> folders;
-    {
-      PH_QUERY(s, *i->writer, "SELECT id FROM mail_folder WHERE mailbox_id = ?");
-      s->bind(1, mb);
-      while (PH_TRY(s->step())) folders.push_back(s->col_int(0));
-    }
-    for (FolderId f : folders) PH_CHECK(i->delete_folder_row(st, mb, f));
-    PH_QUERY(d, *i->writer, "DELETE FROM mail_account WHERE mailbox_id = ?");
-    d->bind(1, mb);
-    PH_CHECK(d->run());
-    if (i->writer->db().changes() == 0) return Error(Errc::kNotFound, "no such mailbox");
-    return std::monostate{};
-  }));
+  return as_status(
+      i->submit_sync<std::monostate>([i, mb](BatchState& st) -> base::Result<std::monostate> {
+        std::vector<FolderId> folders;
+        {
+          PH_QUERY(s, *i->writer, "SELECT id FROM mail_folder WHERE mailbox_id = ?");
+          s->bind(1, mb);
+          while (PH_TRY(s->step())) folders.push_back(s->col_int(0));
+        }
+        for (FolderId f : folders) PH_CHECK(i->delete_folder_row(st, mb, f));
+        PH_QUERY(d, *i->writer, "DELETE FROM mail_account WHERE mailbox_id = ?");
+        d->bind(1, mb);
+        PH_CHECK(d->run());
+        if (i->writer->db().changes() == 0) return Error(Errc::kNotFound, "no such mailbox");
+        return std::monostate{};
+      }));
 }
 
 // ---- delivery and append
@@ -1105,8 +1144,10 @@ void SqliteMailStore::deliver_async(Delivery d, std::function<void(DeliveryResul
   if (auto st = normalize_flags(&d.flags); !st) return done(fail_all(st.error()));
   if (n == 0) return done({});
   std::string folder = d.folder.empty() ? "INBOX" : d.folder;
-  if (auto c = canonical_folder_name(folder)) folder = *c;
-  else folder = "INBOX";
+  if (auto c = canonical_folder_name(folder))
+    folder = *c;
+  else
+    folder = "INBOX";
   int64_t date = d.internaldate ? d.internaldate : now_seconds();
   Impl* i = impl_.get();
   i->submit<DeliveryResult>(
@@ -1245,12 +1286,21 @@ base::Status SqliteMailStore::rename_folder(MailboxId mb, FolderId folder,
         while (PH_TRY(s->step())) moved.push_back(static_cast<Uid>(s->col_int(0)));
       }
       {
+        // The new folder takes INBOX's UIDNEXT, HIGHESTMODSEQ and counters; INBOX is empty.
         PH_QUERY(u, *i->writer,
-                 "UPDATE mail_folder SET uidnext = ?, highestmodseq = ? WHERE id = ?");
+                 "UPDATE mail_folder SET uidnext = ?, highestmodseq = ?, (messages, unseen, "
+                 "deleted, bytes) = (SELECT messages, unseen, deleted, bytes FROM mail_folder "
+                 "WHERE id = ?) WHERE id = ?");
         u->bind(1, static_cast<int64_t>(row.uidnext))
             .bind(2, static_cast<int64_t>(row.highestmodseq))
-            .bind(3, nf.id);
+            .bind(3, row.id)
+            .bind(4, nf.id);
         PH_CHECK(u->run());
+        PH_QUERY(z, *i->writer,
+                 "UPDATE mail_folder SET messages = 0, unseen = 0, deleted = 0, bytes = 0 "
+                 "WHERE id = ?");
+        z->bind(1, row.id);
+        PH_CHECK(z->run());
       }
       {
         PH_QUERY(m, *i->writer, "UPDATE mail_message SET folder_id = ? WHERE folder_id = ?");
@@ -1273,7 +1323,12 @@ base::Status SqliteMailStore::rename_folder(MailboxId mb, FolderId folder,
     PH_QUERY(u, *i->writer,
              "UPDATE mail_folder SET name = ? || substr(name, length(?) + 1) WHERE mailbox_id = ? "
              "AND (name = ? OR substr(name, 1, length(?) + 1) = ? || '/')");
-    u->bind(1, to).bind(2, row.name).bind(3, mb).bind(4, row.name).bind(5, row.name).bind(6, row.name);
+    u->bind(1, to)
+        .bind(2, row.name)
+        .bind(3, mb)
+        .bind(4, row.name)
+        .bind(5, row.name)
+        .bind(6, row.name);
     PH_CHECK(u->run());
     st.changes.push_back({mb, folder, Change::Kind::kFolder, 0, 0});
     return std::monostate{};
@@ -1297,28 +1352,36 @@ base::Status SqliteMailStore::set_subscribed(MailboxId mb, FolderId folder, bool
 base::Result<FolderStatus> SqliteMailStore::status(MailboxId mb, FolderId folder) {
   auto lease = PH_TRY(impl_->reader());
   Conn& c = *lease;
-  // One read transaction, so the counts and UIDNEXT/HIGHESTMODSEQ describe the same state.
+  // One read transaction, so the first unseen UID matches the counters.
   PH_CHECK(c.db().exec("BEGIN"));
   struct End {
     Conn& c;
     ~End() { (void)c.db().exec("COMMIT"); }
   } end{c};
-  auto row = PH_TRY(Impl::folder_row(c, mb, folder));
-  PH_QUERY(s, c,
-           "SELECT count(*), coalesce(sum(size), 0), coalesce(sum((flags & 1) = 0), 0), "
-           "coalesce(sum((flags & 8) != 0), 0), min(CASE WHEN (flags & 1) = 0 THEN uid END) "
-           "FROM mail_message WHERE folder_id = ?");
-  s->bind(1, folder);
-  PH_TRY(s->step());
   FolderStatus st;
-  st.messages = static_cast<uint32_t>(s->col_int(0));
-  st.size = static_cast<uint64_t>(s->col_int(1));
-  st.unseen = static_cast<uint32_t>(s->col_int(2));
-  st.deleted = static_cast<uint32_t>(s->col_int(3));
-  st.first_unseen_uid = static_cast<Uid>(s->col_opt_int(4).value_or(0));
-  st.uidnext = row.uidnext;
-  st.uidvalidity = row.uidvalidity;
-  st.highestmodseq = row.highestmodseq;
+  {
+    PH_QUERY(s, c,
+             "SELECT uidvalidity, uidnext, highestmodseq, messages, unseen, deleted, bytes "
+             "FROM mail_folder WHERE id = ? AND mailbox_id = ?");
+    s->bind(1, folder).bind(2, mb);
+    if (!PH_TRY(s->step())) return Error(Errc::kNotFound, "no such folder");
+    st.uidvalidity = static_cast<uint32_t>(s->col_int(0));
+    st.uidnext = static_cast<Uid>(s->col_int(1));
+    st.highestmodseq = static_cast<ModSeq>(s->col_int(2));
+    st.messages = static_cast<uint32_t>(s->col_int(3));
+    st.unseen = static_cast<uint32_t>(s->col_int(4));
+    st.deleted = static_cast<uint32_t>(s->col_int(5));
+    st.size = static_cast<uint64_t>(s->col_int(6));
+  }
+  if (st.unseen > 0) {
+    // The partial index holds only unseen messages: no walk over the seen ones. Named, since
+    // without statistics the planner would pick the primary key.
+    PH_QUERY(s, c,
+             "SELECT uid FROM mail_message INDEXED BY mail_message_unseen WHERE folder_id = ? "
+             "AND (flags & 1) = 0 ORDER BY uid LIMIT 1");
+    s->bind(1, folder);
+    if (PH_TRY(s->step())) st.first_unseen_uid = static_cast<Uid>(s->col_int(0));
+  }
   return st;
 }
 
@@ -1337,10 +1400,10 @@ base::Result<std::vector<Uid>> SqliteMailStore::uids(MailboxId mb, FolderId fold
 namespace {
 
 // The columns meta_from() reads, in order.
-#define PH_FETCH_COLS                                                                          \
+#define PH_FETCH_COLS                                                                         \
   "m.uid, m.modseq, m.flags, m.keywords, m.internaldate, m.size, b.sha256, b.header_size, "   \
   "b.envelope, b.bodystructure, b.body, b.part_map, b.subject, b.base_subject, b.from_text, " \
-  "b.to_text, b.cc_text, b.bcc_text, b.sort_from, b.sort_to, b.sort_cc, b.message_id, "      \
+  "b.to_text, b.cc_text, b.bcc_text, b.sort_from, b.sort_to, b.sort_cc, b.message_id, "       \
   "b.in_reply_to, b.refs, b.sent_date"
 
 MessageMeta meta_from(Stmt& s, const FetchOptions& o) {
@@ -1351,6 +1414,7 @@ MessageMeta meta_from(Stmt& s, const FetchOptions& o) {
   m.flags.keywords = split_keywords(s.col_text(3));
   m.internaldate = s.col_int(4);
   m.size = static_cast<uint64_t>(s.col_int(5));
+  if (o.flags_only) return m;
   m.blob = s.col_text(6);
   m.header_size = static_cast<uint64_t>(s.col_int(7));
   if (o.structure) {
@@ -1387,22 +1451,34 @@ base::Result<std::vector<MessageMeta>> SqliteMailStore::fetch(MailboxId mb, Fold
   auto lease = PH_TRY(impl_->reader());
   PH_CHECK(Impl::check_folder(*lease, mb, folder));
   PH_QUERY(s, *lease,
-           "SELECT " PH_FETCH_COLS
-           " FROM mail_message m JOIN mail_blob b ON b.id = m.blob_id WHERE m.folder_id = ? "
-           "AND m.uid BETWEEN ? AND ? AND m.modseq > ? ORDER BY m.uid");
-  std::map<Uid, MessageMeta> rows;
-  for (const auto& r : set) {
+           opts.flags_only
+               ? "SELECT m.uid, m.modseq, m.flags, m.keywords, m.internaldate, m.size FROM "
+                 "mail_message m WHERE m.folder_id = ? AND m.uid BETWEEN ? AND ? AND m.modseq > ? "
+                 "ORDER BY m.uid"
+               : "SELECT " PH_FETCH_COLS
+                 " FROM mail_message m JOIN mail_blob b ON b.id = m.blob_id WHERE m.folder_id = ? "
+                 "AND m.uid BETWEEN ? AND ? AND m.modseq > ? ORDER BY m.uid");
+  auto run = [&](const UidRange& r, auto&& emit) -> base::Status {
     s->reset();
     s->bind(1, folder)
         .bind(2, static_cast<int64_t>(r.first))
         .bind(3, static_cast<int64_t>(r.last))
         .bind(4, static_cast<int64_t>(opts.changed_since.value_or(0)));
-    while (PH_TRY(s->step())) {
+    while (PH_TRY(s->step())) emit();
+    return {};
+  };
+  std::vector<MessageMeta> out;
+  if (set.size() == 1) {  // the common "1:*" or single range: already ascending and unique
+    PH_CHECK(run(set[0], [&] { out.push_back(meta_from(*s, opts)); }));
+    return out;
+  }
+  std::map<Uid, MessageMeta> rows;
+  for (const auto& r : set) {
+    PH_CHECK(run(r, [&] {
       Uid u = static_cast<Uid>(s->col_int(0));
       if (!rows.count(u)) rows.emplace(u, meta_from(*s, opts));
-    }
+    }));
   }
-  std::vector<MessageMeta> out;
   out.reserve(rows.size());
   for (auto& [u, m] : rows) out.push_back(std::move(m));
   return out;
@@ -1485,54 +1561,58 @@ base::Result<StoreFlagsResult> SqliteMailStore::store_flags(MailboxId mb, Folder
   Flags want = flags;
   PH_CHECK(normalize_flags(&want));
   Impl* i = impl_.get();
-  return i->submit_sync<StoreFlagsResult>([i, mb, folder, set, op, want, unchanged](
-                                              BatchState& st) -> base::Result<StoreFlagsResult> {
-    auto row = PH_TRY(i->folder_row(*i->writer, mb, folder));
-    auto rows = PH_TRY(i->select_rows(*i->writer, folder, set));
-    StoreFlagsResult out;
-    ModSeq modseq = 0;
-    for (const auto& r : rows) {
-      if (unchanged && r.modseq > *unchanged) {
-        out.modified.push_back(r.uid);
-        continue;
-      }
-      Flags cur{r.flags, split_keywords(r.keywords)};
-      Flags next = cur;
-      if (op == FlagOp::kReplace) {
-        next = want;
-      } else if (op == FlagOp::kAdd) {
-        next.system |= want.system;
-        next.keywords.insert(next.keywords.end(), want.keywords.begin(), want.keywords.end());
-        std::sort(next.keywords.begin(), next.keywords.end());
-        next.keywords.erase(std::unique(next.keywords.begin(), next.keywords.end()),
-                            next.keywords.end());
-      } else {
-        next.system &= ~want.system;
-        std::erase_if(next.keywords, [&](const std::string& k) {
-          return std::binary_search(want.keywords.begin(), want.keywords.end(), k);
-        });
-      }
-      if (next.keywords.size() > 100) return Error(Errc::kLimit, "too many keywords");
-      if (next == cur) {
-        out.updated.push_back({r.uid, r.modseq, cur, false});
-        continue;
-      }
-      if (modseq == 0) modseq = PH_TRY(i->bump_folder(folder, 0)).first;
-      PH_QUERY(u, *i->writer,
-               "UPDATE mail_message SET flags = ?, keywords = ?, modseq = ? "
-               "WHERE folder_id = ? AND uid = ?");
-      u->bind(1, static_cast<int64_t>(next.system))
-          .bind(2, join_keywords(next.keywords))
-          .bind(3, static_cast<int64_t>(modseq))
-          .bind(4, folder)
-          .bind(5, static_cast<int64_t>(r.uid));
-      PH_CHECK(u->run());
-      out.updated.push_back({r.uid, modseq, std::move(next), true});
-    }
-    out.highestmodseq = modseq ? modseq : row.highestmodseq;
-    if (modseq) st.changes.push_back({mb, folder, Change::Kind::kFlags, 0, modseq});
-    return out;
-  });
+  return i->submit_sync<StoreFlagsResult>(
+      [i, mb, folder, set, op, want, unchanged](BatchState& st) -> base::Result<StoreFlagsResult> {
+        auto row = PH_TRY(i->folder_row(*i->writer, mb, folder));
+        auto rows = PH_TRY(i->select_rows(*i->writer, folder, set));
+        StoreFlagsResult out;
+        ModSeq modseq = 0;
+        Impl::Counts delta;
+        for (const auto& r : rows) {
+          if (unchanged && r.modseq > *unchanged) {
+            out.modified.push_back(r.uid);
+            continue;
+          }
+          Flags cur{r.flags, split_keywords(r.keywords)};
+          Flags next = cur;
+          if (op == FlagOp::kReplace) {
+            next = want;
+          } else if (op == FlagOp::kAdd) {
+            next.system |= want.system;
+            next.keywords.insert(next.keywords.end(), want.keywords.begin(), want.keywords.end());
+            std::sort(next.keywords.begin(), next.keywords.end());
+            next.keywords.erase(std::unique(next.keywords.begin(), next.keywords.end()),
+                                next.keywords.end());
+          } else {
+            next.system &= ~want.system;
+            std::erase_if(next.keywords, [&](const std::string& k) {
+              return std::binary_search(want.keywords.begin(), want.keywords.end(), k);
+            });
+          }
+          if (next.keywords.size() > 100) return Error(Errc::kLimit, "too many keywords");
+          if (next == cur) {
+            out.updated.push_back({r.uid, r.modseq, cur, false});
+            continue;
+          }
+          if (modseq == 0) modseq = PH_TRY(i->bump_folder(folder, 0)).first;
+          PH_QUERY(u, *i->writer,
+                   "UPDATE mail_message SET flags = ?, keywords = ?, modseq = ? "
+                   "WHERE folder_id = ? AND uid = ?");
+          u->bind(1, static_cast<int64_t>(next.system))
+              .bind(2, join_keywords(next.keywords))
+              .bind(3, static_cast<int64_t>(modseq))
+              .bind(4, folder)
+              .bind(5, static_cast<int64_t>(r.uid));
+          PH_CHECK(u->run());
+          delta.add(r.flags, 0, -1);
+          delta.add(next.system, 0, 1);
+          out.updated.push_back({r.uid, modseq, std::move(next), true});
+        }
+        PH_CHECK(i->add_counts(folder, delta));
+        out.highestmodseq = modseq ? modseq : row.highestmodseq;
+        if (modseq) st.changes.push_back({mb, folder, Change::Kind::kFlags, 0, modseq});
+        return out;
+      });
 }
 
 base::Result<ExpungeResult> SqliteMailStore::expunge(MailboxId mb, FolderId folder,
@@ -1555,17 +1635,15 @@ base::Result<ExpungeResult> SqliteMailStore::expunge(MailboxId mb, FolderId fold
 base::Result<CopyResult> SqliteMailStore::copy(MailboxId mb, FolderId from, const UidSet& set,
                                                FolderId to) {
   Impl* i = impl_.get();
-  return i->submit_sync<CopyResult>([i, mb, from, set, to](BatchState& st) {
-    return i->copy_op(st, mb, from, set, to, false);
-  });
+  return i->submit_sync<CopyResult>(
+      [i, mb, from, set, to](BatchState& st) { return i->copy_op(st, mb, from, set, to, false); });
 }
 
 base::Result<CopyResult> SqliteMailStore::move(MailboxId mb, FolderId from, const UidSet& set,
                                                FolderId to) {
   Impl* i = impl_.get();
-  return i->submit_sync<CopyResult>([i, mb, from, set, to](BatchState& st) {
-    return i->copy_op(st, mb, from, set, to, true);
-  });
+  return i->submit_sync<CopyResult>(
+      [i, mb, from, set, to](BatchState& st) { return i->copy_op(st, mb, from, set, to, true); });
 }
 
 // ---- notifications and maintenance

@@ -10,8 +10,8 @@
 //   the batch fails (kTemporary for disk full/busy, kIo otherwise) and nothing is visible.
 //   This is group commit: at concurrency N, N deliveries share one fsync.
 // - Batching wait: when the previous batch held more than one operation (there is
-//   concurrency), the writer waits up to `batch_wait` for more work before committing; a lone
-//   caller never waits.
+//   concurrency), the writer waits up to `batch_wait` until as many operations as last time
+//   are queued, then commits; a lone caller never waits.
 // - Readers use a pool of separate connections (WAL: reads never block on the writer), each
 //   with its statements prepared once and reused.
 //
@@ -21,6 +21,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -32,8 +33,8 @@
 namespace posthouse::store::sqlite {
 
 struct MailStoreOptions {
-  std::string data_dir;  // required; blobs go to <data_dir>/blobs
-  std::string db_path;   // default <data_dir>/mail.db
+  std::string data_dir;                     // required; blobs go to <data_dir>/blobs
+  std::string db_path;                      // default <data_dir>/mail.db
   uint64_t inline_max = kDefaultInlineMax;  // bodies up to this size live in the database
   std::chrono::microseconds batch_wait{2000};
   size_t max_batch = 256;
@@ -41,6 +42,10 @@ struct MailStoreOptions {
   uint64_t max_message_size = 128ull << 20;
   mime::Limits mime_limits;
   FsEnv* env = nullptr;  // default FsEnv::posix(); tests pass a FaultyFsEnv
+  // Fault seam for the metadata commit: called on the writer thread after a batch's blob
+  // files are durable, just before COMMIT; an error fails the batch as a failed commit would.
+  // Unset in production.
+  std::function<base::Status()> before_commit;
 };
 
 class SqliteMailStore final : public MailStore {

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <future>
@@ -92,11 +93,11 @@ TEST_F(MailStoreTest, DefaultFoldersHaveSpecialUse) {
     EXPECT_EQ(f.uidnext, 1u);
   }
   EXPECT_EQ(got, (std::map<std::string, std::string>{{"Archive", "\\Archive"},
-                                                      {"Drafts", "\\Drafts"},
-                                                      {"INBOX", ""},
-                                                      {"Junk", "\\Junk"},
-                                                      {"Sent", "\\Sent"},
-                                                      {"Trash", "\\Trash"}}));
+                                                     {"Drafts", "\\Drafts"},
+                                                     {"INBOX", ""},
+                                                     {"Junk", "\\Junk"},
+                                                     {"Sent", "\\Sent"},
+                                                     {"Trash", "\\Trash"}}));
   EXPECT_EQ(validities.size(), 6u);  // each folder its own UIDVALIDITY
   // Idempotent.
   ASSERT_TRUE(store_->ensure_mailbox(1, default_folders()).ok());
@@ -140,8 +141,17 @@ TEST_F(MailStoreTest, DeliverSharesOneBodyAndFetchesPrecomputedStructure) {
   EXPECT_EQ(m.headers->sort_from, "alice");
   auto m2 = store_->fetch(2, inbox2_, all_uids(), {});
   ASSERT_EQ(m2->size(), 1u);
-  EXPECT_EQ((*m2)[0].blob, m.blob);  // one body, two recipients
+  EXPECT_EQ((*m2)[0].blob, m.blob);        // one body, two recipients
   EXPECT_TRUE((*m2)[0].envelope.empty());  // structure not requested
+  FetchOptions flags_only;
+  flags_only.flags_only = true;
+  flags_only.structure = true;  // ignored
+  auto f = store_->fetch(1, inbox1_, {{1, 1}, {1, 3}}, flags_only);
+  ASSERT_EQ(f->size(), 1u);
+  EXPECT_EQ((*f)[0].size, raw.size());
+  EXPECT_EQ((*f)[0].internaldate, 1700000000);
+  EXPECT_TRUE((*f)[0].blob.empty());
+  EXPECT_TRUE((*f)[0].envelope.empty());
 
   EXPECT_EQ(*store_->read(1, inbox1_, 1), raw);
   EXPECT_EQ(*store_->read(2, inbox2_, 1, 6, 5), "Alice");
@@ -221,19 +231,18 @@ TEST_F(MailStoreTest, FlagsModseqAndUnchangedSince) {
   ASSERT_EQ(changed->size(), 1u);
   EXPECT_EQ((*changed)[0].uid, 3u);
 
-  auto rep = store_->store_flags(1, inbox1_, {{1, 1}}, FlagOp::kReplace, {kAnswered, {"b", "a"}}, {});
+  auto rep =
+      store_->store_flags(1, inbox1_, {{1, 1}}, FlagOp::kReplace, {kAnswered, {"b", "a"}}, {});
   EXPECT_EQ(rep->updated[0].flags, (Flags{kAnswered, {"a", "b"}}));
   auto rm = store_->store_flags(1, inbox1_, {{1, 1}}, FlagOp::kRemove, {kAnswered, {"a"}}, {});
   EXPECT_EQ(rm->updated[0].flags, (Flags{0, {"b"}}));
 
-  EXPECT_EQ(store_->store_flags(1, inbox1_, all_uids(), FlagOp::kAdd, {0, {"bad word"}}, {})
-                .error()
-                .code,
-            Errc::kInvalid);
-  EXPECT_EQ(store_->store_flags(1, inbox1_, all_uids(), FlagOp::kAdd, {0, {"\\Seen"}}, {})
-                .error()
-                .code,
-            Errc::kInvalid);
+  EXPECT_EQ(
+      store_->store_flags(1, inbox1_, all_uids(), FlagOp::kAdd, {0, {"bad word"}}, {}).error().code,
+      Errc::kInvalid);
+  EXPECT_EQ(
+      store_->store_flags(1, inbox1_, all_uids(), FlagOp::kAdd, {0, {"\\Seen"}}, {}).error().code,
+      Errc::kInvalid);
   EXPECT_EQ(store_->status(1, inbox1_)->unseen, 2u);  // 1 lost \Seen by replace; 3 never had it
 }
 
@@ -300,8 +309,8 @@ TEST_F(MailStoreTest, FolderCreateRenameDelete) {
   EXPECT_TRUE(store_->folder(1, "Projects").ok());
   EXPECT_TRUE(store_->folder(1, "Projects/2026").ok());
   EXPECT_EQ(store_->create_folder(1, "Projects", "").error().code, Errc::kConflict);
-  for (const std::string& bad : std::vector<std::string>{"", "a//b", "/a", "a/", "..", "a/../b",
-                                                         "a\x01", "\xff\xfe"}) {
+  for (const std::string& bad :
+       std::vector<std::string>{"", "a//b", "/a", "a/", "..", "a/../b", "a\x01", "\xff\xfe"}) {
     EXPECT_EQ(store_->create_folder(1, bad, "").error().code, Errc::kInvalid) << bad;
   }
   auto projects = *store_->folder(1, "Projects");
@@ -453,6 +462,66 @@ TEST_F(MailStoreTest, BlobFaultsFailTheBatchAndLeaveNothing) {
   env_.fail_read = false;
 }
 
+// A failed commit fails every operation of its batch, and nothing of it stays: not the rows,
+// not the blob files written for it.
+TEST_F(MailStoreTest, FailedCommitFailsTheWholeBatch) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  int calls = 0;
+  store_.reset();
+  MailStoreOptions o;
+  o.data_dir = dir_;
+  o.inline_max = inline_max_;
+  o.before_commit = [&]() -> base::Status {
+    std::unique_lock lk(mu);
+    if (++calls == 1) {
+      cv.notify_all();
+      cv.wait(lk, [&] { return release; });  // hold the first batch while others queue
+      return {};
+    }
+    if (calls == 2) return base::Error(Errc::kIo, "injected commit failure");
+    return {};
+  };
+  store_ = std::move(*SqliteMailStore::open(o));
+  std::promise<DeliveryResult> first;
+  store_->deliver_async(Delivery{{1}, "INBOX", message(0), 0, {}},
+                        [&](DeliveryResult r) { first.set_value(std::move(r)); });
+  {
+    std::unique_lock lk(mu);
+    cv.wait(lk, [&] { return calls == 1; });  // the writer holds the first batch
+  }
+  const int kQueued = 5;
+  std::vector<std::promise<DeliveryResult>> ps(kQueued);
+  for (int i = 0; i < kQueued; ++i) {
+    store_->deliver_async(Delivery{{1, 2}, "INBOX", message(i + 1, i % 2 ? 3000 : 100), 0, {}},
+                          [&ps, i](DeliveryResult r) { ps[i].set_value(std::move(r)); });
+  }
+  {
+    std::lock_guard lk(mu);
+    release = true;
+  }
+  cv.notify_all();
+  auto r0 = first.get_future().get();
+  ASSERT_TRUE(r0[0].ok());
+  for (auto& p : ps) {
+    auto r = p.get_future().get();
+    ASSERT_EQ(r.size(), 2u);
+    for (const auto& x : r) {
+      ASSERT_FALSE(x.ok());
+      EXPECT_EQ(x.error().code, Errc::kIo);
+    }
+  }
+  EXPECT_EQ(*store_->uids(1, inbox1_), (std::vector<Uid>{1}));
+  EXPECT_TRUE(store_->uids(2, inbox2_)->empty());
+  EXPECT_EQ(store_->quota(1)->used_bytes, message(0).size());
+  EXPECT_EQ(blob_files(), 0u);
+  EXPECT_TRUE(store_->check(false)->ok());
+  // The next batch commits normally; UIDs continue without a gap.
+  EXPECT_EQ(deliver_one(1, message(9, 3000)).uid, 2u);
+  EXPECT_EQ(blob_files(), 1u);
+}
+
 TEST_F(MailStoreTest, GroupCommitManyThreads) {
   const int kThreads = 8, kPer = 40;
   std::vector<std::thread> threads;
@@ -470,7 +539,8 @@ TEST_F(MailStoreTest, GroupCommitManyThreads) {
         DeliveryResult r;
         if (t % 2) {
           std::promise<DeliveryResult> p;
-          store_->deliver_async(std::move(d), [&p](DeliveryResult x) { p.set_value(std::move(x)); });
+          store_->deliver_async(std::move(d),
+                                [&p](DeliveryResult x) { p.set_value(std::move(x)); });
           r = p.get_future().get();
         } else {
           r = store_->deliver(std::move(d));
@@ -487,7 +557,23 @@ TEST_F(MailStoreTest, GroupCommitManyThreads) {
       }
     });
   }
+  // A reader runs beside the writers: it must always see a consistent, growing folder.
+  std::atomic<bool> done{false};
+  std::atomic<int> read_errors{0};
+  std::thread reader([&] {
+    Uid last_next = 0;
+    while (!done) {
+      auto st = store_->status(1, inbox1_);
+      if (!st.ok() || st->uidnext < last_next || st->messages != st->uidnext - 1) ++read_errors;
+      if (st.ok()) last_next = st->uidnext;
+      auto m = store_->fetch(1, inbox1_, {{1, 5}}, {});
+      if (!m.ok()) ++read_errors;
+    }
+  });
   for (auto& th : threads) th.join();
+  done = true;
+  reader.join();
+  EXPECT_EQ(read_errors.load(), 0);
   EXPECT_EQ(failures.load(), 0);
   for (auto& [folder, uids] : got) {
     std::sort(uids.begin(), uids.end());
@@ -540,6 +626,7 @@ TEST_F(MailStoreTest, CheckFindsAndRepairsDamage) {
     ASSERT_TRUE(db->exec("UPDATE mail_blob SET refcount = refcount + 3").ok());
     ASSERT_TRUE(db->exec("UPDATE mail_account SET used_bytes = 5 WHERE mailbox_id = 1").ok());
     ASSERT_TRUE(db->exec("UPDATE mail_folder SET uidnext = 1").ok());
+    ASSERT_TRUE(db->exec("UPDATE mail_folder SET unseen = 42 WHERE name = 'INBOX'").ok());
   }
   std::string orphan = sha256_hex("orphan");
   ASSERT_TRUE(BlobFiles(FsEnv::posix(), dir_ + "/blobs").put(orphan, "orphan").ok());
@@ -551,10 +638,17 @@ TEST_F(MailStoreTest, CheckFindsAndRepairsDamage) {
   std::string all;
   for (const auto& p : rep->problems) all += p + "\n";
   EXPECT_NE(all.find("refcount"), std::string::npos) << all;
-  EXPECT_NE(all.find("mailbox 1: usage 5 bytes"), std::string::npos) << all;
-  EXPECT_NE(all.find("uidnext 1"), std::string::npos) << all;
+  EXPECT_NE(all.find("mailbox usage (bytes/messages) 1: 5/2 but should be"), std::string::npos)
+      << all;
+  EXPECT_NE(all.find("folder uidnext/highestmodseq " + std::to_string(inbox1_) + ": 1/"),
+            std::string::npos)
+      << all;
   EXPECT_NE(all.find("blob file " + orphan + " is not referenced"), std::string::npos) << all;
   EXPECT_NE(all.find("stray file leftover.tmp"), std::string::npos) << all;
+  EXPECT_NE(all.find("folder counters (messages/unseen/deleted/bytes) " + std::to_string(inbox1_) +
+                     ": 2/42/0/"),
+            std::string::npos)
+      << all;
   EXPECT_EQ(rep->repaired, 0u);
   auto fix = store_->check(true);
   ASSERT_TRUE(fix.ok());
