@@ -198,10 +198,17 @@ void MultilineEncoder::feed(std::string_view data, std::string& out) {
       out += '.';  // the stuffing dot; the original dot follows with the next run
       start = i;
     }
+    if (c == '\n' && !last_cr_) {
+      // A bare LF goes out as CRLF, so clients that split on LF and clients that split on
+      // CRLF see the same lines (and the same stuffing).
+      out.append(data.data() + start, i - start);
+      out += '\r';
+      start = i;
+    }
     at_line_start_ = c == '\n';
+    last_cr_ = c == '\r';
   }
   out.append(data.data() + start, data.size() - start);
-  last_cr_ = data.back() == '\r';
 }
 
 void MultilineEncoder::finish(std::string& out) {

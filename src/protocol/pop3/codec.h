@@ -61,7 +61,8 @@ std::string capa_reply(const CapaOptions& o);
 
 // Streams a multi-line response body: stuffs '.' at line starts and, on finish(), makes sure
 // the data ends with CRLF and appends the ".\r\n" terminator. Input should be CRLF text (as the
-// store keeps it); a bare LF also counts as a line end so stuffing can never be bypassed.
+// store keeps it); a bare LF is sent as CRLF so stuffing and the terminator mean the same to
+// every client. A bare CR is data.
 class MultilineEncoder {
  public:
   void feed(std::string_view data, std::string& out);

@@ -118,7 +118,9 @@ TEST(Pop3Multiline, TerminatesUnterminatedData) {
   EXPECT_EQ(encode("no newline", 100), "no newline\r\n.\r\n");
   EXPECT_EQ(encode("ends in cr\r", 100), "ends in cr\r\n.\r\n");
   EXPECT_EQ(encode("", 100), ".\r\n");
-  EXPECT_EQ(encode("bare\n.lf\n", 100), "bare\n..lf\n.\r\n");
+  EXPECT_EQ(encode("bare\n.lf\n", 100), "bare\r\n..lf\r\n.\r\n");
+  EXPECT_EQ(encode("cr\r+\n", 100), "cr\r+\r\n.\r\n");  // fuzz regression: bare LF at end
+  EXPECT_EQ(encode("a\r\nb\n", 1), "a\r\nb\r\n.\r\n");
 }
 
 TEST(Pop3Top, Prefix) {

@@ -34,7 +34,8 @@ class DataDecoder {
   explicit DataDecoder(DataOptions opts = {}) : opts_(opts) {}
 
   // Consumes bytes from `in`, appending decoded body bytes to `out` (unless the message is
-  // already refused). Returns the number of bytes consumed: less than in.size() only when the
+  // already refused: what was appended before the refusal is an unspecified prefix, to be
+  // discarded). Returns the number of bytes consumed: less than in.size() only when the
   // end marker was found, in which case the rest belongs to the next command (PIPELINING).
   size_t feed(std::string_view in, std::string& out);
 
