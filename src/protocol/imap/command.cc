@@ -99,11 +99,6 @@ class Parser {
     --depth_;
     return {};
   }
-  // For lists whose ')' was already consumed by accept(')').
-  base::Status close_no_paren() {
-    --depth_;
-    return {};
-  }
 
   // Run of characters accepted by `pred`; at least one.
   template <class Pred>
@@ -263,34 +258,40 @@ class Parser {
     return std::string_view(b_ + start, pos_ - start);
   }
 
-  R<std::vector<std::string_view>> flag_list() {
-    std::vector<std::string_view> out;
+  // "(" item *(SP item) ")": `each` parses one item (returns base::Status). Every list goes
+  // through here, so nesting depth is bounded in one place.
+  template <class F>
+  base::Status list(bool allow_empty, F&& each) {
     PH_CHECK(open());
-    if (!accept(')')) {
-      while (true) {
-        out.push_back(PH_TRY(flag()));
-        if (accept(')')) break;
-        PH_CHECK(sp());
-      }
-    }
-    --depth_;
-    return out;
-  }
-
-  // "(" item *(SP item) ")" of atoms.
-  R<std::vector<std::string_view>> atom_list(bool allow_empty) {
-    std::vector<std::string_view> out;
-    PH_CHECK(open());
-    if (allow_empty && accept(')')) {
+    if (accept(')')) {
       --depth_;
-      return out;
+      if (!allow_empty) return bad("Empty list");
+      return {};
     }
     while (true) {
-      out.push_back(PH_TRY(atom()));
+      PH_CHECK(each());
       if (accept(')')) break;
       PH_CHECK(sp());
     }
     --depth_;
+    return {};
+  }
+
+  R<std::vector<std::string_view>> flag_list() {
+    std::vector<std::string_view> out;
+    PH_CHECK(list(true, [&]() -> base::Status {
+      out.push_back(PH_TRY(flag()));
+      return {};
+    }));
+    return out;
+  }
+
+  R<std::vector<std::string_view>> atom_list(bool allow_empty) {
+    std::vector<std::string_view> out;
+    PH_CHECK(list(allow_empty, [&]() -> base::Status {
+      out.push_back(PH_TRY(atom()));
+      return {};
+    }));
     return out;
   }
 
@@ -301,7 +302,7 @@ class Parser {
 
   R<SearchKey> search_key();
   R<SearchKey> search_keys();  // 1*(SP search-key) after the caller consumed nothing
-  base::Status search_return(bool& min, bool& max, bool& all, bool& count, bool& save);
+  base::Status search_return(SearchReturn& r);
   R<Section> section(bool binary);
   R<FetchAtt> fetch_att();
 
@@ -355,14 +356,11 @@ R<SearchKey> Parser::search_key() {
   SearchKey k;
   char c = peek();
   if (c == '(') {
-    PH_CHECK(open());
     k.kind = K::kAnd;
-    while (true) {
+    PH_CHECK(list(false, [&]() -> base::Status {
       k.children.push_back(PH_TRY(search_key()));
-      if (accept(')')) break;
-      PH_CHECK(sp());
-    }
-    --depth_;
+      return {};
+    }));
     return k;
   }
   if ((c >= '0' && c <= '9') || c == '*' || c == '$') {
@@ -463,32 +461,27 @@ R<SearchKey> Parser::search_keys() {
   return top;
 }
 
-base::Status Parser::search_return(bool& min, bool& max, bool& all, bool& count, bool& save) {
-  PH_CHECK(open());
-  if (accept(')')) {
-    all = true;  // "RETURN ()" means RETURN (ALL), RFC 4731 3.1
-    --depth_;
-    return {};
-  }
-  while (true) {
+base::Status Parser::search_return(SearchReturn& r) {
+  bool any = false;
+  PH_CHECK(list(true, [&]() -> base::Status {
+    any = true;
     std::string_view w = PH_TRY(atom());
     if (base::iequals(w, "MIN")) {
-      min = true;
+      r.min = true;
     } else if (base::iequals(w, "MAX")) {
-      max = true;
+      r.max = true;
     } else if (base::iequals(w, "ALL")) {
-      all = true;
+      r.all = true;
     } else if (base::iequals(w, "COUNT")) {
-      count = true;
+      r.count = true;
     } else if (base::iequals(w, "SAVE")) {
-      save = true;
+      r.save = true;
     } else {
       return bad("Unknown search return option");
     }
-    if (accept(')')) break;
-    PH_CHECK(sp());
-  }
-  --depth_;
+    return {};
+  }));
+  if (!any) r.all = true;  // "RETURN ()" means RETURN (ALL), RFC 4731 3.1
   return {};
 }
 
@@ -525,13 +518,10 @@ R<Section> Parser::section(bool binary) {
   }
   if (s.text == Section::Text::kHeaderFields || s.text == Section::Text::kHeaderFieldsNot) {
     PH_CHECK(sp());
-    PH_CHECK(open());
-    while (true) {
+    PH_CHECK(list(false, [&]() -> base::Status {
       s.fields.push_back(PH_TRY(astring()));
-      if (accept(')')) break;
-      PH_CHECK(sp());
-    }
-    --depth_;
+      return {};
+    }));
   }
   PH_CHECK(expect(']'));
   return s;
@@ -623,20 +613,16 @@ R<Fetch> parse_fetch(Parser& p, bool uid) {
     p.skip(w.size());
     expand_macro(w, f.items);
   } else if (p.peek() == '(') {
-    PH_CHECK(p.open());
-    while (true) {
+    PH_CHECK(p.list(false, [&]() -> base::Status {
       f.items.push_back(PH_TRY(p.fetch_att()));
-      if (p.accept(')')) break;
-      PH_CHECK(p.sp());
-    }
-    PH_CHECK(p.close_no_paren());
+      return {};
+    }));
   } else {
     f.items.push_back(PH_TRY(p.fetch_att()));
   }
   if (p.accept(' ')) {
     // fetch-modifiers (RFC 7162): "(" CHANGEDSINCE n [SP VANISHED] ")"
-    PH_CHECK(p.open());
-    while (true) {
+    PH_CHECK(p.list(false, [&]() -> base::Status {
       std::string_view m = PH_TRY(p.atom());
       if (base::iequals(m, "CHANGEDSINCE") && !f.changed_since) {
         PH_CHECK(p.sp());
@@ -646,10 +632,8 @@ R<Fetch> parse_fetch(Parser& p, bool uid) {
       } else {
         return bad("Invalid fetch modifier");
       }
-      if (p.accept(')')) break;
-      PH_CHECK(p.sp());
-    }
-    PH_CHECK(p.close_no_paren());
+      return {};
+    }));
     if (f.vanished && !f.changed_since) return bad("VANISHED requires CHANGEDSINCE");
   }
   PH_CHECK(p.end());
@@ -701,8 +685,7 @@ R<Select> parse_select(Parser& p) {
   PH_CHECK(p.sp());
   s.mailbox = PH_TRY(p.mailbox());
   if (!p.accept(' ')) return s;
-  PH_CHECK(p.open());
-  while (true) {
+  PH_CHECK(p.list(false, [&]() -> base::Status {
     std::string_view w = PH_TRY(p.atom());
     if (base::iequals(w, "CONDSTORE") && !s.condstore) {
       s.condstore = true;
@@ -735,10 +718,8 @@ R<Select> parse_select(Parser& p) {
     } else {
       return bad("Unknown SELECT parameter");
     }
-    if (p.accept(')')) break;
-    PH_CHECK(p.sp());
-  }
-  PH_CHECK(p.close_no_paren());
+    return {};
+  }));
   PH_CHECK(p.end());
   return s;
 }
@@ -771,13 +752,10 @@ R<List> parse_list(Parser& p) {
   PH_CHECK(p.sp());
   if (p.peek() == '(') {
     l.extended = true;
-    PH_CHECK(p.open());
-    while (true) {
+    PH_CHECK(p.list(false, [&]() -> base::Status {
       l.patterns.push_back(PH_TRY(p.list_mailbox()));
-      if (p.accept(')')) break;
-      PH_CHECK(p.sp());
-    }
-    PH_CHECK(p.close_no_paren());
+      return {};
+    }));
   } else {
     l.patterns.push_back(PH_TRY(p.list_mailbox()));
   }
@@ -786,27 +764,22 @@ R<List> parse_list(Parser& p) {
     if (!base::iequals(w, "RETURN")) return bad("Expected RETURN");
     l.extended = true;
     PH_CHECK(p.sp());
-    PH_CHECK(p.open());
-    if (!p.accept(')')) {
-      while (true) {
-        std::string_view o = PH_TRY(p.atom());
-        if (base::iequals(o, "SUBSCRIBED")) {
-          l.ret_subscribed = true;
-        } else if (base::iequals(o, "CHILDREN")) {
-          l.ret_children = true;
-        } else if (base::iequals(o, "SPECIAL-USE")) {
-          l.ret_special_use = true;
-        } else if (base::iequals(o, "STATUS") && l.ret_status.empty()) {
-          PH_CHECK(p.sp());
-          l.ret_status = PH_TRY(p.atom_list(false));
-        } else {
-          return bad("Unknown LIST return option");
-        }
-        if (p.accept(')')) break;
+    PH_CHECK(p.list(true, [&]() -> base::Status {
+      std::string_view o = PH_TRY(p.atom());
+      if (base::iequals(o, "SUBSCRIBED")) {
+        l.ret_subscribed = true;
+      } else if (base::iequals(o, "CHILDREN")) {
+        l.ret_children = true;
+      } else if (base::iequals(o, "SPECIAL-USE")) {
+        l.ret_special_use = true;
+      } else if (base::iequals(o, "STATUS") && l.ret_status.empty()) {
         PH_CHECK(p.sp());
+        l.ret_status = PH_TRY(p.atom_list(false));
+      } else {
+        return bad("Unknown LIST return option");
       }
-    }
-    PH_CHECK(p.close_no_paren());
+      return {};
+    }));
   }
   PH_CHECK(p.end());
   return l;
@@ -842,17 +815,13 @@ R<Append> parse_append(Parser& p) {
   return a;
 }
 
-// search-return-opts, CHARSET, keys: shared by SEARCH and SORT's search part.
-struct SearchHead {
-  bool esearch = false, min = false, max = false, all = false, count = false, save = false;
-};
-
-base::Status parse_return(Parser& p, SearchHead& h) {
+// Optional "RETURN (...) SP", shared by SEARCH and SORT.
+base::Status parse_return(Parser& p, SearchReturn& r) {
   if (!base::iequals(p.peek_word(), "RETURN")) return {};
   p.skip(6);
-  h.esearch = true;
+  r.esearch = true;
   PH_CHECK(p.sp());
-  PH_CHECK(p.search_return(h.min, h.max, h.all, h.count, h.save));
+  PH_CHECK(p.search_return(r));
   PH_CHECK(p.sp());
   return {};
 }
@@ -860,14 +829,7 @@ base::Status parse_return(Parser& p, SearchHead& h) {
 R<Search> parse_search(Parser& p) {
   Search s;
   PH_CHECK(p.sp());
-  SearchHead h;
-  PH_CHECK(parse_return(p, h));
-  s.esearch = h.esearch;
-  s.ret_min = h.min;
-  s.ret_max = h.max;
-  s.ret_all = h.all;
-  s.ret_count = h.count;
-  s.ret_save = h.save;
+  PH_CHECK(parse_return(p, s.ret));
   if (base::iequals(p.peek_word(), "CHARSET")) {
     p.skip(7);
     PH_CHECK(p.sp());
@@ -881,15 +843,7 @@ R<Search> parse_search(Parser& p) {
 R<Sort> parse_sort(Parser& p) {
   Sort s;
   PH_CHECK(p.sp());
-  SearchHead h;
-  PH_CHECK(parse_return(p, h));
-  s.esearch = h.esearch;
-  s.ret_min = h.min;
-  s.ret_max = h.max;
-  s.ret_all = h.all;
-  s.ret_count = h.count;
-  s.ret_save = h.save;
-  PH_CHECK(p.open());
+  PH_CHECK(parse_return(p, s.ret));
   using SK = SortCriterion::Key;
   constexpr std::pair<std::string_view, SK> kKeys[] = {
       {"ARRIVAL", SK::kArrival}, {"CC", SK::kCc},       {"DATE", SK::kDate},
@@ -897,7 +851,7 @@ R<Sort> parse_sort(Parser& p) {
       {"TO", SK::kTo},           {"DISPLAYFROM", SK::kDisplayFrom},
       {"DISPLAYTO", SK::kDisplayTo},
   };
-  while (true) {
+  PH_CHECK(p.list(false, [&]() -> base::Status {
     SortCriterion c;
     std::string_view w = PH_TRY(p.atom());
     if (base::iequals(w, "REVERSE")) {
@@ -914,10 +868,8 @@ R<Sort> parse_sort(Parser& p) {
     }
     if (!found) return bad("Unknown sort criterion");
     s.criteria.push_back(c);
-    if (p.accept(')')) break;
-    PH_CHECK(p.sp());
-  }
-  PH_CHECK(p.close_no_paren());
+    return {};
+  }));
   PH_CHECK(p.sp());
   s.charset = PH_TRY(p.astring());
   PH_CHECK(p.sp());
@@ -950,21 +902,16 @@ R<Id> parse_id(Parser& p) {
     PH_CHECK(p.end());
     return id;
   }
-  PH_CHECK(p.open());
-  if (!p.accept(')')) {
-    while (true) {
-      Str k = PH_TRY(p.string());
-      PH_CHECK(p.sp());
-      auto v = PH_TRY(p.nstring());
-      // RFC 2971 3.3: at most 30 pairs, field names <= 30 octets, values <= 1024.
-      if (id.fields.size() >= 30 || k.value.size() > 30 || (v && v->size() > 1024))
-        return bad("ID parameters too large");
-      id.fields.emplace_back(k.value, v);
-      if (p.accept(')')) break;
-      PH_CHECK(p.sp());
-    }
-  }
-  PH_CHECK(p.close_no_paren());
+  PH_CHECK(p.list(true, [&]() -> base::Status {
+    Str k = PH_TRY(p.string());
+    PH_CHECK(p.sp());
+    auto v = PH_TRY(p.nstring());
+    // RFC 2971 3.3: at most 30 pairs, field names <= 30 octets, values <= 1024.
+    if (id.fields.size() >= 30 || k.value.size() > 30 || (v && v->size() > 1024))
+      return bad("ID parameters too large");
+    id.fields.emplace_back(k.value, v);
+    return {};
+  }));
   PH_CHECK(p.end());
   return id;
 }
@@ -974,18 +921,13 @@ R<SetQuota> parse_setquota(Parser& p) {
   PH_CHECK(p.sp());
   q.root = PH_TRY(p.astring());
   PH_CHECK(p.sp());
-  PH_CHECK(p.open());
-  if (!p.accept(')')) {
-    while (true) {
-      std::string_view name = PH_TRY(p.atom());
-      PH_CHECK(p.sp());
-      uint64_t v = PH_TRY(p.number64());
-      q.limits.emplace_back(name, v);
-      if (p.accept(')')) break;
-      PH_CHECK(p.sp());
-    }
-  }
-  PH_CHECK(p.close_no_paren());
+  PH_CHECK(p.list(true, [&]() -> base::Status {
+    std::string_view name = PH_TRY(p.atom());
+    PH_CHECK(p.sp());
+    uint64_t v = PH_TRY(p.number64());
+    q.limits.emplace_back(name, v);
+    return {};
+  }));
   PH_CHECK(p.end());
   return q;
 }

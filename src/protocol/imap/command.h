@@ -110,11 +110,16 @@ struct SearchKey {
   std::vector<SearchKey> children;  // kNot: 1, kOr: 2, kAnd: n (parenthesised list / top)
 };
 
+// ESEARCH RETURN (...) (RFC 4731/5182/5267/9051); `esearch` true when RETURN was given.
+// "RETURN ()" sets all (RFC 4731 3.1).
+struct SearchReturn {
+  bool esearch = false;
+  bool min = false, max = false, all = false, count = false, save = false;
+};
+
 struct Search {
   std::optional<std::string_view> charset;
-  // ESEARCH RETURN (...) (RFC 4731/5182/9051); `esearch` true when RETURN was given.
-  bool esearch = false;
-  bool ret_min = false, ret_max = false, ret_all = false, ret_count = false, ret_save = false;
+  SearchReturn ret;
   SearchKey key;  // kAnd of the top-level keys
 };
 
@@ -181,9 +186,8 @@ struct SortCriterion {
 struct Sort {
   std::vector<SortCriterion> criteria;
   std::string_view charset;
+  SearchReturn ret;  // ESORT (RFC 5267)
   SearchKey key;
-  bool esearch = false;
-  bool ret_min = false, ret_max = false, ret_all = false, ret_count = false, ret_save = false;
 };
 struct Thread {
   enum class Algorithm { kReferences, kOrderedSubject };

@@ -245,7 +245,7 @@ TEST(ImapCommand, SearchAllKeys) {
       "MODSEQ 5 MODSEQ \"/flags/\\\\draft\" all 620162338 OLDER 60 YOUNGER 30\r\n");
   auto& s = std::get<Search>(c.args);
   EXPECT_EQ(s.charset, "UTF-8");
-  EXPECT_FALSE(s.esearch);
+  EXPECT_FALSE(s.ret.esearch);
   ASSERT_EQ(s.key.kind, K::kAnd);
   const K expected[] = {
       K::kAll, K::kAnswered, K::kBcc, K::kBefore, K::kBody, K::kCc, K::kDeleted, K::kDraft,
@@ -280,12 +280,12 @@ TEST(ImapCommand, EsearchReturnAndSearchres) {
   Command c = PARSE_OK(h, "a UID SEARCH RETURN (MIN MAX COUNT SAVE) UNSEEN\r\n");
   EXPECT_TRUE(c.uid);
   auto& s = std::get<Search>(c.args);
-  EXPECT_TRUE(s.esearch && s.ret_min && s.ret_max && s.ret_count && s.ret_save);
-  EXPECT_FALSE(s.ret_all);
+  EXPECT_TRUE(s.ret.esearch && s.ret.min && s.ret.max && s.ret.count && s.ret.save);
+  EXPECT_FALSE(s.ret.all);
   Harness h2;
   c = PARSE_OK(h2, "a SEARCH RETURN () $\r\n");
   auto& s2 = std::get<Search>(c.args);
-  EXPECT_TRUE(s2.ret_all);
+  EXPECT_TRUE(s2.ret.all);
   EXPECT_TRUE(s2.key.children[0].set.saved);
   EXPECT_EQ(parse_bad("a SEARCH RETURN (BOGUS) ALL\r\n").field, "syntax");
 }

@@ -13,15 +13,6 @@ namespace {
 
 constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";
 
-int b64(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == ',') return 63;
-  return -1;
-}
-
 base::Error bad(std::string m) { return make_error(Errc::kInvalid, std::move(m), "mailbox"); }
 
 // Next code point of valid UTF-8 (validated by the caller).
@@ -134,7 +125,7 @@ base::Result<std::string> mutf7_decode(std::string_view in) {
       if (i >= in.size()) return bad("Unterminated modified UTF-7 shift");
       char d = in[i++];
       if (d == '-') break;
-      int v = b64(d);
+      int v = protocol::base64_digit(d, ',');
       if (v < 0) return bad("Invalid modified UTF-7 character");
       bits = (bits << 6) | static_cast<uint32_t>(v);
       nbits += 6;

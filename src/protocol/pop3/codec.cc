@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "base/strings.h"
+#include "protocol/text.h"
 
 namespace posthouse::pop3 {
 
@@ -41,15 +42,7 @@ void append_clean(std::string& out, std::string_view s) {
 }  // namespace
 
 base::Result<Command> parse_command(std::string_view line, const ParserOptions& opts) {
-  if (line.size() + 2 > opts.max_line)
-    return make_error(Errc::kTooLarge, "Command line too long", "line");
-  for (char c : line) {
-    if (c == '\0' || c == '\r' || c == '\n')
-      return make_error(Errc::kInvalid, "Invalid character in command", "line");
-  }
-  size_t sp = line.find(' ');
-  std::string_view word = line.substr(0, sp);
-  std::string_view rest = sp == std::string_view::npos ? std::string_view() : line.substr(sp + 1);
+  auto [word, rest, has_rest] = PH_TRY(protocol::split_verb_line(line, opts.max_line));
   Command cmd;
   bool known = false;
   for (const auto& e : kVerbs) {
@@ -64,7 +57,7 @@ base::Result<Command> parse_command(std::string_view line, const ParserOptions& 
     return make_error(Errc::kInvalid, "Unknown command", "command");
   }
   std::vector<std::string_view> args;
-  if (sp != std::string_view::npos) args = base::split(rest, ' ');
+  if (has_rest) args = base::split(rest, ' ');
   for (auto a : args) {
     if (a.empty() && cmd.verb != Verb::kPass) return syntax("Malformed arguments");
   }

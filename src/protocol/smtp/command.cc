@@ -299,15 +299,8 @@ std::string xtext_encode(std::string_view in) {
 }
 
 base::Result<Command> parse_command(std::string_view line, const ParserOptions& opts) {
-  if (line.size() + 2 > opts.max_line)
-    return make_error(Errc::kTooLarge, "line too long", "line");
-  for (char c : line) {
-    if (c == '\0' || c == '\r' || c == '\n')
-      return make_error(Errc::kInvalid, "NUL, CR or LF inside a command line", "line");
-  }
-  size_t sp = line.find(' ');
-  std::string_view word = line.substr(0, sp);
-  std::string_view rest = sp == std::string_view::npos ? std::string_view() : line.substr(sp + 1);
+  [[maybe_unused]] auto [word, rest, has_rest] =
+      PH_TRY(protocol::split_verb_line(line, opts.max_line));
   Command cmd;
   bool known = false;
   for (const auto& e : kVerbs) {
