@@ -84,7 +84,8 @@ LineFramer::Event LineFramer::next(std::string_view buf) {
 }
 
 base::Result<VerbLine> split_verb_line(std::string_view line, size_t max_line) {
-  if (line.size() + 2 > max_line) return make_error(Errc::kTooLarge, "Command line too long", "line");
+  if (line.size() + 2 > max_line)
+    return make_error(Errc::kTooLarge, "Command line too long", "line");
   if (line.find_first_of(std::string_view("\0\r\n", 3)) != std::string_view::npos)
     return make_error(Errc::kInvalid, "NUL, CR or LF in command line", "line");
   VerbLine v;

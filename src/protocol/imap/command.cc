@@ -24,7 +24,15 @@ bool is_ctl(unsigned char c) { return c < 0x20 || c == 0x7F; }
 bool is_atom_char(unsigned char c) {
   if (c >= 0x80 || is_ctl(c)) return false;
   switch (c) {
-    case '(': case ')': case '{': case ' ': case '%': case '*': case '"': case '\\': case ']':
+    case '(':
+    case ')':
+    case '{':
+    case ' ':
+    case '%':
+    case '*':
+    case '"':
+    case '\\':
+    case ']':
       return false;
     default:
       return true;
@@ -35,23 +43,40 @@ constexpr struct {
   std::string_view name;
   CommandKind kind;
 } kCommands[] = {
-    {"CAPABILITY", CommandKind::kCapability}, {"NOOP", CommandKind::kNoop},
-    {"LOGOUT", CommandKind::kLogout},         {"STARTTLS", CommandKind::kStartTls},
-    {"AUTHENTICATE", CommandKind::kAuthenticate}, {"LOGIN", CommandKind::kLogin},
-    {"ENABLE", CommandKind::kEnable},         {"SELECT", CommandKind::kSelect},
-    {"EXAMINE", CommandKind::kExamine},       {"CREATE", CommandKind::kCreate},
-    {"DELETE", CommandKind::kDelete},         {"RENAME", CommandKind::kRename},
-    {"SUBSCRIBE", CommandKind::kSubscribe},   {"UNSUBSCRIBE", CommandKind::kUnsubscribe},
-    {"LIST", CommandKind::kList},             {"LSUB", CommandKind::kLsub},
-    {"NAMESPACE", CommandKind::kNamespace},   {"STATUS", CommandKind::kStatus},
-    {"APPEND", CommandKind::kAppend},         {"IDLE", CommandKind::kIdle},
-    {"CHECK", CommandKind::kCheck},           {"CLOSE", CommandKind::kClose},
-    {"UNSELECT", CommandKind::kUnselect},     {"EXPUNGE", CommandKind::kExpunge},
-    {"SEARCH", CommandKind::kSearch},         {"FETCH", CommandKind::kFetch},
-    {"STORE", CommandKind::kStore},           {"COPY", CommandKind::kCopy},
-    {"MOVE", CommandKind::kMove},             {"ID", CommandKind::kId},
-    {"GETQUOTA", CommandKind::kGetQuota},     {"GETQUOTAROOT", CommandKind::kGetQuotaRoot},
-    {"SETQUOTA", CommandKind::kSetQuota},     {"SORT", CommandKind::kSort},
+    {"CAPABILITY", CommandKind::kCapability},
+    {"NOOP", CommandKind::kNoop},
+    {"LOGOUT", CommandKind::kLogout},
+    {"STARTTLS", CommandKind::kStartTls},
+    {"AUTHENTICATE", CommandKind::kAuthenticate},
+    {"LOGIN", CommandKind::kLogin},
+    {"ENABLE", CommandKind::kEnable},
+    {"SELECT", CommandKind::kSelect},
+    {"EXAMINE", CommandKind::kExamine},
+    {"CREATE", CommandKind::kCreate},
+    {"DELETE", CommandKind::kDelete},
+    {"RENAME", CommandKind::kRename},
+    {"SUBSCRIBE", CommandKind::kSubscribe},
+    {"UNSUBSCRIBE", CommandKind::kUnsubscribe},
+    {"LIST", CommandKind::kList},
+    {"LSUB", CommandKind::kLsub},
+    {"NAMESPACE", CommandKind::kNamespace},
+    {"STATUS", CommandKind::kStatus},
+    {"APPEND", CommandKind::kAppend},
+    {"IDLE", CommandKind::kIdle},
+    {"CHECK", CommandKind::kCheck},
+    {"CLOSE", CommandKind::kClose},
+    {"UNSELECT", CommandKind::kUnselect},
+    {"EXPUNGE", CommandKind::kExpunge},
+    {"SEARCH", CommandKind::kSearch},
+    {"FETCH", CommandKind::kFetch},
+    {"STORE", CommandKind::kStore},
+    {"COPY", CommandKind::kCopy},
+    {"MOVE", CommandKind::kMove},
+    {"ID", CommandKind::kId},
+    {"GETQUOTA", CommandKind::kGetQuota},
+    {"GETQUOTAROOT", CommandKind::kGetQuotaRoot},
+    {"SETQUOTA", CommandKind::kSetQuota},
+    {"SORT", CommandKind::kSort},
     {"THREAD", CommandKind::kThread},
 };
 
@@ -115,8 +140,8 @@ class Parser {
   // The next keyword-like token (letters, digits, '.', '-') without consuming it.
   std::string_view peek_word() const {
     size_t e = pos_;
-    while (e < n_ && (std::isalnum(static_cast<unsigned char>(b_[e])) || b_[e] == '.' ||
-                      b_[e] == '-'))
+    while (e < n_ &&
+           (std::isalnum(static_cast<unsigned char>(b_[e])) || b_[e] == '.' || b_[e] == '-'))
       ++e;
     return std::string_view(b_ + pos_, e - pos_);
   }
@@ -174,8 +199,7 @@ class Parser {
     if (size > n_ - pos_) return bad("Truncated literal");
     std::string_view v(b_ + pos_, size);
     pos_ += size;
-    if (!l8 && std::memchr(v.data(), '\0', v.size()))
-      return bad("NUL in literal; use a literal8");
+    if (!l8 && std::memchr(v.data(), '\0', v.size())) return bad("NUL in literal; use a literal8");
     PH_CHECK(count_arg());
     return Str{v, l8};
   }
@@ -239,9 +263,11 @@ class Parser {
   }
 
   R<SequenceSet> seqset() {
-    auto tok = PH_TRY(run([](unsigned char c) {
-      return (c >= '0' && c <= '9') || c == ':' || c == ',' || c == '*' || c == '$';
-    }, "sequence set"));
+    auto tok = PH_TRY(run(
+        [](unsigned char c) {
+          return (c >= '0' && c <= '9') || c == ':' || c == ',' || c == '*' || c == '$';
+        },
+        "sequence set"));
     if (pos_ < n_ && is_atom_char(static_cast<unsigned char>(b_[pos_])))
       return bad("Invalid sequence set");
     return parse_sequence_set(tok, limits_.max_args);
@@ -324,22 +350,33 @@ struct KeyName {
   K kind;
 };
 constexpr KeyName kFlagKeys[] = {
-    {"ALL", K::kAll},           {"ANSWERED", K::kAnswered}, {"DELETED", K::kDeleted},
-    {"DRAFT", K::kDraft},       {"FLAGGED", K::kFlagged},   {"NEW", K::kNew},
-    {"OLD", K::kOld},           {"RECENT", K::kRecent},     {"SEEN", K::kSeen},
-    {"UNANSWERED", K::kUnanswered}, {"UNDELETED", K::kUndeleted}, {"UNDRAFT", K::kUndraft},
-    {"UNFLAGGED", K::kUnflagged}, {"UNSEEN", K::kUnseen},
+    {"ALL", K::kAll},
+    {"ANSWERED", K::kAnswered},
+    {"DELETED", K::kDeleted},
+    {"DRAFT", K::kDraft},
+    {"FLAGGED", K::kFlagged},
+    {"NEW", K::kNew},
+    {"OLD", K::kOld},
+    {"RECENT", K::kRecent},
+    {"SEEN", K::kSeen},
+    {"UNANSWERED", K::kUnanswered},
+    {"UNDELETED", K::kUndeleted},
+    {"UNDRAFT", K::kUndraft},
+    {"UNFLAGGED", K::kUnflagged},
+    {"UNSEEN", K::kUnseen},
 };
 constexpr KeyName kTextKeys[] = {
-    {"BCC", K::kBcc}, {"BODY", K::kBody}, {"CC", K::kCc}, {"FROM", K::kFrom},
+    {"BCC", K::kBcc},         {"BODY", K::kBody}, {"CC", K::kCc}, {"FROM", K::kFrom},
     {"SUBJECT", K::kSubject}, {"TEXT", K::kText}, {"TO", K::kTo},
 };
 constexpr KeyName kDateKeys[] = {
-    {"BEFORE", K::kBefore}, {"ON", K::kOn}, {"SINCE", K::kSince},
+    {"BEFORE", K::kBefore},         {"ON", K::kOn},         {"SINCE", K::kSince},
     {"SENTBEFORE", K::kSentBefore}, {"SENTON", K::kSentOn}, {"SENTSINCE", K::kSentSince},
 };
 constexpr KeyName kNumberKeys[] = {
-    {"LARGER", K::kLarger}, {"SMALLER", K::kSmaller}, {"OLDER", K::kOlder},
+    {"LARGER", K::kLarger},
+    {"SMALLER", K::kSmaller},
+    {"OLDER", K::kOlder},
     {"YOUNGER", K::kYounger},
 };
 
@@ -369,8 +406,8 @@ R<SearchKey> Parser::search_key() {
     return k;
   }
   std::string_view w = peek_word();
-  if (w.empty() || (pos_ + w.size() < n_ && is_atom_char(static_cast<unsigned char>(
-                                                b_[pos_ + w.size()]))))
+  if (w.empty() ||
+      (pos_ + w.size() < n_ && is_atom_char(static_cast<unsigned char>(b_[pos_ + w.size()]))))
     return bad("Unknown search key");
   skip(w.size());
   if (const KeyName* e = find_key(kFlagKeys, w)) {
@@ -846,9 +883,14 @@ R<Sort> parse_sort(Parser& p) {
   PH_CHECK(parse_return(p, s.ret));
   using SK = SortCriterion::Key;
   constexpr std::pair<std::string_view, SK> kKeys[] = {
-      {"ARRIVAL", SK::kArrival}, {"CC", SK::kCc},       {"DATE", SK::kDate},
-      {"FROM", SK::kFrom},       {"SIZE", SK::kSize},   {"SUBJECT", SK::kSubject},
-      {"TO", SK::kTo},           {"DISPLAYFROM", SK::kDisplayFrom},
+      {"ARRIVAL", SK::kArrival},
+      {"CC", SK::kCc},
+      {"DATE", SK::kDate},
+      {"FROM", SK::kFrom},
+      {"SIZE", SK::kSize},
+      {"SUBJECT", SK::kSubject},
+      {"TO", SK::kTo},
+      {"DISPLAYFROM", SK::kDisplayFrom},
       {"DISPLAYTO", SK::kDisplayTo},
   };
   PH_CHECK(p.list(false, [&]() -> base::Status {
@@ -935,8 +977,15 @@ R<SetQuota> parse_setquota(Parser& p) {
 R<Command> parse_body(Parser& p, Command cmd) {
   using CK = CommandKind;
   switch (cmd.kind) {
-    case CK::kCapability: case CK::kNoop: case CK::kLogout: case CK::kStartTls:
-    case CK::kNamespace: case CK::kIdle: case CK::kCheck: case CK::kClose: case CK::kUnselect:
+    case CK::kCapability:
+    case CK::kNoop:
+    case CK::kLogout:
+    case CK::kStartTls:
+    case CK::kNamespace:
+    case CK::kIdle:
+    case CK::kCheck:
+    case CK::kClose:
+    case CK::kUnselect:
       PH_CHECK(p.end());
       return cmd;
     case CK::kExpunge: {
@@ -954,9 +1003,9 @@ R<Command> parse_body(Parser& p, Command cmd) {
       PH_CHECK(p.sp());
       a.mechanism = PH_TRY(p.atom());
       if (p.accept(' ')) {
-        a.initial = PH_TRY(p.run([](unsigned char c) {
-          return std::isalnum(c) || c == '+' || c == '/' || c == '=';
-        }, "initial response"));
+        a.initial = PH_TRY(p.run(
+            [](unsigned char c) { return std::isalnum(c) || c == '+' || c == '/' || c == '='; },
+            "initial response"));
       }
       PH_CHECK(p.end());
       cmd.args = a;
@@ -1000,7 +1049,10 @@ R<Command> parse_body(Parser& p, Command cmd) {
       cmd.args = std::move(m);
       return cmd;
     }
-    case CK::kDelete: case CK::kSubscribe: case CK::kUnsubscribe: case CK::kGetQuotaRoot: {
+    case CK::kDelete:
+    case CK::kSubscribe:
+    case CK::kUnsubscribe:
+    case CK::kGetQuotaRoot: {
       MailboxArg m;
       PH_CHECK(p.sp());
       m.mailbox = PH_TRY(p.mailbox());
@@ -1090,9 +1142,14 @@ R<Command> parse_body(Parser& p, Command cmd) {
 
 bool uid_allowed(CommandKind k) {
   switch (k) {
-    case CommandKind::kFetch: case CommandKind::kStore: case CommandKind::kCopy:
-    case CommandKind::kMove: case CommandKind::kSearch: case CommandKind::kExpunge:
-    case CommandKind::kSort: case CommandKind::kThread:
+    case CommandKind::kFetch:
+    case CommandKind::kStore:
+    case CommandKind::kCopy:
+    case CommandKind::kMove:
+    case CommandKind::kSearch:
+    case CommandKind::kExpunge:
+    case CommandKind::kSort:
+    case CommandKind::kThread:
       return true;
     default:
       return false;
@@ -1114,8 +1171,8 @@ base::Result<Command> parse_command(std::string& raw, const ParseLimits& limits,
                                     std::string_view* tag_out) {
   Parser p(raw, limits);
   // tag = 1*<any ASTRING-CHAR except "+">
-  auto tag = p.run([](unsigned char c) { return (is_atom_char(c) || c == ']') && c != '+'; },
-                   "tag");
+  auto tag =
+      p.run([](unsigned char c) { return (is_atom_char(c) || c == ']') && c != '+'; }, "tag");
   if (!tag.ok()) return bad("Missing or invalid tag");
   if (tag->size() > 64) return bad("Tag too long");
   if (tag_out) *tag_out = *tag;

@@ -25,8 +25,8 @@
 namespace posthouse::imap {
 
 struct ParseLimits {
-  size_t max_depth = 16;     // parenthesis nesting (SEARCH, LIST options, FETCH lists)
-  size_t max_args = 10000;   // tokens per command (search keys, fetch items, flags...)
+  size_t max_depth = 16;    // parenthesis nesting (SEARCH, LIST options, FETCH lists)
+  size_t max_args = 10000;  // tokens per command (search keys, fetch items, flags...)
 };
 
 // A string argument: `literal8` marks ~{n} (binary data, may contain NUL).
@@ -36,8 +36,8 @@ struct Str {
 };
 
 struct Authenticate {
-  std::string_view mechanism;                    // upper-case not guaranteed
-  std::optional<std::string_view> initial;       // SASL-IR; "=" means empty
+  std::string_view mechanism;               // upper-case not guaranteed
+  std::optional<std::string_view> initial;  // SASL-IR; "=" means empty
 };
 struct Login {
   std::string_view user, password;  // password is a secret: never log
@@ -89,17 +89,46 @@ struct Append {
 // SEARCH keys as a tree. Leaves carry their argument in the matching member.
 struct SearchKey {
   enum class Kind {
-    kAll, kAnswered, kDeleted, kDraft, kFlagged, kNew, kOld, kRecent, kSeen, kUnanswered,
-    kUndeleted, kUndraft, kUnflagged, kUnseen,
-    kKeyword, kUnkeyword,                                  // text = flag
-    kBcc, kBody, kCc, kFrom, kSubject, kText, kTo,         // text
-    kHeader,                                               // header + text
-    kBefore, kOn, kSince, kSentBefore, kSentOn, kSentSince, // date
-    kLarger, kSmaller,                                     // number
-    kUid, kSequence,                                       // set
-    kModseq,                                               // number (+ entry name/type)
-    kOlder, kYounger,                                      // number (RFC 5032 WITHIN)
-    kNot, kOr, kAnd,                                       // children
+    kAll,
+    kAnswered,
+    kDeleted,
+    kDraft,
+    kFlagged,
+    kNew,
+    kOld,
+    kRecent,
+    kSeen,
+    kUnanswered,
+    kUndeleted,
+    kUndraft,
+    kUnflagged,
+    kUnseen,
+    kKeyword,
+    kUnkeyword,  // text = flag
+    kBcc,
+    kBody,
+    kCc,
+    kFrom,
+    kSubject,
+    kText,
+    kTo,      // text
+    kHeader,  // header + text
+    kBefore,
+    kOn,
+    kSince,
+    kSentBefore,
+    kSentOn,
+    kSentSince,  // date
+    kLarger,
+    kSmaller,  // number
+    kUid,
+    kSequence,  // set
+    kModseq,    // number (+ entry name/type)
+    kOlder,
+    kYounger,  // number (RFC 5032 WITHIN)
+    kNot,
+    kOr,
+    kAnd,  // children
   };
   Kind kind = Kind::kAll;
   std::string_view text;
@@ -132,13 +161,23 @@ struct Section {
 
 struct FetchAtt {
   enum class Kind {
-    kEnvelope, kFlags, kInternalDate, kRfc822, kRfc822Header, kRfc822Size, kRfc822Text,
-    kBody,           // BODY without section: non-extensible BODYSTRUCTURE
-    kBodyStructure, kUid, kModseq,
-    kBodySection,    // BODY[...] / BODY.PEEK[...]
-    kBinary,         // BINARY[...] / BINARY.PEEK[...]
-    kBinarySize,     // BINARY.SIZE[...]
-    kSaveDate, kEmailId, kThreadId,
+    kEnvelope,
+    kFlags,
+    kInternalDate,
+    kRfc822,
+    kRfc822Header,
+    kRfc822Size,
+    kRfc822Text,
+    kBody,  // BODY without section: non-extensible BODYSTRUCTURE
+    kBodyStructure,
+    kUid,
+    kModseq,
+    kBodySection,  // BODY[...] / BODY.PEEK[...]
+    kBinary,       // BINARY[...] / BINARY.PEEK[...]
+    kBinarySize,   // BINARY.SIZE[...]
+    kSaveDate,
+    kEmailId,
+    kThreadId,
   };
   Kind kind = Kind::kFlags;
   bool peek = false;
@@ -197,10 +236,41 @@ struct Thread {
 };
 
 enum class CommandKind {
-  kCapability, kNoop, kLogout, kStartTls, kAuthenticate, kLogin, kEnable, kSelect, kExamine,
-  kCreate, kDelete, kRename, kSubscribe, kUnsubscribe, kList, kLsub, kNamespace, kStatus,
-  kAppend, kIdle, kCheck, kClose, kUnselect, kExpunge, kSearch, kFetch, kStore, kCopy, kMove,
-  kId, kGetQuota, kGetQuotaRoot, kSetQuota, kSort, kThread,
+  kCapability,
+  kNoop,
+  kLogout,
+  kStartTls,
+  kAuthenticate,
+  kLogin,
+  kEnable,
+  kSelect,
+  kExamine,
+  kCreate,
+  kDelete,
+  kRename,
+  kSubscribe,
+  kUnsubscribe,
+  kList,
+  kLsub,
+  kNamespace,
+  kStatus,
+  kAppend,
+  kIdle,
+  kCheck,
+  kClose,
+  kUnselect,
+  kExpunge,
+  kSearch,
+  kFetch,
+  kStore,
+  kCopy,
+  kMove,
+  kId,
+  kGetQuota,
+  kGetQuotaRoot,
+  kSetQuota,
+  kSort,
+  kThread,
 };
 std::string_view command_name(CommandKind k);
 

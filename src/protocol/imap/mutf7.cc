@@ -170,8 +170,8 @@ base::Status check_mailbox_name(std::string_view name, char delimiter, size_t ma
     size_t start = 0;
     while (true) {
       size_t pos = name.find(delimiter, start);
-      std::string_view part = name.substr(start, pos == std::string_view::npos ? name.npos
-                                                                                 : pos - start);
+      std::string_view part =
+          name.substr(start, pos == std::string_view::npos ? name.npos : pos - start);
       if (part.empty()) return bad("Empty hierarchy level in mailbox name");
       if (part == "." || part == "..") return bad("Mailbox name component . or .. not allowed");
       if (pos == std::string_view::npos) break;

@@ -75,7 +75,11 @@ base::Result<Command> parse_command(std::string_view line, const ParserOptions& 
       if (rest.empty()) return syntax("PASS needs a password");
       cmd.arg = rest;
       break;
-    case Verb::kStat: case Verb::kNoop: case Verb::kRset: case Verb::kQuit: case Verb::kCapa:
+    case Verb::kStat:
+    case Verb::kNoop:
+    case Verb::kRset:
+    case Verb::kQuit:
+    case Verb::kCapa:
     case Verb::kStls:
       PH_CHECK(want(0, 0));
       break;
@@ -141,21 +145,28 @@ std::string error_reply(const base::Error& e) {
     return err_reply("", e.code == Errc::kTooLarge ? "Command line too long" : e.message);
   }
   switch (e.code) {
-    case Errc::kInvalid: return err_reply("", "Invalid argument");
-    case Errc::kNotFound: return err_reply("", "No such message");
+    case Errc::kInvalid:
+      return err_reply("", "Invalid argument");
+    case Errc::kNotFound:
+      return err_reply("", "No such message");
     case Errc::kConflict:
       if (e.field == "lock") return err_reply("IN-USE", "Mailbox is locked by another session");
       return err_reply("", "Not allowed now");
-    case Errc::kUnauthenticated: return err_reply("AUTH", "Authentication failed");
-    case Errc::kForbidden: return err_reply("AUTH", "POP3 access is not enabled for this account");
+    case Errc::kUnauthenticated:
+      return err_reply("AUTH", "Authentication failed");
+    case Errc::kForbidden:
+      return err_reply("AUTH", "POP3 access is not enabled for this account");
     case Errc::kLimit:
       if (e.field == "login") return err_reply("LOGIN-DELAY", "Too many attempts, wait");
       return err_reply("SYS/TEMP", "Limit exceeded, try again later");
-    case Errc::kTooLarge: return err_reply("", "Too large");
+    case Errc::kTooLarge:
+      return err_reply("", "Too large");
     case Errc::kTemporary:
     case Errc::kIo:
-    case Errc::kInternal: return err_reply("SYS/TEMP", "Temporary failure, try again later");
-    case Errc::kUnavailable: return err_reply("SYS/PERM", "Service unavailable");
+    case Errc::kInternal:
+      return err_reply("SYS/TEMP", "Temporary failure, try again later");
+    case Errc::kUnavailable:
+      return err_reply("SYS/PERM", "Service unavailable");
   }
   return err_reply("SYS/TEMP", "Temporary failure, try again later");
 }

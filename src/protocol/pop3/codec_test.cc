@@ -45,11 +45,31 @@ TEST(Pop3Command, AllVerbs) {
 }
 
 TEST(Pop3Command, BadNumbersAndArgs) {
-  for (const char* l : {"RETR", "RETR -1", "RETR 0", "RETR +1", "RETR 0x1", "RETR 1 2",
-                        "RETR a", "RETR 4294967296", "RETR 99999999999", "TOP 1", "TOP 1 -5",
-                        "TOP -1 5", "TOP 1 x", "DELE", "LIST 0", "LIST -3", "UIDL x",
-                        "STAT 1", "QUIT now", "USER", "USER a b", "PASS", "LIST  1",
-                        "LIST ", "AUTH a b c"}) {
+  for (const char* l : {"RETR",
+                        "RETR -1",
+                        "RETR 0",
+                        "RETR +1",
+                        "RETR 0x1",
+                        "RETR 1 2",
+                        "RETR a",
+                        "RETR 4294967296",
+                        "RETR 99999999999",
+                        "TOP 1",
+                        "TOP 1 -5",
+                        "TOP -1 5",
+                        "TOP 1 x",
+                        "DELE",
+                        "LIST 0",
+                        "LIST -3",
+                        "UIDL x",
+                        "STAT 1",
+                        "QUIT now",
+                        "USER",
+                        "USER a b",
+                        "PASS",
+                        "LIST  1",
+                        "LIST ",
+                        "AUTH a b c"}) {
     EXPECT_EQ(bad(l).field, "syntax") << l;
   }
 }

@@ -102,8 +102,8 @@ base::Result<std::vector<Param>> split_params(std::string_view s) {
     Param p{tok.substr(0, eq), std::nullopt};
     if (eq != std::string_view::npos) p.value = tok.substr(eq + 1);
     if (!is_esmtp_keyword(p.key)) return param("malformed parameter keyword");
-    if (p.value && !is_esmtp_value(*p.value)) return param("malformed value for " +
-                                                           std::string(p.key));
+    if (p.value && !is_esmtp_value(*p.value))
+      return param("malformed value for " + std::string(p.key));
     for (const auto& q : out) {
       if (base::iequals(q.key, p.key)) return param("duplicate parameter " + std::string(p.key));
     }
@@ -231,8 +231,8 @@ bool valid_helo_arg(std::string_view a) {
 bool is_sasl_mech(std::string_view m) {
   if (m.empty() || m.size() > 20) return false;
   for (char c : m) {
-    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || is_digit(c) || c == '-' ||
-              c == '_';
+    bool ok =
+        (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || is_digit(c) || c == '-' || c == '_';
     if (!ok) return false;
   }
   return true;
@@ -348,8 +348,8 @@ base::Result<Command> parse_command(std::string_view line, const ParserOptions& 
       if (!next_token(rest).empty()) return syntax("BDAT takes a size and optional LAST");
       auto v = parse_u64(n);
       if (!v) return syntax("BDAT size must be a decimal number");
-      if (*v > opts.max_bdat_chunk) return make_error(Errc::kTooLarge, "BDAT chunk too large",
-                                                      "syntax");
+      if (*v > opts.max_bdat_chunk)
+        return make_error(Errc::kTooLarge, "BDAT chunk too large", "syntax");
       cmd.bdat_size = *v;
       if (!last.empty()) {
         if (!base::iequals(last, "LAST")) return syntax("BDAT takes a size and optional LAST");
