@@ -717,6 +717,20 @@ R<Store> parse_store(Parser& p) {
   return s;
 }
 
+// status-att list (RFC 3501/9051, 7162 HIGHESTMODSEQ, 7889 APPENDLIMIT, 8474 MAILBOXID).
+R<std::vector<std::string_view>> status_items(Parser& p) {
+  static constexpr std::string_view kItems[] = {
+      "MESSAGES", "RECENT",  "UIDNEXT",       "UIDVALIDITY", "UNSEEN",
+      "SIZE",     "DELETED", "HIGHESTMODSEQ", "APPENDLIMIT", "MAILBOXID"};
+  auto items = PH_TRY(p.atom_list(false));
+  for (auto it : items) {
+    bool known = false;
+    for (auto k : kItems) known = known || base::iequals(it, k);
+    if (!known) return bad("Unknown status item");
+  }
+  return items;
+}
+
 R<Select> parse_select(Parser& p) {
   Select s;
   PH_CHECK(p.sp());
@@ -811,7 +825,7 @@ R<List> parse_list(Parser& p) {
         l.ret_special_use = true;
       } else if (base::iequals(o, "STATUS") && l.ret_status.empty()) {
         PH_CHECK(p.sp());
-        l.ret_status = PH_TRY(p.atom_list(false));
+        l.ret_status = PH_TRY(status_items(p));
       } else {
         return bad("Unknown LIST return option");
       }
@@ -1096,7 +1110,7 @@ R<Command> parse_body(Parser& p, Command cmd) {
       PH_CHECK(p.sp());
       s.mailbox = PH_TRY(p.mailbox());
       PH_CHECK(p.sp());
-      s.items = PH_TRY(p.atom_list(false));
+      s.items = PH_TRY(status_items(p));
       PH_CHECK(p.end());
       cmd.args = std::move(s);
       return cmd;

@@ -75,8 +75,9 @@ struct List {
 };
 struct Status {
   std::string_view mailbox;
-  std::vector<std::string_view> items;  // MESSAGES RECENT UIDNEXT UIDVALIDITY UNSEEN SIZE
-                                        // DELETED HIGHESTMODSEQ APPENDLIMIT (upper-cased check)
+  // Each one of MESSAGES RECENT UIDNEXT UIDVALIDITY UNSEEN SIZE DELETED HIGHESTMODSEQ
+  // APPENDLIMIT MAILBOXID (case-insensitive; anything else is a syntax error).
+  std::vector<std::string_view> items;
 };
 struct Append {
   std::string_view mailbox;

@@ -202,6 +202,8 @@ TEST(ImapCommand, Status) {
   Command c = PARSE_OK(h, "a STATUS INBOX (MESSAGES UIDNEXT HIGHESTMODSEQ SIZE)\r\n");
   EXPECT_EQ(std::get<Status>(c.args).items.size(), 4u);
   EXPECT_EQ(parse_bad("a STATUS INBOX ()\r\n").field, "syntax");
+  EXPECT_EQ(parse_bad("a STATUS INBOX (MESSAGES BOGUS)\r\n").message, "Unknown status item");
+  EXPECT_EQ(parse_bad("a LIST \"\" * RETURN (STATUS (FOO))\r\n").field, "syntax");
   EXPECT_EQ(parse_bad("a STATUS INBOX MESSAGES\r\n").field, "syntax");
 }
 
