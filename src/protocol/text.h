@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "base/result.h"
+#include "base/strings.h"
 
 namespace posthouse::protocol {
 
@@ -54,6 +55,16 @@ struct VerbLine {
   bool has_rest = false;
 };
 base::Result<VerbLine> split_verb_line(std::string_view line, size_t max_line);
+
+// Case-insensitive lookup of a protocol keyword in a table of entries with a `name` member
+// (verb tables, search keys). Returns nullptr when absent.
+template <class Entry, size_t N>
+const Entry* find_keyword(const Entry (&table)[N], std::string_view word) {
+  for (const auto& e : table) {
+    if (base::iequals(e.name, word)) return &e;
+  }
+  return nullptr;
+}
 
 // Value of a base64 digit (0..63) or -1; `c63` is '/' (RFC 4648) or ',' (modified UTF-7).
 int base64_digit(char c, char c63 = '/');

@@ -380,14 +380,6 @@ constexpr KeyName kNumberKeys[] = {
     {"YOUNGER", K::kYounger},
 };
 
-template <size_t N>
-const KeyName* find_key(const KeyName (&table)[N], std::string_view w) {
-  for (const auto& e : table) {
-    if (base::iequals(e.name, w)) return &e;
-  }
-  return nullptr;
-}
-
 R<SearchKey> Parser::search_key() {
   PH_CHECK(count_arg());
   SearchKey k;
@@ -410,23 +402,23 @@ R<SearchKey> Parser::search_key() {
       (pos_ + w.size() < n_ && is_atom_char(static_cast<unsigned char>(b_[pos_ + w.size()]))))
     return bad("Unknown search key");
   skip(w.size());
-  if (const KeyName* e = find_key(kFlagKeys, w)) {
+  if (const KeyName* e = protocol::find_keyword(kFlagKeys, w)) {
     k.kind = e->kind;
     return k;
   }
-  if (const KeyName* e = find_key(kTextKeys, w)) {
+  if (const KeyName* e = protocol::find_keyword(kTextKeys, w)) {
     k.kind = e->kind;
     PH_CHECK(sp());
     k.text = PH_TRY(astring());
     return k;
   }
-  if (const KeyName* e = find_key(kDateKeys, w)) {
+  if (const KeyName* e = protocol::find_keyword(kDateKeys, w)) {
     k.kind = e->kind;
     PH_CHECK(sp());
     k.date = PH_TRY(date());
     return k;
   }
-  if (const KeyName* e = find_key(kNumberKeys, w)) {
+  if (const KeyName* e = protocol::find_keyword(kNumberKeys, w)) {
     k.kind = e->kind;
     PH_CHECK(sp());
     bool nz = k.kind == K::kOlder || k.kind == K::kYounger;
@@ -592,13 +584,10 @@ R<FetchAtt> Parser::fetch_att() {
   FetchAtt a;
   if (peek() != '[') {
     if (!eof() && peek() != ' ' && peek() != ')') return bad("Invalid fetch attribute");
-    for (const auto& e : kSimpleFetch) {
-      if (base::iequals(name, e.name)) {
-        a.kind = e.kind;
-        return a;
-      }
-    }
-    return bad("Unknown fetch attribute");
+    const auto* e = protocol::find_keyword(kSimpleFetch, name);
+    if (!e) return bad("Unknown fetch attribute");
+    a.kind = e->kind;
+    return a;
   }
   bool binary = false;
   if (base::iequals(name, "BODY") || base::iequals(name, "BODY.PEEK")) {
@@ -891,22 +880,26 @@ R<Search> parse_search(Parser& p) {
   return s;
 }
 
+struct SortName {
+  std::string_view name;
+  SortCriterion::Key key;
+};
+constexpr SortName kSortKeys[] = {
+    {"ARRIVAL", SortCriterion::Key::kArrival},
+    {"CC", SortCriterion::Key::kCc},
+    {"DATE", SortCriterion::Key::kDate},
+    {"FROM", SortCriterion::Key::kFrom},
+    {"SIZE", SortCriterion::Key::kSize},
+    {"SUBJECT", SortCriterion::Key::kSubject},
+    {"TO", SortCriterion::Key::kTo},
+    {"DISPLAYFROM", SortCriterion::Key::kDisplayFrom},
+    {"DISPLAYTO", SortCriterion::Key::kDisplayTo},
+};
+
 R<Sort> parse_sort(Parser& p) {
   Sort s;
   PH_CHECK(p.sp());
   PH_CHECK(parse_return(p, s.ret));
-  using SK = SortCriterion::Key;
-  constexpr std::pair<std::string_view, SK> kKeys[] = {
-      {"ARRIVAL", SK::kArrival},
-      {"CC", SK::kCc},
-      {"DATE", SK::kDate},
-      {"FROM", SK::kFrom},
-      {"SIZE", SK::kSize},
-      {"SUBJECT", SK::kSubject},
-      {"TO", SK::kTo},
-      {"DISPLAYFROM", SK::kDisplayFrom},
-      {"DISPLAYTO", SK::kDisplayTo},
-  };
   PH_CHECK(p.list(false, [&]() -> base::Status {
     SortCriterion c;
     std::string_view w = PH_TRY(p.atom());
@@ -915,14 +908,9 @@ R<Sort> parse_sort(Parser& p) {
       PH_CHECK(p.sp());
       w = PH_TRY(p.atom());
     }
-    bool found = false;
-    for (const auto& [name, key] : kKeys) {
-      if (base::iequals(w, name)) {
-        c.key = key;
-        found = true;
-      }
-    }
-    if (!found) return bad("Unknown sort criterion");
+    const auto* e = protocol::find_keyword(kSortKeys, w);
+    if (!e) return bad("Unknown sort criterion");
+    c.key = e->key;
     s.criteria.push_back(c);
     return {};
   }));
@@ -1199,15 +1187,9 @@ base::Result<Command> parse_command(std::string& raw, const ParseLimits& limits,
     PH_CHECK(p.sp());
     name = PH_TRY(p.atom());
   }
-  bool known = false;
-  for (const auto& e : kCommands) {
-    if (base::iequals(name, e.name)) {
-      cmd.kind = e.kind;
-      known = true;
-      break;
-    }
-  }
-  if (!known) return bad("Unknown command");
+  const auto* entry = protocol::find_keyword(kCommands, name);
+  if (!entry) return bad("Unknown command");
+  cmd.kind = entry->kind;
   if (cmd.uid && !uid_allowed(cmd.kind)) return bad("Command cannot be used with UID");
   return parse_body(p, std::move(cmd));
 }

@@ -44,14 +44,9 @@ void append_clean(std::string& out, std::string_view s) {
 base::Result<Command> parse_command(std::string_view line, const ParserOptions& opts) {
   auto [word, rest, has_rest] = PH_TRY(protocol::split_verb_line(line, opts.max_line));
   Command cmd;
-  bool known = false;
-  for (const auto& e : kVerbs) {
-    if (base::iequals(word, e.name)) {
-      cmd.verb = e.verb;
-      known = true;
-    }
-  }
-  if (!known) {
+  const auto* entry = protocol::find_keyword(kVerbs, word);
+  if (entry) cmd.verb = entry->verb;
+  if (!entry) {
     if (base::iequals(word, "APOP"))
       return make_error(Errc::kUnavailable, "APOP is not supported", "command");
     return make_error(Errc::kInvalid, "Unknown command", "command");

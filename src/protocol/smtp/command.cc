@@ -302,15 +302,9 @@ base::Result<Command> parse_command(std::string_view line, const ParserOptions& 
   [[maybe_unused]] auto [word, rest, has_rest] =
       PH_TRY(protocol::split_verb_line(line, opts.max_line));
   Command cmd;
-  bool known = false;
-  for (const auto& e : kVerbs) {
-    if (base::iequals(word, e.name)) {
-      cmd.verb = e.verb;
-      known = true;
-      break;
-    }
-  }
-  if (!known) return make_error(Errc::kInvalid, "command unrecognized", "command");
+  const auto* entry = protocol::find_keyword(kVerbs, word);
+  if (!entry) return make_error(Errc::kInvalid, "command unrecognized", "command");
+  cmd.verb = entry->verb;
 
   switch (cmd.verb) {
     case Verb::kHelo:
