@@ -8,7 +8,9 @@
 // so a Command is valid until the reader is fed again; copy what must live longer. Mailbox
 // names are returned as sent (modified UTF-7 unless UTF8=ACCEPT): decode with mutf7.h and
 // check with check_mailbox_name(). Keywords (commands, search keys, fetch items) are matched
-// case-insensitively. Bounded by ParseLimits (nesting depth, argument count). Errors are
+// case-insensitively. Quoted strings may carry 8-bit text only as valid UTF-8 (RFC 9051 /
+// UTF8=ACCEPT; rev1 clients never send it); atoms are 7-bit; a NUL is only possible inside a
+// literal8. Bounded by ParseLimits (nesting depth, argument count). Errors are
 // kInvalid/kLimit with field "syntax": reply tagged BAD (response.h).
 #pragma once
 
