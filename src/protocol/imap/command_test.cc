@@ -478,6 +478,28 @@ TEST(ImapCommand, IdQuotaSortThread) {
   EXPECT_EQ(parse_bad("a SETQUOTA \"\" (STORAGE)\r\n").field, "syntax");
 }
 
+TEST(ImapCommand, CaseInsensitiveKeywordsAndLiteralArguments) {
+  Harness h;
+  Command c = PARSE_OK(h, "a uid fetch 1:2 (flags body.peek[header.fields (subject)])\r\n");
+  EXPECT_TRUE(c.uid);
+  EXPECT_EQ(std::get<Fetch>(c.args).items.size(), 2u);
+  Harness h2;
+  c = PARSE_OK(h2, "a SELECT {5+}\r\nINBOX (condstore)\r\n");
+  EXPECT_EQ(std::get<Select>(c.args).mailbox, "INBOX");
+  EXPECT_TRUE(std::get<Select>(c.args).condstore);
+  Harness h3;
+  c = PARSE_OK(h3, "a SEARCH SUBJECT {11}\r\nhello world FROM \"x\"\r\n");
+  auto& s = std::get<Search>(c.args);
+  EXPECT_EQ(s.key.children[0].text, "hello world");
+  EXPECT_EQ(s.key.children[1].text, "x");
+  EXPECT_EQ(h3.continuations(), 1);
+  Harness h4;
+  c = PARSE_OK(h4, "a FETCH 1 BODY[1.2.3]<0.1>\r\n");
+  EXPECT_EQ(std::get<Fetch>(c.args).items[0].section.part, (std::vector<uint32_t>{1, 2, 3}));
+  // A literal announcement that is not at the end of a line is not a literal.
+  EXPECT_EQ(parse_bad("a LOGIN {3}bob pw\r\n").field, "syntax");
+}
+
 TEST(ImapCommand, IdleDone) {
   EXPECT_TRUE(is_idle_done("DONE"));
   EXPECT_TRUE(is_idle_done("done"));
