@@ -9,6 +9,29 @@
 
 using namespace posthouse;
 
+// Line-at-a-time reference decoder (normalise mode, no limits): the oracle for the decoder's
+// byte-level state machine. Returns true and sets `consumed` if the end marker was found.
+static bool reference(std::string_view in, std::string& out, size_t& consumed) {
+  bool clean = true;  // previous line ended in CRLF (or start of data)
+  size_t i = 0;
+  while (true) {
+    size_t lf = in.find('\n', i);
+    if (lf == std::string_view::npos) return false;
+    std::string_view line = in.substr(i, lf - i);
+    bool crlf = !line.empty() && line.back() == '\r';
+    if (crlf) line.remove_suffix(1);
+    i = lf + 1;
+    if (clean && crlf && line == ".") {
+      consumed = i;
+      return true;
+    }
+    if (!line.empty() && line[0] == '.') line.remove_prefix(1);
+    out.append(line);
+    out += "\r\n";
+    clean = crlf;
+  }
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 1) return 0;
   const uint8_t mode = data[0];
@@ -46,5 +69,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     __builtin_trap();
   }
   if (o.max_bytes && out1.size() > o.max_bytes) __builtin_trap();
+  std::string ref_out;
+  size_t ref_consumed = 0;
+  bool ref_done = reference(in, ref_out, ref_consumed);
+  if (ref_done != whole.done()) __builtin_trap();
+  if (ref_done && whole.result().ok() && (ref_consumed != n1 || ref_out != out1))
+    __builtin_trap();
   return 0;
 }

@@ -51,6 +51,7 @@ class DataDecoder {
  private:
   enum class State : uint8_t { kLineStart, kMid, kDot, kCr, kDotCr, kDone };
   void emit(std::string& out, std::string_view bytes);
+  size_t scan_lines(std::string_view in, size_t i, std::string& out);
   void end_line(std::string& out, bool crlf);
 
   DataOptions opts_;
