@@ -128,6 +128,16 @@ std::string normalize_login(std::string_view login) {
   return a.ok() ? a->str() : base::to_lower(base::trim(login));
 }
 
+base::Status check_branding(const Branding& b) {
+  for (auto* f : {&b.sender_name, &b.product_name, &b.logo_url})
+    PH_CHECK(check_text(*f, kMaxName * 2, "branding"));
+  for (auto* f : {&b.welcome_text, &b.reset_text}) {
+    if (f->size() > 64 * 1024) return Error(Errc::kTooLarge, "notification text is too long");
+  }
+  if (!b.sender_address.empty()) PH_TRY(parse_address(b.sender_address, "sender_address"));
+  return {};
+}
+
 Target manager_target(const Principal& p) {
   Target t = Target::of(K::kManager, p.id, p.customer_id);
   return t;
@@ -507,37 +517,38 @@ base::Result<std::vector<Customer>> Service::list_customers(const Actor& a) {
   return out;
 }
 
-base::Result<Customer> Service::set_customer_limits(const Actor& a, std::string_view ref,
-                                                    const Limits& l) {
-  PH_CHECK(check_limits_input(l));
+base::Result<Customer> Service::change_customer(
+    const Actor& a, std::string_view ref, Verb v,
+    const std::function<base::Status(Customer&)>& change) {
   Customer c;
   PH_CHECK(store_.in_transaction([&]() -> base::Status {
-    c = PH_TRY(load_customer(a, ref, Verb::kCustomerLimits));
-    PH_CHECK(within(l, opts_.platform_limits));
+    c = PH_TRY(load_customer(a, ref, v));
     json before = to_json(c);
-    c.limits = l;
+    PH_CHECK(change(c));
     c.updated_at = now();
     PH_CHECK(store_.update_customer(c));
-    return audit(a, Verb::kCustomerLimits, "customer:" + c.name, c.id, 0, 0, before, to_json(c));
+    return audit(a, v, "customer:" + c.name, c.id, 0, 0, before, to_json(c));
   }));
   return c;
 }
 
+base::Result<Customer> Service::set_customer_limits(const Actor& a, std::string_view ref,
+                                                    const Limits& l) {
+  PH_CHECK(check_limits_input(l));
+  return change_customer(a, ref, Verb::kCustomerLimits, [&](Customer& c) -> base::Status {
+    PH_CHECK(within(l, opts_.platform_limits));
+    c.limits = l;
+    return {};
+  });
+}
+
 base::Result<Customer> Service::set_customer_branding(const Actor& a, std::string_view ref,
                                                       const Branding& b) {
-  for (auto* f : {&b.sender_name, &b.product_name, &b.logo_url})
-    PH_CHECK(check_text(*f, kMaxName * 2, "branding"));
-  if (!b.sender_address.empty()) PH_TRY(parse_address(b.sender_address, "sender_address"));
-  Customer c;
-  PH_CHECK(store_.in_transaction([&]() -> base::Status {
-    c = PH_TRY(load_customer(a, ref, Verb::kCustomerEdit));
-    json before = to_json(c);
+  PH_CHECK(check_branding(b));
+  return change_customer(a, ref, Verb::kCustomerEdit, [&](Customer& c) -> base::Status {
     c.branding = b;
-    c.updated_at = now();
-    PH_CHECK(store_.update_customer(c));
-    return audit(a, Verb::kCustomerEdit, "customer:" + c.name, c.id, 0, 0, before, to_json(c));
-  }));
-  return c;
+    return {};
+  });
 }
 
 base::Result<Usage> Service::customer_usage(const Actor& a, std::string_view ref) {
@@ -595,59 +606,51 @@ base::Result<std::vector<Principal>> Service::list_managers(const Actor& a,
   return out;
 }
 
-base::Result<Principal> Service::set_manager_domains(const Actor& a, std::string_view login,
-                                                     const std::vector<std::string>& domains) {
+base::Result<Principal> Service::change_manager(
+    const Actor& a, std::string_view login, Verb v,
+    const std::function<base::Status(Principal&)>& change) {
   Principal p;
   PH_CHECK(store_.in_transaction([&]() -> base::Status {
-    p = PH_TRY(load_manager(a, login, Verb::kManagerEdit));
+    p = PH_TRY(load_manager(a, login, v));
     json before = to_json(p);
+    PH_CHECK(change(p));
+    p.updated_at = now();
+    PH_CHECK(store_.update_principal(p));
+    return audit(a, v, "manager:" + p.login, p.customer_id, 0, 0, before, to_json(p));
+  }));
+  return p;
+}
+
+base::Result<Principal> Service::set_manager_domains(const Actor& a, std::string_view login,
+                                                     const std::vector<std::string>& domains) {
+  return change_manager(a, login, Verb::kManagerEdit, [&](Principal& p) -> base::Status {
     p.domain_ids.clear();
     for (const auto& name : domains) {
       auto d = PH_TRY(load_domain(a, name, Verb::kDomainEdit));
       if (d.customer_id != p.customer_id) return not_found(fmt::format("domain '{}'", name));
       if (!contains(p.domain_ids, d.id)) p.domain_ids.push_back(d.id);
     }
-    p.updated_at = now();
-    PH_CHECK(store_.update_principal(p));
-    return audit(a, Verb::kManagerEdit, "manager:" + p.login, p.customer_id, 0, 0, before,
-                 to_json(p));
-  }));
-  return p;
+    return {};
+  });
 }
 
 base::Result<Principal> Service::set_manager_limits(const Actor& a, std::string_view login,
                                                     const Limits& l) {
   PH_CHECK(check_limits_input(l));
-  Principal p;
-  PH_CHECK(store_.in_transaction([&]() -> base::Status {
-    p = PH_TRY(load_manager(a, login, Verb::kManagerEdit));
+  return change_manager(a, login, Verb::kManagerEdit, [&](Principal& p) -> base::Status {
     PH_CHECK(within(l, PH_TRY(ceiling_for_customer_child(a, p.customer_id))));
-    json before = to_json(p);
     p.limits = l;
-    p.updated_at = now();
-    PH_CHECK(store_.update_principal(p));
-    return audit(a, Verb::kManagerEdit, "manager:" + p.login, p.customer_id, 0, 0, before,
-                 to_json(p));
-  }));
-  return p;
+    return {};
+  });
 }
 
 base::Result<Principal> Service::set_manager_branding(const Actor& a, std::string_view login,
                                                       const Branding& b) {
-  for (auto* f : {&b.sender_name, &b.product_name, &b.logo_url})
-    PH_CHECK(check_text(*f, kMaxName * 2, "branding"));
-  if (!b.sender_address.empty()) PH_TRY(parse_address(b.sender_address, "sender_address"));
-  Principal p;
-  PH_CHECK(store_.in_transaction([&]() -> base::Status {
-    p = PH_TRY(load_manager(a, login, Verb::kManagerEdit));
-    json before = to_json(p);
+  PH_CHECK(check_branding(b));
+  return change_manager(a, login, Verb::kManagerEdit, [&](Principal& p) -> base::Status {
     p.branding = b;
-    p.updated_at = now();
-    PH_CHECK(store_.update_principal(p));
-    return audit(a, Verb::kManagerEdit, "manager:" + p.login, p.customer_id, 0, 0, before,
-                 to_json(p));
-  }));
-  return p;
+    return {};
+  });
 }
 
 base::Status Service::delete_manager(const Actor& a, std::string_view login) {

@@ -238,6 +238,10 @@ class Service {
   base::Result<Customer> load_customer(const Actor& a, std::string_view ref, Verb v);
   base::Result<Domain> load_domain(const Actor& a, std::string_view ref, Verb v);
   base::Result<Mailbox> load_mailbox(const Actor& a, std::string_view ref, Verb v);
+  base::Result<Customer> change_customer(const Actor& a, std::string_view ref, Verb v,
+                                         const std::function<base::Status(Customer&)>& change);
+  base::Result<Principal> change_manager(const Actor& a, std::string_view login, Verb v,
+                                         const std::function<base::Status(Principal&)>& change);
   base::Result<Principal> load_manager(const Actor& a, std::string_view login, Verb v);
   base::Result<Id> customer_for(const Actor& a, std::string_view ref, Verb v);
   base::Result<Template> find_template_for(Id customer_id, std::string_view name);
