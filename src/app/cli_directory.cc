@@ -232,6 +232,48 @@ class Commands final : public DirectoryCommands {
     v->callback([this, o, fn] { action_ = [o, fn](Ctx& c) { return fn(c, *o); }; });
     return v;
   }
+  template <class T>
+  using Getter = base::Result<T> (d::Service::*)(const d::Actor&, std::string_view);
+  // `<noun> limits NAME --max-...`: flags not given keep their current value.
+  template <class T>
+  void limits_verb(CLI::App* noun, const char* desc, bool with_domains, Getter<T> get,
+                   base::Result<T> (d::Service::*set)(const d::Actor&, std::string_view,
+                                                      const d::Limits&)) {
+    struct Lim {
+      std::string name;
+      LimitFlags limits;
+    };
+    auto l = std::make_shared<Lim>();
+    auto* v = verb<Lim>(noun, "limits", desc, l, [get, set](Ctx& x, Lim& o) {
+      auto cur = (x.svc.*get)(x.actor, o.name);
+      if (!cur.ok()) return x.fail(cur.error());
+      auto lim = o.limits.apply(cur->limits);
+      if (!lim.ok()) return x.fail(lim.error());
+      return x.done<T>((x.svc.*set)(x.actor, o.name, *lim),
+                       [](auto& r) { return "limits: " + fmt_limits(r.limits); });
+    });
+    v->add_option("name", l->name)->required();
+    l->limits.add(v, with_domains);
+  }
+  // `<noun> branding NAME --product-name ...`: flags not given keep their current value.
+  template <class T>
+  void branding_verb(CLI::App* noun, const char* desc, Getter<T> get,
+                     base::Result<T> (d::Service::*set)(const d::Actor&, std::string_view,
+                                                        const d::Branding&)) {
+    struct Brand {
+      std::string name;
+      BrandingFlags b;
+    };
+    auto b = std::make_shared<Brand>();
+    auto* v = verb<Brand>(noun, "branding", desc, b, [get, set](Ctx& x, Brand& o) {
+      auto cur = (x.svc.*get)(x.actor, o.name);
+      if (!cur.ok()) return x.fail(cur.error());
+      return x.done<T>((x.svc.*set)(x.actor, o.name, o.b.apply(cur->branding)),
+                       [&](auto&) { return "branding updated for " + o.name; });
+    });
+    v->add_option("name", b->name)->required();
+    b->b.add(v);
+  }
   void customers(CLI::App& app);
   void managers(CLI::App& app);
   void domains(CLI::App& app);
@@ -330,37 +372,10 @@ void Commands::customers(CLI::App& app) {
                         });
   v->add_option("name", *name)->required();
 
-  struct Lim {
-    std::string name;
-    LimitFlags limits;
-  };
-  auto l = std::make_shared<Lim>();
-  v = verb<Lim>(noun, "limits", "set a customer's limits", l, [](Ctx& x, Lim& o) {
-    auto c = x.svc.get_customer(x.actor, o.name);
-    if (!c.ok()) return x.fail(c.error());
-    auto lim = o.limits.apply(c->limits);
-    if (!lim.ok()) return x.fail(lim.error());
-    return x.done<d::Customer>(x.svc.set_customer_limits(x.actor, o.name, *lim),
-                               [](auto& r) { return "limits: " + fmt_limits(r.limits); });
-  });
-  v->add_option("name", l->name)->required();
-  l->limits.add(v, true);
-
-  struct Brand {
-    std::string name;
-    BrandingFlags b;
-  };
-  auto b = std::make_shared<Brand>();
-  v = verb<Brand>(noun, "branding", "set a customer's white-label settings", b,
-                  [](Ctx& x, Brand& o) {
-                    auto c = x.svc.get_customer(x.actor, o.name);
-                    if (!c.ok()) return x.fail(c.error());
-                    return x.done<d::Customer>(
-                        x.svc.set_customer_branding(x.actor, o.name, o.b.apply(c->branding)),
-                        [](auto& r) { return "branding updated for " + r.name; });
-                  });
-  v->add_option("name", b->name)->required();
-  b->b.add(v);
+  limits_verb<d::Customer>(noun, "set a customer's limits", true, &d::Service::get_customer,
+                           &d::Service::set_customer_limits);
+  branding_verb<d::Customer>(noun, "set a customer's white-label settings",
+                             &d::Service::get_customer, &d::Service::set_customer_branding);
 }
 
 // ------------------------------------------------------------------ manager
@@ -416,37 +431,10 @@ void Commands::managers(CLI::App& app) {
   v->add_option("login", ds->login)->required();
   v->add_option("domains", ds->domains);
 
-  struct Lim {
-    std::string login;
-    LimitFlags limits;
-  };
-  auto l = std::make_shared<Lim>();
-  v = verb<Lim>(noun, "limits", "set a manager's limits", l, [](Ctx& x, Lim& o) {
-    auto p = x.svc.get_manager(x.actor, o.login);
-    if (!p.ok()) return x.fail(p.error());
-    auto lim = o.limits.apply(p->limits);
-    if (!lim.ok()) return x.fail(lim.error());
-    return x.done<d::Principal>(x.svc.set_manager_limits(x.actor, o.login, *lim),
-                                [](auto& r) { return "limits: " + fmt_limits(r.limits); });
-  });
-  v->add_option("login", l->login)->required();
-  l->limits.add(v, true);
-
-  struct Brand {
-    std::string login;
-    BrandingFlags b;
-  };
-  auto b = std::make_shared<Brand>();
-  v = verb<Brand>(noun, "branding", "set a manager's white-label settings", b,
-                  [](Ctx& x, Brand& o) {
-                    auto p = x.svc.get_manager(x.actor, o.login);
-                    if (!p.ok()) return x.fail(p.error());
-                    return x.done<d::Principal>(
-                        x.svc.set_manager_branding(x.actor, o.login, o.b.apply(p->branding)),
-                        [](auto& r) { return "branding updated for " + r.login; });
-                  });
-  v->add_option("login", b->login)->required();
-  b->b.add(v);
+  limits_verb<d::Principal>(noun, "set a manager's limits", true, &d::Service::get_manager,
+                            &d::Service::set_manager_limits);
+  branding_verb<d::Principal>(noun, "set a manager's white-label settings",
+                              &d::Service::get_manager, &d::Service::set_manager_branding);
 
   auto del = std::make_shared<std::string>();
   v = verb<std::string>(noun, "delete", "delete a manager", del, [](Ctx& x, std::string& lg) {
@@ -516,21 +504,8 @@ void Commands::domains(CLI::App& app) {
                         });
   v->add_option("name", *name)->required();
 
-  struct Lim {
-    std::string name;
-    LimitFlags limits;
-  };
-  auto l = std::make_shared<Lim>();
-  v = verb<Lim>(noun, "limits", "set a domain's limits", l, [](Ctx& x, Lim& o) {
-    auto dm = x.svc.get_domain(x.actor, o.name);
-    if (!dm.ok()) return x.fail(dm.error());
-    auto lim = o.limits.apply(dm->limits);
-    if (!lim.ok()) return x.fail(lim.error());
-    return x.done<d::Domain>(x.svc.set_domain_limits(x.actor, o.name, *lim),
-                             [](auto& r) { return "limits: " + fmt_limits(r.limits); });
-  });
-  v->add_option("name", l->name)->required();
-  l->limits.add(v, false);
+  limits_verb<d::Domain>(noun, "set a domain's limits", false, &d::Service::get_domain,
+                         &d::Service::set_domain_limits);
 
   struct Catch {
     std::string name, target;
