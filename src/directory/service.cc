@@ -6,6 +6,7 @@
 #include <chrono>
 #include <set>
 
+#include "base/ids.h"
 #include "base/strings.h"
 #include "directory/address.h"
 #include "directory/json.h"
@@ -1402,14 +1403,11 @@ base::Result<MailPrincipal> Service::authenticate(std::string_view address,
   Error bad(Errc::kUnauthenticated, "invalid login or password");
   std::optional<Mailbox> m;
   if (auto addr = parse_address(address); addr.ok()) m = PH_TRY(store_.find_mailbox(addr->str()));
-  // Unknown users cost one verification too, so timing does not tell which addresses exist.
-  static const std::string kDummy = [] {
-    auth::PasswordOptions o;
-    o.opslimit = 1;
-    o.memlimit = 8192;
-    return auth::hash_password("posthouse-dummy", o).value_or("!");
-  }();
-  auto v = auth::verify_password(password, m ? m->password_hash : kDummy, opts_.password);
+  // Unknown users cost one verification with the same parameters too, so timing does not
+  // tell which addresses exist.
+  if (!m && dummy_hash_.empty())
+    dummy_hash_ = auth::hash_password(base::random_hex(16), opts_.password).value_or("!");
+  auto v = auth::verify_password(password, m ? m->password_hash : dummy_hash_, opts_.password);
   if (!m || !v.ok || m->status != "active") return bad;
   auto d = PH_TRY(store_.get_domain(m->domain_id));
   if (is_deleted(d.status)) return bad;

@@ -267,6 +267,7 @@ class Service {
   store::DirectoryStore& store_;
   Options opts_;
   Policy policy_;
+  std::string dummy_hash_;  // verified against for unknown logins (see authenticate)
 };
 
 // Creates the platform admin principal (`login`, normally "admin") with this password in a
