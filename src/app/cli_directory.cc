@@ -372,6 +372,14 @@ void Commands::customers(CLI::App& app) {
                         });
   v->add_option("name", *name)->required();
 
+  auto del = std::make_shared<std::string>();
+  v = verb<std::string>(noun, "delete", "delete a customer without domains", del,
+                        [](Ctx& x, std::string& n) {
+                          return x.done(x.svc.delete_customer(x.actor, n),
+                                        "customer " + n + " deleted");
+                        });
+  v->add_option("name", *del)->required();
+
   limits_verb<d::Customer>(noun, "set a customer's limits", true, &d::Service::get_customer,
                            &d::Service::set_customer_limits);
   branding_verb<d::Customer>(noun, "set a customer's white-label settings",

@@ -451,6 +451,7 @@ base::Result<Actor> Service::login(std::string_view login_in, std::string_view p
   } else if (auto addr = parse_address(login); addr.ok()) {
     if (auto m = PH_TRY(store_.find_mailbox(addr->str()))) hash = m->password_hash;
   }
+  if (hash.empty()) hash = PH_TRY(dummy_hash());  // unknown logins cost the same time
   auto v = auth::verify_password(password, hash, opts_.password);
   if (!v.ok) return bad;
   auto a = PH_TRY(actor_for(login));
@@ -549,6 +550,18 @@ base::Result<Customer> Service::set_customer_branding(const Actor& a, std::strin
   return change_customer(a, ref, Verb::kCustomerEdit, [&](Customer& c) -> base::Status {
     c.branding = b;
     return {};
+  });
+}
+
+base::Status Service::delete_customer(const Actor& a, std::string_view ref) {
+  return store_.in_transaction([&]() -> base::Status {
+    auto c = PH_TRY(load_customer(a, ref, Verb::kCustomerDelete));
+    if (!PH_TRY(store_.list_domains(c.id)).empty())
+      return Error(Errc::kConflict,
+                   fmt::format("customer '{}' still has domains; purge them first", c.name));
+    PH_CHECK(store_.delete_customer(c.id));
+    return audit(a, Verb::kCustomerDelete, "customer:" + c.name, 0, 0, 0, to_json(c),
+                 json(nullptr));
   });
 }
 
@@ -1405,9 +1418,8 @@ base::Result<MailPrincipal> Service::authenticate(std::string_view address,
   if (auto addr = parse_address(address); addr.ok()) m = PH_TRY(store_.find_mailbox(addr->str()));
   // Unknown users cost one verification with the same parameters too, so timing does not
   // tell which addresses exist.
-  if (!m && dummy_hash_.empty())
-    dummy_hash_ = auth::hash_password(base::random_hex(16), opts_.password).value_or("!");
-  auto v = auth::verify_password(password, m ? m->password_hash : dummy_hash_, opts_.password);
+  auto v = auth::verify_password(password, m ? m->password_hash : PH_TRY(dummy_hash()),
+                                 opts_.password);
   if (!m || !v.ok || m->status != "active") return bad;
   auto d = PH_TRY(store_.get_domain(m->domain_id));
   if (is_deleted(d.status)) return bad;
@@ -1428,6 +1440,12 @@ base::Result<MailPrincipal> Service::authenticate(std::string_view address,
   PH_CHECK(store_.update_mailbox(*m));
   return MailPrincipal{m->id, m->domain_id, m->address, m->display_name, m->services,
                        m->quota_bytes};
+}
+
+base::Result<std::string> Service::dummy_hash() {
+  if (dummy_hash_.empty())
+    dummy_hash_ = PH_TRY(auth::hash_password(base::random_hex(16), opts_.password));
+  return dummy_hash_;
 }
 
 base::Result<bool> Service::is_local_domain(std::string_view domain) {

@@ -139,6 +139,8 @@ class Service {
   base::Result<Customer> set_customer_branding(const Actor& a, std::string_view ref,
                                                const Branding& b);
   base::Result<Usage> customer_usage(const Actor& a, std::string_view ref);
+  // Removes a customer that has no domains left (with its logins, managers and templates).
+  base::Status delete_customer(const Actor& a, std::string_view ref);
 
   // --- managers
   base::Result<Principal> create_manager(const Actor& a, const ManagerSpec& s);
@@ -260,6 +262,7 @@ class Service {
                             Id customer, Id domain, Id mailbox, const nlohmann::json& before,
                             const nlohmann::json& after);
   base::Status purge_mailbox_row(const Mailbox& m);
+  base::Result<std::string> dummy_hash();
   base::Status purge_domain_rows(const Domain& d);
   base::Status resolve_into(std::string_view address, int depth, std::vector<std::string>* seen,
                             Resolution* out, bool allow_catchall);

@@ -477,6 +477,17 @@ TEST_F(Lifecycle, DomainDeleteRestoreIsWholeAndPurgeIsSeparate) {
   EXPECT_FALSE(must(store().find_mailbox("dave@b.example"), "d").has_value());
 }
 
+TEST_F(Lifecycle, CustomersAreDeletedOnlyWhenEmpty) {
+  EXPECT_EQ(code(svc().delete_customer(as("boss@acme.test"), "acme")), Errc::kForbidden);
+  EXPECT_EQ(code(svc().delete_customer(admin(), "globex")), Errc::kConflict);
+  must_ok(svc().delete_domain(admin(), "g.example"), "del");
+  must_ok(svc().purge_domain(admin(), "g.example"), "purge");
+  must_ok(svc().delete_customer(admin(), "globex"), "delete");
+  EXPECT_FALSE(must(store().find_customer("globex"), "g").has_value());
+  EXPECT_FALSE(must(store().find_principal("ceo@globex.test"), "ceo").has_value());
+  EXPECT_FALSE(must(store().find_principal("gm@outside.test"), "gm").has_value());
+}
+
 TEST_F(Lifecycle, ExpiredDeletionsArePurgedAfterRetention) {
   Actor a = admin();
   must_ok(svc().delete_mailbox(a, "bob@a.example"), "bob");
