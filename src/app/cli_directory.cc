@@ -48,8 +48,10 @@ struct Ctx {
   int fail(const Error& e) const { return print_error(e, json_out); }
   // Prints j with --json, else the text.
   int out(const json& j, const std::string& text) const {
-    if (json_out) std::printf("%s\n", j.dump().c_str());
-    else if (!text.empty()) std::printf("%s\n", text.c_str());
+    if (json_out)
+      std::printf("%s\n", j.dump().c_str());
+    else if (!text.empty())
+      std::printf("%s\n", text.c_str());
     return 0;
   }
   template <class T>
@@ -373,11 +375,10 @@ void Commands::customers(CLI::App& app) {
   v->add_option("name", *name)->required();
 
   auto del = std::make_shared<std::string>();
-  v = verb<std::string>(noun, "delete", "delete a customer without domains", del,
-                        [](Ctx& x, std::string& n) {
-                          return x.done(x.svc.delete_customer(x.actor, n),
-                                        "customer " + n + " deleted");
-                        });
+  v = verb<std::string>(
+      noun, "delete", "delete a customer without domains", del, [](Ctx& x, std::string& n) {
+        return x.done(x.svc.delete_customer(x.actor, n), "customer " + n + " deleted");
+      });
   v->add_option("name", *del)->required();
 
   limits_verb<d::Customer>(noun, "set a customer's limits", true, &d::Service::get_customer,
@@ -402,12 +403,11 @@ void Commands::managers(CLI::App& app) {
   auto* v = verb<Create>(noun, "create", "create a manager", c, [](Ctx& x, Create& o) {
     auto l = o.limits.apply({});
     if (!l.ok()) return x.fail(l.error());
-    d::ManagerSpec s{o.customer, o.login, o.name,
-                     o.full ? d::ManagerKind::kFull : d::ManagerKind::kScoped, o.domains, *l,
-                     o.pw.get()};
-    return x.done<d::Principal>(x.svc.create_manager(x.actor, s), [](auto& p) {
-      return fmt::format("manager {} created", p.login);
-    });
+    d::ManagerSpec s{
+        o.customer, o.login, o.name,    o.full ? d::ManagerKind::kFull : d::ManagerKind::kScoped,
+        o.domains,  *l,      o.pw.get()};
+    return x.done<d::Principal>(x.svc.create_manager(x.actor, s),
+                                [](auto& p) { return fmt::format("manager {} created", p.login); });
   });
   v->add_option("login", c->login, "login e-mail address")->required();
   v->add_option("--customer", c->customer);
@@ -462,16 +462,15 @@ void Commands::domains(CLI::App& app) {
     LimitFlags limits;
   };
   auto c = std::make_shared<Create>();
-  auto* v = verb<Create>(noun, "create", "add a domain (creates postmaster@domain)", c,
-                         [](Ctx& x, Create& o) {
-                           auto l = o.limits.apply({});
-                           if (!l.ok()) return x.fail(l.error());
-                           d::DomainSpec s{o.customer, o.name, o.pw.get(), *l, o.manager};
-                           return x.done<d::Domain>(x.svc.create_domain(x.actor, s), [](auto& r) {
-                             return fmt::format("domain {} created (postmaster@{})", r.name,
-                                                r.name);
-                           });
-                         });
+  auto* v = verb<Create>(
+      noun, "create", "add a domain (creates postmaster@domain)", c, [](Ctx& x, Create& o) {
+        auto l = o.limits.apply({});
+        if (!l.ok()) return x.fail(l.error());
+        d::DomainSpec s{o.customer, o.name, o.pw.get(), *l, o.manager};
+        return x.done<d::Domain>(x.svc.create_domain(x.actor, s), [](auto& r) {
+          return fmt::format("domain {} created (postmaster@{})", r.name, r.name);
+        });
+      });
   v->add_option("name", c->name)->required();
   v->add_option("--customer", c->customer);
   v->add_option("--manager", c->manager, "assign the domain to this manager");
@@ -487,29 +486,27 @@ void Commands::domains(CLI::App& app) {
   v->add_option("--customer", *cust);
 
   auto name = std::make_shared<std::string>();
-  v = verb<std::string>(noun, "show", "show a domain, its usage and aliases", name,
-                        [](Ctx& x, std::string& n) {
-                          auto dm = x.svc.get_domain(x.actor, n);
-                          if (!dm.ok()) return x.fail(dm.error());
-                          auto u = x.svc.domain_usage(x.actor, n);
-                          if (!u.ok()) return x.fail(u.error());
-                          auto al = x.svc.list_domain_aliases(x.actor, n);
-                          if (!al.ok()) return x.fail(al.error());
-                          json j = d::to_json(*dm);
-                          j["usage"] = d::to_json(*u);
-                          j["aliases"] = json::array();
-                          std::string names;
-                          for (auto& a : *al) {
-                            j["aliases"].push_back(a.name);
-                            names += " " + a.name;
-                          }
-                          return x.out(j, fmt::format("{} ({})\nlimits: {}\nusage: mailboxes={} "
-                                                      "bytes={}\ncatch-all: {}\naliases:{}",
-                                                      dm->name, dm->status,
-                                                      fmt_limits(dm->limits), u->mailboxes,
-                                                      u->bytes, dm->catchall.value_or("-"),
-                                                      names));
-                        });
+  v = verb<std::string>(
+      noun, "show", "show a domain, its usage and aliases", name, [](Ctx& x, std::string& n) {
+        auto dm = x.svc.get_domain(x.actor, n);
+        if (!dm.ok()) return x.fail(dm.error());
+        auto u = x.svc.domain_usage(x.actor, n);
+        if (!u.ok()) return x.fail(u.error());
+        auto al = x.svc.list_domain_aliases(x.actor, n);
+        if (!al.ok()) return x.fail(al.error());
+        json j = d::to_json(*dm);
+        j["usage"] = d::to_json(*u);
+        j["aliases"] = json::array();
+        std::string names;
+        for (auto& a : *al) {
+          j["aliases"].push_back(a.name);
+          names += " " + a.name;
+        }
+        return x.out(j, fmt::format("{} ({})\nlimits: {}\nusage: mailboxes={} "
+                                    "bytes={}\ncatch-all: {}\naliases:{}",
+                                    dm->name, dm->status, fmt_limits(dm->limits), u->mailboxes,
+                                    u->bytes, dm->catchall.value_or("-"), names));
+      });
   v->add_option("name", *name)->required();
 
   limits_verb<d::Domain>(noun, "set a domain's limits", false, &d::Service::get_domain,
@@ -520,16 +517,15 @@ void Commands::domains(CLI::App& app) {
     bool none = false;
   };
   auto ca = std::make_shared<Catch>();
-  v = verb<Catch>(noun, "catchall", "set (or --none: remove) the catch-all address", ca,
-                  [](Ctx& x, Catch& o) {
-                    if (o.none == !o.target.empty())
-                      return x.fail(Error(Errc::kInvalid, "give an address or --none"));
-                    std::optional<std::string> t;
-                    if (!o.none) t = o.target;
-                    return x.done<d::Domain>(x.svc.set_catchall(x.actor, o.name, t), [](auto& r) {
-                      return "catch-all: " + r.catchall.value_or("-");
-                    });
-                  });
+  v = verb<Catch>(
+      noun, "catchall", "set (or --none: remove) the catch-all address", ca, [](Ctx& x, Catch& o) {
+        if (o.none == !o.target.empty())
+          return x.fail(Error(Errc::kInvalid, "give an address or --none"));
+        std::optional<std::string> t;
+        if (!o.none) t = o.target;
+        return x.done<d::Domain>(x.svc.set_catchall(x.actor, o.name, t),
+                                 [](auto& r) { return "catch-all: " + r.catchall.value_or("-"); });
+      });
   v->add_option("name", ca->name)->required();
   v->add_option("address", ca->target);
   v->add_flag("--none", ca->none);
@@ -538,11 +534,10 @@ void Commands::domains(CLI::App& app) {
     std::string alias, name;
   };
   auto aa = std::make_shared<Alias>();
-  v = verb<Alias>(noun, "add-alias", "make ALIAS another name of DOMAIN", aa,
-                  [](Ctx& x, Alias& o) {
-                    return x.done(x.svc.add_domain_alias(x.actor, o.alias, o.name),
-                                  o.alias + " is now an alias of " + o.name);
-                  });
+  v = verb<Alias>(noun, "add-alias", "make ALIAS another name of DOMAIN", aa, [](Ctx& x, Alias& o) {
+    return x.done(x.svc.add_domain_alias(x.actor, o.alias, o.name),
+                  o.alias + " is now an alias of " + o.name);
+  });
   v->add_option("alias", aa->alias)->required();
   v->add_option("domain", aa->name)->required();
   auto ra = std::make_shared<std::string>();
@@ -560,7 +555,8 @@ void Commands::domains(CLI::App& app) {
   v = verb<Pm>(noun, "postmaster-password", "set postmaster@DOMAIN's password", pm,
                [](Ctx& x, Pm& o) {
                  auto p = o.pw.get();
-                 if (!p) return x.fail(Error(Errc::kInvalid, "give --password or --password-stdin"));
+                 if (!p)
+                   return x.fail(Error(Errc::kInvalid, "give --password or --password-stdin"));
                  return x.done(x.svc.set_postmaster_password(x.actor, o.name, *p),
                                "postmaster password set");
                });
@@ -593,18 +589,17 @@ void Commands::mailboxes(CLI::App& app) {
     PasswordFlags pw;
   };
   auto c = std::make_shared<Create>();
-  auto* v = verb<Create>(noun, "create", "create a mailbox from a template", c,
-                         [](Ctx& x, Create& o) {
-                           d::MailboxSpec s{o.address, o.name, o.tmpl, o.pw.get(), std::nullopt};
-                           if (!o.quota.empty()) {
-                             auto q = d::parse_size(o.quota, "quota");
-                             if (!q.ok()) return x.fail(q.error());
-                             s.quota_bytes = *q;
-                           }
-                           return x.done<d::Mailbox>(
-                               x.svc.create_mailbox(x.actor, s),
-                               [](auto& m) { return "mailbox " + m.address + " created"; });
-                         });
+  auto* v =
+      verb<Create>(noun, "create", "create a mailbox from a template", c, [](Ctx& x, Create& o) {
+        d::MailboxSpec s{o.address, o.name, o.tmpl, o.pw.get(), std::nullopt};
+        if (!o.quota.empty()) {
+          auto q = d::parse_size(o.quota, "quota");
+          if (!q.ok()) return x.fail(q.error());
+          s.quota_bytes = *q;
+        }
+        return x.done<d::Mailbox>(x.svc.create_mailbox(x.actor, s),
+                                  [](auto& m) { return "mailbox " + m.address + " created"; });
+      });
   v->add_option("address", c->address)->required();
   v->add_option("--template", c->tmpl, "the mailbox template")->required();
   v->add_option("--name", c->name, "display name");
@@ -612,22 +607,22 @@ void Commands::mailboxes(CLI::App& app) {
   c->pw.add(v, "password (absent: no login until one is set)");
 
   auto dom = std::make_shared<std::string>();
-  v = verb<std::string>(noun, "list", "list a domain's mailboxes", dom,
-                        [](Ctx& x, std::string& dn) {
-                          return x.list<d::Mailbox>(x.svc.list_mailboxes(x.actor, dn),
-                                                    mailbox_line);
-                        });
+  v = verb<std::string>(
+      noun, "list", "list a domain's mailboxes", dom, [](Ctx& x, std::string& dn) {
+        return x.list<d::Mailbox>(x.svc.list_mailboxes(x.actor, dn), mailbox_line);
+      });
   v->add_option("domain", *dom)->required();
 
   auto addr = std::make_shared<std::string>();
   v = verb<std::string>(noun, "show", "show a mailbox", addr, [](Ctx& x, std::string& a) {
     return x.done<d::Mailbox>(x.svc.get_mailbox(x.actor, a), [](auto& m) {
-      return fmt::format("{}\nname: {}\nstatus: {}\nquota: {}\ntemplate: #{} v{}\nforward: {}"
-                         "\nlast login: {} {}",
-                         m.address, m.display_name, m.status, m.quota_bytes, m.template_id,
-                         m.template_version, d::to_json(m)["forward"].dump(),
-                         m.last_login_at ? std::to_string(*m.last_login_at) : "never",
-                         m.last_login_protocol.value_or(""));
+      return fmt::format(
+          "{}\nname: {}\nstatus: {}\nquota: {}\ntemplate: #{} v{}\nforward: {}"
+          "\nlast login: {} {}",
+          m.address, m.display_name, m.status, m.quota_bytes, m.template_id, m.template_version,
+          d::to_json(m)["forward"].dump(),
+          m.last_login_at ? std::to_string(*m.last_login_at) : "never",
+          m.last_login_protocol.value_or(""));
     });
   });
   v->add_option("address", *addr)->required();
@@ -729,8 +724,7 @@ void Commands::mailboxes(CLI::App& app) {
         auto r = d::import_mailboxes(x.svc, x.actor, in, progress);
         if (!r.ok()) return x.fail(r.error());
         json rej = json::array();
-        std::string text = fmt::format("{} imported, {} rejected", r->imported,
-                                       r->rejected.size());
+        std::string text = fmt::format("{} imported, {} rejected", r->imported, r->rejected.size());
         for (auto& row : r->rejected) {
           rej.push_back({{"line", row.line}, {"address", row.address}, {"reason", row.reason}});
           text += fmt::format("\nline {}: {}: {}", row.line, row.address, row.reason);
@@ -773,12 +767,10 @@ void Commands::aliases(CLI::App& app) {
     std::vector<std::string> targets;
   };
   auto s = std::make_shared<Set>();
-  auto* v = verb<Set>(noun, "set", "create an alias or replace its targets", s,
-                      [](Ctx& x, Set& o) {
-                        return x.done<d::Alias>(
-                            x.svc.set_alias(x.actor, o.address, o.targets),
+  auto* v = verb<Set>(noun, "set", "create an alias or replace its targets", s, [](Ctx& x, Set& o) {
+    return x.done<d::Alias>(x.svc.set_alias(x.actor, o.address, o.targets),
                             [](auto& a) { return "alias " + a.address + " set"; });
-                      });
+  });
   v->add_option("address", s->address)->required();
   v->add_option("targets", s->targets)->required();
   auto del = std::make_shared<std::string>();
@@ -829,11 +821,9 @@ void Commands::templates(CLI::App& app) {
     if (!cur) return x.fail(Error(Errc::kNotFound, fmt::format("template '{}' not found", o.name)));
     auto s = o.flags.apply(cur->settings);
     if (!s.ok()) return x.fail(s.error());
-    return x.done<d::Template>(x.svc.edit_template(x.actor, o.customer, o.name, *s),
-                               [](auto& t) {
-                                 return fmt::format("template {} is now version {}", t.name,
-                                                    t.version);
-                               });
+    return x.done<d::Template>(x.svc.edit_template(x.actor, o.customer, o.name, *s), [](auto& t) {
+      return fmt::format("template {} is now version {}", t.name, t.version);
+    });
   });
   v->add_option("name", e->name)->required();
   v->add_option("--customer", e->customer, "owner customer; '-' for platform-wide");
@@ -860,23 +850,21 @@ void Commands::delegations(CLI::App& app) {
     int64_t expires = 0, days = 0;
   };
   auto c = std::make_shared<Create>();
-  auto* v = verb<Create>(noun, "create", "grant verbs on domains to a login", c,
-                         [](Ctx& x, Create& o) {
-                           d::DelegationSpec s{o.grantee, {}, o.domains, o.templates, {}};
-                           for (auto part : base::split(o.verbs, ',')) {
-                             auto vb = d::verb_from_name(base::trim(part));
-                             if (!vb)
-                               return x.fail(Error(Errc::kInvalid,
-                                                   fmt::format("unknown verb '{}'", part),
-                                                   "verbs"));
-                             s.verbs.push_back(*vb);
-                           }
-                           if (o.expires) s.expires_at = o.expires;
-                           if (o.days) s.expires_at = x.svc.now() + o.days * 86400;
-                           return x.done<d::Delegation>(
-                               x.svc.create_delegation(x.actor, s),
-                               [](auto& dl) { return fmt::format("delegation {} created", dl.id); });
-                         });
+  auto* v =
+      verb<Create>(noun, "create", "grant verbs on domains to a login", c, [](Ctx& x, Create& o) {
+        d::DelegationSpec s{o.grantee, {}, o.domains, o.templates, {}};
+        for (auto part : base::split(o.verbs, ',')) {
+          auto vb = d::verb_from_name(base::trim(part));
+          if (!vb)
+            return x.fail(Error(Errc::kInvalid, fmt::format("unknown verb '{}'", part), "verbs"));
+          s.verbs.push_back(*vb);
+        }
+        if (o.expires) s.expires_at = o.expires;
+        if (o.days) s.expires_at = x.svc.now() + o.days * 86400;
+        return x.done<d::Delegation>(x.svc.create_delegation(x.actor, s), [](auto& dl) {
+          return fmt::format("delegation {} created", dl.id);
+        });
+      });
   v->add_option("grantee", c->grantee, "login or mailbox address")->required();
   v->add_option("--verbs", c->verbs,
                 "comma-separated: mailbox.create,mailbox.delete,mailbox.restore,"
@@ -917,8 +905,7 @@ void Commands::audits(CLI::App& app) {
   auto l = std::make_shared<L>();
   auto* v = verb<L>(noun, "list", "newest records first", l, [](Ctx& x, L& o) {
     return x.list<d::AuditRecord>(x.svc.list_audit(x.actor, o.limit, o.before), [](auto& r) {
-      return fmt::format("{}\t{}\t{}\t{}\t{}\t{}", r.id, r.at, r.actor, r.source, r.verb,
-                         r.target);
+      return fmt::format("{}\t{}\t{}\t{}\t{}\t{}", r.id, r.at, r.actor, r.source, r.verb, r.target);
     });
   });
   v->add_option("--limit", l->limit);
@@ -935,31 +922,26 @@ void Commands::passwords(CLI::App& app) {
     PasswordFlags pw;
   };
   auto s = std::make_shared<Set>();
-  auto* v = verb<Set>(noun, "set", "set the password of a login or mailbox", s,
-                      [](Ctx& x, Set& o) {
-                        auto pw = o.pw.get();
-                        if (!pw)
-                          return x.fail(Error(Errc::kInvalid,
-                                              "give --password or --password-stdin"));
-                        auto a = x.svc.actor_for(o.login);
-                        if (!a.ok()) return x.fail(a.error());
-                        auto st = a->role == d::Role::kUser
-                                      ? x.svc.set_mailbox_password(x.actor, o.login, *pw)
-                                      : x.svc.set_principal_password(x.actor, o.login, *pw);
-                        return x.done(st, "password set");
-                      });
+  auto* v = verb<Set>(noun, "set", "set the password of a login or mailbox", s, [](Ctx& x, Set& o) {
+    auto pw = o.pw.get();
+    if (!pw) return x.fail(Error(Errc::kInvalid, "give --password or --password-stdin"));
+    auto a = x.svc.actor_for(o.login);
+    if (!a.ok()) return x.fail(a.error());
+    auto st = a->role == d::Role::kUser ? x.svc.set_mailbox_password(x.actor, o.login, *pw)
+                                        : x.svc.set_principal_password(x.actor, o.login, *pw);
+    return x.done(st, "password set");
+  });
   v->add_option("login", s->login)->required();
   s->pw.add(v, "the new password");
 
   auto c = std::make_shared<Set>();
-  v = verb<Set>(noun, "check", "check a password (exit 0 when it is right)", c,
-                [](Ctx& x, Set& o) {
-                  auto pw = o.pw.get();
-                  auto r = x.svc.login(o.login, pw.value_or(""));
-                  if (!r.ok()) return x.fail(r.error());
-                  return x.out({{"ok", true}, {"role", d::role_name(r->role)}},
-                               fmt::format("ok ({})", d::role_name(r->role)));
-                });
+  v = verb<Set>(noun, "check", "check a password (exit 0 when it is right)", c, [](Ctx& x, Set& o) {
+    auto pw = o.pw.get();
+    auto r = x.svc.login(o.login, pw.value_or(""));
+    if (!r.ok()) return x.fail(r.error());
+    return x.out({{"ok", true}, {"role", d::role_name(r->role)}},
+                 fmt::format("ok ({})", d::role_name(r->role)));
+  });
   v->add_option("login", c->login)->required();
   c->pw.add(v, "the password to check");
 

@@ -35,8 +35,8 @@ TEST_F(Escalation, ManagerCannotGrantItselfADomain) {
   Actor fm = as("fm@outside.test");
   EXPECT_EQ(code(svc().set_manager_domains(fm, "sm@outside.test", {"b.example"})),
             Errc::kForbidden);
-  EXPECT_EQ(code(svc().create_manager(fm, {"", "new@x.test", "", ManagerKind::kFull, {}, {},
-                                           std::nullopt})),
+  EXPECT_EQ(code(svc().create_manager(
+                fm, {"", "new@x.test", "", ManagerKind::kFull, {}, {}, std::nullopt})),
             Errc::kForbidden);
 }
 
@@ -83,8 +83,7 @@ TEST_F(Escalation, DelegateCannotUseATemplateNotAllowed) {
   EXPECT_FALSE(must(store().find_mailbox("x@a.example"), "x").has_value());
   EXPECT_TRUE(svc().create_mailbox(hr, {"x@a.example", "", "staff", "user-password", {}}).ok());
   // Nor in a domain outside its delegation.
-  EXPECT_EQ(code(svc().create_mailbox(hr, {"y@b.example", "", "staff", {}, {}})),
-            Errc::kNotFound);
+  EXPECT_EQ(code(svc().create_mailbox(hr, {"y@b.example", "", "staff", {}, {}})), Errc::kNotFound);
 }
 
 TEST_F(Escalation, DelegateCannotCreateADelegation) {
@@ -288,8 +287,7 @@ TEST_F(BadInput, IdnAndMixedCaseDomainsAreOneName) {
   auto d = svc().create_domain(a, {"acme", "Bücher.Example", {}, {}, ""});
   ASSERT_TRUE(d.ok()) << d.error().message;
   EXPECT_EQ(d->name, "xn--bcher-kva.example");
-  EXPECT_EQ(code(svc().create_domain(a, {"acme", "BÜCHER.example", {}, {}, ""})),
-            Errc::kConflict);
+  EXPECT_EQ(code(svc().create_domain(a, {"acme", "BÜCHER.example", {}, {}, ""})), Errc::kConflict);
   EXPECT_EQ(code(svc().create_domain(a, {"globex", "xn--bcher-kva.example", {}, {}, ""})),
             Errc::kConflict);
   EXPECT_EQ(code(svc().create_domain(a, {"acme", "A.EXAMPLE", {}, {}, ""})), Errc::kConflict);
@@ -309,17 +307,15 @@ TEST_F(BadInput, IdnAndMixedCaseDomainsAreOneName) {
 TEST_F(BadInput, DuplicatesAreConflicts) {
   Actor a = admin();
   EXPECT_EQ(code(svc().create_customer(a, {"acme", "", {}, {}})), Errc::kConflict);
-  EXPECT_EQ(code(svc().create_customer(a, {"acme2", "boss@acme.test", {}, {}})),
-            Errc::kConflict);
+  EXPECT_EQ(code(svc().create_customer(a, {"acme2", "boss@acme.test", {}, {}})), Errc::kConflict);
   EXPECT_FALSE(must(store().find_customer("acme2"), "c").has_value());  // rolled back whole
-  EXPECT_EQ(code(svc().create_mailbox(a, {"BOB@a.example", "", "staff", {}, {}})),
-            Errc::kConflict);
+  EXPECT_EQ(code(svc().create_mailbox(a, {"BOB@a.example", "", "staff", {}, {}})), Errc::kConflict);
   EXPECT_EQ(code(svc().create_mailbox(a, {"sales@a.example", "", "staff", {}, {}})),
             Errc::kConflict);
   EXPECT_EQ(code(svc().set_alias(a, "bob@a.example", {"x@elsewhere.test"})), Errc::kConflict);
   EXPECT_EQ(code(svc().create_template(a, "acme", "staff", TemplateSettings{})), Errc::kConflict);
-  EXPECT_EQ(code(svc().create_manager(a, {"acme", "SM@outside.test", "", ManagerKind::kScoped,
-                                          {}, {}, std::nullopt})),
+  EXPECT_EQ(code(svc().create_manager(
+                a, {"acme", "SM@outside.test", "", ManagerKind::kScoped, {}, {}, std::nullopt})),
             Errc::kConflict);
   EXPECT_EQ(code(svc().add_domain_alias(a, "b.example", "a.example")), Errc::kConflict);
   EXPECT_EQ(code(svc().create_customer(a, {std::string(201, 'c'), "", {}, {}})), Errc::kInvalid);
@@ -349,8 +345,7 @@ TEST_F(MailSide, AuthenticateRecordsLoginAndChecksServices) {
   s.pop3 = false;
   e.services = s;
   must(svc().edit_mailbox(admin(), "alice@a.example", e), "edit");
-  EXPECT_EQ(code(svc().authenticate("alice@a.example", "user-password", "pop3")),
-            Errc::kForbidden);
+  EXPECT_EQ(code(svc().authenticate("alice@a.example", "user-password", "pop3")), Errc::kForbidden);
   EXPECT_EQ(code(svc().authenticate("alice@a.example", "wrong-password", "pop3")),
             Errc::kUnauthenticated);
   e = MailboxEdit{};
@@ -383,8 +378,8 @@ TEST_F(MailSide, ResolveAliasesForwardsCatchallDomainAliasesLoops) {
   EXPECT_EQ(r.mailboxes, std::vector<Id>{alice});
   EXPECT_EQ(must(svc().resolve_recipient("alice+news@a.example"), "plus").mailboxes,
             std::vector<Id>{alice});
-  must(svc().set_alias(a, "team@a.example", {"alice@a.example", "bob@a.example",
-                                              "partner@elsewhere.test"}),
+  must(svc().set_alias(a, "team@a.example",
+                       {"alice@a.example", "bob@a.example", "partner@elsewhere.test"}),
        "team");
   r = must(svc().resolve_recipient("team@a.example"), "team");
   EXPECT_EQ(r.mailboxes, (std::vector<Id>{alice, bob}));
@@ -395,8 +390,7 @@ TEST_F(MailSide, ResolveAliasesForwardsCatchallDomainAliasesLoops) {
   EXPECT_TRUE(r.mailboxes.empty());
   EXPECT_EQ(r.external, std::vector<std::string>{"bob@home.test"});
   must(svc().set_forward(a, "bob@a.example", {"bob@home.test"}, true), "fwd keep");
-  EXPECT_EQ(must(svc().resolve_recipient("bob@a.example"), "bob").mailboxes,
-            std::vector<Id>{bob});
+  EXPECT_EQ(must(svc().resolve_recipient("bob@a.example"), "bob").mailboxes, std::vector<Id>{bob});
   // Loops terminate: x -> y -> x, and alice forwarding into the loop.
   must(svc().set_alias(a, "x@a.example", {"y@a.example"}), "x");
   must(svc().set_alias(a, "y@a.example", {"x@a.example", "alice@a.example"}), "y");
@@ -537,9 +531,9 @@ TEST_F(Lifecycle, PostmasterPasswordAndPrincipalLogin) {
   must_ok(svc().set_principal_password(as("sm@outside.test"), "sm@outside.test", "mine-now-1"),
           "self");
   EXPECT_TRUE(svc().login("sm@outside.test", "mine-now-1").ok());
-  EXPECT_EQ(code(svc().set_principal_password(as("sm@outside.test"), "fm@outside.test",
-                                              "hijack-pw-1")),
-            Errc::kNotFound);
+  EXPECT_EQ(
+      code(svc().set_principal_password(as("sm@outside.test"), "fm@outside.test", "hijack-pw-1")),
+      Errc::kNotFound);
 }
 
 TEST_F(Lifecycle, BrandingComesFromTheManagerOrTheCustomerNeverThePlatform) {
@@ -553,8 +547,7 @@ TEST_F(Lifecycle, BrandingComesFromTheManagerOrTheCustomerNeverThePlatform) {
   mb.product_name = "Reseller Mail";
   must(svc().set_manager_branding(as("boss@acme.test"), "sm@outside.test", mb), "mb");
   EXPECT_EQ(must(svc().branding_for_domain(da), "b").product_name, "Reseller Mail");
-  EXPECT_EQ(code(svc().set_customer_branding(as("fm@outside.test"), "acme", cb)),
-            Errc::kForbidden);
+  EXPECT_EQ(code(svc().set_customer_branding(as("fm@outside.test"), "acme", cb)), Errc::kForbidden);
 }
 
 // ------------------------------------------------------------------ audit

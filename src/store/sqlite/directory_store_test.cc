@@ -111,7 +111,8 @@ TEST_F(DirectoryStoreTest, TransactionsRollBackAndNest) {
   ASSERT_TRUE(st_->in_transaction([&]() -> base::Status {
                    PH_TRY(st_->insert_mailbox(mailbox("kept@a.example", 1)));
                    return {};
-                 }).ok());
+                 })
+                  .ok());
   EXPECT_TRUE(st_->find_mailbox("kept@a.example")->has_value());
 }
 
