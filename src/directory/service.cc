@@ -1316,8 +1316,15 @@ base::Result<Delegation> Service::create_delegation(const Actor& a, const Delega
     // Grantee: a mailbox or a principal of the same customer, visible to the granter.
     std::string glogin = normalize_login(s.grantee);
     if (auto p = PH_TRY(store_.find_principal(glogin))) {
-      if (p->customer_id != cid || p->kind == PrincipalKind::kAdmin)
-        return not_found(fmt::format("grantee '{}'", s.grantee));
+      // The granter must be able to see the grantee: a manager through manager.read, a
+      // postmaster through its domain; others are not grantees.
+      bool visible =
+          p->customer_id == cid &&
+          ((p->kind == PrincipalKind::kManager &&
+            policy_.allows(a, Verb::kManagerRead, manager_target(*p))) ||
+           (p->kind == PrincipalKind::kPostmaster &&
+            policy_.allows(a, Verb::kDomainRead, Target::domain(cid, p->domain_id))));
+      if (!visible) return not_found(fmt::format("grantee '{}'", s.grantee));
       d.grantee_principal_id = p->id;
     } else {
       auto m = PH_TRY(load_mailbox(a, glogin, Verb::kMailboxRead));

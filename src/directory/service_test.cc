@@ -108,6 +108,18 @@ TEST_F(Escalation, GrantsAreSubsetsOfTheGrantersHoldings) {
   // Scoped manager: cannot delegate to a mailbox of a domain it does not hold.
   DelegationSpec t{"carol@b.example", {Verb::kMailboxDelete}, {"a.example"}, {}, std::nullopt};
   EXPECT_EQ(code(svc().create_delegation(as("sm@outside.test"), t)), Errc::kNotFound);
+  // Nor to a login it cannot see (another manager, the postmaster of another domain).
+  t.grantee = "other@outside.test";
+  auto hidden = svc().create_delegation(as("sm@outside.test"), t);
+  EXPECT_EQ(code(hidden), Errc::kNotFound);
+  EXPECT_EQ(hidden.error().message, "grantee 'other@outside.test' not found");
+  t.grantee = "postmaster@b.example";
+  EXPECT_EQ(code(svc().create_delegation(as("sm@outside.test"), t)), Errc::kNotFound);
+  // The customer may delegate to its postmaster; the postmaster then holds it.
+  t.grantee = "postmaster@b.example";
+  t.verbs = {Verb::kMailboxDelete};
+  ASSERT_TRUE(svc().create_delegation(as("boss@acme.test"), t).ok());
+  EXPECT_TRUE(svc().delete_mailbox(as("postmaster@b.example"), "bob@a.example").ok());
 }
 
 TEST_F(Escalation, CustomerCannotTouchAnotherCustomersDomainById) {
