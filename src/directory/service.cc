@@ -998,13 +998,42 @@ base::Result<Mailbox> Service::edit_mailbox(const Actor& a, std::string_view ref
     }
     if (e.display_name) m.display_name = *e.display_name;
     if (e.status) m.status = *e.status;
-    if (e.services) m.services = *e.services;
+    if (e.services) {
+      PH_CHECK(check_services_grant(a, m, d, *e.services));
+      m.services = *e.services;
+    }
     m.updated_at = now();
     PH_CHECK(store_.update_mailbox(m));
     return audit(a, Verb::kMailboxEdit, "mailbox:" + m.address, d.customer_id, d.id, m.id, before,
                  to_json(m));
   }));
   return m;
+}
+
+// The template is the privilege profile: switching a service on beyond what the mailbox's
+// template grants needs the right to edit templates (customer level); switching off is free.
+base::Status Service::check_services_grant(const Actor& a, const Mailbox& m, const Domain& d,
+                                           const Services& want) {
+  if (policy_.allows(a, Verb::kTemplateEdit, Target::customer(d.customer_id))) return {};
+  Services granted;
+  if (m.template_id) {
+    auto t = store_.get_template_version(m.template_id, m.template_version);
+    granted = t.ok() ? t->services : Services{false, false, false, false, false, false, false};
+  }
+  const Services& cur = m.services;
+  struct Flag {
+    const char* name;
+    bool Services::*f;
+  };
+  for (auto [name, f] :
+       {Flag{"imap", &Services::imap}, Flag{"pop3", &Services::pop3}, Flag{"smtp", &Services::smtp},
+        Flag{"webmail", &Services::webmail}, Flag{"forwarding", &Services::forwarding},
+        Flag{"autoresponder", &Services::autoresponder}, Flag{"tokens", &Services::tokens}}) {
+    if (want.*f && !(cur.*f) && !(granted.*f))
+      return Error(Errc::kForbidden,
+                   fmt::format("{} is not granted by this mailbox's template", name), "services");
+  }
+  return {};
 }
 
 base::Status Service::set_mailbox_password(const Actor& a, std::string_view ref,
@@ -1318,12 +1347,11 @@ base::Result<Delegation> Service::create_delegation(const Actor& a, const Delega
     if (auto p = PH_TRY(store_.find_principal(glogin))) {
       // The granter must be able to see the grantee: a manager through manager.read, a
       // postmaster through its domain; others are not grantees.
-      bool visible =
-          p->customer_id == cid &&
-          ((p->kind == PrincipalKind::kManager &&
-            policy_.allows(a, Verb::kManagerRead, manager_target(*p))) ||
-           (p->kind == PrincipalKind::kPostmaster &&
-            policy_.allows(a, Verb::kDomainRead, Target::domain(cid, p->domain_id))));
+      bool visible = p->customer_id == cid &&
+                     ((p->kind == PrincipalKind::kManager &&
+                       policy_.allows(a, Verb::kManagerRead, manager_target(*p))) ||
+                      (p->kind == PrincipalKind::kPostmaster &&
+                       policy_.allows(a, Verb::kDomainRead, Target::domain(cid, p->domain_id))));
       if (!visible) return not_found(fmt::format("grantee '{}'", s.grantee));
       d.grantee_principal_id = p->id;
     } else {

@@ -258,6 +258,8 @@ class Service {
                             const nlohmann::json& after);
   base::Status purge_mailbox_row(const Mailbox& m);
   base::Result<std::string> dummy_hash();
+  base::Status check_services_grant(const Actor& a, const Mailbox& m, const Domain& d,
+                                    const Services& want);
   base::Status purge_domain_rows(const Domain& d);
   base::Status resolve_into(std::string_view address, int depth, std::vector<std::string>* seen,
                             Resolution* out, bool allow_catchall);

@@ -122,6 +122,25 @@ TEST_F(Escalation, GrantsAreSubsetsOfTheGrantersHoldings) {
   EXPECT_TRUE(svc().delete_mailbox(as("postmaster@b.example"), "bob@a.example").ok());
 }
 
+TEST_F(Escalation, MailboxServicesStayWithinTheTemplateBelowCustomerLevel) {
+  Actor pm = as("postmaster@a.example");
+  MailboxEdit e;
+  Services s;  // the staff template: everything but tokens
+  s.pop3 = false;
+  e.services = s;
+  ASSERT_TRUE(svc().edit_mailbox(pm, "bob@a.example", e).ok());  // switching off is free
+  s.pop3 = true;
+  e.services = s;
+  ASSERT_TRUE(svc().edit_mailbox(pm, "bob@a.example", e).ok());  // back to the template
+  s.tokens = true;
+  e.services = s;
+  auto r = svc().edit_mailbox(pm, "bob@a.example", e);
+  EXPECT_EQ(code(r), Errc::kForbidden);
+  EXPECT_EQ(r.error().message, "tokens is not granted by this mailbox's template");
+  EXPECT_FALSE(must(store().find_mailbox("bob@a.example"), "bob")->services.tokens);
+  EXPECT_TRUE(svc().edit_mailbox(as("boss@acme.test"), "bob@a.example", e).ok());
+}
+
 TEST_F(Escalation, CustomerCannotTouchAnotherCustomersDomainById) {
   Actor boss = as("boss@acme.test");
   Id g = must(store().find_domain("g.example"), "g")->id;
