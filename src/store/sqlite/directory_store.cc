@@ -305,15 +305,17 @@ base::Result<Id> SqliteDirectoryStore::insert_principal(const d::Principal& p) {
   return id;
 }
 
+base::Result<std::vector<Id>> SqliteDirectoryStore::manager_domain_ids(Id manager_id) {
+  return ids("SELECT domain_id FROM manager_domains WHERE manager_id=? ORDER BY domain_id",
+             manager_id);
+}
+
 base::Result<d::Principal> SqliteDirectoryStore::get_principal(Id id) {
   auto p =
       PH_TRY(must(select_one<d::Principal>(db_, sel(kPrincipalCols, "FROM principals WHERE id=?"),
                                            read_principal, id),
                   "principal"));
-  p.domain_ids =
-      PH_TRY(ids("SELECT domain_id FROM manager_domains WHERE manager_id=? "
-                 "ORDER BY domain_id",
-                 id));
+  p.domain_ids = PH_TRY(manager_domain_ids(id));
   return p;
 }
 
@@ -322,10 +324,7 @@ base::Result<std::optional<d::Principal>> SqliteDirectoryStore::find_principal(
   auto p = PH_TRY(select_one<d::Principal>(
       db_, sel(kPrincipalCols, "FROM principals WHERE login=?"), read_principal, login));
   if (p) {
-    p->domain_ids =
-        PH_TRY(ids("SELECT domain_id FROM manager_domains WHERE manager_id=? "
-                   "ORDER BY domain_id",
-                   p->id));
+    p->domain_ids = PH_TRY(manager_domain_ids(p->id));
   }
   return p;
 }
@@ -351,10 +350,7 @@ base::Result<std::vector<d::Principal>> SqliteDirectoryStore::list_principals(Id
       db_, sel(kPrincipalCols, "FROM principals WHERE customer_id=? ORDER BY login"),
       read_principal, customer_id));
   for (auto& p : all) {
-    p.domain_ids =
-        PH_TRY(ids("SELECT domain_id FROM manager_domains WHERE manager_id=? "
-                   "ORDER BY domain_id",
-                   p.id));
+    p.domain_ids = PH_TRY(manager_domain_ids(p.id));
   }
   return all;
 }

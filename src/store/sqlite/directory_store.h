@@ -83,6 +83,7 @@ class SqliteDirectoryStore final : public DirectoryStore {
  private:
   base::Result<std::vector<Id>> ids(std::string_view sql, int64_t arg);
   base::Result<directory::Usage> usage(std::string_view sql, int64_t arg);
+  base::Result<std::vector<Id>> manager_domain_ids(Id manager_id);
   base::Status set_manager_domains(Id manager_id, const std::vector<Id>& domain_ids);
   base::Result<std::vector<directory::Template>> templates_where(std::string_view where, Id a,
                                                                  std::string_view b);
