@@ -50,8 +50,10 @@ struct Ctx {
   int fail(const Error& e) const { return print_error(e, json_out); }
   // Prints j with --json, else the text.
   int out(const json& j, const std::string& text) const {
-    if (json_out) std::printf("%s\n", j.dump().c_str());
-    else if (!text.empty()) std::printf("%s\n", text.c_str());
+    if (json_out)
+      std::printf("%s\n", j.dump().c_str());
+    else if (!text.empty())
+      std::printf("%s\n", text.c_str());
     return 0;
   }
   template <class T>
@@ -236,6 +238,48 @@ class Commands final : public DirectoryCommands {
     v->callback([this, o, fn] { action_ = [o, fn](Ctx& c) { return fn(c, *o); }; });
     return v;
   }
+  template <class T>
+  using Getter = base::Result<T> (d::Service::*)(const d::Actor&, std::string_view);
+  // `<noun> limits NAME --max-...`: flags not given keep their current value.
+  template <class T>
+  void limits_verb(CLI::App* noun, const char* desc, bool with_domains, Getter<T> get,
+                   base::Result<T> (d::Service::*set)(const d::Actor&, std::string_view,
+                                                      const d::Limits&)) {
+    struct Lim {
+      std::string name;
+      LimitFlags limits;
+    };
+    auto l = std::make_shared<Lim>();
+    auto* v = verb<Lim>(noun, "limits", desc, l, [get, set](Ctx& x, Lim& o) {
+      auto cur = (x.svc.*get)(x.actor, o.name);
+      if (!cur.ok()) return x.fail(cur.error());
+      auto lim = o.limits.apply(cur->limits);
+      if (!lim.ok()) return x.fail(lim.error());
+      return x.done<T>((x.svc.*set)(x.actor, o.name, *lim),
+                       [](auto& r) { return "limits: " + fmt_limits(r.limits); });
+    });
+    v->add_option("name", l->name)->required();
+    l->limits.add(v, with_domains);
+  }
+  // `<noun> branding NAME --product-name ...`: flags not given keep their current value.
+  template <class T>
+  void branding_verb(CLI::App* noun, const char* desc, Getter<T> get,
+                     base::Result<T> (d::Service::*set)(const d::Actor&, std::string_view,
+                                                        const d::Branding&)) {
+    struct Brand {
+      std::string name;
+      BrandingFlags b;
+    };
+    auto b = std::make_shared<Brand>();
+    auto* v = verb<Brand>(noun, "branding", desc, b, [get, set](Ctx& x, Brand& o) {
+      auto cur = (x.svc.*get)(x.actor, o.name);
+      if (!cur.ok()) return x.fail(cur.error());
+      return x.done<T>((x.svc.*set)(x.actor, o.name, o.b.apply(cur->branding)),
+                       [&](auto&) { return "branding updated for " + o.name; });
+    });
+    v->add_option("name", b->name)->required();
+    b->b.add(v);
+  }
   void customers(CLI::App& app);
   void managers(CLI::App& app);
   void domains(CLI::App& app);
@@ -345,37 +389,17 @@ void Commands::customers(CLI::App& app) {
                         });
   v->add_option("name", *name)->required();
 
-  struct Lim {
-    std::string name;
-    LimitFlags limits;
-  };
-  auto l = std::make_shared<Lim>();
-  v = verb<Lim>(noun, "limits", "set a customer's limits", l, [](Ctx& x, Lim& o) {
-    auto c = x.svc.get_customer(x.actor, o.name);
-    if (!c.ok()) return x.fail(c.error());
-    auto lim = o.limits.apply(c->limits);
-    if (!lim.ok()) return x.fail(lim.error());
-    return x.done<d::Customer>(x.svc.set_customer_limits(x.actor, o.name, *lim),
-                               [](auto& r) { return "limits: " + fmt_limits(r.limits); });
-  });
-  v->add_option("name", l->name)->required();
-  l->limits.add(v, true);
+  auto del = std::make_shared<std::string>();
+  v = verb<std::string>(
+      noun, "delete", "delete a customer without domains", del, [](Ctx& x, std::string& n) {
+        return x.done(x.svc.delete_customer(x.actor, n), "customer " + n + " deleted");
+      });
+  v->add_option("name", *del)->required();
 
-  struct Brand {
-    std::string name;
-    BrandingFlags b;
-  };
-  auto b = std::make_shared<Brand>();
-  v = verb<Brand>(noun, "branding", "set a customer's white-label settings", b,
-                  [](Ctx& x, Brand& o) {
-                    auto c = x.svc.get_customer(x.actor, o.name);
-                    if (!c.ok()) return x.fail(c.error());
-                    return x.done<d::Customer>(
-                        x.svc.set_customer_branding(x.actor, o.name, o.b.apply(c->branding)),
-                        [](auto& r) { return "branding updated for " + r.name; });
-                  });
-  v->add_option("name", b->name)->required();
-  b->b.add(v);
+  limits_verb<d::Customer>(noun, "set a customer's limits", true, &d::Service::get_customer,
+                           &d::Service::set_customer_limits);
+  branding_verb<d::Customer>(noun, "set a customer's white-label settings",
+                             &d::Service::get_customer, &d::Service::set_customer_branding);
 }
 
 // ------------------------------------------------------------------ manager
@@ -394,12 +418,11 @@ void Commands::managers(CLI::App& app) {
   auto* v = verb<Create>(noun, "create", "create a manager", c, [](Ctx& x, Create& o) {
     auto l = o.limits.apply({});
     if (!l.ok()) return x.fail(l.error());
-    d::ManagerSpec s{o.customer, o.login, o.name,
-                     o.full ? d::ManagerKind::kFull : d::ManagerKind::kScoped, o.domains, *l,
-                     o.pw.get()};
-    return x.done<d::Principal>(x.svc.create_manager(x.actor, s), [](auto& p) {
-      return fmt::format("manager {} created", p.login);
-    });
+    d::ManagerSpec s{
+        o.customer, o.login, o.name,    o.full ? d::ManagerKind::kFull : d::ManagerKind::kScoped,
+        o.domains,  *l,      o.pw.get()};
+    return x.done<d::Principal>(x.svc.create_manager(x.actor, s),
+                                [](auto& p) { return fmt::format("manager {} created", p.login); });
   });
   v->add_option("login", c->login, "login e-mail address")->required();
   v->add_option("--customer", c->customer);
@@ -431,37 +454,10 @@ void Commands::managers(CLI::App& app) {
   v->add_option("login", ds->login)->required();
   v->add_option("domains", ds->domains);
 
-  struct Lim {
-    std::string login;
-    LimitFlags limits;
-  };
-  auto l = std::make_shared<Lim>();
-  v = verb<Lim>(noun, "limits", "set a manager's limits", l, [](Ctx& x, Lim& o) {
-    auto p = x.svc.get_manager(x.actor, o.login);
-    if (!p.ok()) return x.fail(p.error());
-    auto lim = o.limits.apply(p->limits);
-    if (!lim.ok()) return x.fail(lim.error());
-    return x.done<d::Principal>(x.svc.set_manager_limits(x.actor, o.login, *lim),
-                                [](auto& r) { return "limits: " + fmt_limits(r.limits); });
-  });
-  v->add_option("login", l->login)->required();
-  l->limits.add(v, true);
-
-  struct Brand {
-    std::string login;
-    BrandingFlags b;
-  };
-  auto b = std::make_shared<Brand>();
-  v = verb<Brand>(noun, "branding", "set a manager's white-label settings", b,
-                  [](Ctx& x, Brand& o) {
-                    auto p = x.svc.get_manager(x.actor, o.login);
-                    if (!p.ok()) return x.fail(p.error());
-                    return x.done<d::Principal>(
-                        x.svc.set_manager_branding(x.actor, o.login, o.b.apply(p->branding)),
-                        [](auto& r) { return "branding updated for " + r.login; });
-                  });
-  v->add_option("login", b->login)->required();
-  b->b.add(v);
+  limits_verb<d::Principal>(noun, "set a manager's limits", true, &d::Service::get_manager,
+                            &d::Service::set_manager_limits);
+  branding_verb<d::Principal>(noun, "set a manager's white-label settings",
+                              &d::Service::get_manager, &d::Service::set_manager_branding);
 
   auto del = std::make_shared<std::string>();
   v = verb<std::string>(noun, "delete", "delete a manager", del, [](Ctx& x, std::string& lg) {
@@ -481,16 +477,15 @@ void Commands::domains(CLI::App& app) {
     LimitFlags limits;
   };
   auto c = std::make_shared<Create>();
-  auto* v = verb<Create>(noun, "create", "add a domain (creates postmaster@domain)", c,
-                         [](Ctx& x, Create& o) {
-                           auto l = o.limits.apply({});
-                           if (!l.ok()) return x.fail(l.error());
-                           d::DomainSpec s{o.customer, o.name, o.pw.get(), *l, o.manager};
-                           return x.done<d::Domain>(x.svc.create_domain(x.actor, s), [](auto& r) {
-                             return fmt::format("domain {} created (postmaster@{})", r.name,
-                                                r.name);
-                           });
-                         });
+  auto* v = verb<Create>(
+      noun, "create", "add a domain (creates postmaster@domain)", c, [](Ctx& x, Create& o) {
+        auto l = o.limits.apply({});
+        if (!l.ok()) return x.fail(l.error());
+        d::DomainSpec s{o.customer, o.name, o.pw.get(), *l, o.manager};
+        return x.done<d::Domain>(x.svc.create_domain(x.actor, s), [](auto& r) {
+          return fmt::format("domain {} created (postmaster@{})", r.name, r.name);
+        });
+      });
   v->add_option("name", c->name)->required();
   v->add_option("--customer", c->customer);
   v->add_option("--manager", c->manager, "assign the domain to this manager");
@@ -506,62 +501,46 @@ void Commands::domains(CLI::App& app) {
   v->add_option("--customer", *cust);
 
   auto name = std::make_shared<std::string>();
-  v = verb<std::string>(noun, "show", "show a domain, its usage and aliases", name,
-                        [](Ctx& x, std::string& n) {
-                          auto dm = x.svc.get_domain(x.actor, n);
-                          if (!dm.ok()) return x.fail(dm.error());
-                          auto u = x.svc.domain_usage(x.actor, n);
-                          if (!u.ok()) return x.fail(u.error());
-                          auto al = x.svc.list_domain_aliases(x.actor, n);
-                          if (!al.ok()) return x.fail(al.error());
-                          json j = d::to_json(*dm);
-                          j["usage"] = d::to_json(*u);
-                          j["aliases"] = json::array();
-                          std::string names;
-                          for (auto& a : *al) {
-                            j["aliases"].push_back(a.name);
-                            names += " " + a.name;
-                          }
-                          return x.out(j, fmt::format("{} ({})\nlimits: {}\nusage: mailboxes={} "
-                                                      "bytes={}\ncatch-all: {}\naliases:{}",
-                                                      dm->name, dm->status,
-                                                      fmt_limits(dm->limits), u->mailboxes,
-                                                      u->bytes, dm->catchall.value_or("-"),
-                                                      names));
-                        });
+  v = verb<std::string>(
+      noun, "show", "show a domain, its usage and aliases", name, [](Ctx& x, std::string& n) {
+        auto dm = x.svc.get_domain(x.actor, n);
+        if (!dm.ok()) return x.fail(dm.error());
+        auto u = x.svc.domain_usage(x.actor, n);
+        if (!u.ok()) return x.fail(u.error());
+        auto al = x.svc.list_domain_aliases(x.actor, n);
+        if (!al.ok()) return x.fail(al.error());
+        json j = d::to_json(*dm);
+        j["usage"] = d::to_json(*u);
+        j["aliases"] = json::array();
+        std::string names;
+        for (auto& a : *al) {
+          j["aliases"].push_back(a.name);
+          names += " " + a.name;
+        }
+        return x.out(j, fmt::format("{} ({})\nlimits: {}\nusage: mailboxes={} "
+                                    "bytes={}\ncatch-all: {}\naliases:{}",
+                                    dm->name, dm->status, fmt_limits(dm->limits), u->mailboxes,
+                                    u->bytes, dm->catchall.value_or("-"), names));
+      });
   v->add_option("name", *name)->required();
 
-  struct Lim {
-    std::string name;
-    LimitFlags limits;
-  };
-  auto l = std::make_shared<Lim>();
-  v = verb<Lim>(noun, "limits", "set a domain's limits", l, [](Ctx& x, Lim& o) {
-    auto dm = x.svc.get_domain(x.actor, o.name);
-    if (!dm.ok()) return x.fail(dm.error());
-    auto lim = o.limits.apply(dm->limits);
-    if (!lim.ok()) return x.fail(lim.error());
-    return x.done<d::Domain>(x.svc.set_domain_limits(x.actor, o.name, *lim),
-                             [](auto& r) { return "limits: " + fmt_limits(r.limits); });
-  });
-  v->add_option("name", l->name)->required();
-  l->limits.add(v, false);
+  limits_verb<d::Domain>(noun, "set a domain's limits", false, &d::Service::get_domain,
+                         &d::Service::set_domain_limits);
 
   struct Catch {
     std::string name, target;
     bool none = false;
   };
   auto ca = std::make_shared<Catch>();
-  v = verb<Catch>(noun, "catchall", "set (or --none: remove) the catch-all address", ca,
-                  [](Ctx& x, Catch& o) {
-                    if (o.none == !o.target.empty())
-                      return x.fail(Error(Errc::kInvalid, "give an address or --none"));
-                    std::optional<std::string> t;
-                    if (!o.none) t = o.target;
-                    return x.done<d::Domain>(x.svc.set_catchall(x.actor, o.name, t), [](auto& r) {
-                      return "catch-all: " + r.catchall.value_or("-");
-                    });
-                  });
+  v = verb<Catch>(
+      noun, "catchall", "set (or --none: remove) the catch-all address", ca, [](Ctx& x, Catch& o) {
+        if (o.none == !o.target.empty())
+          return x.fail(Error(Errc::kInvalid, "give an address or --none"));
+        std::optional<std::string> t;
+        if (!o.none) t = o.target;
+        return x.done<d::Domain>(x.svc.set_catchall(x.actor, o.name, t),
+                                 [](auto& r) { return "catch-all: " + r.catchall.value_or("-"); });
+      });
   v->add_option("name", ca->name)->required();
   v->add_option("address", ca->target);
   v->add_flag("--none", ca->none);
@@ -570,11 +549,10 @@ void Commands::domains(CLI::App& app) {
     std::string alias, name;
   };
   auto aa = std::make_shared<Alias>();
-  v = verb<Alias>(noun, "add-alias", "make ALIAS another name of DOMAIN", aa,
-                  [](Ctx& x, Alias& o) {
-                    return x.done(x.svc.add_domain_alias(x.actor, o.alias, o.name),
-                                  o.alias + " is now an alias of " + o.name);
-                  });
+  v = verb<Alias>(noun, "add-alias", "make ALIAS another name of DOMAIN", aa, [](Ctx& x, Alias& o) {
+    return x.done(x.svc.add_domain_alias(x.actor, o.alias, o.name),
+                  o.alias + " is now an alias of " + o.name);
+  });
   v->add_option("alias", aa->alias)->required();
   v->add_option("domain", aa->name)->required();
   auto ra = std::make_shared<std::string>();
@@ -592,7 +570,8 @@ void Commands::domains(CLI::App& app) {
   v = verb<Pm>(noun, "postmaster-password", "set postmaster@DOMAIN's password", pm,
                [](Ctx& x, Pm& o) {
                  auto p = o.pw.get();
-                 if (!p) return x.fail(Error(Errc::kInvalid, "give --password or --password-stdin"));
+                 if (!p)
+                   return x.fail(Error(Errc::kInvalid, "give --password or --password-stdin"));
                  return x.done(x.svc.set_postmaster_password(x.actor, o.name, *p),
                                "postmaster password set");
                });
@@ -625,18 +604,17 @@ void Commands::mailboxes(CLI::App& app) {
     PasswordFlags pw;
   };
   auto c = std::make_shared<Create>();
-  auto* v = verb<Create>(noun, "create", "create a mailbox from a template", c,
-                         [](Ctx& x, Create& o) {
-                           d::MailboxSpec s{o.address, o.name, o.tmpl, o.pw.get(), std::nullopt};
-                           if (!o.quota.empty()) {
-                             auto q = d::parse_size(o.quota, "quota");
-                             if (!q.ok()) return x.fail(q.error());
-                             s.quota_bytes = *q;
-                           }
-                           return x.done<d::Mailbox>(
-                               x.svc.create_mailbox(x.actor, s),
-                               [](auto& m) { return "mailbox " + m.address + " created"; });
-                         });
+  auto* v =
+      verb<Create>(noun, "create", "create a mailbox from a template", c, [](Ctx& x, Create& o) {
+        d::MailboxSpec s{o.address, o.name, o.tmpl, o.pw.get(), std::nullopt};
+        if (!o.quota.empty()) {
+          auto q = d::parse_size(o.quota, "quota");
+          if (!q.ok()) return x.fail(q.error());
+          s.quota_bytes = *q;
+        }
+        return x.done<d::Mailbox>(x.svc.create_mailbox(x.actor, s),
+                                  [](auto& m) { return "mailbox " + m.address + " created"; });
+      });
   v->add_option("address", c->address)->required();
   v->add_option("--template", c->tmpl, "the mailbox template")->required();
   v->add_option("--name", c->name, "display name");
@@ -644,22 +622,22 @@ void Commands::mailboxes(CLI::App& app) {
   c->pw.add(v, "password (absent: no login until one is set)");
 
   auto dom = std::make_shared<std::string>();
-  v = verb<std::string>(noun, "list", "list a domain's mailboxes", dom,
-                        [](Ctx& x, std::string& dn) {
-                          return x.list<d::Mailbox>(x.svc.list_mailboxes(x.actor, dn),
-                                                    mailbox_line);
-                        });
+  v = verb<std::string>(
+      noun, "list", "list a domain's mailboxes", dom, [](Ctx& x, std::string& dn) {
+        return x.list<d::Mailbox>(x.svc.list_mailboxes(x.actor, dn), mailbox_line);
+      });
   v->add_option("domain", *dom)->required();
 
   auto addr = std::make_shared<std::string>();
   v = verb<std::string>(noun, "show", "show a mailbox", addr, [](Ctx& x, std::string& a) {
     return x.done<d::Mailbox>(x.svc.get_mailbox(x.actor, a), [](auto& m) {
-      return fmt::format("{}\nname: {}\nstatus: {}\nquota: {}\ntemplate: #{} v{}\nforward: {}"
-                         "\nlast login: {} {}",
-                         m.address, m.display_name, m.status, m.quota_bytes, m.template_id,
-                         m.template_version, d::to_json(m)["forward"].dump(),
-                         m.last_login_at ? std::to_string(*m.last_login_at) : "never",
-                         m.last_login_protocol.value_or(""));
+      return fmt::format(
+          "{}\nname: {}\nstatus: {}\nquota: {}\ntemplate: #{} v{}\nforward: {}"
+          "\nlast login: {} {}",
+          m.address, m.display_name, m.status, m.quota_bytes, m.template_id, m.template_version,
+          d::to_json(m)["forward"].dump(),
+          m.last_login_at ? std::to_string(*m.last_login_at) : "never",
+          m.last_login_protocol.value_or(""));
     });
   });
   v->add_option("address", *addr)->required();
@@ -761,8 +739,7 @@ void Commands::mailboxes(CLI::App& app) {
         auto r = d::import_mailboxes(x.svc, x.actor, in, progress);
         if (!r.ok()) return x.fail(r.error());
         json rej = json::array();
-        std::string text = fmt::format("{} imported, {} rejected", r->imported,
-                                       r->rejected.size());
+        std::string text = fmt::format("{} imported, {} rejected", r->imported, r->rejected.size());
         for (auto& row : r->rejected) {
           rej.push_back({{"line", row.line}, {"address", row.address}, {"reason", row.reason}});
           text += fmt::format("\nline {}: {}: {}", row.line, row.address, row.reason);
@@ -805,12 +782,10 @@ void Commands::aliases(CLI::App& app) {
     std::vector<std::string> targets;
   };
   auto s = std::make_shared<Set>();
-  auto* v = verb<Set>(noun, "set", "create an alias or replace its targets", s,
-                      [](Ctx& x, Set& o) {
-                        return x.done<d::Alias>(
-                            x.svc.set_alias(x.actor, o.address, o.targets),
+  auto* v = verb<Set>(noun, "set", "create an alias or replace its targets", s, [](Ctx& x, Set& o) {
+    return x.done<d::Alias>(x.svc.set_alias(x.actor, o.address, o.targets),
                             [](auto& a) { return "alias " + a.address + " set"; });
-                      });
+  });
   v->add_option("address", s->address)->required();
   v->add_option("targets", s->targets)->required();
   auto del = std::make_shared<std::string>();
@@ -861,11 +836,9 @@ void Commands::templates(CLI::App& app) {
     if (!cur) return x.fail(Error(Errc::kNotFound, fmt::format("template '{}' not found", o.name)));
     auto s = o.flags.apply(cur->settings);
     if (!s.ok()) return x.fail(s.error());
-    return x.done<d::Template>(x.svc.edit_template(x.actor, o.customer, o.name, *s),
-                               [](auto& t) {
-                                 return fmt::format("template {} is now version {}", t.name,
-                                                    t.version);
-                               });
+    return x.done<d::Template>(x.svc.edit_template(x.actor, o.customer, o.name, *s), [](auto& t) {
+      return fmt::format("template {} is now version {}", t.name, t.version);
+    });
   });
   v->add_option("name", e->name)->required();
   v->add_option("--customer", e->customer, "owner customer; '-' for platform-wide");
@@ -892,23 +865,21 @@ void Commands::delegations(CLI::App& app) {
     int64_t expires = 0, days = 0;
   };
   auto c = std::make_shared<Create>();
-  auto* v = verb<Create>(noun, "create", "grant verbs on domains to a login", c,
-                         [](Ctx& x, Create& o) {
-                           d::DelegationSpec s{o.grantee, {}, o.domains, o.templates, {}};
-                           for (auto part : base::split(o.verbs, ',')) {
-                             auto vb = d::verb_from_name(base::trim(part));
-                             if (!vb)
-                               return x.fail(Error(Errc::kInvalid,
-                                                   fmt::format("unknown verb '{}'", part),
-                                                   "verbs"));
-                             s.verbs.push_back(*vb);
-                           }
-                           if (o.expires) s.expires_at = o.expires;
-                           if (o.days) s.expires_at = x.svc.now() + o.days * 86400;
-                           return x.done<d::Delegation>(
-                               x.svc.create_delegation(x.actor, s),
-                               [](auto& dl) { return fmt::format("delegation {} created", dl.id); });
-                         });
+  auto* v =
+      verb<Create>(noun, "create", "grant verbs on domains to a login", c, [](Ctx& x, Create& o) {
+        d::DelegationSpec s{o.grantee, {}, o.domains, o.templates, {}};
+        for (auto part : base::split(o.verbs, ',')) {
+          auto vb = d::verb_from_name(base::trim(part));
+          if (!vb)
+            return x.fail(Error(Errc::kInvalid, fmt::format("unknown verb '{}'", part), "verbs"));
+          s.verbs.push_back(*vb);
+        }
+        if (o.expires) s.expires_at = o.expires;
+        if (o.days) s.expires_at = x.svc.now() + o.days * 86400;
+        return x.done<d::Delegation>(x.svc.create_delegation(x.actor, s), [](auto& dl) {
+          return fmt::format("delegation {} created", dl.id);
+        });
+      });
   v->add_option("grantee", c->grantee, "login or mailbox address")->required();
   v->add_option("--verbs", c->verbs,
                 "comma-separated: mailbox.create,mailbox.delete,mailbox.restore,"
@@ -949,8 +920,7 @@ void Commands::audits(CLI::App& app) {
   auto l = std::make_shared<L>();
   auto* v = verb<L>(noun, "list", "newest records first", l, [](Ctx& x, L& o) {
     return x.list<d::AuditRecord>(x.svc.list_audit(x.actor, o.limit, o.before), [](auto& r) {
-      return fmt::format("{}\t{}\t{}\t{}\t{}\t{}", r.id, r.at, r.actor, r.source, r.verb,
-                         r.target);
+      return fmt::format("{}\t{}\t{}\t{}\t{}\t{}", r.id, r.at, r.actor, r.source, r.verb, r.target);
     });
   });
   v->add_option("--limit", l->limit);
@@ -967,31 +937,26 @@ void Commands::passwords(CLI::App& app) {
     PasswordFlags pw;
   };
   auto s = std::make_shared<Set>();
-  auto* v = verb<Set>(noun, "set", "set the password of a login or mailbox", s,
-                      [](Ctx& x, Set& o) {
-                        auto pw = o.pw.get();
-                        if (!pw)
-                          return x.fail(Error(Errc::kInvalid,
-                                              "give --password or --password-stdin"));
-                        auto a = x.svc.actor_for(o.login);
-                        if (!a.ok()) return x.fail(a.error());
-                        auto st = a->role == d::Role::kUser
-                                      ? x.svc.set_mailbox_password(x.actor, o.login, *pw)
-                                      : x.svc.set_principal_password(x.actor, o.login, *pw);
-                        return x.done(st, "password set");
-                      });
+  auto* v = verb<Set>(noun, "set", "set the password of a login or mailbox", s, [](Ctx& x, Set& o) {
+    auto pw = o.pw.get();
+    if (!pw) return x.fail(Error(Errc::kInvalid, "give --password or --password-stdin"));
+    auto a = x.svc.actor_for(o.login);
+    if (!a.ok()) return x.fail(a.error());
+    auto st = a->role == d::Role::kUser ? x.svc.set_mailbox_password(x.actor, o.login, *pw)
+                                        : x.svc.set_principal_password(x.actor, o.login, *pw);
+    return x.done(st, "password set");
+  });
   v->add_option("login", s->login)->required();
   s->pw.add(v, "the new password");
 
   auto c = std::make_shared<Set>();
-  v = verb<Set>(noun, "check", "check a password (exit 0 when it is right)", c,
-                [](Ctx& x, Set& o) {
-                  auto pw = o.pw.get();
-                  auto r = x.svc.login(o.login, pw.value_or(""));
-                  if (!r.ok()) return x.fail(r.error());
-                  return x.out({{"ok", true}, {"role", d::role_name(r->role)}},
-                               fmt::format("ok ({})", d::role_name(r->role)));
-                });
+  v = verb<Set>(noun, "check", "check a password (exit 0 when it is right)", c, [](Ctx& x, Set& o) {
+    auto pw = o.pw.get();
+    auto r = x.svc.login(o.login, pw.value_or(""));
+    if (!r.ok()) return x.fail(r.error());
+    return x.out({{"ok", true}, {"role", d::role_name(r->role)}},
+                 fmt::format("ok ({})", d::role_name(r->role)));
+  });
   v->add_option("login", c->login)->required();
   c->pw.add(v, "the password to check");
 

@@ -7,8 +7,8 @@ namespace {
 
 PasswordOptions fast() {
   PasswordOptions o;
-  o.opslimit = 1;        // crypto_pwhash_OPSLIMIT_MIN
-  o.memlimit = 8192;     // crypto_pwhash_MEMLIMIT_MIN: tests stay quick
+  o.opslimit = 1;     // crypto_pwhash_OPSLIMIT_MIN
+  o.memlimit = 8192;  // crypto_pwhash_MEMLIMIT_MIN: tests stay quick
   return o;
 }
 

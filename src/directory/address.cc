@@ -112,8 +112,7 @@ base::Result<Address> parse_address(std::string_view input, std::string_view fie
 
 base::Status check_text(std::string_view s, std::size_t max_bytes, std::string_view field) {
   if (s.size() > max_bytes)
-    return invalid(std::string(field) + " is longer than " + std::to_string(max_bytes) +
-                       " bytes",
+    return invalid(std::string(field) + " is longer than " + std::to_string(max_bytes) + " bytes",
                    field);
   if (!valid_utf8(s)) return invalid(std::string(field) + " is not valid UTF-8", field);
   for (unsigned char c : s) {

@@ -47,10 +47,10 @@ TEST(Address, AsciiAndUnicodeLocalParts) {
 }
 
 TEST(Address, BadAddressesAreRejected) {
-  for (auto bad : {"", "nobody", "@example.com", "a@", ".a@example.com", "a.@example.com",
-                   "a..b@example.com", "a b@example.com", "\"q\"@example.com",
-                   "a(c)@example.com", "a\r\n@example.com", "a,b@example.com",
-                   "\xc3\x28@example.com", "\xed\xa0\x80@example.com", "a@localhost"}) {
+  for (auto bad :
+       {"", "nobody", "@example.com", "a@", ".a@example.com", "a.@example.com", "a..b@example.com",
+        "a b@example.com", "\"q\"@example.com", "a(c)@example.com", "a\r\n@example.com",
+        "a,b@example.com", "\xc3\x28@example.com", "\xed\xa0\x80@example.com", "a@localhost"}) {
     auto r = parse_address(bad, "address");
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_EQ(r.error().code, base::Errc::kInvalid);

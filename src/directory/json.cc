@@ -33,8 +33,8 @@ json to_json(const Limits& l) {
           {"max_total_bytes", opt(l.max_total_bytes)}};
 }
 Limits limits_from_json(const json& j) {
-  return {opt_int(j, "max_domains"), opt_int(j, "max_mailboxes"),
-          opt_int(j, "max_mailbox_bytes"), opt_int(j, "max_total_bytes")};
+  return {opt_int(j, "max_domains"), opt_int(j, "max_mailboxes"), opt_int(j, "max_mailbox_bytes"),
+          opt_int(j, "max_total_bytes")};
 }
 
 json to_json(const Branding& b) {
@@ -54,9 +54,12 @@ Branding branding_from_json(const json& j) {
 }
 
 json to_json(const Services& s) {
-  return {{"imap", s.imap},           {"pop3", s.pop3},
-          {"smtp", s.smtp},           {"webmail", s.webmail},
-          {"forwarding", s.forwarding}, {"autoresponder", s.autoresponder},
+  return {{"imap", s.imap},
+          {"pop3", s.pop3},
+          {"smtp", s.smtp},
+          {"webmail", s.webmail},
+          {"forwarding", s.forwarding},
+          {"autoresponder", s.autoresponder},
           {"tokens", s.tokens}};
 }
 Services services_from_json(const json& j) {
@@ -72,14 +75,16 @@ Services services_from_json(const json& j) {
 }
 
 json to_json(const TemplateSettings& s) {
-  return {{"services", to_json(s.services)}, {"quota_bytes", s.quota_bytes},
-          {"folders", s.folders},            {"language", s.language},
+  return {{"services", to_json(s.services)},
+          {"quota_bytes", s.quota_bytes},
+          {"folders", s.folders},
+          {"language", s.language},
           {"autoresponder_text", s.autoresponder_text}};
 }
 TemplateSettings template_settings_from_json(const json& j) {
   TemplateSettings d, s;
-  s.services = services_from_json(j.is_object() && j.contains("services") ? j["services"]
-                                                                          : json::object());
+  s.services =
+      services_from_json(j.is_object() && j.contains("services") ? j["services"] : json::object());
   s.quota_bytes = get_or(j, "quota_bytes", d.quota_bytes);
   s.folders = get_or(j, "folders", d.folders);
   s.language = get_or(j, "language", d.language);
@@ -88,9 +93,12 @@ TemplateSettings template_settings_from_json(const json& j) {
 }
 
 json to_json(const Customer& c) {
-  return {{"id", c.id},         {"name", c.name},
-          {"status", c.status}, {"limits", to_json(c.limits)},
-          {"branding", to_json(c.branding)}, {"created_at", c.created_at},
+  return {{"id", c.id},
+          {"name", c.name},
+          {"status", c.status},
+          {"limits", to_json(c.limits)},
+          {"branding", to_json(c.branding)},
+          {"created_at", c.created_at},
           {"updated_at", c.updated_at}};
 }
 
@@ -147,8 +155,7 @@ json to_json(const Mailbox& m) {
 }
 
 json to_json(const Alias& a) {
-  return {{"id", a.id}, {"address", a.address}, {"domain_id", a.domain_id},
-          {"targets", a.targets}};
+  return {{"id", a.id}, {"address", a.address}, {"domain_id", a.domain_id}, {"targets", a.targets}};
 }
 
 json to_json(const Template& t) {

@@ -30,8 +30,7 @@ base::Result<std::vector<std::string>> parse_csv_line(std::string_view line) {
         cur.push_back(c);
       }
     } else if (c == '"') {
-      if (!base::trim(cur).empty() || was_quoted)
-        return Error(Errc::kInvalid, "misplaced quote");
+      if (!base::trim(cur).empty() || was_quoted) return Error(Errc::kInvalid, "misplaced quote");
       cur.clear();
       quoted = was_quoted = true;
     } else if (c == ',') {
@@ -86,8 +85,8 @@ base::Result<ImportReport> import_mailboxes(Service& svc, const Actor& actor, st
     ++n;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.size() > kMaxImportLine)
-      return Error(Errc::kTooLarge, fmt::format("line {} is longer than {} bytes", n,
-                                                kMaxImportLine));
+      return Error(Errc::kTooLarge,
+                   fmt::format("line {} is longer than {} bytes", n, kMaxImportLine));
     if (base::trim(line).empty()) continue;
     if (rows.empty() && base::istarts_with(base::trim(line), "address")) continue;  // header
     if (static_cast<int>(rows.size()) >= kMaxImportRows)
@@ -113,13 +112,17 @@ base::Result<ImportReport> import_mailboxes(Service& svc, const Actor& actor, st
       base::Status st;
       if (f.size() == 4 && !f[3].empty()) {
         auto q = parse_size(f[3], "quota");
-        if (q.ok()) spec.quota_bytes = *q;
-        else st = q.error();
+        if (q.ok())
+          spec.quota_bytes = *q;
+        else
+          st = q.error();
       }
       if (st.ok()) {
         auto r = svc.create_mailbox(actor, spec);
-        if (r.ok()) ++report.imported;
-        else st = r.error();
+        if (r.ok())
+          ++report.imported;
+        else
+          st = r.error();
       }
       if (!st.ok()) reject(f[0], st.error().message);
     }

@@ -19,9 +19,9 @@ inline constexpr int kMaxImportRows = 100000;
 inline constexpr std::size_t kMaxImportLine = 4096;
 
 struct ImportRejected {
-  int line = 0;          // 1-based line number in the file
-  std::string address;   // as written (may be empty or invalid)
-  std::string reason;    // the error message; never a password
+  int line = 0;         // 1-based line number in the file
+  std::string address;  // as written (may be empty or invalid)
+  std::string reason;   // the error message; never a password
 };
 
 struct ImportReport {

@@ -65,8 +65,8 @@ TEST_F(Import, GoodRowsImportBrokenRowsAreReportedAndChangeNothing) {
   ASSERT_TRUE(n1.has_value());
   EXPECT_EQ(n1->display_name, "One, New");
   EXPECT_EQ(must(store().find_mailbox("new2@a.example"), "n2")->quota_bytes, 50LL << 20);
-  for (auto addr : {"new3@a.example", "new4@a.example", "new5@a.example", "new6@a.example",
-                    "new8@a.example"})
+  for (auto addr :
+       {"new3@a.example", "new4@a.example", "new5@a.example", "new6@a.example", "new8@a.example"})
     EXPECT_FALSE(must(store().find_mailbox(addr), addr).has_value()) << addr;
   EXPECT_EQ(must(store().find_mailbox("bob@a.example"), "bob")->display_name, "");
 }

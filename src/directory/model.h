@@ -22,15 +22,38 @@ enum class ManagerKind { kScoped, kFull };
 // Every action the policy knows. Names (verb_name) are the stable strings of the CLI, API,
 // audit and delegations.
 enum class Verb {
-  kCustomerCreate, kCustomerRead, kCustomerEdit, kCustomerLimits, kCustomerDelete,
-  kManagerCreate, kManagerRead, kManagerEdit, kManagerDelete,
-  kDomainCreate, kDomainRead, kDomainEdit, kDomainLimits, kDomainDelete, kDomainRestore,
-  kDomainPurge, kPostmasterPassword,
-  kMailboxCreate, kMailboxRead, kMailboxEdit, kMailboxPassword, kMailboxDelete,
-  kMailboxRestore, kMailboxPurge,
-  kAliasRead, kAliasEdit, kForwardEdit,
-  kTemplateRead, kTemplateEdit,
-  kDelegationRead, kDelegationCreate, kDelegationDelete,
+  kCustomerCreate,
+  kCustomerRead,
+  kCustomerEdit,
+  kCustomerLimits,
+  kCustomerDelete,
+  kManagerCreate,
+  kManagerRead,
+  kManagerEdit,
+  kManagerDelete,
+  kDomainCreate,
+  kDomainRead,
+  kDomainEdit,
+  kDomainLimits,
+  kDomainDelete,
+  kDomainRestore,
+  kDomainPurge,
+  kPostmasterPassword,
+  kMailboxCreate,
+  kMailboxRead,
+  kMailboxEdit,
+  kMailboxPassword,
+  kMailboxDelete,
+  kMailboxRestore,
+  kMailboxPurge,
+  kAliasRead,
+  kAliasEdit,
+  kForwardEdit,
+  kTemplateRead,
+  kTemplateEdit,
+  kDelegationRead,
+  kDelegationCreate,
+  kDelegationDelete,
   kAuditRead,
   kPrincipalPassword,  // set the password of a non-mailbox login (self, or by its customer)
 };
@@ -87,8 +110,8 @@ struct Principal {
   Id domain_id = 0;    // postmaster
   ManagerKind manager_kind = ManagerKind::kScoped;
   std::string status = "active";
-  Limits limits;  // manager
-  Branding branding;  // manager
+  Limits limits;               // manager
+  Branding branding;           // manager
   std::vector<Id> domain_ids;  // manager: its domains (scope for scoped, assignment for full)
   Time created_at = 0, updated_at = 0;
 };
@@ -127,7 +150,7 @@ struct Template {
   Id id = 0;
   Id customer_id = 0;  // 0: platform-wide
   std::string name;
-  int64_t version = 1;  // current
+  int64_t version = 1;        // current
   TemplateSettings settings;  // of the current version
 };
 

@@ -16,9 +16,14 @@ bool contains(const C& c, const T& v) {
 
 bool is_read(Verb v) {
   switch (v) {
-    case Verb::kCustomerRead: case Verb::kManagerRead: case Verb::kDomainRead:
-    case Verb::kMailboxRead: case Verb::kAliasRead: case Verb::kTemplateRead:
-    case Verb::kDelegationRead: case Verb::kAuditRead:
+    case Verb::kCustomerRead:
+    case Verb::kManagerRead:
+    case Verb::kDomainRead:
+    case Verb::kMailboxRead:
+    case Verb::kAliasRead:
+    case Verb::kTemplateRead:
+    case Verb::kDelegationRead:
+    case Verb::kAuditRead:
       return true;
     default:
       return false;
@@ -28,23 +33,30 @@ bool is_read(Verb v) {
 // The verb that decides whether an object of this kind is visible at all.
 std::optional<Verb> read_verb(K kind) {
   switch (kind) {
-    case K::kPlatform: return std::nullopt;
-    case K::kCustomer: return Verb::kCustomerRead;
-    case K::kManager: return Verb::kManagerRead;
-    case K::kDomain: return Verb::kDomainRead;
-    case K::kMailbox: return Verb::kMailboxRead;
-    case K::kAlias: return Verb::kAliasRead;
-    case K::kTemplate: return Verb::kTemplateRead;
-    case K::kDelegation: return Verb::kDelegationRead;
-    case K::kAudit: return Verb::kAuditRead;
+    case K::kPlatform:
+      return std::nullopt;
+    case K::kCustomer:
+      return Verb::kCustomerRead;
+    case K::kManager:
+      return Verb::kManagerRead;
+    case K::kDomain:
+      return Verb::kDomainRead;
+    case K::kMailbox:
+      return Verb::kMailboxRead;
+    case K::kAlias:
+      return Verb::kAliasRead;
+    case K::kTemplate:
+      return Verb::kTemplateRead;
+    case K::kDelegation:
+      return Verb::kDelegationRead;
+    case K::kAudit:
+      return Verb::kAuditRead;
   }
   return std::nullopt;
 }
 
 // Objects that live inside one domain (the unit of scope below a customer).
-bool domain_level(K kind) {
-  return kind == K::kDomain || kind == K::kMailbox || kind == K::kAlias;
-}
+bool domain_level(K kind) { return kind == K::kDomain || kind == K::kMailbox || kind == K::kAlias; }
 
 bool all_in(const std::vector<Id>& ids, const std::vector<Id>& scope) {
   return std::all_of(ids.begin(), ids.end(), [&](Id d) { return contains(scope, d); });
@@ -62,16 +74,29 @@ bool in_domains(const Target& t, Id customer, const std::vector<Id>& domains) {
 // Verbs a postmaster or scoped manager holds on the domains of its scope.
 bool domain_admin_verb(Verb v, bool manager) {
   switch (v) {
-    case Verb::kDomainRead: case Verb::kMailboxCreate: case Verb::kMailboxRead:
-    case Verb::kMailboxEdit: case Verb::kMailboxPassword: case Verb::kMailboxDelete:
-    case Verb::kMailboxRestore: case Verb::kAliasRead: case Verb::kAliasEdit:
-    case Verb::kForwardEdit: case Verb::kDelegationRead: case Verb::kDelegationCreate:
-    case Verb::kDelegationDelete: case Verb::kAuditRead:
+    case Verb::kDomainRead:
+    case Verb::kMailboxCreate:
+    case Verb::kMailboxRead:
+    case Verb::kMailboxEdit:
+    case Verb::kMailboxPassword:
+    case Verb::kMailboxDelete:
+    case Verb::kMailboxRestore:
+    case Verb::kAliasRead:
+    case Verb::kAliasEdit:
+    case Verb::kForwardEdit:
+    case Verb::kDelegationRead:
+    case Verb::kDelegationCreate:
+    case Verb::kDelegationDelete:
+    case Verb::kAuditRead:
       return true;
     // Customer-level rights on a domain: only managers hold these, never a postmaster
     // (a postmaster must not raise its own limits or delete its own domain).
-    case Verb::kDomainEdit: case Verb::kDomainLimits: case Verb::kDomainDelete:
-    case Verb::kDomainRestore: case Verb::kDomainPurge: case Verb::kMailboxPurge:
+    case Verb::kDomainEdit:
+    case Verb::kDomainLimits:
+    case Verb::kDomainDelete:
+    case Verb::kDomainRestore:
+    case Verb::kDomainPurge:
+    case Verb::kMailboxPurge:
     case Verb::kPostmasterPassword:
       return manager;
     default:
@@ -108,7 +133,7 @@ bool Policy::role_allows(const Actor& a, Verb v, const Target& t) const {
         if (v == Verb::kCustomerRead) return true;
         if (v == Verb::kDomainCreate) return full;
         if (v == Verb::kManagerCreate) return a.role == Role::kCustomer;
-        if (v == Verb::kTemplateEdit) return full;  // creating a template
+        if (v == Verb::kTemplateEdit) return full;                       // creating a template
         if (v == Verb::kCustomerEdit) return a.role == Role::kCustomer;  // branding
         if (v == Verb::kDelegationRead || v == Verb::kAuditRead) return full;
         return false;
@@ -116,8 +141,7 @@ bool Policy::role_allows(const Actor& a, Verb v, const Target& t) const {
       if (t.kind == K::kManager) {
         // Managers never administer managers: a manager must not widen a sibling or itself.
         if (v == Verb::kManagerRead) return full || t.id == a.principal_id;
-        return a.role == Role::kCustomer &&
-               (v == Verb::kManagerEdit || v == Verb::kManagerDelete);
+        return a.role == Role::kCustomer && (v == Verb::kManagerEdit || v == Verb::kManagerDelete);
       }
       if (full) {
         if (t.kind == K::kDelegation)

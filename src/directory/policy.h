@@ -35,9 +35,9 @@ struct Actor {
   Id customer_id = 0;   // all but admin
   Id domain_id = 0;     // postmaster, user
   ManagerKind manager_kind = ManagerKind::kScoped;
-  std::vector<Id> domain_ids;  // manager
+  std::vector<Id> domain_ids;           // manager
   std::vector<Delegation> delegations;  // held by this principal or mailbox
-  bool forwarding_allowed = false;  // user: from its mailbox services
+  bool forwarding_allowed = false;      // user: from its mailbox services
   // Request context, recorded in the audit.
   std::optional<Id> token_id;
   std::optional<TokenScope> token_scope;
@@ -46,14 +46,23 @@ struct Actor {
 };
 
 struct Target {
-  enum class Kind { kPlatform, kCustomer, kManager, kDomain, kMailbox, kAlias, kTemplate,
-                    kDelegation, kAudit };
+  enum class Kind {
+    kPlatform,
+    kCustomer,
+    kManager,
+    kDomain,
+    kMailbox,
+    kAlias,
+    kTemplate,
+    kDelegation,
+    kAudit
+  };
   Kind kind = Kind::kPlatform;
   Id id = 0;
-  Id customer_id = 0;  // owner; 0 for platform-wide objects (platform templates)
-  Id domain_id = 0;    // domain-level objects
-  Id mailbox_id = 0;   // mailbox target
-  Id template_id = 0;  // mailbox.create: the template named
+  Id customer_id = 0;          // owner; 0 for platform-wide objects (platform templates)
+  Id domain_id = 0;            // domain-level objects
+  Id mailbox_id = 0;           // mailbox target
+  Id template_id = 0;          // mailbox.create: the template named
   std::vector<Id> domain_ids;  // delegation target: its domains (all must be in scope)
 
   static Target of(Kind k, Id id, Id customer, Id domain = 0, Id mailbox = 0) {

@@ -126,8 +126,7 @@ TEST_F(PolicyMatrix, EveryRoleTimesEveryVerbTimesScope) {
   auto principal = [&](const char* l) { return *must(store().find_principal(l), l); };
   Id acme = must(store().find_customer("acme"), "acme")->id;
   Id globex = must(store().find_customer("globex"), "globex")->id;
-  Id da = id_of_domain("a.example"), db = id_of_domain("b.example"),
-     dg = id_of_domain("g.example");
+  Id da = id_of_domain("a.example"), db = id_of_domain("b.example"), dg = id_of_domain("g.example");
   auto mbox_t = [&](const Mailbox& m) {
     Id c = m.domain_id == dg ? globex : acme;
     return Target::mailbox(c, m.domain_id, m.id);
@@ -186,8 +185,7 @@ TEST_F(PolicyMatrix, EveryRoleTimesEveryVerbTimesScope) {
       return {"C_own", "C_other"};
     if (n.rfind("manager.", 0) == 0) return {"M_own", "M_other"};
     if (v == Verb::kMailboxCreate) return {"Da_staff", "Da_exec", "Db_staff", "Dg_gstaff"};
-    if (n.rfind("domain.", 0) == 0 || v == Verb::kPostmasterPassword)
-      return {"D_a", "D_b", "D_g"};
+    if (n.rfind("domain.", 0) == 0 || v == Verb::kPostmasterPassword) return {"D_a", "D_b", "D_g"};
     if (n.rfind("mailbox.", 0) == 0 || v == Verb::kForwardEdit)
       return {"MB_self", "MB_a", "MB_b", "MB_g"};
     if (n.rfind("alias.", 0) == 0) return {"AL_a", "AL_b", "AL_g"};
@@ -237,8 +235,8 @@ TEST_F(PolicyMatrix, EveryRoleTimesEveryVerbTimesScope) {
           << "label not tried: " << w;
     }
   }
-  std::printf("[ matrix   ] %d authorization assertions (%d allow, %d deny)\n", assertions,
-              allowed, assertions - allowed);
+  std::printf("[ matrix   ] %d authorization assertions (%d allow, %d deny)\n", assertions, allowed,
+              assertions - allowed);
   EXPECT_GT(assertions, 900);
 }
 

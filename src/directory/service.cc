@@ -6,6 +6,7 @@
 #include <chrono>
 #include <set>
 
+#include "base/ids.h"
 #include "base/strings.h"
 #include "directory/address.h"
 #include "directory/json.h"
@@ -95,8 +96,8 @@ base::Status within(const Limits& want, const Limits& ceiling) {
                 const char* name) -> base::Status {
     if (!c || !w) return {};
     if (*w > *c)
-      return Error(Errc::kLimit,
-                   fmt::format("{} may not exceed {} (the limit above)", name, *c), name);
+      return Error(Errc::kLimit, fmt::format("{} may not exceed {} (the limit above)", name, *c),
+                   name);
     return {};
   };
   PH_CHECK(one(want.max_domains, ceiling.max_domains, "max_domains"));
@@ -126,6 +127,16 @@ base::Status check_login_text(std::string_view login) {
 std::string normalize_login(std::string_view login) {
   auto a = parse_address(login);
   return a.ok() ? a->str() : base::to_lower(base::trim(login));
+}
+
+base::Status check_branding(const Branding& b) {
+  for (auto* f : {&b.sender_name, &b.product_name, &b.logo_url})
+    PH_CHECK(check_text(*f, kMaxName * 2, "branding"));
+  for (auto* f : {&b.welcome_text, &b.reset_text}) {
+    if (f->size() > 64 * 1024) return Error(Errc::kTooLarge, "notification text is too long");
+  }
+  if (!b.sender_address.empty()) PH_TRY(parse_address(b.sender_address, "sender_address"));
+  return {};
 }
 
 Target manager_target(const Principal& p) {
@@ -174,8 +185,7 @@ base::Status Service::audit_custom(const Actor& a, std::string_view verb, std::s
 
 base::Status Service::audit(const Actor& a, Verb v, std::string target, Id customer, Id domain,
                             Id mailbox, const json& before, const json& after) {
-  return audit_custom(a, verb_name(v), std::move(target), customer, domain, mailbox, before,
-                      after);
+  return audit_custom(a, verb_name(v), std::move(target), customer, domain, mailbox, before, after);
 }
 
 base::Result<std::string> Service::hash_new_password(std::string_view password) {
@@ -187,8 +197,10 @@ base::Result<Customer> Service::load_customer(const Actor& a, std::string_view r
   std::optional<Customer> c;
   if (auto id = id_ref(ref)) {
     auto r = store_.get_customer(*id);
-    if (r.ok()) c = *r;
-    else if (r.error().code != Errc::kNotFound) return std::move(r).error();
+    if (r.ok())
+      c = *r;
+    else if (r.error().code != Errc::kNotFound)
+      return std::move(r).error();
   } else {
     c = PH_TRY(store_.find_customer(ref));
   }
@@ -214,8 +226,10 @@ base::Result<Domain> Service::load_domain(const Actor& a, std::string_view ref, 
   std::string what = fmt::format("domain '{}'", ref);
   if (auto id = id_ref(ref)) {
     auto r = store_.get_domain(*id);
-    if (r.ok()) d = *r;
-    else if (r.error().code != Errc::kNotFound) return std::move(r).error();
+    if (r.ok())
+      d = *r;
+    else if (r.error().code != Errc::kNotFound)
+      return std::move(r).error();
   } else {
     auto name = normalize_domain(ref);
     if (!name.ok()) return std::move(name).error();
@@ -231,8 +245,10 @@ base::Result<Mailbox> Service::load_mailbox(const Actor& a, std::string_view ref
   std::string what = fmt::format("mailbox '{}'", ref);
   if (auto id = id_ref(ref)) {
     auto r = store_.get_mailbox(*id);
-    if (r.ok()) m = *r;
-    else if (r.error().code != Errc::kNotFound) return std::move(r).error();
+    if (r.ok())
+      m = *r;
+    else if (r.error().code != Errc::kNotFound)
+      return std::move(r).error();
   } else {
     auto addr = parse_address(ref);
     if (!addr.ok()) return std::move(addr).error();
@@ -256,8 +272,7 @@ base::Result<Template> Service::find_template_for(Id customer_id, std::string_vi
   std::string what = fmt::format("template '{}'", name);
   if (auto id = id_ref(name)) {
     auto t = store_.get_template(*id);
-    if (!t.ok() || (t->customer_id != 0 && t->customer_id != customer_id))
-      return not_found(what);
+    if (!t.ok() || (t->customer_id != 0 && t->customer_id != customer_id)) return not_found(what);
     return *t;
   }
   auto t = PH_TRY(store_.find_template(customer_id, name));
@@ -301,8 +316,8 @@ base::Status Service::check_mailbox_slot(const Domain& d, int64_t quota, int64_t
                                level, *l.max_mailbox_bytes),
                    "quota");
     if (new_slot && l.max_mailboxes && u.mailboxes + 1 > *l.max_mailboxes)
-      return Error(Errc::kLimit, fmt::format("the {} limit of {} mailboxes is reached", level,
-                                             *l.max_mailboxes));
+      return Error(Errc::kLimit,
+                   fmt::format("the {} limit of {} mailboxes is reached", level, *l.max_mailboxes));
     if (l.max_total_bytes && u.bytes - old_quota + quota > *l.max_total_bytes)
       return Error(Errc::kLimit,
                    fmt::format("quota {} exceeds the {}'s remaining {} bytes", quota, level,
@@ -347,8 +362,7 @@ base::Status Service::check_address_free(std::string_view address) {
                                "until purged",
                                address),
                    "address");
-    return Error(Errc::kConflict, fmt::format("address '{}' already exists", address),
-                 "address");
+    return Error(Errc::kConflict, fmt::format("address '{}' already exists", address), "address");
   }
   if (PH_TRY(store_.find_alias(address)))
     return Error(Errc::kConflict, fmt::format("address '{}' is already an alias", address),
@@ -361,8 +375,7 @@ base::Status Service::check_address_free(std::string_view address) {
 }
 
 base::Result<std::vector<std::string>> Service::parse_targets(const std::vector<std::string>& in,
-                                                              size_t max,
-                                                              std::string_view field) {
+                                                              size_t max, std::string_view field) {
   if (in.size() > max)
     return Error(Errc::kTooLarge, fmt::format("at most {} targets", max), std::string(field));
   std::vector<std::string> out;
@@ -392,8 +405,12 @@ base::Result<Actor> Service::actor_for(std::string_view login_in) {
     a.customer_id = p->customer_id;
     a.active = p->status == "active";
     switch (p->kind) {
-      case PrincipalKind::kAdmin: a.role = Role::kAdmin; break;
-      case PrincipalKind::kCustomer: a.role = Role::kCustomer; break;
+      case PrincipalKind::kAdmin:
+        a.role = Role::kAdmin;
+        break;
+      case PrincipalKind::kCustomer:
+        a.role = Role::kCustomer;
+        break;
       case PrincipalKind::kManager:
         a.role = Role::kManager;
         a.manager_kind = p->manager_kind;
@@ -440,6 +457,7 @@ base::Result<Actor> Service::login(std::string_view login_in, std::string_view p
   } else if (auto addr = parse_address(login); addr.ok()) {
     if (auto m = PH_TRY(store_.find_mailbox(addr->str()))) hash = m->password_hash;
   }
+  if (hash.empty()) hash = PH_TRY(dummy_hash());  // unknown logins cost the same time
   auto v = auth::verify_password(password, hash, opts_.password);
   if (!v.ok) return bad;
   auto a = PH_TRY(actor_for(login));
@@ -481,16 +499,14 @@ base::Result<Customer> Service::create_customer(const Actor& a, const CustomerSp
       p.kind = PrincipalKind::kCustomer;
       p.login = PH_TRY(parse_address(s.login, "login")).str();
       if (PH_TRY(store_.find_principal(p.login)))
-        return Error(Errc::kConflict, fmt::format("login '{}' already exists", p.login),
-                     "login");
+        return Error(Errc::kConflict, fmt::format("login '{}' already exists", p.login), "login");
       p.customer_id = c.id;
       p.password_hash = hash.value_or(std::string(auth::kDisabledHash));
       p.created_at = p.updated_at = now();
       PH_TRY(store_.insert_principal(p));
       after["login"] = p.login;
     }
-    return audit(a, Verb::kCustomerCreate, "customer:" + c.name, c.id, 0, 0, json(nullptr),
-                 after);
+    return audit(a, Verb::kCustomerCreate, "customer:" + c.name, c.id, 0, 0, json(nullptr), after);
   }));
   return c;
 }
@@ -507,37 +523,50 @@ base::Result<std::vector<Customer>> Service::list_customers(const Actor& a) {
   return out;
 }
 
-base::Result<Customer> Service::set_customer_limits(const Actor& a, std::string_view ref,
-                                                    const Limits& l) {
-  PH_CHECK(check_limits_input(l));
+base::Result<Customer> Service::change_customer(
+    const Actor& a, std::string_view ref, Verb v,
+    const std::function<base::Status(Customer&)>& change) {
   Customer c;
   PH_CHECK(store_.in_transaction([&]() -> base::Status {
-    c = PH_TRY(load_customer(a, ref, Verb::kCustomerLimits));
-    PH_CHECK(within(l, opts_.platform_limits));
+    c = PH_TRY(load_customer(a, ref, v));
     json before = to_json(c);
-    c.limits = l;
+    PH_CHECK(change(c));
     c.updated_at = now();
     PH_CHECK(store_.update_customer(c));
-    return audit(a, Verb::kCustomerLimits, "customer:" + c.name, c.id, 0, 0, before, to_json(c));
+    return audit(a, v, "customer:" + c.name, c.id, 0, 0, before, to_json(c));
   }));
   return c;
 }
 
+base::Result<Customer> Service::set_customer_limits(const Actor& a, std::string_view ref,
+                                                    const Limits& l) {
+  PH_CHECK(check_limits_input(l));
+  return change_customer(a, ref, Verb::kCustomerLimits, [&](Customer& c) -> base::Status {
+    PH_CHECK(within(l, opts_.platform_limits));
+    c.limits = l;
+    return {};
+  });
+}
+
 base::Result<Customer> Service::set_customer_branding(const Actor& a, std::string_view ref,
                                                       const Branding& b) {
-  for (auto* f : {&b.sender_name, &b.product_name, &b.logo_url})
-    PH_CHECK(check_text(*f, kMaxName * 2, "branding"));
-  if (!b.sender_address.empty()) PH_TRY(parse_address(b.sender_address, "sender_address"));
-  Customer c;
-  PH_CHECK(store_.in_transaction([&]() -> base::Status {
-    c = PH_TRY(load_customer(a, ref, Verb::kCustomerEdit));
-    json before = to_json(c);
+  PH_CHECK(check_branding(b));
+  return change_customer(a, ref, Verb::kCustomerEdit, [&](Customer& c) -> base::Status {
     c.branding = b;
-    c.updated_at = now();
-    PH_CHECK(store_.update_customer(c));
-    return audit(a, Verb::kCustomerEdit, "customer:" + c.name, c.id, 0, 0, before, to_json(c));
-  }));
-  return c;
+    return {};
+  });
+}
+
+base::Status Service::delete_customer(const Actor& a, std::string_view ref) {
+  return store_.in_transaction([&]() -> base::Status {
+    auto c = PH_TRY(load_customer(a, ref, Verb::kCustomerDelete));
+    if (!PH_TRY(store_.list_domains(c.id)).empty())
+      return Error(Errc::kConflict,
+                   fmt::format("customer '{}' still has domains; purge them first", c.name));
+    PH_CHECK(store_.delete_customer(c.id));
+    return audit(a, Verb::kCustomerDelete, "customer:" + c.name, 0, 0, 0, to_json(c),
+                 json(nullptr));
+  });
 }
 
 base::Result<Usage> Service::customer_usage(const Actor& a, std::string_view ref) {
@@ -595,59 +624,51 @@ base::Result<std::vector<Principal>> Service::list_managers(const Actor& a,
   return out;
 }
 
-base::Result<Principal> Service::set_manager_domains(const Actor& a, std::string_view login,
-                                                     const std::vector<std::string>& domains) {
+base::Result<Principal> Service::change_manager(
+    const Actor& a, std::string_view login, Verb v,
+    const std::function<base::Status(Principal&)>& change) {
   Principal p;
   PH_CHECK(store_.in_transaction([&]() -> base::Status {
-    p = PH_TRY(load_manager(a, login, Verb::kManagerEdit));
+    p = PH_TRY(load_manager(a, login, v));
     json before = to_json(p);
+    PH_CHECK(change(p));
+    p.updated_at = now();
+    PH_CHECK(store_.update_principal(p));
+    return audit(a, v, "manager:" + p.login, p.customer_id, 0, 0, before, to_json(p));
+  }));
+  return p;
+}
+
+base::Result<Principal> Service::set_manager_domains(const Actor& a, std::string_view login,
+                                                     const std::vector<std::string>& domains) {
+  return change_manager(a, login, Verb::kManagerEdit, [&](Principal& p) -> base::Status {
     p.domain_ids.clear();
     for (const auto& name : domains) {
       auto d = PH_TRY(load_domain(a, name, Verb::kDomainEdit));
       if (d.customer_id != p.customer_id) return not_found(fmt::format("domain '{}'", name));
       if (!contains(p.domain_ids, d.id)) p.domain_ids.push_back(d.id);
     }
-    p.updated_at = now();
-    PH_CHECK(store_.update_principal(p));
-    return audit(a, Verb::kManagerEdit, "manager:" + p.login, p.customer_id, 0, 0, before,
-                 to_json(p));
-  }));
-  return p;
+    return {};
+  });
 }
 
 base::Result<Principal> Service::set_manager_limits(const Actor& a, std::string_view login,
                                                     const Limits& l) {
   PH_CHECK(check_limits_input(l));
-  Principal p;
-  PH_CHECK(store_.in_transaction([&]() -> base::Status {
-    p = PH_TRY(load_manager(a, login, Verb::kManagerEdit));
+  return change_manager(a, login, Verb::kManagerEdit, [&](Principal& p) -> base::Status {
     PH_CHECK(within(l, PH_TRY(ceiling_for_customer_child(a, p.customer_id))));
-    json before = to_json(p);
     p.limits = l;
-    p.updated_at = now();
-    PH_CHECK(store_.update_principal(p));
-    return audit(a, Verb::kManagerEdit, "manager:" + p.login, p.customer_id, 0, 0, before,
-                 to_json(p));
-  }));
-  return p;
+    return {};
+  });
 }
 
 base::Result<Principal> Service::set_manager_branding(const Actor& a, std::string_view login,
                                                       const Branding& b) {
-  for (auto* f : {&b.sender_name, &b.product_name, &b.logo_url})
-    PH_CHECK(check_text(*f, kMaxName * 2, "branding"));
-  if (!b.sender_address.empty()) PH_TRY(parse_address(b.sender_address, "sender_address"));
-  Principal p;
-  PH_CHECK(store_.in_transaction([&]() -> base::Status {
-    p = PH_TRY(load_manager(a, login, Verb::kManagerEdit));
-    json before = to_json(p);
+  PH_CHECK(check_branding(b));
+  return change_manager(a, login, Verb::kManagerEdit, [&](Principal& p) -> base::Status {
     p.branding = b;
-    p.updated_at = now();
-    PH_CHECK(store_.update_principal(p));
-    return audit(a, Verb::kManagerEdit, "manager:" + p.login, p.customer_id, 0, 0, before,
-                 to_json(p));
-  }));
-  return p;
+    return {};
+  });
 }
 
 base::Status Service::delete_manager(const Actor& a, std::string_view login) {
@@ -729,16 +750,16 @@ base::Result<Domain> Service::get_domain(const Actor& a, std::string_view ref) {
   return load_domain(a, ref, Verb::kDomainRead);
 }
 
-base::Result<std::vector<Domain>> Service::list_domains(const Actor& a,
-                                                        std::string_view customer) {
+base::Result<std::vector<Domain>> Service::list_domains(const Actor& a, std::string_view customer) {
   Id cid = 0;
-  if (!customer.empty()) cid = PH_TRY(customer_for(a, customer, Verb::kCustomerRead));
-  else if (a.role != Role::kAdmin) cid = a.customer_id;
+  if (!customer.empty())
+    cid = PH_TRY(customer_for(a, customer, Verb::kCustomerRead));
+  else if (a.role != Role::kAdmin)
+    cid = a.customer_id;
   std::vector<Domain> out;
   if (a.role != Role::kAdmin && cid == 0) return out;
   for (auto& d : PH_TRY(store_.list_domains(cid))) {
-    if (policy_.allows(a, Verb::kDomainRead, Target::domain(d.customer_id, d.id)))
-      out.push_back(d);
+    if (policy_.allows(a, Verb::kDomainRead, Target::domain(d.customer_id, d.id))) out.push_back(d);
   }
   return out;
 }
@@ -905,8 +926,7 @@ base::Result<Mailbox> Service::create_mailbox(const Actor& a, const MailboxSpec&
   auto addr = PH_TRY(parse_address(s.address, "address"));
   PH_CHECK(check_text(s.display_name, kMaxName, "display_name"));
   if (s.template_name.empty())
-    return Error(Errc::kInvalid, "a mailbox is created from a template (--template)",
-                 "template");
+    return Error(Errc::kInvalid, "a mailbox is created from a template (--template)", "template");
   std::optional<std::string> hash;
   if (s.password) hash = PH_TRY(hash_new_password(*s.password));
   Mailbox m;
@@ -969,8 +989,7 @@ base::Result<Mailbox> Service::edit_mailbox(const Actor& a, std::string_view ref
   Mailbox m;
   PH_CHECK(store_.in_transaction([&]() -> base::Status {
     m = PH_TRY(load_mailbox(a, ref, Verb::kMailboxEdit));
-    if (is_deleted(m.status))
-      return Error(Errc::kConflict, "mailbox is deleted; restore it first");
+    if (is_deleted(m.status)) return Error(Errc::kConflict, "mailbox is deleted; restore it first");
     auto d = PH_TRY(store_.get_domain(m.domain_id));
     json before = to_json(m);
     if (e.quota_bytes) {
@@ -979,13 +998,42 @@ base::Result<Mailbox> Service::edit_mailbox(const Actor& a, std::string_view ref
     }
     if (e.display_name) m.display_name = *e.display_name;
     if (e.status) m.status = *e.status;
-    if (e.services) m.services = *e.services;
+    if (e.services) {
+      PH_CHECK(check_services_grant(a, m, d, *e.services));
+      m.services = *e.services;
+    }
     m.updated_at = now();
     PH_CHECK(store_.update_mailbox(m));
-    return audit(a, Verb::kMailboxEdit, "mailbox:" + m.address, d.customer_id, d.id, m.id,
-                 before, to_json(m));
+    return audit(a, Verb::kMailboxEdit, "mailbox:" + m.address, d.customer_id, d.id, m.id, before,
+                 to_json(m));
   }));
   return m;
+}
+
+// The template is the privilege profile: switching a service on beyond what the mailbox's
+// template grants needs the right to edit templates (customer level); switching off is free.
+base::Status Service::check_services_grant(const Actor& a, const Mailbox& m, const Domain& d,
+                                           const Services& want) {
+  if (policy_.allows(a, Verb::kTemplateEdit, Target::customer(d.customer_id))) return {};
+  Services granted;
+  if (m.template_id) {
+    auto t = store_.get_template_version(m.template_id, m.template_version);
+    granted = t.ok() ? t->services : Services{false, false, false, false, false, false, false};
+  }
+  const Services& cur = m.services;
+  struct Flag {
+    const char* name;
+    bool Services::*f;
+  };
+  for (auto [name, f] :
+       {Flag{"imap", &Services::imap}, Flag{"pop3", &Services::pop3}, Flag{"smtp", &Services::smtp},
+        Flag{"webmail", &Services::webmail}, Flag{"forwarding", &Services::forwarding},
+        Flag{"autoresponder", &Services::autoresponder}, Flag{"tokens", &Services::tokens}}) {
+    if (want.*f && !(cur.*f) && !(granted.*f))
+      return Error(Errc::kForbidden,
+                   fmt::format("{} is not granted by this mailbox's template", name), "services");
+  }
+  return {};
 }
 
 base::Status Service::set_mailbox_password(const Actor& a, std::string_view ref,
@@ -995,8 +1043,7 @@ base::Status Service::set_mailbox_password(const Actor& a, std::string_view ref,
   auto hash = PH_TRY(hash_new_password(password));
   return store_.in_transaction([&]() -> base::Status {
     auto m = PH_TRY(load_mailbox(a, ref, Verb::kMailboxPassword));
-    if (is_deleted(m.status))
-      return Error(Errc::kConflict, "mailbox is deleted; restore it first");
+    if (is_deleted(m.status)) return Error(Errc::kConflict, "mailbox is deleted; restore it first");
     auto d = PH_TRY(store_.get_domain(m.domain_id));
     m.password_hash = hash;
     m.updated_at = now();
@@ -1012,8 +1059,7 @@ base::Result<Mailbox> Service::move_mailbox(const Actor& a, std::string_view ref
   Mailbox m;
   PH_CHECK(store_.in_transaction([&]() -> base::Status {
     m = PH_TRY(load_mailbox(a, ref, Verb::kMailboxEdit));
-    if (is_deleted(m.status))
-      return Error(Errc::kConflict, "mailbox is deleted; restore it first");
+    if (is_deleted(m.status)) return Error(Errc::kConflict, "mailbox is deleted; restore it first");
     auto from = PH_TRY(store_.get_domain(m.domain_id));
     // The state after the change must be allowed too: rights on the destination domain.
     auto to = PH_TRY(load_domain(a, addr.domain, Verb::kDomainRead));
@@ -1049,8 +1095,8 @@ base::Status Service::delete_mailbox(const Actor& a, std::string_view ref) {
     m.deleted_with_domain = false;
     m.updated_at = now();
     PH_CHECK(store_.update_mailbox(m));
-    return audit(a, Verb::kMailboxDelete, "mailbox:" + m.address, d.customer_id, d.id, m.id,
-                 before, to_json(m));
+    return audit(a, Verb::kMailboxDelete, "mailbox:" + m.address, d.customer_id, d.id, m.id, before,
+                 to_json(m));
   });
 }
 
@@ -1108,8 +1154,8 @@ base::Result<Mailbox> Service::set_forward(const Actor& a, std::string_view ref,
     m.forward_keep_copy = keep_copy;
     m.updated_at = now();
     PH_CHECK(store_.update_mailbox(m));
-    return audit(a, Verb::kForwardEdit, "mailbox:" + m.address, d.customer_id, d.id, m.id,
-                 before, to_json(m));
+    return audit(a, Verb::kForwardEdit, "mailbox:" + m.address, d.customer_id, d.id, m.id, before,
+                 to_json(m));
   }));
   return m;
 }
@@ -1156,8 +1202,8 @@ base::Status Service::delete_alias(const Actor& a, std::string_view address) {
     auto al = PH_TRY(store_.find_alias(addr.str()));
     if (!al) return not_found(fmt::format("alias '{}'", address));
     PH_CHECK(store_.delete_alias(al->id));
-    return audit(a, Verb::kAliasEdit, "alias:" + al->address, d.customer_id, d.id, 0,
-                 to_json(*al), json(nullptr));
+    return audit(a, Verb::kAliasEdit, "alias:" + al->address, d.customer_id, d.id, 0, to_json(*al),
+                 json(nullptr));
   });
 }
 
@@ -1185,8 +1231,7 @@ base::Status check_template(std::string_view name, const TemplateSettings& s) {
 }  // namespace
 
 base::Result<Template> Service::create_template(const Actor& a, std::string_view customer,
-                                                std::string_view name,
-                                                const TemplateSettings& s) {
+                                                std::string_view name, const TemplateSettings& s) {
   PH_CHECK(check_template(name, s));
   Template t;
   PH_CHECK(store_.in_transaction([&]() -> base::Status {
@@ -1210,15 +1255,16 @@ base::Result<Template> Service::create_template(const Actor& a, std::string_view
 }
 
 base::Result<Template> Service::edit_template(const Actor& a, std::string_view customer,
-                                              std::string_view name,
-                                              const TemplateSettings& s) {
+                                              std::string_view name, const TemplateSettings& s) {
   PH_CHECK(check_template(name, s));
   Template t;
   PH_CHECK(store_.in_transaction([&]() -> base::Status {
     // The template's own target decides below; the customer only narrows the name lookup.
     Id cid = 0;
-    if (customer.empty()) cid = a.customer_id;
-    else if (customer != "-") cid = PH_TRY(customer_for(a, customer, Verb::kCustomerRead));
+    if (customer.empty())
+      cid = a.customer_id;
+    else if (customer != "-")
+      cid = PH_TRY(customer_for(a, customer, Verb::kCustomerRead));
     auto found = PH_TRY(store_.find_template(cid, name));
     std::string what = fmt::format("template '{}'", name);
     if (!found) return not_found(what);
@@ -1299,8 +1345,14 @@ base::Result<Delegation> Service::create_delegation(const Actor& a, const Delega
     // Grantee: a mailbox or a principal of the same customer, visible to the granter.
     std::string glogin = normalize_login(s.grantee);
     if (auto p = PH_TRY(store_.find_principal(glogin))) {
-      if (p->customer_id != cid || p->kind == PrincipalKind::kAdmin)
-        return not_found(fmt::format("grantee '{}'", s.grantee));
+      // The granter must be able to see the grantee: a manager through manager.read, a
+      // postmaster through its domain; others are not grantees.
+      bool visible = p->customer_id == cid &&
+                     ((p->kind == PrincipalKind::kManager &&
+                       policy_.allows(a, Verb::kManagerRead, manager_target(*p))) ||
+                      (p->kind == PrincipalKind::kPostmaster &&
+                       policy_.allows(a, Verb::kDomainRead, Target::domain(cid, p->domain_id))));
+      if (!visible) return not_found(fmt::format("grantee '{}'", s.grantee));
       d.grantee_principal_id = p->id;
     } else {
       auto m = PH_TRY(load_mailbox(a, glogin, Verb::kMailboxRead));
@@ -1332,15 +1384,14 @@ base::Status Service::delete_delegation(const Actor& a, Id id) {
     PH_CHECK(authorize(a, Verb::kDelegationDelete, t, what));
     PH_CHECK(store_.delete_delegation(id));
     return audit(a, Verb::kDelegationDelete, "delegation:" + std::to_string(id), r->customer_id,
-                 r->domain_ids.size() == 1 ? r->domain_ids[0] : 0, 0, to_json(*r),
-                 json(nullptr));
+                 r->domain_ids.size() == 1 ? r->domain_ids[0] : 0, 0, to_json(*r), json(nullptr));
   });
 }
 
 base::Result<std::vector<Delegation>> Service::list_delegations(const Actor& a,
                                                                 std::string_view customer) {
-  Id cid = customer.empty() ? a.customer_id
-                            : PH_TRY(customer_for(a, customer, Verb::kCustomerRead));
+  Id cid =
+      customer.empty() ? a.customer_id : PH_TRY(customer_for(a, customer, Verb::kCustomerRead));
   std::vector<Delegation> out;
   for (auto& d : PH_TRY(store_.list_delegations(cid))) {
     Target t = Target::of(K::kDelegation, d.id, d.customer_id);
@@ -1364,8 +1415,8 @@ base::Status Service::set_principal_password(const Actor& a, std::string_view lo
     p->password_hash = hash;
     p->updated_at = now();
     PH_CHECK(store_.update_principal(*p));
-    return audit(a, Verb::kPrincipalPassword, "principal:" + p->login, p->customer_id,
-                 p->domain_id, 0, {{"password", "old"}}, {{"password", "new"}});
+    return audit(a, Verb::kPrincipalPassword, "principal:" + p->login, p->customer_id, p->domain_id,
+                 0, {{"password", "old"}}, {{"password", "new"}});
   });
 }
 
@@ -1399,21 +1450,17 @@ base::Result<MailPrincipal> Service::authenticate(std::string_view address,
   Error bad(Errc::kUnauthenticated, "invalid login or password");
   std::optional<Mailbox> m;
   if (auto addr = parse_address(address); addr.ok()) m = PH_TRY(store_.find_mailbox(addr->str()));
-  // Unknown users cost one verification too, so timing does not tell which addresses exist.
-  static const std::string kDummy = [] {
-    auth::PasswordOptions o;
-    o.opslimit = 1;
-    o.memlimit = 8192;
-    return auth::hash_password("posthouse-dummy", o).value_or("!");
-  }();
-  auto v = auth::verify_password(password, m ? m->password_hash : kDummy, opts_.password);
+  // Unknown users cost one verification with the same parameters too, so timing does not
+  // tell which addresses exist.
+  auto v =
+      auth::verify_password(password, m ? m->password_hash : PH_TRY(dummy_hash()), opts_.password);
   if (!m || !v.ok || m->status != "active") return bad;
   auto d = PH_TRY(store_.get_domain(m->domain_id));
   if (is_deleted(d.status)) return bad;
   const Services& s = m->services;
-  bool on = protocol == "imap"     ? s.imap
-            : protocol == "pop3"   ? s.pop3
-            : protocol == "smtp"   ? s.smtp
+  bool on = protocol == "imap"      ? s.imap
+            : protocol == "pop3"    ? s.pop3
+            : protocol == "smtp"    ? s.smtp
             : protocol == "webmail" ? s.webmail
                                     : false;
   if (!on)
@@ -1425,8 +1472,14 @@ base::Result<MailPrincipal> Service::authenticate(std::string_view address,
     if (h.ok()) m->password_hash = *h;
   }
   PH_CHECK(store_.update_mailbox(*m));
-  return MailPrincipal{m->id, m->domain_id, m->address, m->display_name, m->services,
-                       m->quota_bytes};
+  return MailPrincipal{m->id,           m->domain_id, m->address,
+                       m->display_name, m->services,  m->quota_bytes};
+}
+
+base::Result<std::string> Service::dummy_hash() {
+  if (dummy_hash_.empty())
+    dummy_hash_ = PH_TRY(auth::hash_password(base::random_hex(16), opts_.password));
+  return dummy_hash_;
 }
 
 base::Result<bool> Service::is_local_domain(std::string_view domain) {
@@ -1532,8 +1585,8 @@ base::Result<int> Service::purge_expired() {
     for (Id id : PH_TRY(store_.expired_domains(cutoff))) {
       auto d = PH_TRY(store_.get_domain(id));
       PH_CHECK(purge_domain_rows(d));
-      PH_CHECK(audit(sys, Verb::kDomainPurge, "domain:" + d.name, d.customer_id, 0, 0,
-                     to_json(d), json(nullptr)));
+      PH_CHECK(audit(sys, Verb::kDomainPurge, "domain:" + d.name, d.customer_id, 0, 0, to_json(d),
+                     json(nullptr)));
       ++n;
     }
     for (Id id : PH_TRY(store_.expired_mailboxes(cutoff))) {

@@ -16,12 +16,11 @@
 #pragma once
 
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "auth/password.h"
 #include "base/result.h"
@@ -42,7 +41,7 @@ struct Options {
   Limits platform_limits;       // caps over the whole server; nullopt = unlimited
   int max_alias_targets = 100;
   int max_forward_targets = 20;
-  int max_resolve_depth = 10;   // alias/forward expansion depth (loops are cut anyway)
+  int max_resolve_depth = 10;  // alias/forward expansion depth (loops are cut anyway)
   // Called with each mailbox id a purge removes, inside the purge transaction, so the message
   // store can drop that mailbox's mail (it keys mail by mailbox id).
   std::function<base::Status(Id mailbox_id)> on_mailbox_purged;
@@ -76,7 +75,7 @@ struct DomainSpec {
 struct MailboxSpec {
   std::string address;
   std::string display_name;
-  std::string template_name;  // required: a mailbox is always made from a template
+  std::string template_name;            // required: a mailbox is always made from a template
   std::optional<std::string> password;  // absent: no login until one is set
   std::optional<int64_t> quota_bytes;   // absent: the template's quota
 };
@@ -134,11 +133,12 @@ class Service {
   base::Result<Customer> create_customer(const Actor& a, const CustomerSpec& s);
   base::Result<Customer> get_customer(const Actor& a, std::string_view ref);
   base::Result<std::vector<Customer>> list_customers(const Actor& a);
-  base::Result<Customer> set_customer_limits(const Actor& a, std::string_view ref,
-                                             const Limits& l);
+  base::Result<Customer> set_customer_limits(const Actor& a, std::string_view ref, const Limits& l);
   base::Result<Customer> set_customer_branding(const Actor& a, std::string_view ref,
                                                const Branding& b);
   base::Result<Usage> customer_usage(const Actor& a, std::string_view ref);
+  // Removes a customer that has no domains left (with its logins, managers and templates).
+  base::Status delete_customer(const Actor& a, std::string_view ref);
 
   // --- managers
   base::Result<Principal> create_manager(const Actor& a, const ManagerSpec& s);
@@ -164,8 +164,7 @@ class Service {
                                     std::optional<std::string> target);
   base::Status add_domain_alias(const Actor& a, std::string_view alias, std::string_view ref);
   base::Status remove_domain_alias(const Actor& a, std::string_view alias);
-  base::Result<std::vector<DomainAlias>> list_domain_aliases(const Actor& a,
-                                                             std::string_view ref);
+  base::Result<std::vector<DomainAlias>> list_domain_aliases(const Actor& a, std::string_view ref);
   base::Status set_postmaster_password(const Actor& a, std::string_view ref,
                                        std::string_view password);
   base::Status delete_domain(const Actor& a, std::string_view ref);
@@ -206,8 +205,7 @@ class Service {
   // --- delegations
   base::Result<Delegation> create_delegation(const Actor& a, const DelegationSpec& s);
   base::Status delete_delegation(const Actor& a, Id id);
-  base::Result<std::vector<Delegation>> list_delegations(const Actor& a,
-                                                         std::string_view customer);
+  base::Result<std::vector<Delegation>> list_delegations(const Actor& a, std::string_view customer);
 
   // --- principal passwords (admin, customer, manager, postmaster logins)
   base::Status set_principal_password(const Actor& a, std::string_view login,
@@ -242,24 +240,30 @@ class Service {
   base::Result<Customer> load_customer(const Actor& a, std::string_view ref, Verb v);
   base::Result<Domain> load_domain(const Actor& a, std::string_view ref, Verb v);
   base::Result<Mailbox> load_mailbox(const Actor& a, std::string_view ref, Verb v);
+  base::Result<Customer> change_customer(const Actor& a, std::string_view ref, Verb v,
+                                         const std::function<base::Status(Customer&)>& change);
+  base::Result<Principal> change_manager(const Actor& a, std::string_view login, Verb v,
+                                         const std::function<base::Status(Principal&)>& change);
   base::Result<Principal> load_manager(const Actor& a, std::string_view login, Verb v);
   base::Result<Id> customer_for(const Actor& a, std::string_view ref, Verb v);
   base::Result<Template> find_template_for(Id customer_id, std::string_view name);
   base::Result<Limits> ceiling_for_domain(const Actor& a, const Domain& d);
   base::Result<Limits> ceiling_for_customer_child(const Actor& a, Id customer_id);
-  base::Status check_mailbox_slot(const Domain& d, int64_t quota, int64_t old_quota,
-                                  bool new_slot);
+  base::Status check_mailbox_slot(const Domain& d, int64_t quota, int64_t old_quota, bool new_slot);
   base::Status check_domain_slot(Id customer_id, const std::vector<Id>& managers);
   base::Status check_address_free(std::string_view address);
   base::Result<std::string> hash_new_password(std::string_view password);
   base::Result<std::vector<std::string>> parse_targets(const std::vector<std::string>& in,
                                                        size_t max, std::string_view field);
-  base::Status audit(const Actor& a, Verb v, std::string target, Id customer, Id domain,
-                     Id mailbox, const nlohmann::json& before, const nlohmann::json& after);
-  base::Status audit_custom(const Actor& a, std::string_view verb, std::string target,
-                            Id customer, Id domain, Id mailbox, const nlohmann::json& before,
+  base::Status audit(const Actor& a, Verb v, std::string target, Id customer, Id domain, Id mailbox,
+                     const nlohmann::json& before, const nlohmann::json& after);
+  base::Status audit_custom(const Actor& a, std::string_view verb, std::string target, Id customer,
+                            Id domain, Id mailbox, const nlohmann::json& before,
                             const nlohmann::json& after);
   base::Status purge_mailbox_row(const Mailbox& m);
+  base::Result<std::string> dummy_hash();
+  base::Status check_services_grant(const Actor& a, const Mailbox& m, const Domain& d,
+                                    const Services& want);
   base::Status purge_domain_rows(const Domain& d);
   base::Status resolve_into(std::string_view address, int depth, std::vector<std::string>* seen,
                             Resolution* out, bool allow_catchall);
@@ -267,6 +271,7 @@ class Service {
   store::DirectoryStore& store_;
   Options opts_;
   Policy policy_;
+  std::string dummy_hash_;  // verified against for unknown logins (see authenticate)
 };
 
 // Creates the platform admin principal (`login`, normally "admin") with this password in a

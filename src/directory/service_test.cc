@@ -35,8 +35,8 @@ TEST_F(Escalation, ManagerCannotGrantItselfADomain) {
   Actor fm = as("fm@outside.test");
   EXPECT_EQ(code(svc().set_manager_domains(fm, "sm@outside.test", {"b.example"})),
             Errc::kForbidden);
-  EXPECT_EQ(code(svc().create_manager(fm, {"", "new@x.test", "", ManagerKind::kFull, {}, {},
-                                           std::nullopt})),
+  EXPECT_EQ(code(svc().create_manager(
+                fm, {"", "new@x.test", "", ManagerKind::kFull, {}, {}, std::nullopt})),
             Errc::kForbidden);
 }
 
@@ -83,8 +83,7 @@ TEST_F(Escalation, DelegateCannotUseATemplateNotAllowed) {
   EXPECT_FALSE(must(store().find_mailbox("x@a.example"), "x").has_value());
   EXPECT_TRUE(svc().create_mailbox(hr, {"x@a.example", "", "staff", "user-password", {}}).ok());
   // Nor in a domain outside its delegation.
-  EXPECT_EQ(code(svc().create_mailbox(hr, {"y@b.example", "", "staff", {}, {}})),
-            Errc::kNotFound);
+  EXPECT_EQ(code(svc().create_mailbox(hr, {"y@b.example", "", "staff", {}, {}})), Errc::kNotFound);
 }
 
 TEST_F(Escalation, DelegateCannotCreateADelegation) {
@@ -109,6 +108,37 @@ TEST_F(Escalation, GrantsAreSubsetsOfTheGrantersHoldings) {
   // Scoped manager: cannot delegate to a mailbox of a domain it does not hold.
   DelegationSpec t{"carol@b.example", {Verb::kMailboxDelete}, {"a.example"}, {}, std::nullopt};
   EXPECT_EQ(code(svc().create_delegation(as("sm@outside.test"), t)), Errc::kNotFound);
+  // Nor to a login it cannot see (another manager, the postmaster of another domain).
+  t.grantee = "other@outside.test";
+  auto hidden = svc().create_delegation(as("sm@outside.test"), t);
+  EXPECT_EQ(code(hidden), Errc::kNotFound);
+  EXPECT_EQ(hidden.error().message, "grantee 'other@outside.test' not found");
+  t.grantee = "postmaster@b.example";
+  EXPECT_EQ(code(svc().create_delegation(as("sm@outside.test"), t)), Errc::kNotFound);
+  // The customer may delegate to its postmaster; the postmaster then holds it.
+  t.grantee = "postmaster@b.example";
+  t.verbs = {Verb::kMailboxDelete};
+  ASSERT_TRUE(svc().create_delegation(as("boss@acme.test"), t).ok());
+  EXPECT_TRUE(svc().delete_mailbox(as("postmaster@b.example"), "bob@a.example").ok());
+}
+
+TEST_F(Escalation, MailboxServicesStayWithinTheTemplateBelowCustomerLevel) {
+  Actor pm = as("postmaster@a.example");
+  MailboxEdit e;
+  Services s;  // the staff template: everything but tokens
+  s.pop3 = false;
+  e.services = s;
+  ASSERT_TRUE(svc().edit_mailbox(pm, "bob@a.example", e).ok());  // switching off is free
+  s.pop3 = true;
+  e.services = s;
+  ASSERT_TRUE(svc().edit_mailbox(pm, "bob@a.example", e).ok());  // back to the template
+  s.tokens = true;
+  e.services = s;
+  auto r = svc().edit_mailbox(pm, "bob@a.example", e);
+  EXPECT_EQ(code(r), Errc::kForbidden);
+  EXPECT_EQ(r.error().message, "tokens is not granted by this mailbox's template");
+  EXPECT_FALSE(must(store().find_mailbox("bob@a.example"), "bob")->services.tokens);
+  EXPECT_TRUE(svc().edit_mailbox(as("boss@acme.test"), "bob@a.example", e).ok());
 }
 
 TEST_F(Escalation, CustomerCannotTouchAnotherCustomersDomainById) {
@@ -288,8 +318,7 @@ TEST_F(BadInput, IdnAndMixedCaseDomainsAreOneName) {
   auto d = svc().create_domain(a, {"acme", "Bücher.Example", {}, {}, ""});
   ASSERT_TRUE(d.ok()) << d.error().message;
   EXPECT_EQ(d->name, "xn--bcher-kva.example");
-  EXPECT_EQ(code(svc().create_domain(a, {"acme", "BÜCHER.example", {}, {}, ""})),
-            Errc::kConflict);
+  EXPECT_EQ(code(svc().create_domain(a, {"acme", "BÜCHER.example", {}, {}, ""})), Errc::kConflict);
   EXPECT_EQ(code(svc().create_domain(a, {"globex", "xn--bcher-kva.example", {}, {}, ""})),
             Errc::kConflict);
   EXPECT_EQ(code(svc().create_domain(a, {"acme", "A.EXAMPLE", {}, {}, ""})), Errc::kConflict);
@@ -309,17 +338,15 @@ TEST_F(BadInput, IdnAndMixedCaseDomainsAreOneName) {
 TEST_F(BadInput, DuplicatesAreConflicts) {
   Actor a = admin();
   EXPECT_EQ(code(svc().create_customer(a, {"acme", "", {}, {}})), Errc::kConflict);
-  EXPECT_EQ(code(svc().create_customer(a, {"acme2", "boss@acme.test", {}, {}})),
-            Errc::kConflict);
+  EXPECT_EQ(code(svc().create_customer(a, {"acme2", "boss@acme.test", {}, {}})), Errc::kConflict);
   EXPECT_FALSE(must(store().find_customer("acme2"), "c").has_value());  // rolled back whole
-  EXPECT_EQ(code(svc().create_mailbox(a, {"BOB@a.example", "", "staff", {}, {}})),
-            Errc::kConflict);
+  EXPECT_EQ(code(svc().create_mailbox(a, {"BOB@a.example", "", "staff", {}, {}})), Errc::kConflict);
   EXPECT_EQ(code(svc().create_mailbox(a, {"sales@a.example", "", "staff", {}, {}})),
             Errc::kConflict);
   EXPECT_EQ(code(svc().set_alias(a, "bob@a.example", {"x@elsewhere.test"})), Errc::kConflict);
   EXPECT_EQ(code(svc().create_template(a, "acme", "staff", TemplateSettings{})), Errc::kConflict);
-  EXPECT_EQ(code(svc().create_manager(a, {"acme", "SM@outside.test", "", ManagerKind::kScoped,
-                                          {}, {}, std::nullopt})),
+  EXPECT_EQ(code(svc().create_manager(
+                a, {"acme", "SM@outside.test", "", ManagerKind::kScoped, {}, {}, std::nullopt})),
             Errc::kConflict);
   EXPECT_EQ(code(svc().add_domain_alias(a, "b.example", "a.example")), Errc::kConflict);
   EXPECT_EQ(code(svc().create_customer(a, {std::string(201, 'c'), "", {}, {}})), Errc::kInvalid);
@@ -349,8 +376,7 @@ TEST_F(MailSide, AuthenticateRecordsLoginAndChecksServices) {
   s.pop3 = false;
   e.services = s;
   must(svc().edit_mailbox(admin(), "alice@a.example", e), "edit");
-  EXPECT_EQ(code(svc().authenticate("alice@a.example", "user-password", "pop3")),
-            Errc::kForbidden);
+  EXPECT_EQ(code(svc().authenticate("alice@a.example", "user-password", "pop3")), Errc::kForbidden);
   EXPECT_EQ(code(svc().authenticate("alice@a.example", "wrong-password", "pop3")),
             Errc::kUnauthenticated);
   e = MailboxEdit{};
@@ -383,8 +409,8 @@ TEST_F(MailSide, ResolveAliasesForwardsCatchallDomainAliasesLoops) {
   EXPECT_EQ(r.mailboxes, std::vector<Id>{alice});
   EXPECT_EQ(must(svc().resolve_recipient("alice+news@a.example"), "plus").mailboxes,
             std::vector<Id>{alice});
-  must(svc().set_alias(a, "team@a.example", {"alice@a.example", "bob@a.example",
-                                              "partner@elsewhere.test"}),
+  must(svc().set_alias(a, "team@a.example",
+                       {"alice@a.example", "bob@a.example", "partner@elsewhere.test"}),
        "team");
   r = must(svc().resolve_recipient("team@a.example"), "team");
   EXPECT_EQ(r.mailboxes, (std::vector<Id>{alice, bob}));
@@ -395,8 +421,7 @@ TEST_F(MailSide, ResolveAliasesForwardsCatchallDomainAliasesLoops) {
   EXPECT_TRUE(r.mailboxes.empty());
   EXPECT_EQ(r.external, std::vector<std::string>{"bob@home.test"});
   must(svc().set_forward(a, "bob@a.example", {"bob@home.test"}, true), "fwd keep");
-  EXPECT_EQ(must(svc().resolve_recipient("bob@a.example"), "bob").mailboxes,
-            std::vector<Id>{bob});
+  EXPECT_EQ(must(svc().resolve_recipient("bob@a.example"), "bob").mailboxes, std::vector<Id>{bob});
   // Loops terminate: x -> y -> x, and alice forwarding into the loop.
   must(svc().set_alias(a, "x@a.example", {"y@a.example"}), "x");
   must(svc().set_alias(a, "y@a.example", {"x@a.example", "alice@a.example"}), "y");
@@ -477,6 +502,17 @@ TEST_F(Lifecycle, DomainDeleteRestoreIsWholeAndPurgeIsSeparate) {
   EXPECT_FALSE(must(store().find_mailbox("dave@b.example"), "d").has_value());
 }
 
+TEST_F(Lifecycle, CustomersAreDeletedOnlyWhenEmpty) {
+  EXPECT_EQ(code(svc().delete_customer(as("boss@acme.test"), "acme")), Errc::kForbidden);
+  EXPECT_EQ(code(svc().delete_customer(admin(), "globex")), Errc::kConflict);
+  must_ok(svc().delete_domain(admin(), "g.example"), "del");
+  must_ok(svc().purge_domain(admin(), "g.example"), "purge");
+  must_ok(svc().delete_customer(admin(), "globex"), "delete");
+  EXPECT_FALSE(must(store().find_customer("globex"), "g").has_value());
+  EXPECT_FALSE(must(store().find_principal("ceo@globex.test"), "ceo").has_value());
+  EXPECT_FALSE(must(store().find_principal("gm@outside.test"), "gm").has_value());
+}
+
 TEST_F(Lifecycle, ExpiredDeletionsArePurgedAfterRetention) {
   Actor a = admin();
   must_ok(svc().delete_mailbox(a, "bob@a.example"), "bob");
@@ -526,9 +562,9 @@ TEST_F(Lifecycle, PostmasterPasswordAndPrincipalLogin) {
   must_ok(svc().set_principal_password(as("sm@outside.test"), "sm@outside.test", "mine-now-1"),
           "self");
   EXPECT_TRUE(svc().login("sm@outside.test", "mine-now-1").ok());
-  EXPECT_EQ(code(svc().set_principal_password(as("sm@outside.test"), "fm@outside.test",
-                                              "hijack-pw-1")),
-            Errc::kNotFound);
+  EXPECT_EQ(
+      code(svc().set_principal_password(as("sm@outside.test"), "fm@outside.test", "hijack-pw-1")),
+      Errc::kNotFound);
 }
 
 TEST_F(Lifecycle, BrandingComesFromTheManagerOrTheCustomerNeverThePlatform) {
@@ -542,8 +578,7 @@ TEST_F(Lifecycle, BrandingComesFromTheManagerOrTheCustomerNeverThePlatform) {
   mb.product_name = "Reseller Mail";
   must(svc().set_manager_branding(as("boss@acme.test"), "sm@outside.test", mb), "mb");
   EXPECT_EQ(must(svc().branding_for_domain(da), "b").product_name, "Reseller Mail");
-  EXPECT_EQ(code(svc().set_customer_branding(as("fm@outside.test"), "acme", cb)),
-            Errc::kForbidden);
+  EXPECT_EQ(code(svc().set_customer_branding(as("fm@outside.test"), "acme", cb)), Errc::kForbidden);
 }
 
 // ------------------------------------------------------------------ audit

@@ -91,17 +91,17 @@ class World : public ::testing::Test {
     must(svc().create_template(a, "globex", "gstaff", staff), "gstaff");
     must(svc().create_template(a, "-", "basic", staff), "platform template");
     ManagerSpec sm{"acme", "sm@outside.test", "Scoped", ManagerKind::kScoped, {"a.example"},
-                   {}, "manager-pw-1"};
+                   {},     "manager-pw-1"};
     must(svc().create_manager(a, sm), "sm");
     ManagerSpec fm{"acme", "fm@outside.test", "Full", ManagerKind::kFull, {}, {}, "manager-pw-2"};
     must(svc().create_manager(a, fm), "fm");
     ManagerSpec om{"acme", "other@outside.test", "Other", ManagerKind::kScoped, {"b.example"},
-                   {}, std::nullopt};
+                   {},     std::nullopt};
     must(svc().create_manager(a, om), "other");
     ManagerSpec gm{"globex", "gm@outside.test", "G", ManagerKind::kFull, {}, {}, std::nullopt};
     must(svc().create_manager(a, gm), "gm");
-    for (auto addr : {"alice@a.example", "bob@a.example", "hr@a.example", "old@a.example",
-                      "gone@a.example"})
+    for (auto addr :
+         {"alice@a.example", "bob@a.example", "hr@a.example", "old@a.example", "gone@a.example"})
       must(svc().create_mailbox(a, {addr, "", "staff", "user-password", std::nullopt}), addr);
     must(svc().create_mailbox(a, {"carol@b.example", "", "staff", "user-password", {}}), "carol");
     must(svc().create_mailbox(a, {"gina@g.example", "", "gstaff", "user-password", {}}), "gina");

@@ -83,17 +83,32 @@ LineFramer::Event LineFramer::next(std::string_view buf) {
   return ev;
 }
 
-namespace {
-constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+base::Result<VerbLine> split_verb_line(std::string_view line, size_t max_line) {
+  if (line.size() + 2 > max_line)
+    return make_error(Errc::kTooLarge, "Command line too long", "line");
+  if (line.find_first_of(std::string_view("\0\r\n", 3)) != std::string_view::npos)
+    return make_error(Errc::kInvalid, "NUL, CR or LF in command line", "line");
+  VerbLine v;
+  size_t sp = line.find(' ');
+  v.verb = line.substr(0, sp);
+  if (sp != std::string_view::npos) {
+    v.rest = line.substr(sp + 1);
+    v.has_rest = true;
+  }
+  return v;
+}
 
-int b64_value(char c) {
+int base64_digit(char c, char c63) {
   if (c >= 'A' && c <= 'Z') return c - 'A';
   if (c >= 'a' && c <= 'z') return c - 'a' + 26;
   if (c >= '0' && c <= '9') return c - '0' + 52;
   if (c == '+') return 62;
-  if (c == '/') return 63;
+  if (c == c63) return 63;
   return -1;
 }
+
+namespace {
+constexpr char kB64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 }  // namespace
 
 std::string base64_encode(std::string_view in) {
@@ -138,7 +153,7 @@ base::Result<std::string> base64_decode(std::string_view in, size_t max_out) {
         continue;
       }
       if (pad) return make_error(Errc::kInvalid, "invalid base64 padding");
-      v[k] = b64_value(c);
+      v[k] = base64_digit(c);
       if (v[k] < 0) return make_error(Errc::kInvalid, "invalid base64 character");
     }
     uint32_t w = (v[0] << 18) | (v[1] << 12) | (v[2] << 6) | v[3];

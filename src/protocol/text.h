@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "base/result.h"
+#include "base/strings.h"
 
 namespace posthouse::protocol {
 
@@ -44,6 +45,29 @@ class LineFramer {
   size_t max_line_;
   bool discarding_ = false;
 };
+
+// A text command line split into its verb and the rest. Checks the line (without CRLF)
+// against max_line (CRLF included) and refuses NUL, CR and LF inside it; errors carry field
+// "line" (kTooLarge / kInvalid). `has_rest` tells "NOOP" from "NOOP ".
+struct VerbLine {
+  std::string_view verb;
+  std::string_view rest;
+  bool has_rest = false;
+};
+base::Result<VerbLine> split_verb_line(std::string_view line, size_t max_line);
+
+// Case-insensitive lookup of a protocol keyword in a table of entries with a `name` member
+// (verb tables, search keys). Returns nullptr when absent.
+template <class Entry, size_t N>
+const Entry* find_keyword(const Entry (&table)[N], std::string_view word) {
+  for (const auto& e : table) {
+    if (base::iequals(e.name, word)) return &e;
+  }
+  return nullptr;
+}
+
+// Value of a base64 digit (0..63) or -1; `c63` is '/' (RFC 4648) or ',' (modified UTF-7).
+int base64_digit(char c, char c63 = '/');
 
 // Standard base64 (RFC 4648, padded). Decoding rejects whitespace, bad characters, bad padding
 // and outputs longer than max_out (kTooLarge).

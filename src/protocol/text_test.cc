@@ -81,6 +81,29 @@ TEST(LineFramer, LineOfExactlyMaxFits) {
   EXPECT_EQ(e.kind, LineFramer::Kind::kTooLong);
 }
 
+TEST(VerbLine, SplitsAndBounds) {
+  auto v = split_verb_line("MAIL FROM:<a@b> SIZE=1", 512);
+  ASSERT_TRUE(v.ok());
+  EXPECT_EQ(v->verb, "MAIL");
+  EXPECT_EQ(v->rest, "FROM:<a@b> SIZE=1");
+  EXPECT_TRUE(v->has_rest);
+  v = split_verb_line("NOOP", 512);
+  EXPECT_FALSE(v->has_rest);
+  EXPECT_TRUE(split_verb_line("NOOP ", 512)->has_rest);
+  EXPECT_EQ(split_verb_line(std::string(511, 'x'), 512).error().code, Errc::kTooLarge);
+  EXPECT_TRUE(split_verb_line(std::string(510, 'x'), 512).ok());
+  EXPECT_EQ(split_verb_line(std::string("A\0B", 3), 512).error().field, "line");
+  EXPECT_EQ(split_verb_line("A\rB", 512).error().code, Errc::kInvalid);
+}
+
+TEST(Base64, Digits) {
+  EXPECT_EQ(base64_digit('A'), 0);
+  EXPECT_EQ(base64_digit('/'), 63);
+  EXPECT_EQ(base64_digit(','), -1);
+  EXPECT_EQ(base64_digit(',', ','), 63);
+  EXPECT_EQ(base64_digit('='), -1);
+}
+
 TEST(Base64, RoundTrip) {
   for (const std::string& s :
        std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\0\xff\x10", 3)}) {

@@ -94,8 +94,8 @@ class DirectoryStore {
   virtual base::Result<directory::Template> get_template(Id id) = 0;  // current version
   virtual base::Result<directory::TemplateSettings> get_template_version(Id id,
                                                                          int64_t version) = 0;
-  virtual base::Result<std::optional<directory::Template>> find_template(
-      Id customer_id, std::string_view name) = 0;
+  virtual base::Result<std::optional<directory::Template>> find_template(Id customer_id,
+                                                                         std::string_view name) = 0;
   virtual base::Result<int64_t> add_template_version(Id id,
                                                      const directory::TemplateSettings& s) = 0;
   // Templates of this customer and the platform-wide ones.
@@ -112,8 +112,7 @@ class DirectoryStore {
   // Audit: append-only.
   virtual base::Status append_audit(const directory::AuditRecord& r) = 0;
   // Newest first, at most `limit`, id < before_id when before_id > 0; customer_id 0: all.
-  virtual base::Result<std::vector<directory::AuditRecord>> list_audit(Id customer_id,
-                                                                       Id before_id,
+  virtual base::Result<std::vector<directory::AuditRecord>> list_audit(Id customer_id, Id before_id,
                                                                        int limit) = 0;
 };
 

@@ -24,7 +24,15 @@ bool is_ctl(unsigned char c) { return c < 0x20 || c == 0x7F; }
 bool is_atom_char(unsigned char c) {
   if (c >= 0x80 || is_ctl(c)) return false;
   switch (c) {
-    case '(': case ')': case '{': case ' ': case '%': case '*': case '"': case '\\': case ']':
+    case '(':
+    case ')':
+    case '{':
+    case ' ':
+    case '%':
+    case '*':
+    case '"':
+    case '\\':
+    case ']':
       return false;
     default:
       return true;
@@ -35,23 +43,40 @@ constexpr struct {
   std::string_view name;
   CommandKind kind;
 } kCommands[] = {
-    {"CAPABILITY", CommandKind::kCapability}, {"NOOP", CommandKind::kNoop},
-    {"LOGOUT", CommandKind::kLogout},         {"STARTTLS", CommandKind::kStartTls},
-    {"AUTHENTICATE", CommandKind::kAuthenticate}, {"LOGIN", CommandKind::kLogin},
-    {"ENABLE", CommandKind::kEnable},         {"SELECT", CommandKind::kSelect},
-    {"EXAMINE", CommandKind::kExamine},       {"CREATE", CommandKind::kCreate},
-    {"DELETE", CommandKind::kDelete},         {"RENAME", CommandKind::kRename},
-    {"SUBSCRIBE", CommandKind::kSubscribe},   {"UNSUBSCRIBE", CommandKind::kUnsubscribe},
-    {"LIST", CommandKind::kList},             {"LSUB", CommandKind::kLsub},
-    {"NAMESPACE", CommandKind::kNamespace},   {"STATUS", CommandKind::kStatus},
-    {"APPEND", CommandKind::kAppend},         {"IDLE", CommandKind::kIdle},
-    {"CHECK", CommandKind::kCheck},           {"CLOSE", CommandKind::kClose},
-    {"UNSELECT", CommandKind::kUnselect},     {"EXPUNGE", CommandKind::kExpunge},
-    {"SEARCH", CommandKind::kSearch},         {"FETCH", CommandKind::kFetch},
-    {"STORE", CommandKind::kStore},           {"COPY", CommandKind::kCopy},
-    {"MOVE", CommandKind::kMove},             {"ID", CommandKind::kId},
-    {"GETQUOTA", CommandKind::kGetQuota},     {"GETQUOTAROOT", CommandKind::kGetQuotaRoot},
-    {"SETQUOTA", CommandKind::kSetQuota},     {"SORT", CommandKind::kSort},
+    {"CAPABILITY", CommandKind::kCapability},
+    {"NOOP", CommandKind::kNoop},
+    {"LOGOUT", CommandKind::kLogout},
+    {"STARTTLS", CommandKind::kStartTls},
+    {"AUTHENTICATE", CommandKind::kAuthenticate},
+    {"LOGIN", CommandKind::kLogin},
+    {"ENABLE", CommandKind::kEnable},
+    {"SELECT", CommandKind::kSelect},
+    {"EXAMINE", CommandKind::kExamine},
+    {"CREATE", CommandKind::kCreate},
+    {"DELETE", CommandKind::kDelete},
+    {"RENAME", CommandKind::kRename},
+    {"SUBSCRIBE", CommandKind::kSubscribe},
+    {"UNSUBSCRIBE", CommandKind::kUnsubscribe},
+    {"LIST", CommandKind::kList},
+    {"LSUB", CommandKind::kLsub},
+    {"NAMESPACE", CommandKind::kNamespace},
+    {"STATUS", CommandKind::kStatus},
+    {"APPEND", CommandKind::kAppend},
+    {"IDLE", CommandKind::kIdle},
+    {"CHECK", CommandKind::kCheck},
+    {"CLOSE", CommandKind::kClose},
+    {"UNSELECT", CommandKind::kUnselect},
+    {"EXPUNGE", CommandKind::kExpunge},
+    {"SEARCH", CommandKind::kSearch},
+    {"FETCH", CommandKind::kFetch},
+    {"STORE", CommandKind::kStore},
+    {"COPY", CommandKind::kCopy},
+    {"MOVE", CommandKind::kMove},
+    {"ID", CommandKind::kId},
+    {"GETQUOTA", CommandKind::kGetQuota},
+    {"GETQUOTAROOT", CommandKind::kGetQuotaRoot},
+    {"SETQUOTA", CommandKind::kSetQuota},
+    {"SORT", CommandKind::kSort},
     {"THREAD", CommandKind::kThread},
 };
 
@@ -99,11 +124,6 @@ class Parser {
     --depth_;
     return {};
   }
-  // For lists whose ')' was already consumed by accept(')').
-  base::Status close_no_paren() {
-    --depth_;
-    return {};
-  }
 
   // Run of characters accepted by `pred`; at least one.
   template <class Pred>
@@ -120,8 +140,8 @@ class Parser {
   // The next keyword-like token (letters, digits, '.', '-') without consuming it.
   std::string_view peek_word() const {
     size_t e = pos_;
-    while (e < n_ && (std::isalnum(static_cast<unsigned char>(b_[e])) || b_[e] == '.' ||
-                      b_[e] == '-'))
+    while (e < n_ &&
+           (std::isalnum(static_cast<unsigned char>(b_[e])) || b_[e] == '.' || b_[e] == '-'))
       ++e;
     return std::string_view(b_ + pos_, e - pos_);
   }
@@ -179,8 +199,7 @@ class Parser {
     if (size > n_ - pos_) return bad("Truncated literal");
     std::string_view v(b_ + pos_, size);
     pos_ += size;
-    if (!l8 && std::memchr(v.data(), '\0', v.size()))
-      return bad("NUL in literal; use a literal8");
+    if (!l8 && std::memchr(v.data(), '\0', v.size())) return bad("NUL in literal; use a literal8");
     PH_CHECK(count_arg());
     return Str{v, l8};
   }
@@ -244,9 +263,11 @@ class Parser {
   }
 
   R<SequenceSet> seqset() {
-    auto tok = PH_TRY(run([](unsigned char c) {
-      return (c >= '0' && c <= '9') || c == ':' || c == ',' || c == '*' || c == '$';
-    }, "sequence set"));
+    auto tok = PH_TRY(run(
+        [](unsigned char c) {
+          return (c >= '0' && c <= '9') || c == ':' || c == ',' || c == '*' || c == '$';
+        },
+        "sequence set"));
     if (pos_ < n_ && is_atom_char(static_cast<unsigned char>(b_[pos_])))
       return bad("Invalid sequence set");
     return parse_sequence_set(tok, limits_.max_args);
@@ -263,34 +284,40 @@ class Parser {
     return std::string_view(b_ + start, pos_ - start);
   }
 
-  R<std::vector<std::string_view>> flag_list() {
-    std::vector<std::string_view> out;
+  // "(" item *(SP item) ")": `each` parses one item (returns base::Status). Every list goes
+  // through here, so nesting depth is bounded in one place.
+  template <class F>
+  base::Status list(bool allow_empty, F&& each) {
     PH_CHECK(open());
-    if (!accept(')')) {
-      while (true) {
-        out.push_back(PH_TRY(flag()));
-        if (accept(')')) break;
-        PH_CHECK(sp());
-      }
-    }
-    --depth_;
-    return out;
-  }
-
-  // "(" item *(SP item) ")" of atoms.
-  R<std::vector<std::string_view>> atom_list(bool allow_empty) {
-    std::vector<std::string_view> out;
-    PH_CHECK(open());
-    if (allow_empty && accept(')')) {
+    if (accept(')')) {
       --depth_;
-      return out;
+      if (!allow_empty) return bad("Empty list");
+      return {};
     }
     while (true) {
-      out.push_back(PH_TRY(atom()));
+      PH_CHECK(each());
       if (accept(')')) break;
       PH_CHECK(sp());
     }
     --depth_;
+    return {};
+  }
+
+  R<std::vector<std::string_view>> flag_list() {
+    std::vector<std::string_view> out;
+    PH_CHECK(list(true, [&]() -> base::Status {
+      out.push_back(PH_TRY(flag()));
+      return {};
+    }));
+    return out;
+  }
+
+  R<std::vector<std::string_view>> atom_list(bool allow_empty) {
+    std::vector<std::string_view> out;
+    PH_CHECK(list(allow_empty, [&]() -> base::Status {
+      out.push_back(PH_TRY(atom()));
+      return {};
+    }));
     return out;
   }
 
@@ -301,7 +328,7 @@ class Parser {
 
   R<SearchKey> search_key();
   R<SearchKey> search_keys();  // 1*(SP search-key) after the caller consumed nothing
-  base::Status search_return(bool& min, bool& max, bool& all, bool& count, bool& save);
+  base::Status search_return(SearchReturn& r);
   R<Section> section(bool binary);
   R<FetchAtt> fetch_att();
 
@@ -323,46 +350,46 @@ struct KeyName {
   K kind;
 };
 constexpr KeyName kFlagKeys[] = {
-    {"ALL", K::kAll},           {"ANSWERED", K::kAnswered}, {"DELETED", K::kDeleted},
-    {"DRAFT", K::kDraft},       {"FLAGGED", K::kFlagged},   {"NEW", K::kNew},
-    {"OLD", K::kOld},           {"RECENT", K::kRecent},     {"SEEN", K::kSeen},
-    {"UNANSWERED", K::kUnanswered}, {"UNDELETED", K::kUndeleted}, {"UNDRAFT", K::kUndraft},
-    {"UNFLAGGED", K::kUnflagged}, {"UNSEEN", K::kUnseen},
+    {"ALL", K::kAll},
+    {"ANSWERED", K::kAnswered},
+    {"DELETED", K::kDeleted},
+    {"DRAFT", K::kDraft},
+    {"FLAGGED", K::kFlagged},
+    {"NEW", K::kNew},
+    {"OLD", K::kOld},
+    {"RECENT", K::kRecent},
+    {"SEEN", K::kSeen},
+    {"UNANSWERED", K::kUnanswered},
+    {"UNDELETED", K::kUndeleted},
+    {"UNDRAFT", K::kUndraft},
+    {"UNFLAGGED", K::kUnflagged},
+    {"UNSEEN", K::kUnseen},
 };
 constexpr KeyName kTextKeys[] = {
-    {"BCC", K::kBcc}, {"BODY", K::kBody}, {"CC", K::kCc}, {"FROM", K::kFrom},
+    {"BCC", K::kBcc},         {"BODY", K::kBody}, {"CC", K::kCc}, {"FROM", K::kFrom},
     {"SUBJECT", K::kSubject}, {"TEXT", K::kText}, {"TO", K::kTo},
 };
 constexpr KeyName kDateKeys[] = {
-    {"BEFORE", K::kBefore}, {"ON", K::kOn}, {"SINCE", K::kSince},
+    {"BEFORE", K::kBefore},         {"ON", K::kOn},         {"SINCE", K::kSince},
     {"SENTBEFORE", K::kSentBefore}, {"SENTON", K::kSentOn}, {"SENTSINCE", K::kSentSince},
 };
 constexpr KeyName kNumberKeys[] = {
-    {"LARGER", K::kLarger}, {"SMALLER", K::kSmaller}, {"OLDER", K::kOlder},
+    {"LARGER", K::kLarger},
+    {"SMALLER", K::kSmaller},
+    {"OLDER", K::kOlder},
     {"YOUNGER", K::kYounger},
 };
-
-template <size_t N>
-const KeyName* find_key(const KeyName (&table)[N], std::string_view w) {
-  for (const auto& e : table) {
-    if (base::iequals(e.name, w)) return &e;
-  }
-  return nullptr;
-}
 
 R<SearchKey> Parser::search_key() {
   PH_CHECK(count_arg());
   SearchKey k;
   char c = peek();
   if (c == '(') {
-    PH_CHECK(open());
     k.kind = K::kAnd;
-    while (true) {
+    PH_CHECK(list(false, [&]() -> base::Status {
       k.children.push_back(PH_TRY(search_key()));
-      if (accept(')')) break;
-      PH_CHECK(sp());
-    }
-    --depth_;
+      return {};
+    }));
     return k;
   }
   if ((c >= '0' && c <= '9') || c == '*' || c == '$') {
@@ -371,27 +398,27 @@ R<SearchKey> Parser::search_key() {
     return k;
   }
   std::string_view w = peek_word();
-  if (w.empty() || (pos_ + w.size() < n_ && is_atom_char(static_cast<unsigned char>(
-                                                b_[pos_ + w.size()]))))
+  if (w.empty() ||
+      (pos_ + w.size() < n_ && is_atom_char(static_cast<unsigned char>(b_[pos_ + w.size()]))))
     return bad("Unknown search key");
   skip(w.size());
-  if (const KeyName* e = find_key(kFlagKeys, w)) {
+  if (const KeyName* e = protocol::find_keyword(kFlagKeys, w)) {
     k.kind = e->kind;
     return k;
   }
-  if (const KeyName* e = find_key(kTextKeys, w)) {
+  if (const KeyName* e = protocol::find_keyword(kTextKeys, w)) {
     k.kind = e->kind;
     PH_CHECK(sp());
     k.text = PH_TRY(astring());
     return k;
   }
-  if (const KeyName* e = find_key(kDateKeys, w)) {
+  if (const KeyName* e = protocol::find_keyword(kDateKeys, w)) {
     k.kind = e->kind;
     PH_CHECK(sp());
     k.date = PH_TRY(date());
     return k;
   }
-  if (const KeyName* e = find_key(kNumberKeys, w)) {
+  if (const KeyName* e = protocol::find_keyword(kNumberKeys, w)) {
     k.kind = e->kind;
     PH_CHECK(sp());
     bool nz = k.kind == K::kOlder || k.kind == K::kYounger;
@@ -463,32 +490,27 @@ R<SearchKey> Parser::search_keys() {
   return top;
 }
 
-base::Status Parser::search_return(bool& min, bool& max, bool& all, bool& count, bool& save) {
-  PH_CHECK(open());
-  if (accept(')')) {
-    all = true;  // "RETURN ()" means RETURN (ALL), RFC 4731 3.1
-    --depth_;
-    return {};
-  }
-  while (true) {
+base::Status Parser::search_return(SearchReturn& r) {
+  bool any = false;
+  PH_CHECK(list(true, [&]() -> base::Status {
+    any = true;
     std::string_view w = PH_TRY(atom());
     if (base::iequals(w, "MIN")) {
-      min = true;
+      r.min = true;
     } else if (base::iequals(w, "MAX")) {
-      max = true;
+      r.max = true;
     } else if (base::iequals(w, "ALL")) {
-      all = true;
+      r.all = true;
     } else if (base::iequals(w, "COUNT")) {
-      count = true;
+      r.count = true;
     } else if (base::iequals(w, "SAVE")) {
-      save = true;
+      r.save = true;
     } else {
       return bad("Unknown search return option");
     }
-    if (accept(')')) break;
-    PH_CHECK(sp());
-  }
-  --depth_;
+    return {};
+  }));
+  if (!any) r.all = true;  // "RETURN ()" means RETURN (ALL), RFC 4731 3.1
   return {};
 }
 
@@ -525,13 +547,10 @@ R<Section> Parser::section(bool binary) {
   }
   if (s.text == Section::Text::kHeaderFields || s.text == Section::Text::kHeaderFieldsNot) {
     PH_CHECK(sp());
-    PH_CHECK(open());
-    while (true) {
+    PH_CHECK(list(false, [&]() -> base::Status {
       s.fields.push_back(PH_TRY(astring()));
-      if (accept(')')) break;
-      PH_CHECK(sp());
-    }
-    --depth_;
+      return {};
+    }));
   }
   PH_CHECK(expect(']'));
   return s;
@@ -565,13 +584,10 @@ R<FetchAtt> Parser::fetch_att() {
   FetchAtt a;
   if (peek() != '[') {
     if (!eof() && peek() != ' ' && peek() != ')') return bad("Invalid fetch attribute");
-    for (const auto& e : kSimpleFetch) {
-      if (base::iequals(name, e.name)) {
-        a.kind = e.kind;
-        return a;
-      }
-    }
-    return bad("Unknown fetch attribute");
+    const auto* e = protocol::find_keyword(kSimpleFetch, name);
+    if (!e) return bad("Unknown fetch attribute");
+    a.kind = e->kind;
+    return a;
   }
   bool binary = false;
   if (base::iequals(name, "BODY") || base::iequals(name, "BODY.PEEK")) {
@@ -623,20 +639,16 @@ R<Fetch> parse_fetch(Parser& p, bool uid) {
     p.skip(w.size());
     expand_macro(w, f.items);
   } else if (p.peek() == '(') {
-    PH_CHECK(p.open());
-    while (true) {
+    PH_CHECK(p.list(false, [&]() -> base::Status {
       f.items.push_back(PH_TRY(p.fetch_att()));
-      if (p.accept(')')) break;
-      PH_CHECK(p.sp());
-    }
-    PH_CHECK(p.close_no_paren());
+      return {};
+    }));
   } else {
     f.items.push_back(PH_TRY(p.fetch_att()));
   }
   if (p.accept(' ')) {
     // fetch-modifiers (RFC 7162): "(" CHANGEDSINCE n [SP VANISHED] ")"
-    PH_CHECK(p.open());
-    while (true) {
+    PH_CHECK(p.list(false, [&]() -> base::Status {
       std::string_view m = PH_TRY(p.atom());
       if (base::iequals(m, "CHANGEDSINCE") && !f.changed_since) {
         PH_CHECK(p.sp());
@@ -646,10 +658,8 @@ R<Fetch> parse_fetch(Parser& p, bool uid) {
       } else {
         return bad("Invalid fetch modifier");
       }
-      if (p.accept(')')) break;
-      PH_CHECK(p.sp());
-    }
-    PH_CHECK(p.close_no_paren());
+      return {};
+    }));
     if (f.vanished && !f.changed_since) return bad("VANISHED requires CHANGEDSINCE");
   }
   PH_CHECK(p.end());
@@ -696,13 +706,26 @@ R<Store> parse_store(Parser& p) {
   return s;
 }
 
+// status-att list (RFC 3501/9051, 7162 HIGHESTMODSEQ, 7889 APPENDLIMIT, 8474 MAILBOXID).
+R<std::vector<std::string_view>> status_items(Parser& p) {
+  static constexpr std::string_view kItems[] = {
+      "MESSAGES", "RECENT",  "UIDNEXT",       "UIDVALIDITY", "UNSEEN",
+      "SIZE",     "DELETED", "HIGHESTMODSEQ", "APPENDLIMIT", "MAILBOXID"};
+  auto items = PH_TRY(p.atom_list(false));
+  for (auto it : items) {
+    bool known = false;
+    for (auto k : kItems) known = known || base::iequals(it, k);
+    if (!known) return bad("Unknown status item");
+  }
+  return items;
+}
+
 R<Select> parse_select(Parser& p) {
   Select s;
   PH_CHECK(p.sp());
   s.mailbox = PH_TRY(p.mailbox());
   if (!p.accept(' ')) return s;
-  PH_CHECK(p.open());
-  while (true) {
+  PH_CHECK(p.list(false, [&]() -> base::Status {
     std::string_view w = PH_TRY(p.atom());
     if (base::iequals(w, "CONDSTORE") && !s.condstore) {
       s.condstore = true;
@@ -735,10 +758,8 @@ R<Select> parse_select(Parser& p) {
     } else {
       return bad("Unknown SELECT parameter");
     }
-    if (p.accept(')')) break;
-    PH_CHECK(p.sp());
-  }
-  PH_CHECK(p.close_no_paren());
+    return {};
+  }));
   PH_CHECK(p.end());
   return s;
 }
@@ -771,13 +792,10 @@ R<List> parse_list(Parser& p) {
   PH_CHECK(p.sp());
   if (p.peek() == '(') {
     l.extended = true;
-    PH_CHECK(p.open());
-    while (true) {
+    PH_CHECK(p.list(false, [&]() -> base::Status {
       l.patterns.push_back(PH_TRY(p.list_mailbox()));
-      if (p.accept(')')) break;
-      PH_CHECK(p.sp());
-    }
-    PH_CHECK(p.close_no_paren());
+      return {};
+    }));
   } else {
     l.patterns.push_back(PH_TRY(p.list_mailbox()));
   }
@@ -786,27 +804,22 @@ R<List> parse_list(Parser& p) {
     if (!base::iequals(w, "RETURN")) return bad("Expected RETURN");
     l.extended = true;
     PH_CHECK(p.sp());
-    PH_CHECK(p.open());
-    if (!p.accept(')')) {
-      while (true) {
-        std::string_view o = PH_TRY(p.atom());
-        if (base::iequals(o, "SUBSCRIBED")) {
-          l.ret_subscribed = true;
-        } else if (base::iequals(o, "CHILDREN")) {
-          l.ret_children = true;
-        } else if (base::iequals(o, "SPECIAL-USE")) {
-          l.ret_special_use = true;
-        } else if (base::iequals(o, "STATUS") && l.ret_status.empty()) {
-          PH_CHECK(p.sp());
-          l.ret_status = PH_TRY(p.atom_list(false));
-        } else {
-          return bad("Unknown LIST return option");
-        }
-        if (p.accept(')')) break;
+    PH_CHECK(p.list(true, [&]() -> base::Status {
+      std::string_view o = PH_TRY(p.atom());
+      if (base::iequals(o, "SUBSCRIBED")) {
+        l.ret_subscribed = true;
+      } else if (base::iequals(o, "CHILDREN")) {
+        l.ret_children = true;
+      } else if (base::iequals(o, "SPECIAL-USE")) {
+        l.ret_special_use = true;
+      } else if (base::iequals(o, "STATUS") && l.ret_status.empty()) {
         PH_CHECK(p.sp());
+        l.ret_status = PH_TRY(status_items(p));
+      } else {
+        return bad("Unknown LIST return option");
       }
-    }
-    PH_CHECK(p.close_no_paren());
+      return {};
+    }));
   }
   PH_CHECK(p.end());
   return l;
@@ -842,17 +855,13 @@ R<Append> parse_append(Parser& p) {
   return a;
 }
 
-// search-return-opts, CHARSET, keys: shared by SEARCH and SORT's search part.
-struct SearchHead {
-  bool esearch = false, min = false, max = false, all = false, count = false, save = false;
-};
-
-base::Status parse_return(Parser& p, SearchHead& h) {
+// Optional "RETURN (...) SP", shared by SEARCH and SORT.
+base::Status parse_return(Parser& p, SearchReturn& r) {
   if (!base::iequals(p.peek_word(), "RETURN")) return {};
   p.skip(6);
-  h.esearch = true;
+  r.esearch = true;
   PH_CHECK(p.sp());
-  PH_CHECK(p.search_return(h.min, h.max, h.all, h.count, h.save));
+  PH_CHECK(p.search_return(r));
   PH_CHECK(p.sp());
   return {};
 }
@@ -860,14 +869,7 @@ base::Status parse_return(Parser& p, SearchHead& h) {
 R<Search> parse_search(Parser& p) {
   Search s;
   PH_CHECK(p.sp());
-  SearchHead h;
-  PH_CHECK(parse_return(p, h));
-  s.esearch = h.esearch;
-  s.ret_min = h.min;
-  s.ret_max = h.max;
-  s.ret_all = h.all;
-  s.ret_count = h.count;
-  s.ret_save = h.save;
+  PH_CHECK(parse_return(p, s.ret));
   if (base::iequals(p.peek_word(), "CHARSET")) {
     p.skip(7);
     PH_CHECK(p.sp());
@@ -878,26 +880,27 @@ R<Search> parse_search(Parser& p) {
   return s;
 }
 
+struct SortName {
+  std::string_view name;
+  SortCriterion::Key key;
+};
+constexpr SortName kSortKeys[] = {
+    {"ARRIVAL", SortCriterion::Key::kArrival},
+    {"CC", SortCriterion::Key::kCc},
+    {"DATE", SortCriterion::Key::kDate},
+    {"FROM", SortCriterion::Key::kFrom},
+    {"SIZE", SortCriterion::Key::kSize},
+    {"SUBJECT", SortCriterion::Key::kSubject},
+    {"TO", SortCriterion::Key::kTo},
+    {"DISPLAYFROM", SortCriterion::Key::kDisplayFrom},
+    {"DISPLAYTO", SortCriterion::Key::kDisplayTo},
+};
+
 R<Sort> parse_sort(Parser& p) {
   Sort s;
   PH_CHECK(p.sp());
-  SearchHead h;
-  PH_CHECK(parse_return(p, h));
-  s.esearch = h.esearch;
-  s.ret_min = h.min;
-  s.ret_max = h.max;
-  s.ret_all = h.all;
-  s.ret_count = h.count;
-  s.ret_save = h.save;
-  PH_CHECK(p.open());
-  using SK = SortCriterion::Key;
-  constexpr std::pair<std::string_view, SK> kKeys[] = {
-      {"ARRIVAL", SK::kArrival}, {"CC", SK::kCc},       {"DATE", SK::kDate},
-      {"FROM", SK::kFrom},       {"SIZE", SK::kSize},   {"SUBJECT", SK::kSubject},
-      {"TO", SK::kTo},           {"DISPLAYFROM", SK::kDisplayFrom},
-      {"DISPLAYTO", SK::kDisplayTo},
-  };
-  while (true) {
+  PH_CHECK(parse_return(p, s.ret));
+  PH_CHECK(p.list(false, [&]() -> base::Status {
     SortCriterion c;
     std::string_view w = PH_TRY(p.atom());
     if (base::iequals(w, "REVERSE")) {
@@ -905,19 +908,12 @@ R<Sort> parse_sort(Parser& p) {
       PH_CHECK(p.sp());
       w = PH_TRY(p.atom());
     }
-    bool found = false;
-    for (const auto& [name, key] : kKeys) {
-      if (base::iequals(w, name)) {
-        c.key = key;
-        found = true;
-      }
-    }
-    if (!found) return bad("Unknown sort criterion");
+    const auto* e = protocol::find_keyword(kSortKeys, w);
+    if (!e) return bad("Unknown sort criterion");
+    c.key = e->key;
     s.criteria.push_back(c);
-    if (p.accept(')')) break;
-    PH_CHECK(p.sp());
-  }
-  PH_CHECK(p.close_no_paren());
+    return {};
+  }));
   PH_CHECK(p.sp());
   s.charset = PH_TRY(p.astring());
   PH_CHECK(p.sp());
@@ -950,21 +946,16 @@ R<Id> parse_id(Parser& p) {
     PH_CHECK(p.end());
     return id;
   }
-  PH_CHECK(p.open());
-  if (!p.accept(')')) {
-    while (true) {
-      Str k = PH_TRY(p.string());
-      PH_CHECK(p.sp());
-      auto v = PH_TRY(p.nstring());
-      // RFC 2971 3.3: at most 30 pairs, field names <= 30 octets, values <= 1024.
-      if (id.fields.size() >= 30 || k.value.size() > 30 || (v && v->size() > 1024))
-        return bad("ID parameters too large");
-      id.fields.emplace_back(k.value, v);
-      if (p.accept(')')) break;
-      PH_CHECK(p.sp());
-    }
-  }
-  PH_CHECK(p.close_no_paren());
+  PH_CHECK(p.list(true, [&]() -> base::Status {
+    Str k = PH_TRY(p.string());
+    PH_CHECK(p.sp());
+    auto v = PH_TRY(p.nstring());
+    // RFC 2971 3.3: at most 30 pairs, field names <= 30 octets, values <= 1024.
+    if (id.fields.size() >= 30 || k.value.size() > 30 || (v && v->size() > 1024))
+      return bad("ID parameters too large");
+    id.fields.emplace_back(k.value, v);
+    return {};
+  }));
   PH_CHECK(p.end());
   return id;
 }
@@ -974,18 +965,13 @@ R<SetQuota> parse_setquota(Parser& p) {
   PH_CHECK(p.sp());
   q.root = PH_TRY(p.astring());
   PH_CHECK(p.sp());
-  PH_CHECK(p.open());
-  if (!p.accept(')')) {
-    while (true) {
-      std::string_view name = PH_TRY(p.atom());
-      PH_CHECK(p.sp());
-      uint64_t v = PH_TRY(p.number64());
-      q.limits.emplace_back(name, v);
-      if (p.accept(')')) break;
-      PH_CHECK(p.sp());
-    }
-  }
-  PH_CHECK(p.close_no_paren());
+  PH_CHECK(p.list(true, [&]() -> base::Status {
+    std::string_view name = PH_TRY(p.atom());
+    PH_CHECK(p.sp());
+    uint64_t v = PH_TRY(p.number64());
+    q.limits.emplace_back(name, v);
+    return {};
+  }));
   PH_CHECK(p.end());
   return q;
 }
@@ -993,8 +979,15 @@ R<SetQuota> parse_setquota(Parser& p) {
 R<Command> parse_body(Parser& p, Command cmd) {
   using CK = CommandKind;
   switch (cmd.kind) {
-    case CK::kCapability: case CK::kNoop: case CK::kLogout: case CK::kStartTls:
-    case CK::kNamespace: case CK::kIdle: case CK::kCheck: case CK::kClose: case CK::kUnselect:
+    case CK::kCapability:
+    case CK::kNoop:
+    case CK::kLogout:
+    case CK::kStartTls:
+    case CK::kNamespace:
+    case CK::kIdle:
+    case CK::kCheck:
+    case CK::kClose:
+    case CK::kUnselect:
       PH_CHECK(p.end());
       return cmd;
     case CK::kExpunge: {
@@ -1012,9 +1005,9 @@ R<Command> parse_body(Parser& p, Command cmd) {
       PH_CHECK(p.sp());
       a.mechanism = PH_TRY(p.atom());
       if (p.accept(' ')) {
-        a.initial = PH_TRY(p.run([](unsigned char c) {
-          return std::isalnum(c) || c == '+' || c == '/' || c == '=';
-        }, "initial response"));
+        a.initial = PH_TRY(p.run(
+            [](unsigned char c) { return std::isalnum(c) || c == '+' || c == '/' || c == '='; },
+            "initial response"));
       }
       PH_CHECK(p.end());
       cmd.args = a;
@@ -1058,7 +1051,10 @@ R<Command> parse_body(Parser& p, Command cmd) {
       cmd.args = std::move(m);
       return cmd;
     }
-    case CK::kDelete: case CK::kSubscribe: case CK::kUnsubscribe: case CK::kGetQuotaRoot: {
+    case CK::kDelete:
+    case CK::kSubscribe:
+    case CK::kUnsubscribe:
+    case CK::kGetQuotaRoot: {
       MailboxArg m;
       PH_CHECK(p.sp());
       m.mailbox = PH_TRY(p.mailbox());
@@ -1102,7 +1098,7 @@ R<Command> parse_body(Parser& p, Command cmd) {
       PH_CHECK(p.sp());
       s.mailbox = PH_TRY(p.mailbox());
       PH_CHECK(p.sp());
-      s.items = PH_TRY(p.atom_list(false));
+      s.items = PH_TRY(status_items(p));
       PH_CHECK(p.end());
       cmd.args = std::move(s);
       return cmd;
@@ -1148,9 +1144,14 @@ R<Command> parse_body(Parser& p, Command cmd) {
 
 bool uid_allowed(CommandKind k) {
   switch (k) {
-    case CommandKind::kFetch: case CommandKind::kStore: case CommandKind::kCopy:
-    case CommandKind::kMove: case CommandKind::kSearch: case CommandKind::kExpunge:
-    case CommandKind::kSort: case CommandKind::kThread:
+    case CommandKind::kFetch:
+    case CommandKind::kStore:
+    case CommandKind::kCopy:
+    case CommandKind::kMove:
+    case CommandKind::kSearch:
+    case CommandKind::kExpunge:
+    case CommandKind::kSort:
+    case CommandKind::kThread:
       return true;
     default:
       return false;
@@ -1172,8 +1173,8 @@ base::Result<Command> parse_command(std::string& raw, const ParseLimits& limits,
                                     std::string_view* tag_out) {
   Parser p(raw, limits);
   // tag = 1*<any ASTRING-CHAR except "+">
-  auto tag = p.run([](unsigned char c) { return (is_atom_char(c) || c == ']') && c != '+'; },
-                   "tag");
+  auto tag =
+      p.run([](unsigned char c) { return (is_atom_char(c) || c == ']') && c != '+'; }, "tag");
   if (!tag.ok()) return bad("Missing or invalid tag");
   if (tag->size() > 64) return bad("Tag too long");
   if (tag_out) *tag_out = *tag;
@@ -1186,15 +1187,9 @@ base::Result<Command> parse_command(std::string& raw, const ParseLimits& limits,
     PH_CHECK(p.sp());
     name = PH_TRY(p.atom());
   }
-  bool known = false;
-  for (const auto& e : kCommands) {
-    if (base::iequals(name, e.name)) {
-      cmd.kind = e.kind;
-      known = true;
-      break;
-    }
-  }
-  if (!known) return bad("Unknown command");
+  const auto* entry = protocol::find_keyword(kCommands, name);
+  if (!entry) return bad("Unknown command");
+  cmd.kind = entry->kind;
   if (cmd.uid && !uid_allowed(cmd.kind)) return bad("Command cannot be used with UID");
   return parse_body(p, std::move(cmd));
 }

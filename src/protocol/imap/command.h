@@ -8,7 +8,9 @@
 // so a Command is valid until the reader is fed again; copy what must live longer. Mailbox
 // names are returned as sent (modified UTF-7 unless UTF8=ACCEPT): decode with mutf7.h and
 // check with check_mailbox_name(). Keywords (commands, search keys, fetch items) are matched
-// case-insensitively. Bounded by ParseLimits (nesting depth, argument count). Errors are
+// case-insensitively. Quoted strings may carry 8-bit text only as valid UTF-8 (RFC 9051 /
+// UTF8=ACCEPT; rev1 clients never send it); atoms are 7-bit; a NUL is only possible inside a
+// literal8. Bounded by ParseLimits (nesting depth, argument count). Errors are
 // kInvalid/kLimit with field "syntax": reply tagged BAD (response.h).
 #pragma once
 
@@ -25,8 +27,8 @@
 namespace posthouse::imap {
 
 struct ParseLimits {
-  size_t max_depth = 16;     // parenthesis nesting (SEARCH, LIST options, FETCH lists)
-  size_t max_args = 10000;   // tokens per command (search keys, fetch items, flags...)
+  size_t max_depth = 16;    // parenthesis nesting (SEARCH, LIST options, FETCH lists)
+  size_t max_args = 10000;  // tokens per command (search keys, fetch items, flags...)
 };
 
 // A string argument: `literal8` marks ~{n} (binary data, may contain NUL).
@@ -36,8 +38,8 @@ struct Str {
 };
 
 struct Authenticate {
-  std::string_view mechanism;                    // upper-case not guaranteed
-  std::optional<std::string_view> initial;       // SASL-IR; "=" means empty
+  std::string_view mechanism;               // upper-case not guaranteed
+  std::optional<std::string_view> initial;  // SASL-IR; "=" means empty
 };
 struct Login {
   std::string_view user, password;  // password is a secret: never log
@@ -75,8 +77,9 @@ struct List {
 };
 struct Status {
   std::string_view mailbox;
-  std::vector<std::string_view> items;  // MESSAGES RECENT UIDNEXT UIDVALIDITY UNSEEN SIZE
-                                        // DELETED HIGHESTMODSEQ APPENDLIMIT (upper-cased check)
+  // Each one of MESSAGES RECENT UIDNEXT UIDVALIDITY UNSEEN SIZE DELETED HIGHESTMODSEQ
+  // APPENDLIMIT MAILBOXID (case-insensitive; anything else is a syntax error).
+  std::vector<std::string_view> items;
 };
 struct Append {
   std::string_view mailbox;
@@ -89,17 +92,46 @@ struct Append {
 // SEARCH keys as a tree. Leaves carry their argument in the matching member.
 struct SearchKey {
   enum class Kind {
-    kAll, kAnswered, kDeleted, kDraft, kFlagged, kNew, kOld, kRecent, kSeen, kUnanswered,
-    kUndeleted, kUndraft, kUnflagged, kUnseen,
-    kKeyword, kUnkeyword,                                  // text = flag
-    kBcc, kBody, kCc, kFrom, kSubject, kText, kTo,         // text
-    kHeader,                                               // header + text
-    kBefore, kOn, kSince, kSentBefore, kSentOn, kSentSince, // date
-    kLarger, kSmaller,                                     // number
-    kUid, kSequence,                                       // set
-    kModseq,                                               // number (+ entry name/type)
-    kOlder, kYounger,                                      // number (RFC 5032 WITHIN)
-    kNot, kOr, kAnd,                                       // children
+    kAll,
+    kAnswered,
+    kDeleted,
+    kDraft,
+    kFlagged,
+    kNew,
+    kOld,
+    kRecent,
+    kSeen,
+    kUnanswered,
+    kUndeleted,
+    kUndraft,
+    kUnflagged,
+    kUnseen,
+    kKeyword,
+    kUnkeyword,  // text = flag
+    kBcc,
+    kBody,
+    kCc,
+    kFrom,
+    kSubject,
+    kText,
+    kTo,      // text
+    kHeader,  // header + text
+    kBefore,
+    kOn,
+    kSince,
+    kSentBefore,
+    kSentOn,
+    kSentSince,  // date
+    kLarger,
+    kSmaller,  // number
+    kUid,
+    kSequence,  // set
+    kModseq,    // number (+ entry name/type)
+    kOlder,
+    kYounger,  // number (RFC 5032 WITHIN)
+    kNot,
+    kOr,
+    kAnd,  // children
   };
   Kind kind = Kind::kAll;
   std::string_view text;
@@ -110,11 +142,16 @@ struct SearchKey {
   std::vector<SearchKey> children;  // kNot: 1, kOr: 2, kAnd: n (parenthesised list / top)
 };
 
+// ESEARCH RETURN (...) (RFC 4731/5182/5267/9051); `esearch` true when RETURN was given.
+// "RETURN ()" sets all (RFC 4731 3.1).
+struct SearchReturn {
+  bool esearch = false;
+  bool min = false, max = false, all = false, count = false, save = false;
+};
+
 struct Search {
   std::optional<std::string_view> charset;
-  // ESEARCH RETURN (...) (RFC 4731/5182/9051); `esearch` true when RETURN was given.
-  bool esearch = false;
-  bool ret_min = false, ret_max = false, ret_all = false, ret_count = false, ret_save = false;
+  SearchReturn ret;
   SearchKey key;  // kAnd of the top-level keys
 };
 
@@ -127,13 +164,23 @@ struct Section {
 
 struct FetchAtt {
   enum class Kind {
-    kEnvelope, kFlags, kInternalDate, kRfc822, kRfc822Header, kRfc822Size, kRfc822Text,
-    kBody,           // BODY without section: non-extensible BODYSTRUCTURE
-    kBodyStructure, kUid, kModseq,
-    kBodySection,    // BODY[...] / BODY.PEEK[...]
-    kBinary,         // BINARY[...] / BINARY.PEEK[...]
-    kBinarySize,     // BINARY.SIZE[...]
-    kSaveDate, kEmailId, kThreadId,
+    kEnvelope,
+    kFlags,
+    kInternalDate,
+    kRfc822,
+    kRfc822Header,
+    kRfc822Size,
+    kRfc822Text,
+    kBody,  // BODY without section: non-extensible BODYSTRUCTURE
+    kBodyStructure,
+    kUid,
+    kModseq,
+    kBodySection,  // BODY[...] / BODY.PEEK[...]
+    kBinary,       // BINARY[...] / BINARY.PEEK[...]
+    kBinarySize,   // BINARY.SIZE[...]
+    kSaveDate,
+    kEmailId,
+    kThreadId,
   };
   Kind kind = Kind::kFlags;
   bool peek = false;
@@ -181,9 +228,8 @@ struct SortCriterion {
 struct Sort {
   std::vector<SortCriterion> criteria;
   std::string_view charset;
+  SearchReturn ret;  // ESORT (RFC 5267)
   SearchKey key;
-  bool esearch = false;
-  bool ret_min = false, ret_max = false, ret_all = false, ret_count = false, ret_save = false;
 };
 struct Thread {
   enum class Algorithm { kReferences, kOrderedSubject };
@@ -193,10 +239,41 @@ struct Thread {
 };
 
 enum class CommandKind {
-  kCapability, kNoop, kLogout, kStartTls, kAuthenticate, kLogin, kEnable, kSelect, kExamine,
-  kCreate, kDelete, kRename, kSubscribe, kUnsubscribe, kList, kLsub, kNamespace, kStatus,
-  kAppend, kIdle, kCheck, kClose, kUnselect, kExpunge, kSearch, kFetch, kStore, kCopy, kMove,
-  kId, kGetQuota, kGetQuotaRoot, kSetQuota, kSort, kThread,
+  kCapability,
+  kNoop,
+  kLogout,
+  kStartTls,
+  kAuthenticate,
+  kLogin,
+  kEnable,
+  kSelect,
+  kExamine,
+  kCreate,
+  kDelete,
+  kRename,
+  kSubscribe,
+  kUnsubscribe,
+  kList,
+  kLsub,
+  kNamespace,
+  kStatus,
+  kAppend,
+  kIdle,
+  kCheck,
+  kClose,
+  kUnselect,
+  kExpunge,
+  kSearch,
+  kFetch,
+  kStore,
+  kCopy,
+  kMove,
+  kId,
+  kGetQuota,
+  kGetQuotaRoot,
+  kSetQuota,
+  kSort,
+  kThread,
 };
 std::string_view command_name(CommandKind k);
 

@@ -14,11 +14,11 @@ using CK = CommandKind;
 using K = SearchKey::Kind;
 using FK = FetchAtt::Kind;
 
-#define PARSE_OK(h, wire)                                                              \
-  ({                                                                                   \
-    auto r_ = (h).parse(wire);                                                         \
+#define PARSE_OK(h, wire)                                                            \
+  ({                                                                                 \
+    auto r_ = (h).parse(wire);                                                       \
     EXPECT_TRUE(r_.ok()) << (wire) << " -> " << (r_.ok() ? "" : r_.error().message); \
-    r_.ok() ? std::move(r_).value() : Command{};                                       \
+    r_.ok() ? std::move(r_).value() : Command{};                                     \
   })
 
 base::Error parse_bad(std::string_view wire, ParseLimits pl = {}) {
@@ -42,8 +42,7 @@ TEST(ImapCommand, NoArgCommands) {
     Command cmd = PARSE_OK(h, c.wire);
     EXPECT_EQ(cmd.kind, c.kind) << c.wire;
     EXPECT_EQ(cmd.tag, "a");
-    EXPECT_EQ(parse_bad(std::string(c.wire).insert(std::strlen(c.wire) - 2, " x")).field,
-              "syntax");
+    EXPECT_EQ(parse_bad(std::string(c.wire).insert(std::strlen(c.wire) - 2, " x")).field, "syntax");
   }
 }
 
@@ -76,9 +75,10 @@ TEST(ImapCommand, LoginAstringForms) {
   EXPECT_EQ(parse_bad("a LOGIN bob \"unterminated\r\n").field, "syntax");
   EXPECT_EQ(parse_bad("a LOGIN bob \"bad\\escape\"\r\n").field, "syntax");
   EXPECT_EQ(parse_bad("a LOGIN bob (pw)\r\n").field, "syntax");
-  EXPECT_EQ(parse_bad(std::string("a LOGIN bob {2}\r\np\0\r\n", 21)).message, "NUL in literal; use a literal8");
+  EXPECT_EQ(parse_bad(std::string("a LOGIN bob {2}\r\np\0\r\n", 21)).message,
+            "NUL in literal; use a literal8");
   EXPECT_EQ(parse_bad("a LOGIN b\xC3\xA9 x\r\n").field, "syntax");  // 8-bit atom
-  EXPECT_EQ(parse_bad("a LOGIN \"b\xC3\" x\r\n").field, "syntax");   // bad UTF-8
+  EXPECT_EQ(parse_bad("a LOGIN \"b\xC3\" x\r\n").field, "syntax");  // bad UTF-8
   Harness h3;
   c = PARSE_OK(h3, "a LOGIN \"b\xC3\xA9\" x\r\n");
   EXPECT_EQ(std::get<Login>(c.args).user, "b\xC3\xA9");
@@ -115,8 +115,9 @@ TEST(ImapCommand, SelectWithCondstoreAndQresync) {
   EXPECT_EQ(c.kind, CK::kExamine);
   EXPECT_TRUE(std::get<Select>(c.args).condstore);
   Harness h3;
-  c = PARSE_OK(h3, "a SELECT INBOX (QRESYNC (67890007 20050715194045000 41,43:211,214:541 "
-                   "(1,3,5 1,3,5)))\r\n");
+  c = PARSE_OK(h3,
+               "a SELECT INBOX (QRESYNC (67890007 20050715194045000 41,43:211,214:541 "
+               "(1,3,5 1,3,5)))\r\n");
   auto& s = std::get<Select>(c.args);
   ASSERT_TRUE(s.qresync);
   EXPECT_EQ(s.qresync->uidvalidity, 67890007u);
@@ -147,8 +148,8 @@ TEST(ImapCommand, MailboxCommands) {
   Harness h3;
   c = PARSE_OK(h3, "a RENAME old \"new name\"\r\n");
   EXPECT_EQ(std::get<Rename>(c.args).to, "new name");
-  for (const char* w : {"a DELETE x\r\n", "a SUBSCRIBE x\r\n", "a UNSUBSCRIBE x\r\n",
-                        "a GETQUOTAROOT x\r\n"}) {
+  for (const char* w :
+       {"a DELETE x\r\n", "a SUBSCRIBE x\r\n", "a UNSUBSCRIBE x\r\n", "a GETQUOTAROOT x\r\n"}) {
     Harness hh;
     Command cc = PARSE_OK(hh, w);
     EXPECT_EQ(std::get<MailboxArg>(cc.args).mailbox, "x");
@@ -169,8 +170,9 @@ TEST(ImapCommand, ListBasicAndExtended) {
   EXPECT_EQ(l.patterns.at(0), "*");
   EXPECT_FALSE(l.extended);
   Harness h2;
-  c = PARSE_OK(h2, "a LIST (SUBSCRIBED RECURSIVEMATCH) \"\" (INBOX% \"Sent*\") RETURN "
-                   "(CHILDREN SPECIAL-USE STATUS (MESSAGES UNSEEN))\r\n");
+  c = PARSE_OK(h2,
+               "a LIST (SUBSCRIBED RECURSIVEMATCH) \"\" (INBOX% \"Sent*\") RETURN "
+               "(CHILDREN SPECIAL-USE STATUS (MESSAGES UNSEEN))\r\n");
   auto& x = std::get<List>(c.args);
   EXPECT_TRUE(x.extended);
   EXPECT_TRUE(x.subscribed);
@@ -200,6 +202,8 @@ TEST(ImapCommand, Status) {
   Command c = PARSE_OK(h, "a STATUS INBOX (MESSAGES UIDNEXT HIGHESTMODSEQ SIZE)\r\n");
   EXPECT_EQ(std::get<Status>(c.args).items.size(), 4u);
   EXPECT_EQ(parse_bad("a STATUS INBOX ()\r\n").field, "syntax");
+  EXPECT_EQ(parse_bad("a STATUS INBOX (MESSAGES BOGUS)\r\n").message, "Unknown status item");
+  EXPECT_EQ(parse_bad("a LIST \"\" * RETURN (STATUS (FOO))\r\n").field, "syntax");
   EXPECT_EQ(parse_bad("a STATUS INBOX MESSAGES\r\n").field, "syntax");
 }
 
@@ -211,7 +215,8 @@ TEST(ImapCommand, AppendForms) {
   EXPECT_EQ(a.message.value, "hello");
   EXPECT_TRUE(a.flags.empty());
   Harness h2;
-  c = PARSE_OK(h2, "a APPEND Sent (\\Seen $Forwarded) \" 7-Feb-1994 21:52:25 -0800\" {3+}\r\nabc\r\n");
+  c = PARSE_OK(h2,
+               "a APPEND Sent (\\Seen $Forwarded) \" 7-Feb-1994 21:52:25 -0800\" {3+}\r\nabc\r\n");
   auto& b = std::get<Append>(c.args);
   EXPECT_EQ(b.flags.size(), 2u);
   ASSERT_TRUE(b.date);
@@ -245,15 +250,16 @@ TEST(ImapCommand, SearchAllKeys) {
       "MODSEQ 5 MODSEQ \"/flags/\\\\draft\" all 620162338 OLDER 60 YOUNGER 30\r\n");
   auto& s = std::get<Search>(c.args);
   EXPECT_EQ(s.charset, "UTF-8");
-  EXPECT_FALSE(s.esearch);
+  EXPECT_FALSE(s.ret.esearch);
   ASSERT_EQ(s.key.kind, K::kAnd);
   const K expected[] = {
-      K::kAll, K::kAnswered, K::kBcc, K::kBefore, K::kBody, K::kCc, K::kDeleted, K::kDraft,
-      K::kFlagged, K::kFrom, K::kHeader, K::kKeyword, K::kLarger, K::kNew, K::kNot, K::kOld,
-      K::kOn, K::kOr, K::kRecent, K::kSeen, K::kSentBefore, K::kSentOn, K::kSentSince,
-      K::kSince, K::kSmaller, K::kSubject, K::kText, K::kTo, K::kUid, K::kUnanswered,
-      K::kUndeleted, K::kUndraft, K::kUnflagged, K::kUnkeyword, K::kUnseen, K::kSequence,
-      K::kAnd, K::kModseq, K::kModseq, K::kOlder, K::kYounger};
+      K::kAll,       K::kAnswered, K::kBcc,        K::kBefore,    K::kBody,      K::kCc,
+      K::kDeleted,   K::kDraft,    K::kFlagged,    K::kFrom,      K::kHeader,    K::kKeyword,
+      K::kLarger,    K::kNew,      K::kNot,        K::kOld,       K::kOn,        K::kOr,
+      K::kRecent,    K::kSeen,     K::kSentBefore, K::kSentOn,    K::kSentSince, K::kSince,
+      K::kSmaller,   K::kSubject,  K::kText,       K::kTo,        K::kUid,       K::kUnanswered,
+      K::kUndeleted, K::kUndraft,  K::kUnflagged,  K::kUnkeyword, K::kUnseen,    K::kSequence,
+      K::kAnd,       K::kModseq,   K::kModseq,     K::kOlder,     K::kYounger};
   ASSERT_EQ(s.key.children.size(), std::size(expected));
   for (size_t i = 0; i < std::size(expected); ++i) {
     EXPECT_EQ(static_cast<int>(s.key.children[i].kind), static_cast<int>(expected[i])) << i;
@@ -280,12 +286,12 @@ TEST(ImapCommand, EsearchReturnAndSearchres) {
   Command c = PARSE_OK(h, "a UID SEARCH RETURN (MIN MAX COUNT SAVE) UNSEEN\r\n");
   EXPECT_TRUE(c.uid);
   auto& s = std::get<Search>(c.args);
-  EXPECT_TRUE(s.esearch && s.ret_min && s.ret_max && s.ret_count && s.ret_save);
-  EXPECT_FALSE(s.ret_all);
+  EXPECT_TRUE(s.ret.esearch && s.ret.min && s.ret.max && s.ret.count && s.ret.save);
+  EXPECT_FALSE(s.ret.all);
   Harness h2;
   c = PARSE_OK(h2, "a SEARCH RETURN () $\r\n");
   auto& s2 = std::get<Search>(c.args);
-  EXPECT_TRUE(s2.ret_all);
+  EXPECT_TRUE(s2.ret.all);
   EXPECT_TRUE(s2.key.children[0].set.saved);
   EXPECT_EQ(parse_bad("a SEARCH RETURN (BOGUS) ALL\r\n").field, "syntax");
 }
@@ -306,8 +312,8 @@ TEST(ImapCommand, SearchBadInput) {
 }
 
 TEST(ImapCommand, DeepNestingIsBounded) {
-  std::string deep = "a SEARCH " + std::string(1000, '(') + "SEEN" + std::string(1000, ')') +
-                     "\r\n";
+  std::string deep =
+      "a SEARCH " + std::string(1000, '(') + "SEEN" + std::string(1000, ')') + "\r\n";
   auto e = parse_bad(deep);
   EXPECT_EQ(e.code, Errc::kLimit);
   EXPECT_EQ(e.message, "Too deeply nested");
@@ -375,16 +381,27 @@ TEST(ImapCommand, FetchItemsAndMacros) {
 }
 
 TEST(ImapCommand, FetchBadInput) {
-  for (const char* w :
-       {"a FETCH 1 BOGUS\r\n", "a FETCH 1 BODY[\r\n", "a FETCH 1 BODY[1.]\r\n",
-        "a FETCH 1 BODY[MIME]\r\n", "a FETCH 1 BODY[HEADER.FIELDS]\r\n",
-        "a FETCH 1 BODY[HEADER.FIELDS ()]\r\n", "a FETCH 1 BODY[]<1>\r\n",
-        "a FETCH 1 BODY[]<1.0>\r\n", "a FETCH 1 BINARY[HEADER]\r\n",
-        "a FETCH 1 BINARY.SIZE[1]<0.1>\r\n", "a FETCH 1 (FLAGS\r\n", "a FETCH 1 ()\r\n",
-        "a FETCH 0 FLAGS\r\n", "a FETCH 1:0x FLAGS\r\n", "a FETCH 4294967296 FLAGS\r\n",
-        "a FETCH 1 FLAGS (VANISHED)\r\n", "a UID FETCH 1 FLAGS (VANISHED)\r\n",
-        "a FETCH 1 FLAGS (CHANGEDSINCE 0)\r\n", "a FETCH 1 FLAGSX\r\n", "a FETCH FLAGS\r\n",
-        "a FETCH 1 BODY[0]\r\n"}) {
+  for (const char* w : {"a FETCH 1 BOGUS\r\n",
+                        "a FETCH 1 BODY[\r\n",
+                        "a FETCH 1 BODY[1.]\r\n",
+                        "a FETCH 1 BODY[MIME]\r\n",
+                        "a FETCH 1 BODY[HEADER.FIELDS]\r\n",
+                        "a FETCH 1 BODY[HEADER.FIELDS ()]\r\n",
+                        "a FETCH 1 BODY[]<1>\r\n",
+                        "a FETCH 1 BODY[]<1.0>\r\n",
+                        "a FETCH 1 BINARY[HEADER]\r\n",
+                        "a FETCH 1 BINARY.SIZE[1]<0.1>\r\n",
+                        "a FETCH 1 (FLAGS\r\n",
+                        "a FETCH 1 ()\r\n",
+                        "a FETCH 0 FLAGS\r\n",
+                        "a FETCH 1:0x FLAGS\r\n",
+                        "a FETCH 4294967296 FLAGS\r\n",
+                        "a FETCH 1 FLAGS (VANISHED)\r\n",
+                        "a UID FETCH 1 FLAGS (VANISHED)\r\n",
+                        "a FETCH 1 FLAGS (CHANGEDSINCE 0)\r\n",
+                        "a FETCH 1 FLAGSX\r\n",
+                        "a FETCH FLAGS\r\n",
+                        "a FETCH 1 BODY[0]\r\n"}) {
     EXPECT_EQ(parse_bad(w).field, "syntax") << w;
   }
 }
@@ -459,6 +476,28 @@ TEST(ImapCommand, IdQuotaSortThread) {
   EXPECT_EQ(parse_bad("a SORT (DATE) UTF-8\r\n").field, "syntax");
   EXPECT_EQ(parse_bad("a ID (\"k\")\r\n").field, "syntax");
   EXPECT_EQ(parse_bad("a SETQUOTA \"\" (STORAGE)\r\n").field, "syntax");
+}
+
+TEST(ImapCommand, CaseInsensitiveKeywordsAndLiteralArguments) {
+  Harness h;
+  Command c = PARSE_OK(h, "a uid fetch 1:2 (flags body.peek[header.fields (subject)])\r\n");
+  EXPECT_TRUE(c.uid);
+  EXPECT_EQ(std::get<Fetch>(c.args).items.size(), 2u);
+  Harness h2;
+  c = PARSE_OK(h2, "a SELECT {5+}\r\nINBOX (condstore)\r\n");
+  EXPECT_EQ(std::get<Select>(c.args).mailbox, "INBOX");
+  EXPECT_TRUE(std::get<Select>(c.args).condstore);
+  Harness h3;
+  c = PARSE_OK(h3, "a SEARCH SUBJECT {11}\r\nhello world FROM \"x\"\r\n");
+  auto& s = std::get<Search>(c.args);
+  EXPECT_EQ(s.key.children[0].text, "hello world");
+  EXPECT_EQ(s.key.children[1].text, "x");
+  EXPECT_EQ(h3.continuations(), 1);
+  Harness h4;
+  c = PARSE_OK(h4, "a FETCH 1 BODY[1.2.3]<0.1>\r\n");
+  EXPECT_EQ(std::get<Fetch>(c.args).items[0].section.part, (std::vector<uint32_t>{1, 2, 3}));
+  // A literal announcement that is not at the end of a line is not a literal.
+  EXPECT_EQ(parse_bad("a LOGIN {3}bob pw\r\n").field, "syntax");
 }
 
 TEST(ImapCommand, IdleDone) {

@@ -13,15 +13,6 @@ namespace {
 
 constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+,";
 
-int b64(char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '+') return 62;
-  if (c == ',') return 63;
-  return -1;
-}
-
 base::Error bad(std::string m) { return make_error(Errc::kInvalid, std::move(m), "mailbox"); }
 
 // Next code point of valid UTF-8 (validated by the caller).
@@ -134,7 +125,7 @@ base::Result<std::string> mutf7_decode(std::string_view in) {
       if (i >= in.size()) return bad("Unterminated modified UTF-7 shift");
       char d = in[i++];
       if (d == '-') break;
-      int v = b64(d);
+      int v = protocol::base64_digit(d, ',');
       if (v < 0) return bad("Invalid modified UTF-7 character");
       bits = (bits << 6) | static_cast<uint32_t>(v);
       nbits += 6;
@@ -179,8 +170,8 @@ base::Status check_mailbox_name(std::string_view name, char delimiter, size_t ma
     size_t start = 0;
     while (true) {
       size_t pos = name.find(delimiter, start);
-      std::string_view part = name.substr(start, pos == std::string_view::npos ? name.npos
-                                                                                 : pos - start);
+      std::string_view part =
+          name.substr(start, pos == std::string_view::npos ? name.npos : pos - start);
       if (part.empty()) return bad("Empty hierarchy level in mailbox name");
       if (part == "." || part == "..") return bad("Mailbox name component . or .. not allowed");
       if (pos == std::string_view::npos) break;

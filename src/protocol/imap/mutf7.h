@@ -22,7 +22,6 @@ base::Result<std::string> mutf7_decode(std::string_view mutf7);
 // `max_len` bytes, valid UTF-8, no control characters (NUL, CR, LF...), and with `delimiter`
 // no empty, "." or ".." components and no leading/trailing delimiter. "INBOX" is matched
 // case-insensitively by the caller, not here.
-base::Status check_mailbox_name(std::string_view utf8, char delimiter = '/',
-                                size_t max_len = 1024);
+base::Status check_mailbox_name(std::string_view utf8, char delimiter = '/', size_t max_len = 1024);
 
 }  // namespace posthouse::imap

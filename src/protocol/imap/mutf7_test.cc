@@ -25,23 +25,23 @@ TEST(Mutf7, SurrogatePairsRoundTrip) {
 
 TEST(Mutf7, RejectsNonCanonicalAndInvalid) {
   for (const char* bad : {
-           "&",            // unterminated
-           "&U,BTFw",      // unterminated shift
-           "&-&-&",        // trailing unterminated
-           "&AGE-",        // 'a' encoded: printable ASCII must be direct
-           "&ACY-",        // '&' encoded
-           "&-",           // fine actually? (decodes to "&") -- checked below
+           "&",                   // unterminated
+           "&U,BTFw",             // unterminated shift
+           "&-&-&",               // trailing unterminated
+           "&AGE-",               // 'a' encoded: printable ASCII must be direct
+           "&ACY-",               // '&' encoded
+           "&-",                  // fine actually? (decodes to "&") -- checked below
            "&U,BTFw-&ZeVnLIqe-",  // adjacent shifts must be merged
-           "&--",          // "&-" then "-" is fine; see below
-           "&Jjo!-",       // invalid base64 char
-           "&2D0-",        // lone high surrogate
-           "&3gA-",        // lone low surrogate
-           "&AOk",         // unterminated
-           "&AOkA-",       // non-zero / extra padding bits
-           "&AAA-",        // NUL
-           "a\x01b",       // control char
-           "caf\xC3\xA9",  // raw 8-bit
-           "&,,,,-",       // U+FFFF + padding garbage
+           "&--",                 // "&-" then "-" is fine; see below
+           "&Jjo!-",              // invalid base64 char
+           "&2D0-",               // lone high surrogate
+           "&3gA-",               // lone low surrogate
+           "&AOk",                // unterminated
+           "&AOkA-",              // non-zero / extra padding bits
+           "&AAA-",               // NUL
+           "a\x01b",              // control char
+           "caf\xC3\xA9",         // raw 8-bit
+           "&,,,,-",              // U+FFFF + padding garbage
        }) {
     std::string_view s(bad);
     if (s == "&-" || s == "&--") continue;
@@ -83,8 +83,8 @@ TEST(MailboxName, Checks) {
   EXPECT_TRUE(check_mailbox_name("INBOX").ok());
   EXPECT_TRUE(check_mailbox_name("Archive/2024/Q1").ok());
   EXPECT_TRUE(check_mailbox_name("a.b..c").ok());
-  for (const char* bad : {"", "/lead", "trail/", "a//b", "../etc", "a/../b", "a/./b", ".",
-                          "..", "a\tb", "bad\xC3"}) {
+  for (const char* bad :
+       {"", "/lead", "trail/", "a//b", "../etc", "a/../b", "a/./b", ".", "..", "a\tb", "bad\xC3"}) {
     EXPECT_FALSE(check_mailbox_name(bad).ok()) << bad;
   }
   EXPECT_FALSE(check_mailbox_name(std::string("a\0b", 3)).ok());

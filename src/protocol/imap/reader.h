@@ -27,11 +27,11 @@
 namespace posthouse::imap {
 
 struct ReaderLimits {
-  size_t max_line = 64 * 1024;            // one line segment, literals excluded
-  uint64_t max_literal = 64ull << 20;     // APPENDLIMIT; larger sync literals get BAD [TOOBIG]
+  size_t max_line = 64 * 1024;                 // one line segment, literals excluded
+  uint64_t max_literal = 64ull << 20;          // APPENDLIMIT; larger sync literals get BAD [TOOBIG]
   uint64_t max_nonsync_literal = 64ull << 20;  // 4096 when advertising LITERAL- (RFC 7888)
   size_t max_command = (64ull << 20) + (256 * 1024);  // whole command, literals included
-  size_t max_literals = 64;               // literals per command
+  size_t max_literals = 64;                           // literals per command
 };
 
 class CommandReader {

@@ -14,11 +14,16 @@ namespace {
 
 std::string_view cond_name(Cond c) {
   switch (c) {
-    case Cond::kOk: return "OK";
-    case Cond::kNo: return "NO";
-    case Cond::kBad: return "BAD";
-    case Cond::kBye: return "BYE";
-    case Cond::kPreauth: return "PREAUTH";
+    case Cond::kOk:
+      return "OK";
+    case Cond::kNo:
+      return "NO";
+    case Cond::kBad:
+      return "BAD";
+    case Cond::kBye:
+      return "BYE";
+    case Cond::kPreauth:
+      return "PREAUTH";
   }
   return "BAD";
 }
@@ -74,6 +79,15 @@ void append_continuation(std::string& out, std::string_view text) {
   out += "+ ";
   append_text(out, text);
   out += "\r\n";
+}
+
+void append_flag_list(std::string& out, const std::vector<std::string_view>& flags) {
+  out += '(';
+  for (size_t i = 0; i < flags.size(); ++i) {
+    if (i) out += ' ';
+    append_text(out, flags[i]);
+  }
+  out += ')';
 }
 
 void append_literal(std::string& out, std::string_view s) {

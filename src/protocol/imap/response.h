@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/result.h"
 
@@ -32,6 +33,9 @@ void append_continuation(std::string& out, std::string_view text);
 void append_quoted_or_literal(std::string& out, std::string_view s, bool utf8 = false);
 void append_astring(std::string& out, std::string_view s, bool utf8 = false);
 void append_nstring(std::string& out, std::optional<std::string_view> s, bool utf8 = false);
+// "(a b c)" of flags or other atoms as given (system flags keep their backslash).
+void append_flag_list(std::string& out, const std::vector<std::string_view>& flags);
+
 // Literal forms, used for message bodies: {n}CRLF<bytes> / ~{n}CRLF<bytes>.
 void append_literal(std::string& out, std::string_view s);
 void append_literal8(std::string& out, std::string_view s);

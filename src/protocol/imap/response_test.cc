@@ -48,6 +48,14 @@ TEST(ImapResponse, StringForms) {
   EXPECT_EQ(out, "NIL \"x\"");
 }
 
+TEST(ImapResponse, FlagList) {
+  std::string out;
+  append_flag_list(out, {"\\Seen", "$Junk"});
+  out += ' ';
+  append_flag_list(out, {});
+  EXPECT_EQ(out, "(\\Seen $Junk) ()");
+}
+
 TEST(ImapResponse, ErrorMapping) {
   EXPECT_EQ(error_response("a", base::Error(Errc::kInvalid, "Unknown command", "syntax")),
             "a BAD Unknown command\r\n");

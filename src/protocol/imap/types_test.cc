@@ -26,8 +26,8 @@ TEST(SequenceSet, ValidForms) {
 }
 
 TEST(SequenceSet, InvalidForms) {
-  for (const char* bad : {"", "0", "0:5", "1:0", "1:0x", "4294967296", "99999999999", "1,",
-                          ",1", "1::2", "1:2:3", "a", "-1", "01", "1 2", "*:", ":5", "$,1"}) {
+  for (const char* bad : {"", "0", "0:5", "1:0", "1:0x", "4294967296", "99999999999", "1,", ",1",
+                          "1::2", "1:2:3", "a", "-1", "01", "1 2", "*:", ":5", "$,1"}) {
     EXPECT_FALSE(parse_sequence_set(bad).ok()) << bad;
   }
   EXPECT_FALSE(parse_sequence_set("1,2,3", 2).ok());
@@ -58,10 +58,10 @@ TEST(Dates, ParseAndFormatDateTime) {
   ASSERT_TRUE(sp.ok());
   EXPECT_EQ(sp->zone_minutes, 330);
   EXPECT_EQ(format_date_time(*sp), "07-Jul-1996 02:44:25 +0530");
-  for (const char* bad : {"17-Jul-1996 24:00:00 +0000", "17-Jul-1996 02:60:00 +0000",
-                          "17-Jul-1996 02:44:25 0700", "17-Jul-1996 02:44 +0700",
-                          "17-Jul-1996T02:44:25 +0700", "7-Jul-1996 02:44:25 +0000",
-                          "17-Jul-1996 02:44:25 +2400"}) {
+  for (const char* bad :
+       {"17-Jul-1996 24:00:00 +0000", "17-Jul-1996 02:60:00 +0000", "17-Jul-1996 02:44:25 0700",
+        "17-Jul-1996 02:44 +0700", "17-Jul-1996T02:44:25 +0700", "7-Jul-1996 02:44:25 +0000",
+        "17-Jul-1996 02:44:25 +2400"}) {
     EXPECT_FALSE(parse_date_time(bad).ok()) << bad;
   }
 }

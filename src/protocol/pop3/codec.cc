@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "base/strings.h"
+#include "protocol/text.h"
 
 namespace posthouse::pop3 {
 
@@ -41,30 +42,17 @@ void append_clean(std::string& out, std::string_view s) {
 }  // namespace
 
 base::Result<Command> parse_command(std::string_view line, const ParserOptions& opts) {
-  if (line.size() + 2 > opts.max_line)
-    return make_error(Errc::kTooLarge, "Command line too long", "line");
-  for (char c : line) {
-    if (c == '\0' || c == '\r' || c == '\n')
-      return make_error(Errc::kInvalid, "Invalid character in command", "line");
-  }
-  size_t sp = line.find(' ');
-  std::string_view word = line.substr(0, sp);
-  std::string_view rest = sp == std::string_view::npos ? std::string_view() : line.substr(sp + 1);
+  auto [word, rest, has_rest] = PH_TRY(protocol::split_verb_line(line, opts.max_line));
   Command cmd;
-  bool known = false;
-  for (const auto& e : kVerbs) {
-    if (base::iequals(word, e.name)) {
-      cmd.verb = e.verb;
-      known = true;
-    }
-  }
-  if (!known) {
+  const auto* entry = protocol::find_keyword(kVerbs, word);
+  if (entry) cmd.verb = entry->verb;
+  if (!entry) {
     if (base::iequals(word, "APOP"))
       return make_error(Errc::kUnavailable, "APOP is not supported", "command");
     return make_error(Errc::kInvalid, "Unknown command", "command");
   }
   std::vector<std::string_view> args;
-  if (sp != std::string_view::npos) args = base::split(rest, ' ');
+  if (has_rest) args = base::split(rest, ' ');
   for (auto a : args) {
     if (a.empty() && cmd.verb != Verb::kPass) return syntax("Malformed arguments");
   }
@@ -82,7 +70,11 @@ base::Result<Command> parse_command(std::string_view line, const ParserOptions& 
       if (rest.empty()) return syntax("PASS needs a password");
       cmd.arg = rest;
       break;
-    case Verb::kStat: case Verb::kNoop: case Verb::kRset: case Verb::kQuit: case Verb::kCapa:
+    case Verb::kStat:
+    case Verb::kNoop:
+    case Verb::kRset:
+    case Verb::kQuit:
+    case Verb::kCapa:
     case Verb::kStls:
       PH_CHECK(want(0, 0));
       break;
@@ -148,21 +140,28 @@ std::string error_reply(const base::Error& e) {
     return err_reply("", e.code == Errc::kTooLarge ? "Command line too long" : e.message);
   }
   switch (e.code) {
-    case Errc::kInvalid: return err_reply("", "Invalid argument");
-    case Errc::kNotFound: return err_reply("", "No such message");
+    case Errc::kInvalid:
+      return err_reply("", "Invalid argument");
+    case Errc::kNotFound:
+      return err_reply("", "No such message");
     case Errc::kConflict:
       if (e.field == "lock") return err_reply("IN-USE", "Mailbox is locked by another session");
       return err_reply("", "Not allowed now");
-    case Errc::kUnauthenticated: return err_reply("AUTH", "Authentication failed");
-    case Errc::kForbidden: return err_reply("AUTH", "POP3 access is not enabled for this account");
+    case Errc::kUnauthenticated:
+      return err_reply("AUTH", "Authentication failed");
+    case Errc::kForbidden:
+      return err_reply("AUTH", "POP3 access is not enabled for this account");
     case Errc::kLimit:
       if (e.field == "login") return err_reply("LOGIN-DELAY", "Too many attempts, wait");
       return err_reply("SYS/TEMP", "Limit exceeded, try again later");
-    case Errc::kTooLarge: return err_reply("", "Too large");
+    case Errc::kTooLarge:
+      return err_reply("", "Too large");
     case Errc::kTemporary:
     case Errc::kIo:
-    case Errc::kInternal: return err_reply("SYS/TEMP", "Temporary failure, try again later");
-    case Errc::kUnavailable: return err_reply("SYS/PERM", "Service unavailable");
+    case Errc::kInternal:
+      return err_reply("SYS/TEMP", "Temporary failure, try again later");
+    case Errc::kUnavailable:
+      return err_reply("SYS/PERM", "Service unavailable");
   }
   return err_reply("SYS/TEMP", "Temporary failure, try again later");
 }
@@ -198,10 +197,17 @@ void MultilineEncoder::feed(std::string_view data, std::string& out) {
       out += '.';  // the stuffing dot; the original dot follows with the next run
       start = i;
     }
+    if (c == '\n' && !last_cr_) {
+      // A bare LF goes out as CRLF, so clients that split on LF and clients that split on
+      // CRLF see the same lines (and the same stuffing).
+      out.append(data.data() + start, i - start);
+      out += '\r';
+      start = i;
+    }
     at_line_start_ = c == '\n';
+    last_cr_ = c == '\r';
   }
   out.append(data.data() + start, data.size() - start);
-  last_cr_ = data.back() == '\r';
 }
 
 void MultilineEncoder::finish(std::string& out) {

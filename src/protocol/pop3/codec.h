@@ -20,15 +20,27 @@
 namespace posthouse::pop3 {
 
 enum class Verb {
-  kUser, kPass, kStat, kList, kRetr, kDele, kNoop, kRset, kQuit, kTop, kUidl, kCapa, kStls,
+  kUser,
+  kPass,
+  kStat,
+  kList,
+  kRetr,
+  kDele,
+  kNoop,
+  kRset,
+  kQuit,
+  kTop,
+  kUidl,
+  kCapa,
+  kStls,
   kAuth,
 };
 
 struct Command {
   Verb verb = Verb::kNoop;
-  std::string_view arg;           // USER name, PASS password (secret), AUTH mechanism
-  std::optional<uint32_t> msg;    // LIST/UIDL optional, RETR/DELE/TOP required
-  uint32_t lines = 0;             // TOP
+  std::string_view arg;                     // USER name, PASS password (secret), AUTH mechanism
+  std::optional<uint32_t> msg;              // LIST/UIDL optional, RETR/DELE/TOP required
+  uint32_t lines = 0;                       // TOP
   std::optional<std::string_view> initial;  // AUTH initial response ("=" = empty)
 };
 
@@ -51,9 +63,9 @@ std::string err_reply(std::string_view code, std::string_view text);
 std::string error_reply(const base::Error& e);
 
 struct CapaOptions {
-  bool stls = false;                 // offer before TLS only
-  bool user = true;                  // USER/PASS allowed now
-  std::vector<std::string> sasl;     // e.g. {"PLAIN"}
+  bool stls = false;              // offer before TLS only
+  bool user = true;               // USER/PASS allowed now
+  std::vector<std::string> sasl;  // e.g. {"PLAIN"}
   std::string implementation = "Posthouse";
   std::optional<uint32_t> expire_days;  // EXPIRE policy if any
 };
@@ -61,7 +73,8 @@ std::string capa_reply(const CapaOptions& o);
 
 // Streams a multi-line response body: stuffs '.' at line starts and, on finish(), makes sure
 // the data ends with CRLF and appends the ".\r\n" terminator. Input should be CRLF text (as the
-// store keeps it); a bare LF also counts as a line end so stuffing can never be bypassed.
+// store keeps it); a bare LF is sent as CRLF so stuffing and the terminator mean the same to
+// every client. A bare CR is data.
 class MultilineEncoder {
  public:
   void feed(std::string_view data, std::string& out);

@@ -45,11 +45,31 @@ TEST(Pop3Command, AllVerbs) {
 }
 
 TEST(Pop3Command, BadNumbersAndArgs) {
-  for (const char* l : {"RETR", "RETR -1", "RETR 0", "RETR +1", "RETR 0x1", "RETR 1 2",
-                        "RETR a", "RETR 4294967296", "RETR 99999999999", "TOP 1", "TOP 1 -5",
-                        "TOP -1 5", "TOP 1 x", "DELE", "LIST 0", "LIST -3", "UIDL x",
-                        "STAT 1", "QUIT now", "USER", "USER a b", "PASS", "LIST  1",
-                        "LIST ", "AUTH a b c"}) {
+  for (const char* l : {"RETR",
+                        "RETR -1",
+                        "RETR 0",
+                        "RETR +1",
+                        "RETR 0x1",
+                        "RETR 1 2",
+                        "RETR a",
+                        "RETR 4294967296",
+                        "RETR 99999999999",
+                        "TOP 1",
+                        "TOP 1 -5",
+                        "TOP -1 5",
+                        "TOP 1 x",
+                        "DELE",
+                        "LIST 0",
+                        "LIST -3",
+                        "UIDL x",
+                        "STAT 1",
+                        "QUIT now",
+                        "USER",
+                        "USER a b",
+                        "PASS",
+                        "LIST  1",
+                        "LIST ",
+                        "AUTH a b c"}) {
     EXPECT_EQ(bad(l).field, "syntax") << l;
   }
 }
@@ -118,7 +138,9 @@ TEST(Pop3Multiline, TerminatesUnterminatedData) {
   EXPECT_EQ(encode("no newline", 100), "no newline\r\n.\r\n");
   EXPECT_EQ(encode("ends in cr\r", 100), "ends in cr\r\n.\r\n");
   EXPECT_EQ(encode("", 100), ".\r\n");
-  EXPECT_EQ(encode("bare\n.lf\n", 100), "bare\n..lf\n.\r\n");
+  EXPECT_EQ(encode("bare\n.lf\n", 100), "bare\r\n..lf\r\n.\r\n");
+  EXPECT_EQ(encode("cr\r+\n", 100), "cr\r+\r\n.\r\n");  // fuzz regression: bare LF at end
+  EXPECT_EQ(encode("a\r\nb\n", 1), "a\r\nb\r\n.\r\n");
 }
 
 TEST(Pop3Top, Prefix) {

@@ -104,8 +104,8 @@ base::Result<size_t> parse_mailbox_prefix(std::string_view in, bool utf8,
     mb.local.assign(in.substr(0, i));
   }
   if (i > limits.max_local)
-    return make_error(Errc::kTooLarge, "local part longer than " +
-                                           std::to_string(limits.max_local) + " octets",
+    return make_error(Errc::kTooLarge,
+                      "local part longer than " + std::to_string(limits.max_local) + " octets",
                       "address");
   if (i >= in.size() || in[i] != '@') return addr_error("missing @domain");
   ++i;
@@ -205,8 +205,8 @@ base::Result<Mailbox> parse_mailbox(std::string_view in, bool utf8, const Addres
 base::Result<Path> parse_path(std::string_view in, PathKind kind, bool utf8,
                               const AddressLimits& limits) {
   if (in.size() > limits.max_path)
-    return make_error(Errc::kTooLarge, "path longer than " + std::to_string(limits.max_path) +
-                                           " octets", "address");
+    return make_error(Errc::kTooLarge,
+                      "path longer than " + std::to_string(limits.max_path) + " octets", "address");
   if (in.size() < 2 || in.front() != '<' || in.back() != '>')
     return addr_error("address must be enclosed in <>");
   std::string_view body = in.substr(1, in.size() - 2);

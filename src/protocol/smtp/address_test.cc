@@ -86,14 +86,30 @@ TEST(Path, AddressLiterals) {
 }
 
 TEST(Path, MalformedForms) {
-  for (const char* s : {"user@example.com", "<user@example.com", "user@example.com>",
-                        "<@example.com>", "<user@>", "<user>x", "<.user@example.com>",
-                        "<user.@example.com>", "<us..er@example.com>", "<us er@example.com>",
-                        "<user@exa mple.com>", "<user@-example.com>", "<user@example-.com>",
-                        "<user@example..com>", "<user@.example.com>", "<user@example.com.>",
-                        "<user@exam_ple.com>", "<\"unterminated@example.com>",
-                        "<user@@example.com>", "<us(er@example.com>", "<a@b@example.com>",
-                        "<user@example.com >", "<\"a\x01\"@example.com>", "<>>"}) {
+  for (const char* s : {"user@example.com",
+                        "<user@example.com",
+                        "user@example.com>",
+                        "<@example.com>",
+                        "<user@>",
+                        "<user>x",
+                        "<.user@example.com>",
+                        "<user.@example.com>",
+                        "<us..er@example.com>",
+                        "<us er@example.com>",
+                        "<user@exa mple.com>",
+                        "<user@-example.com>",
+                        "<user@example-.com>",
+                        "<user@example..com>",
+                        "<user@.example.com>",
+                        "<user@example.com.>",
+                        "<user@exam_ple.com>",
+                        "<\"unterminated@example.com>",
+                        "<user@@example.com>",
+                        "<us(er@example.com>",
+                        "<a@b@example.com>",
+                        "<user@example.com >",
+                        "<\"a\x01\"@example.com>",
+                        "<>>"}) {
     auto e = bad_path(s);
     EXPECT_EQ(e.field, "address") << s;
   }

@@ -102,8 +102,8 @@ base::Result<std::vector<Param>> split_params(std::string_view s) {
     Param p{tok.substr(0, eq), std::nullopt};
     if (eq != std::string_view::npos) p.value = tok.substr(eq + 1);
     if (!is_esmtp_keyword(p.key)) return param("malformed parameter keyword");
-    if (p.value && !is_esmtp_value(*p.value)) return param("malformed value for " +
-                                                           std::string(p.key));
+    if (p.value && !is_esmtp_value(*p.value))
+      return param("malformed value for " + std::string(p.key));
     for (const auto& q : out) {
       if (base::iequals(q.key, p.key)) return param("duplicate parameter " + std::string(p.key));
     }
@@ -231,8 +231,8 @@ bool valid_helo_arg(std::string_view a) {
 bool is_sasl_mech(std::string_view m) {
   if (m.empty() || m.size() > 20) return false;
   for (char c : m) {
-    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || is_digit(c) || c == '-' ||
-              c == '_';
+    bool ok =
+        (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || is_digit(c) || c == '-' || c == '_';
     if (!ok) return false;
   }
   return true;
@@ -299,25 +299,12 @@ std::string xtext_encode(std::string_view in) {
 }
 
 base::Result<Command> parse_command(std::string_view line, const ParserOptions& opts) {
-  if (line.size() + 2 > opts.max_line)
-    return make_error(Errc::kTooLarge, "line too long", "line");
-  for (char c : line) {
-    if (c == '\0' || c == '\r' || c == '\n')
-      return make_error(Errc::kInvalid, "NUL, CR or LF inside a command line", "line");
-  }
-  size_t sp = line.find(' ');
-  std::string_view word = line.substr(0, sp);
-  std::string_view rest = sp == std::string_view::npos ? std::string_view() : line.substr(sp + 1);
+  [[maybe_unused]] auto [word, rest, has_rest] =
+      PH_TRY(protocol::split_verb_line(line, opts.max_line));
   Command cmd;
-  bool known = false;
-  for (const auto& e : kVerbs) {
-    if (base::iequals(word, e.name)) {
-      cmd.verb = e.verb;
-      known = true;
-      break;
-    }
-  }
-  if (!known) return make_error(Errc::kInvalid, "command unrecognized", "command");
+  const auto* entry = protocol::find_keyword(kVerbs, word);
+  if (!entry) return make_error(Errc::kInvalid, "command unrecognized", "command");
+  cmd.verb = entry->verb;
 
   switch (cmd.verb) {
     case Verb::kHelo:
@@ -355,8 +342,8 @@ base::Result<Command> parse_command(std::string_view line, const ParserOptions& 
       if (!next_token(rest).empty()) return syntax("BDAT takes a size and optional LAST");
       auto v = parse_u64(n);
       if (!v) return syntax("BDAT size must be a decimal number");
-      if (*v > opts.max_bdat_chunk) return make_error(Errc::kTooLarge, "BDAT chunk too large",
-                                                      "syntax");
+      if (*v > opts.max_bdat_chunk)
+        return make_error(Errc::kTooLarge, "BDAT chunk too large", "syntax");
       cmd.bdat_size = *v;
       if (!last.empty()) {
         if (!base::iequals(last, "LAST")) return syntax("BDAT takes a size and optional LAST");

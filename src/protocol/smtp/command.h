@@ -21,7 +21,19 @@
 namespace posthouse::smtp {
 
 enum class Verb {
-  kHelo, kEhlo, kMail, kRcpt, kData, kBdat, kRset, kNoop, kQuit, kVrfy, kHelp, kStartTls, kAuth,
+  kHelo,
+  kEhlo,
+  kMail,
+  kRcpt,
+  kData,
+  kBdat,
+  kRset,
+  kNoop,
+  kQuit,
+  kVrfy,
+  kHelp,
+  kStartTls,
+  kAuth,
 };
 std::string_view verb_name(Verb v);
 
@@ -30,11 +42,15 @@ enum class DsnRet { kUnspecified, kFull, kHdrs };
 
 // DSN NOTIFY (RFC 3461): a set; kNever excludes the others.
 enum NotifyFlags : uint8_t {
-  kNotifyNone = 0, kNotifyNever = 1, kNotifySuccess = 2, kNotifyFailure = 4, kNotifyDelay = 8,
+  kNotifyNone = 0,
+  kNotifyNever = 1,
+  kNotifySuccess = 2,
+  kNotifyFailure = 4,
+  kNotifyDelay = 8,
 };
 
 struct MailParams {
-  std::optional<uint64_t> size;       // SIZE=
+  std::optional<uint64_t> size;  // SIZE=
   BodyType body = BodyType::kUnspecified;
   bool smtputf8 = false;              // SMTPUTF8
   DsnRet ret = DsnRet::kUnspecified;  // RET=
@@ -50,8 +66,8 @@ struct RcptParams {
 
 struct Command {
   Verb verb = Verb::kNoop;
-  std::string arg;   // HELO/EHLO domain, VRFY string, HELP topic, NOOP text, AUTH mechanism
-  Path path;         // MAIL FROM / RCPT TO
+  std::string arg;  // HELO/EHLO domain, VRFY string, HELP topic, NOOP text, AUTH mechanism
+  Path path;        // MAIL FROM / RCPT TO
   MailParams mail;
   RcptParams rcpt;
   uint64_t bdat_size = 0;

@@ -42,8 +42,9 @@ TEST(SmtpCommand, UnknownVerb) {
 }
 
 TEST(SmtpCommand, MailFromWithAllParams) {
-  Command c = ok("MAIL FROM:<a@example.com> SIZE=1000 BODY=8BITMIME RET=HDRS ENVID=QQ+2B1 "
-                 "AUTH=bob+40example.com");
+  Command c =
+      ok("MAIL FROM:<a@example.com> SIZE=1000 BODY=8BITMIME RET=HDRS ENVID=QQ+2B1 "
+         "AUTH=bob+40example.com");
   EXPECT_EQ(c.verb, Verb::kMail);
   EXPECT_EQ(c.path.mailbox.to_string(), "a@example.com");
   EXPECT_EQ(c.mail.size, 1000u);

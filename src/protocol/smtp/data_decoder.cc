@@ -38,6 +38,44 @@ void DataDecoder::end_line(std::string& out, bool crlf) {
   state_ = State::kLineStart;
 }
 
+// The hot path. Copies whole runs of ordinary CRLF lines with one append: one memchr per line
+// finds the LF; only a line starting with '.', a bare LF, or the end of the chunk leaves the
+// run. A bare CR inside a line is data, so CRs need no search of their own. A CR that ends the
+// chunk is held back (kCr): the LF that makes it a line end may come in the next chunk.
+size_t DataDecoder::scan_lines(std::string_view in, size_t i, std::string& out) {
+  const char* base = in.data();
+  const size_t n = in.size();
+  size_t run = i;
+  while (true) {
+    const void* lfp = std::memchr(base + i, '\n', n - i);
+    if (!lfp) {
+      size_t end = base[n - 1] == '\r' ? n - 1 : n;
+      line_len_ += end - i;
+      if (opts_.max_line && line_len_ > opts_.max_line) long_line_ = true;
+      emit(out, in.substr(run, end - run));
+      if (end < n) state_ = State::kCr;
+      return n;
+    }
+    size_t lf = static_cast<const char*>(lfp) - base;
+    bool crlf = lf > i && base[lf - 1] == '\r';
+    size_t content_end = crlf ? lf - 1 : lf;
+    line_len_ += content_end - i;
+    if (opts_.max_line && line_len_ > opts_.max_line) long_line_ = true;
+    if (!crlf) {
+      emit(out, in.substr(run, content_end - run));
+      end_line(out, false);
+      return lf + 1;
+    }
+    line_len_ = 0;
+    clean_start_ = true;
+    i = lf + 1;
+    if (i < n && base[i] != '.') continue;  // the next line is ordinary: extend the run
+    emit(out, in.substr(run, i - run));
+    state_ = State::kLineStart;
+    return i;
+  }
+}
+
 size_t DataDecoder::feed(std::string_view in, std::string& out) {
   size_t i = 0;
   const size_t n = in.size();
@@ -52,26 +90,9 @@ size_t DataDecoder::feed(std::string_view in, std::string& out) {
           state_ = State::kMid;
         }
         break;
-      case State::kMid: {
-        // Fast path: copy the run up to the next CR or LF in one append.
-        size_t j = i;
-        while (j < n && in[j] != '\r' && in[j] != '\n') ++j;
-        if (j > i) {
-          emit(out, in.substr(i, j - i));
-          line_len_ += j - i;
-          if (opts_.max_line && line_len_ > opts_.max_line) long_line_ = true;
-          i = j;
-        }
-        if (i < n) {
-          if (in[i] == '\n') {
-            end_line(out, false);
-          } else {
-            state_ = State::kCr;
-          }
-          ++i;
-        }
+      case State::kMid:
+        i = scan_lines(in, i, out);
         break;
-      }
       case State::kDot:
         if (c == '\r') {
           state_ = State::kDotCr;

@@ -34,7 +34,8 @@ class DataDecoder {
   explicit DataDecoder(DataOptions opts = {}) : opts_(opts) {}
 
   // Consumes bytes from `in`, appending decoded body bytes to `out` (unless the message is
-  // already refused). Returns the number of bytes consumed: less than in.size() only when the
+  // already refused: what was appended before the refusal is an unspecified prefix, to be
+  // discarded). Returns the number of bytes consumed: less than in.size() only when the
   // end marker was found, in which case the rest belongs to the next command (PIPELINING).
   size_t feed(std::string_view in, std::string& out);
 
@@ -50,6 +51,7 @@ class DataDecoder {
  private:
   enum class State : uint8_t { kLineStart, kMid, kDot, kCr, kDotCr, kDone };
   void emit(std::string& out, std::string_view bytes);
+  size_t scan_lines(std::string_view in, size_t i, std::string& out);
   void end_line(std::string& out, bool crlf);
 
   DataOptions opts_;

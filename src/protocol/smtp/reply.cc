@@ -81,18 +81,28 @@ Reply error_reply(const base::Error& e) {
   if (f == "bare_lf") return make_reply(554, "5.6.0", "Bare LF in message; use CRLF");
   if (f == "sasl") return make_reply(501, "5.5.2", "Cannot decode SASL response");
   switch (e.code) {
-    case Errc::kInvalid: return make_reply(501, "5.5.4", "Invalid argument");
-    case Errc::kNotFound: return make_reply(550, "5.1.1", "Mailbox unavailable");
-    case Errc::kConflict: return make_reply(503, "5.5.1", "Bad sequence of commands");
-    case Errc::kForbidden: return make_reply(550, "5.7.1", "Relaying denied");
+    case Errc::kInvalid:
+      return make_reply(501, "5.5.4", "Invalid argument");
+    case Errc::kNotFound:
+      return make_reply(550, "5.1.1", "Mailbox unavailable");
+    case Errc::kConflict:
+      return make_reply(503, "5.5.1", "Bad sequence of commands");
+    case Errc::kForbidden:
+      return make_reply(550, "5.7.1", "Relaying denied");
     case Errc::kUnauthenticated:
       return make_reply(535, "5.7.8", "Authentication credentials invalid");
-    case Errc::kLimit: return make_reply(452, "4.5.3", "Too many recipients");
-    case Errc::kTooLarge: return make_reply(552, "5.3.4", "Message size exceeds fixed maximum");
-    case Errc::kTemporary: return make_reply(451, "4.3.0", "Temporary failure, try again later");
-    case Errc::kIo: return make_reply(451, "4.3.0", "Local error in processing");
-    case Errc::kUnavailable: return make_reply(502, "5.5.1", "Command not implemented");
-    case Errc::kInternal: return make_reply(451, "4.3.0", "Local error in processing");
+    case Errc::kLimit:
+      return make_reply(452, "4.5.3", "Too many recipients");
+    case Errc::kTooLarge:
+      return make_reply(552, "5.3.4", "Message size exceeds fixed maximum");
+    case Errc::kTemporary:
+      return make_reply(451, "4.3.0", "Temporary failure, try again later");
+    case Errc::kIo:
+      return make_reply(451, "4.3.0", "Local error in processing");
+    case Errc::kUnavailable:
+      return make_reply(502, "5.5.1", "Command not implemented");
+    case Errc::kInternal:
+      return make_reply(451, "4.3.0", "Local error in processing");
   }
   return make_reply(451, "4.3.0", "Local error in processing");
 }

@@ -17,8 +17,8 @@
 namespace posthouse::smtp {
 
 struct Reply {
-  int code = 250;              // 200..599
-  std::string status;          // enhanced status "2.1.0"; empty = none
+  int code = 250;                      // 200..599
+  std::string status;                  // enhanced status "2.1.0"; empty = none
   std::vector<std::string> lines{""};  // at least one line; text only
 
   // Wire form. `enhanced` false omits the status (client did not get ENHANCEDSTATUSCODES,
@@ -34,7 +34,7 @@ void format_reply(std::string& out, int code, std::string_view status,
 Reply make_reply(int code, std::string_view status, std::string_view text);
 
 struct EhloOptions {
-  std::string hostname;         // first line: "<hostname> <greeting>"
+  std::string hostname;  // first line: "<hostname> <greeting>"
   std::string greeting = "Posthouse";
   std::optional<uint64_t> size;  // SIZE n (0 = no fixed limit, RFC 1870)
   bool pipelining = true;
@@ -42,9 +42,9 @@ struct EhloOptions {
   bool smtputf8 = true;
   bool enhanced_status_codes = true;
   bool chunking = true;
-  bool binary_mime = true;      // only meaningful with chunking (RFC 3030)
+  bool binary_mime = true;  // only meaningful with chunking (RFC 3030)
   bool dsn = true;
-  bool starttls = false;        // offer only before TLS
+  bool starttls = false;                     // offer only before TLS
   std::vector<std::string> auth_mechanisms;  // empty = no AUTH line (e.g. before TLS)
 };
 Reply ehlo_reply(const EhloOptions& o);

@@ -45,11 +45,16 @@ TEST(SmtpReply, ErrorMappingCoversEveryErrc) {
     int reply;
     const char* status;
   } cases[] = {
-      {Errc::kInvalid, 501, "5.5.4"},        {Errc::kNotFound, 550, "5.1.1"},
-      {Errc::kConflict, 503, "5.5.1"},       {Errc::kForbidden, 550, "5.7.1"},
-      {Errc::kUnauthenticated, 535, "5.7.8"}, {Errc::kLimit, 452, "4.5.3"},
-      {Errc::kTooLarge, 552, "5.3.4"},       {Errc::kTemporary, 451, "4.3.0"},
-      {Errc::kIo, 451, "4.3.0"},             {Errc::kInternal, 451, "4.3.0"},
+      {Errc::kInvalid, 501, "5.5.4"},
+      {Errc::kNotFound, 550, "5.1.1"},
+      {Errc::kConflict, 503, "5.5.1"},
+      {Errc::kForbidden, 550, "5.7.1"},
+      {Errc::kUnauthenticated, 535, "5.7.8"},
+      {Errc::kLimit, 452, "4.5.3"},
+      {Errc::kTooLarge, 552, "5.3.4"},
+      {Errc::kTemporary, 451, "4.3.0"},
+      {Errc::kIo, 451, "4.3.0"},
+      {Errc::kInternal, 451, "4.3.0"},
       {Errc::kUnavailable, 502, "5.5.1"},
   };
   for (const auto& c : cases) {

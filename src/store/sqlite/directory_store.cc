@@ -23,25 +23,30 @@ void bind_all(Stmt& st, const A&... args) {
 std::optional<int64_t> nz(int64_t v) { return v ? std::optional<int64_t>(v) : std::nullopt; }
 
 template <class T>
-std::string ids_json(const std::vector<T>& v) { return json(v).dump(); }
+std::string ids_json(const std::vector<T>& v) {
+  return json(v).dump();
+}
 
 std::vector<Id> ids_from(const std::string& s) {
   auto j = d::parse_or_empty(s);
   std::vector<Id> out;
-  if (j.is_array()) for (auto& x : j) if (x.is_number_integer()) out.push_back(x.get<Id>());
+  if (j.is_array())
+    for (auto& x : j)
+      if (x.is_number_integer()) out.push_back(x.get<Id>());
   return out;
 }
 
 std::vector<std::string> strings_from(const std::string& s) {
   auto j = d::parse_or_empty(s);
   std::vector<std::string> out;
-  if (j.is_array()) for (auto& x : j) if (x.is_string()) out.push_back(x.get<std::string>());
+  if (j.is_array())
+    for (auto& x : j)
+      if (x.is_string()) out.push_back(x.get<std::string>());
   return out;
 }
 
 d::Limits limits_at(const Stmt& st, int i) {
-  return {st.col_opt_int(i), st.col_opt_int(i + 1), st.col_opt_int(i + 2),
-          st.col_opt_int(i + 3)};
+  return {st.col_opt_int(i), st.col_opt_int(i + 1), st.col_opt_int(i + 2), st.col_opt_int(i + 3)};
 }
 
 constexpr std::string_view kCustomerCols =
@@ -277,8 +282,8 @@ base::Status SqliteDirectoryStore::set_manager_domains(Id manager_id,
                                                        const std::vector<Id>& domain_ids) {
   PH_CHECK(exec_bound(db_, "DELETE FROM manager_domains WHERE manager_id=?", manager_id));
   for (Id dom : domain_ids) {
-    PH_CHECK(exec_bound(db_, "INSERT OR IGNORE INTO manager_domains VALUES (?,?)", manager_id,
-                        dom));
+    PH_CHECK(
+        exec_bound(db_, "INSERT OR IGNORE INTO manager_domains VALUES (?,?)", manager_id, dom));
   }
   return {};
 }
@@ -292,8 +297,7 @@ base::Result<Id> SqliteDirectoryStore::insert_principal(const d::Principal& p) {
       std::string(d::principal_kind_name(p.kind)), p.login, p.display_name, p.password_hash,
       nz(p.customer_id), nz(p.domain_id),
       p.kind == d::PrincipalKind::kManager
-          ? std::optional<std::string>(p.manager_kind == d::ManagerKind::kFull ? "full"
-                                                                               : "scoped")
+          ? std::optional<std::string>(p.manager_kind == d::ManagerKind::kFull ? "full" : "scoped")
           : std::nullopt,
       p.status, p.limits.max_domains, p.limits.max_mailboxes, p.limits.max_mailbox_bytes,
       p.limits.max_total_bytes, d::to_json(p.branding).dump(), p.created_at, p.updated_at));
@@ -301,13 +305,17 @@ base::Result<Id> SqliteDirectoryStore::insert_principal(const d::Principal& p) {
   return id;
 }
 
+base::Result<std::vector<Id>> SqliteDirectoryStore::manager_domain_ids(Id manager_id) {
+  return ids("SELECT domain_id FROM manager_domains WHERE manager_id=? ORDER BY domain_id",
+             manager_id);
+}
+
 base::Result<d::Principal> SqliteDirectoryStore::get_principal(Id id) {
-  auto p = PH_TRY(must(select_one<d::Principal>(
-                           db_, sel(kPrincipalCols, "FROM principals WHERE id=?"),
-                           read_principal, id),
-                       "principal"));
-  p.domain_ids = PH_TRY(ids("SELECT domain_id FROM manager_domains WHERE manager_id=? "
-                            "ORDER BY domain_id", id));
+  auto p =
+      PH_TRY(must(select_one<d::Principal>(db_, sel(kPrincipalCols, "FROM principals WHERE id=?"),
+                                           read_principal, id),
+                  "principal"));
+  p.domain_ids = PH_TRY(manager_domain_ids(id));
   return p;
 }
 
@@ -316,8 +324,7 @@ base::Result<std::optional<d::Principal>> SqliteDirectoryStore::find_principal(
   auto p = PH_TRY(select_one<d::Principal>(
       db_, sel(kPrincipalCols, "FROM principals WHERE login=?"), read_principal, login));
   if (p) {
-    p->domain_ids = PH_TRY(ids("SELECT domain_id FROM manager_domains WHERE manager_id=? "
-                               "ORDER BY domain_id", p->id));
+    p->domain_ids = PH_TRY(manager_domain_ids(p->id));
   }
   return p;
 }
@@ -330,8 +337,7 @@ base::Status SqliteDirectoryStore::update_principal(const d::Principal& p) {
       "updated_at=? WHERE id=?",
       p.login, p.display_name, p.password_hash,
       p.kind == d::PrincipalKind::kManager
-          ? std::optional<std::string>(p.manager_kind == d::ManagerKind::kFull ? "full"
-                                                                               : "scoped")
+          ? std::optional<std::string>(p.manager_kind == d::ManagerKind::kFull ? "full" : "scoped")
           : std::nullopt,
       p.status, p.limits.max_domains, p.limits.max_mailboxes, p.limits.max_mailbox_bytes,
       p.limits.max_total_bytes, d::to_json(p.branding).dump(), p.updated_at, p.id));
@@ -344,8 +350,7 @@ base::Result<std::vector<d::Principal>> SqliteDirectoryStore::list_principals(Id
       db_, sel(kPrincipalCols, "FROM principals WHERE customer_id=? ORDER BY login"),
       read_principal, customer_id));
   for (auto& p : all) {
-    p.domain_ids = PH_TRY(ids("SELECT domain_id FROM manager_domains WHERE manager_id=? "
-                              "ORDER BY domain_id", p.id));
+    p.domain_ids = PH_TRY(manager_domain_ids(p.id));
   }
   return all;
 }
@@ -366,9 +371,9 @@ base::Result<Id> SqliteDirectoryStore::insert_domain(const d::Domain& x) {
                       x.created_at, x.updated_at);
 }
 base::Result<d::Domain> SqliteDirectoryStore::get_domain(Id id) {
-  return must(select_one<d::Domain>(db_, sel(kDomainCols, "FROM domains WHERE id=?"),
-                                    read_domain, id),
-              "domain");
+  return must(
+      select_one<d::Domain>(db_, sel(kDomainCols, "FROM domains WHERE id=?"), read_domain, id),
+      "domain");
 }
 base::Result<std::optional<d::Domain>> SqliteDirectoryStore::find_domain(std::string_view name) {
   return select_one<d::Domain>(db_, sel(kDomainCols, "FROM domains WHERE name=?"), read_domain,
@@ -407,8 +412,7 @@ base::Result<std::optional<d::DomainAlias>> SqliteDirectoryStore::find_domain_al
       },
       name);
 }
-base::Result<std::vector<d::DomainAlias>> SqliteDirectoryStore::list_domain_aliases(
-    Id domain_id) {
+base::Result<std::vector<d::DomainAlias>> SqliteDirectoryStore::list_domain_aliases(Id domain_id) {
   return select_all<d::DomainAlias>(
       db_, "SELECT id, name, domain_id FROM domain_aliases WHERE domain_id=? ORDER BY name",
       [](const Stmt& st) {
@@ -430,14 +434,14 @@ base::Result<Id> SqliteDirectoryStore::insert_mailbox(const d::Mailbox& m) {
       "template_version, forward_to, forward_keep_copy, last_login_at, last_login_protocol, "
       "created_at, updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
       m.address, m.domain_id, m.display_name, m.password_hash, m.quota_bytes,
-      d::to_json(m.services).dump(), m.settings_json, m.status, m.deleted_at,
-      m.deleted_with_domain, nz(m.template_id), nz(m.template_version), ids_json(m.forward_to),
-      m.forward_keep_copy, m.last_login_at, m.last_login_protocol, m.created_at, m.updated_at);
+      d::to_json(m.services).dump(), m.settings_json, m.status, m.deleted_at, m.deleted_with_domain,
+      nz(m.template_id), nz(m.template_version), ids_json(m.forward_to), m.forward_keep_copy,
+      m.last_login_at, m.last_login_protocol, m.created_at, m.updated_at);
 }
 base::Result<d::Mailbox> SqliteDirectoryStore::get_mailbox(Id id) {
-  return must(select_one<d::Mailbox>(db_, sel(kMailboxCols, "FROM mailboxes WHERE id=?"),
-                                     read_mailbox, id),
-              "mailbox");
+  return must(
+      select_one<d::Mailbox>(db_, sel(kMailboxCols, "FROM mailboxes WHERE id=?"), read_mailbox, id),
+      "mailbox");
 }
 base::Result<std::optional<d::Mailbox>> SqliteDirectoryStore::find_mailbox(
     std::string_view address) {
@@ -452,9 +456,9 @@ base::Status SqliteDirectoryStore::update_mailbox(const d::Mailbox& m) {
       "template_id=?, template_version=?, forward_to=?, forward_keep_copy=?, last_login_at=?, "
       "last_login_protocol=?, updated_at=? WHERE id=?",
       m.address, m.domain_id, m.display_name, m.password_hash, m.quota_bytes,
-      d::to_json(m.services).dump(), m.settings_json, m.status, m.deleted_at,
-      m.deleted_with_domain, nz(m.template_id), nz(m.template_version), ids_json(m.forward_to),
-      m.forward_keep_copy, m.last_login_at, m.last_login_protocol, m.updated_at, m.id);
+      d::to_json(m.services).dump(), m.settings_json, m.status, m.deleted_at, m.deleted_with_domain,
+      nz(m.template_id), nz(m.template_version), ids_json(m.forward_to), m.forward_keep_copy,
+      m.last_login_at, m.last_login_protocol, m.updated_at, m.id);
 }
 base::Result<std::vector<d::Mailbox>> SqliteDirectoryStore::list_mailboxes(Id domain_id) {
   return select_all<d::Mailbox>(
@@ -465,8 +469,10 @@ base::Status SqliteDirectoryStore::delete_mailbox(Id id) {
   return exec_bound(db_, "DELETE FROM mailboxes WHERE id=?", id);
 }
 base::Result<std::vector<Id>> SqliteDirectoryStore::expired_mailboxes(d::Time before) {
-  return ids("SELECT id FROM mailboxes WHERE status='deleted' AND deleted_with_domain=0 "
-             "AND deleted_at < ? ORDER BY id", before);
+  return ids(
+      "SELECT id FROM mailboxes WHERE status='deleted' AND deleted_with_domain=0 "
+      "AND deleted_at < ? ORDER BY id",
+      before);
 }
 base::Result<std::vector<Id>> SqliteDirectoryStore::expired_domains(d::Time before) {
   return ids("SELECT id FROM domains WHERE status='deleted' AND deleted_at < ? ORDER BY id",
@@ -476,8 +482,8 @@ base::Result<std::vector<Id>> SqliteDirectoryStore::expired_domains(d::Time befo
 // ---- usage
 
 base::Result<std::vector<Id>> SqliteDirectoryStore::ids(std::string_view sql, int64_t arg) {
-  return select_all<Id>(db_, std::string(sql), [](const Stmt& st) { return st.col_int(0); },
-                        arg);
+  return select_all<Id>(
+      db_, std::string(sql), [](const Stmt& st) { return st.col_int(0); }, arg);
 }
 
 base::Result<d::Usage> SqliteDirectoryStore::usage(std::string_view domain_filter, int64_t arg) {
@@ -499,8 +505,7 @@ base::Result<d::Usage> SqliteDirectoryStore::usage_customer(Id customer_id) {
   return usage("d.customer_id=?1", customer_id);
 }
 base::Result<d::Usage> SqliteDirectoryStore::usage_manager(Id manager_id) {
-  return usage("d.id IN (SELECT domain_id FROM manager_domains WHERE manager_id=?1)",
-               manager_id);
+  return usage("d.id IN (SELECT domain_id FROM manager_domains WHERE manager_id=?1)", manager_id);
 }
 base::Result<d::Usage> SqliteDirectoryStore::usage_domain(Id domain_id) {
   return usage("d.id=?1", domain_id);
@@ -523,14 +528,13 @@ base::Result<std::optional<d::Alias>> SqliteDirectoryStore::find_alias(std::stri
                               address);
 }
 base::Status SqliteDirectoryStore::update_alias(const d::Alias& a) {
-  return exec_bound(db_,
-                    "UPDATE aliases SET targets=?, updated_at=strftime('%s','now') WHERE id=?",
+  return exec_bound(db_, "UPDATE aliases SET targets=?, updated_at=strftime('%s','now') WHERE id=?",
                     ids_json(a.targets), a.id);
 }
 base::Result<std::vector<d::Alias>> SqliteDirectoryStore::list_aliases(Id domain_id) {
-  return select_all<d::Alias>(
-      db_, sel(kAliasCols, "FROM aliases WHERE domain_id=? ORDER BY address"), read_alias,
-      domain_id);
+  return select_all<d::Alias>(db_,
+                              sel(kAliasCols, "FROM aliases WHERE domain_id=? ORDER BY address"),
+                              read_alias, domain_id);
 }
 base::Status SqliteDirectoryStore::delete_alias(Id id) {
   return exec_bound(db_, "DELETE FROM aliases WHERE id=?", id);
@@ -551,8 +555,9 @@ base::Result<Id> SqliteDirectoryStore::insert_template(const d::Template& t) {
   return id;
 }
 
-base::Result<std::vector<d::Template>> SqliteDirectoryStore::templates_where(
-    std::string_view where, Id a, std::string_view b) {
+base::Result<std::vector<d::Template>> SqliteDirectoryStore::templates_where(std::string_view where,
+                                                                             Id a,
+                                                                             std::string_view b) {
   return select_all<d::Template>(
       db_,
       fmt::format("SELECT t.id, t.customer_id, t.name, t.current_version, v.settings "
@@ -578,7 +583,7 @@ base::Result<d::Template> SqliteDirectoryStore::get_template(Id id) {
   return v.front();
 }
 base::Result<d::TemplateSettings> SqliteDirectoryStore::get_template_version(Id id,
-                                                                           int64_t version) {
+                                                                             int64_t version) {
   auto r = PH_TRY(select_one<std::string>(
       db_, "SELECT settings FROM template_versions WHERE template_id=? AND version=?",
       [](const Stmt& st) { return st.col_text(0); }, id, version));
@@ -591,8 +596,8 @@ base::Result<std::optional<d::Template>> SqliteDirectoryStore::find_template(
   if (v.empty()) return std::optional<d::Template>();
   return std::optional<d::Template>(v.front());
 }
-base::Result<int64_t> SqliteDirectoryStore::add_template_version(
-    Id id, const d::TemplateSettings& s) {
+base::Result<int64_t> SqliteDirectoryStore::add_template_version(Id id,
+                                                                 const d::TemplateSettings& s) {
   PH_CHECK(exec_bound(db_,
                       "INSERT INTO template_versions (template_id, version, settings, created_at) "
                       "SELECT id, current_version+1, ?, strftime('%s','now') FROM templates "
@@ -606,8 +611,7 @@ base::Result<int64_t> SqliteDirectoryStore::add_template_version(
   return t.version;
 }
 base::Result<std::vector<d::Template>> SqliteDirectoryStore::list_templates(Id customer_id) {
-  return templates_where("(t.customer_id IS NULL OR t.customer_id=?1) AND ?2=''", customer_id,
-                         "");
+  return templates_where("(t.customer_id IS NULL OR t.customer_id=?1) AND ?2=''", customer_id, "");
 }
 
 // ---- delegations
@@ -624,8 +628,8 @@ base::Result<Id> SqliteDirectoryStore::insert_delegation(const d::Delegation& x)
                       ids_json(x.template_ids), x.expires_at, x.created_at);
 }
 base::Result<d::Delegation> SqliteDirectoryStore::get_delegation(Id id) {
-  return must(select_one<d::Delegation>(
-                  db_, sel(kDelegationCols, "FROM delegations WHERE id=?"), read_delegation, id),
+  return must(select_one<d::Delegation>(db_, sel(kDelegationCols, "FROM delegations WHERE id=?"),
+                                        read_delegation, id),
               "delegation");
 }
 base::Result<std::vector<d::Delegation>> SqliteDirectoryStore::list_delegations(Id customer_id) {
@@ -634,7 +638,7 @@ base::Result<std::vector<d::Delegation>> SqliteDirectoryStore::list_delegations(
       read_delegation, customer_id);
 }
 base::Result<std::vector<d::Delegation>> SqliteDirectoryStore::delegations_of(Id principal_id,
-                                                                            Id mailbox_id) {
+                                                                              Id mailbox_id) {
   return select_all<d::Delegation>(
       db_,
       sel(kDelegationCols,
@@ -657,8 +661,8 @@ base::Status SqliteDirectoryStore::append_audit(const d::AuditRecord& r) {
                     r.customer_id, r.domain_id, r.mailbox_id, r.before, r.after);
 }
 base::Result<std::vector<d::AuditRecord>> SqliteDirectoryStore::list_audit(Id customer_id,
-                                                                         Id before_id,
-                                                                         int limit) {
+                                                                           Id before_id,
+                                                                           int limit) {
   return select_all<d::AuditRecord>(
       db_,
       sel(kAuditCols,

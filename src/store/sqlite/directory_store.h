@@ -23,8 +23,7 @@ class SqliteDirectoryStore final : public DirectoryStore {
 
   base::Result<Id> insert_principal(const directory::Principal& p) override;
   base::Result<directory::Principal> get_principal(Id id) override;
-  base::Result<std::optional<directory::Principal>> find_principal(
-      std::string_view login) override;
+  base::Result<std::optional<directory::Principal>> find_principal(std::string_view login) override;
   base::Status update_principal(const directory::Principal& p) override;
   base::Result<std::vector<directory::Principal>> list_principals(Id customer_id) override;
   base::Status delete_principal(Id id) override;
@@ -67,8 +66,7 @@ class SqliteDirectoryStore final : public DirectoryStore {
   base::Result<directory::TemplateSettings> get_template_version(Id id, int64_t version) override;
   base::Result<std::optional<directory::Template>> find_template(Id customer_id,
                                                                  std::string_view name) override;
-  base::Result<int64_t> add_template_version(Id id,
-                                             const directory::TemplateSettings& s) override;
+  base::Result<int64_t> add_template_version(Id id, const directory::TemplateSettings& s) override;
   base::Result<std::vector<directory::Template>> list_templates(Id customer_id) override;
 
   base::Result<Id> insert_delegation(const directory::Delegation& d) override;
@@ -85,9 +83,10 @@ class SqliteDirectoryStore final : public DirectoryStore {
  private:
   base::Result<std::vector<Id>> ids(std::string_view sql, int64_t arg);
   base::Result<directory::Usage> usage(std::string_view sql, int64_t arg);
+  base::Result<std::vector<Id>> manager_domain_ids(Id manager_id);
   base::Status set_manager_domains(Id manager_id, const std::vector<Id>& domain_ids);
-  base::Result<std::vector<directory::Template>> templates_where(std::string_view where,
-                                                                 Id a, std::string_view b);
+  base::Result<std::vector<directory::Template>> templates_where(std::string_view where, Id a,
+                                                                 std::string_view b);
   Db& db_;
   int tx_depth_ = 0;
 };

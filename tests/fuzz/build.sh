@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets (tests/fuzz/*_fuzz.cc) with clang, outside the main CMake build.
+# Usage: tests/fuzz/build.sh [OUT_DIR]   (default: build/fuzz)
+# Needs: clang++ (clang 14+) with libclang-rt (libFuzzer, ASan, UBSan), fmt (pkg-config).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/../.." && pwd)
+out=${1:-$root/build/fuzz}
+mkdir -p "$out/obj"
+
+CXX=${CXX_FUZZ:-}
+if [ -z "$CXX" ]; then
+  for c in clang++ clang++-16 clang++-15 clang++-14; do
+    if command -v "$c" >/dev/null 2>&1; then CXX=$c; break; fi
+  done
+fi
+[ -n "$CXX" ] || { echo "fuzz/build.sh: clang++ not found (scripts/install-deps installs it)" >&2; exit 1; }
+
+SAN="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
+FLAGS="-std=gnu++20 -O1 -g -fno-omit-frame-pointer -I$root/src $(pkg-config --cflags fmt 2>/dev/null || true)"
+LIBS="$(pkg-config --libs fmt 2>/dev/null || echo -lfmt)"
+
+# The pure codecs and what they use from base/; nothing with I/O.
+SOURCES=(
+  src/base/result.cc src/base/strings.cc
+  src/protocol/text.cc
+  src/protocol/smtp/address.cc src/protocol/smtp/command.cc src/protocol/smtp/data_decoder.cc
+  src/protocol/smtp/reply.cc
+  src/protocol/imap/reader.cc src/protocol/imap/command.cc src/protocol/imap/types.cc
+  src/protocol/imap/mutf7.cc src/protocol/imap/response.cc
+  src/protocol/pop3/codec.cc
+)
+
+objs=()
+for s in "${SOURCES[@]}"; do
+  o="$out/obj/$(echo "$s" | tr '/' '_').o"
+  if [ ! -f "$o" ] || [ "$root/$s" -nt "$o" ] || [ -n "$(find "$root/src" -name '*.h' -newer "$o" -print -quit)" ]; then
+    # Library code gets -fsanitize=fuzzer-no-link: coverage without a second main().
+    $CXX $FLAGS -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined \
+      -c "$root/$s" -o "$o"
+  fi
+  objs+=("$o")
+done
+
+targets=()
+for t in "$root"/tests/fuzz/*_fuzz.cc; do
+  name=$(basename "$t" .cc)
+  bin="$out/$name"
+  if [ ! -f "$bin" ] || [ "$t" -nt "$bin" ] || [ -n "$(find "$out/obj" -newer "$bin" -print -quit)" ]; then
+    $CXX $FLAGS $SAN "$t" "${objs[@]}" $LIBS -o "$bin"
+  fi
+  targets+=("$name")
+done
+echo "fuzz targets in $out: ${targets[*]}"
