@@ -7,7 +7,7 @@ DATA ?= var/dev
 export CCACHE_DIR ?= $(HOME)/.cache/ccache
 export CCACHE_BASEDIR := $(CURDIR)
 
-.PHONY: all deps build build-test run test unit integration format clean
+.PHONY: all deps build build-test run test fuzz format clean
 
 all: build
 
@@ -32,6 +32,10 @@ run: build
 
 test: build-test
 	@scripts/run-tests $(TBUILD)
+
+# Fuzzes every parser for FUZZ_SECONDS each (default 60).
+fuzz: deps
+	@FUZZ_SECONDS=$${FUZZ_SECONDS:-60} tests/fuzz/run_corpus.sh
 
 format:
 	@find src -name '*.cc' -o -name '*.h' | xargs clang-format -i

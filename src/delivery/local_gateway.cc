@@ -241,8 +241,11 @@ base::Result<std::string> LocalGateway::accept_from(const Envelope& env, std::st
         ++temporary;
       }
     }
-    if (ok == 0 && temporary > 0 && external.empty()) {
-      return Error(Errc::kTemporary, "local delivery failed");
+    if (ok == 0 && external.empty()) {
+      // Nothing was accepted: refuse the whole message in the SMTP reply rather than accept
+      // it and bounce (no backscatter). Temporary failures win, so the client retries.
+      if (temporary > 0) return Error(Errc::kTemporary, "local delivery failed");
+      return Error(Errc::kLimit, "mailbox full", "quota");
     }
     if (temporary > 0) {
       spdlog::error("delivery: {} local copies failed temporarily after others succeeded",

@@ -5,10 +5,10 @@
 // - Mailboxes are provisioned in the message store lazily, at first delivery or login, from
 //   the directory (folders of its template, its quota), so the CLI needs no running server.
 // - accept(): external recipients (direct, forwards, external alias targets) are queued first,
-//   then local mailboxes get one copy each with a Return-Path header, in one store commit. A
-//   local recipient that fails permanently (over quota) gets a bounce to a non-null sender;
-//   if every local copy fails temporarily and nothing else was accepted, the whole message is
-//   refused (451) so the client retries.
+//   then local mailboxes get one copy each with a Return-Path header, in one store commit.
+//   When nothing at all could be accepted, the whole message is refused: kTemporary (451, the
+//   client retries) or kLimit/"quota" (452). When some copies were accepted, a local
+//   recipient that failed permanently (over quota) gets a bounce to a non-null sender.
 // - Autoresponder: after delivery, per mailbox whose settings enable it (RFC 3834 rules,
 //   delivery/autoreply.h); replies go out from the null sender through the queue (or locally).
 // - Thread-safe.

@@ -192,6 +192,108 @@ class SmtpMx(ServerTestCase):
         self.assertTrue(any(b"Subject: via-swaks" in m for m in msgs))
 
 
+class SmtpRouting(ServerTestCase):
+    """Catch-all, forwards, quota, disabled mailboxes and the bare-LF policy."""
+    listeners = ["smtp", "pop3s", "http"]
+    extra_config = "[smtp]\nbare_lf = \"reject\"\nmax_message_bytes = 50000\n"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.fx = Fixture(cls.server)
+        cls.fx.domain("example.test")
+        cls.fx.domain("other.test")
+        for who in ("bob", "carol", "erin", "frank", "gina"):
+            cls.fx.mailbox(f"{who}@example.test", f"{who}-password-1")
+        cls.fx.mailbox("catch@other.test", "catch-password-1")
+        cls.server.cli("domain", "catchall", "other.test", "catch@other.test")
+        cls.server.cli("forward", "set", "erin@example.test", "carol@example.test",
+                       "erin-elsewhere@external.test")
+        cls.server.cli("forward", "set", "frank@example.test", "carol@example.test",
+                       "--no-keep-copy")
+        cls.server.cli("mailbox", "edit", "gina@example.test", "--status", "disabled")
+
+    def send(self, rcpts, subject, body="x\r\n", sender="a@remote.test"):
+        with smtplib.SMTP("127.0.0.1", self.server.ports["smtp"], timeout=30) as s:
+            return s.sendmail(sender, rcpts, f"Subject: {subject}\r\n\r\n{body}")
+
+    def subjects(self, who):
+        return [m for m in pop_messages(self.server, who, who.split("@")[0] + "-password-1")]
+
+    def test_catch_all(self):
+        self.send(["anything-at-all@other.test"], "to-catchall")
+        msgs = pop_messages(self.server, "catch@other.test", "catch-password-1")
+        self.assertTrue(any(b"Subject: to-catchall" in m for m in msgs))
+
+    def test_forward_keeps_copy_and_queues_external(self):
+        self.send(["erin@example.test"], "fwd-keep")
+        self.assertTrue(any(b"Subject: fwd-keep" in m for m in self.subjects("erin@example.test")))
+        self.assertTrue(any(b"Subject: fwd-keep" in m for m in self.subjects("carol@example.test")))
+        q = self.server.cli("queue", "list", "--json").stdout
+        self.assertIn("erin-elsewhere@external.test", q)
+
+    def test_forward_without_copy(self):
+        self.send(["frank@example.test"], "fwd-nocopy")
+        self.assertFalse(any(b"Subject: fwd-nocopy" in m for m in self.subjects("frank@example.test")))
+        self.assertTrue(any(b"Subject: fwd-nocopy" in m for m in self.subjects("carol@example.test")))
+
+    def test_disabled_mailbox_refused(self):
+        with smtplib.SMTP("127.0.0.1", self.server.ports["smtp"], timeout=30) as s:
+            s.ehlo("x")
+            s.mail("a@remote.test")
+            code, msg = s.rcpt("gina@example.test")
+            self.assertEqual(code, 550, msg)
+
+    def test_bare_lf_rejected_when_configured(self):
+        replies = raw_smtp(self.server.ports["smtp"], [
+            b"EHLO x\r\n", b"MAIL FROM:<a@remote.test>\r\n", b"RCPT TO:<bob@example.test>\r\n",
+            b"DATA\r\n", b"Subject: barelf\r\n\r\nline one\nline two\r\n.\r\n", b"QUIT\r\n"])
+        joined = b"".join(replies)
+        self.assertIn(b"554 5.6.0", joined)
+        self.assertIn(b"221", joined)  # still in sync
+        self.assertFalse(any(b"Subject: barelf" in m for m in self.subjects("bob@example.test")))
+
+    def test_exactly_at_size_limit_and_one_over(self):
+        # SIZE= is checked against the limit exactly.
+        with smtplib.SMTP("127.0.0.1", self.server.ports["smtp"], timeout=30) as s:
+            s.ehlo("x")
+            self.assertEqual(s.mail("a@remote.test", ["SIZE=50000"])[0], 250)
+            s.rset()
+            self.assertEqual(s.mail("a@remote.test", ["SIZE=50001"])[0], 552)
+        # The body as received (before our Received header) is what counts.
+        head = "Subject: at-limit\r\n\r\n"
+        exact = head + "a" * (50000 - len(head) - 2) + "\r\n"
+        self.assertEqual(len(exact), 50000)
+        with smtplib.SMTP("127.0.0.1", self.server.ports["smtp"], timeout=30) as s:
+            s.ehlo("x")
+            s.mail("a@remote.test")
+            s.rcpt("bob@example.test")
+            code, msg = s.data(exact)
+            self.assertEqual(code, 250, msg)
+            s.mail("a@remote.test")
+            s.rcpt("bob@example.test")
+            code, msg = s.data(exact[:-2] + "a\r\n")
+            self.assertEqual(code, 552, msg)
+
+    def test_quota_full(self):
+        self.fx.mailbox("tiny@example.test", "tiny-password-1")
+        self.server.cli("mailbox", "edit", "tiny@example.test", "--quota", "20K")
+        codes = []
+        for i in range(6):
+            with smtplib.SMTP("127.0.0.1", self.server.ports["smtp"], timeout=30) as s:
+                s.ehlo("x")
+                s.mail("a@remote.test", ["SIZE=6000"])
+                code, _ = s.rcpt("tiny@example.test")
+                if code == 250:
+                    code, _ = s.data(f"Subject: q{i}\r\n\r\n" + ("b" * 98 + "\r\n") * 60)
+                codes.append(code)
+        self.assertIn(250, codes)
+        self.assertIn(452, codes)  # 4.2.2 mailbox full
+        self.assertEqual(codes[-1], 452)
+        msgs = pop_messages(self.server, "tiny@example.test", "tiny-password-1")
+        self.assertLessEqual(sum(len(m) for m in msgs), 20 * 1024 + 2048)
+
+
 class SmtpSubmission(ServerTestCase):
     listeners = ["smtp", "submission", "submissions", "pop3", "pop3s", "http"]
 
