@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <string>
 
+#include "base/hash.h"
 #include "base/result.h"
 #include "store/sqlite/db.h"
 
@@ -59,7 +60,7 @@ class WebSessions {
 };
 
 // Hex SHA-256 of a secret (used for session ids and API token secrets).
-std::string sha256_hex(std::string_view data);
+using base::sha256_hex;
 // Constant-time comparison for secrets of equal length.
 bool secret_equal(std::string_view a, std::string_view b);
 

@@ -23,6 +23,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/hash.h"
 #include "base/result.h"
 #include "store/fs_env.h"
 
@@ -31,7 +32,7 @@ namespace posthouse::store {
 inline constexpr uint64_t kDefaultInlineMax = 128 * 1024;
 
 // Lowercase hex SHA-256 (64 characters), via OpenSSL EVP.
-std::string sha256_hex(std::string_view data);
+using base::sha256_hex;
 // True for 64 lowercase hex characters: the only names BlobFiles turns into paths.
 bool is_sha256_hex(std::string_view s);
 
