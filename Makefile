@@ -6,6 +6,8 @@ TBUILD ?= build/asan
 DATA ?= var/dev
 export CCACHE_DIR ?= $(HOME)/.cache/ccache
 export CCACHE_BASEDIR := $(CURDIR)
+# Precompiled headers are only cacheable with this sloppiness (ccache manual, "Precompiled headers").
+export CCACHE_SLOPPINESS := pch_defines,time_macros,include_file_mtime,include_file_ctime
 
 .PHONY: all deps build build-test run test fuzz format clean
 
