@@ -43,6 +43,13 @@ int fail(const base::Error& e, bool json) {
   return 1;
 }
 
+base::Result<std::unique_ptr<store::sqlite::Db>> open_db(const std::string& data_dir) {
+  auto db = PH_TRY(store::sqlite::Db::open(
+      (std::filesystem::path(data_dir) / "posthouse.db").string()));
+  PH_CHECK(db->migrate());
+  return db;
+}
+
 }  // namespace
 
 QueueCommands::QueueCommands(CLI::App& app, const DirectoryCommands& globals) : globals_(globals) {
@@ -53,10 +60,8 @@ QueueCommands::QueueCommands(CLI::App& app, const DirectoryCommands& globals) : 
   list->add_option("--limit", *limit, "at most this many")->capture_default_str();
   list->callback([this, limit] {
     action_ = [this, limit]() -> int {
-      auto db = store::sqlite::Db::open(
-          (std::filesystem::path(globals_.data_dir()) / "posthouse.db").string());
+      auto db = open_db(globals_.data_dir());
       if (!db) return fail(db.error(), globals_.json_output());
-      if (auto st = (*db)->migrate(); !st) return fail(st.error(), globals_.json_output());
       queue::QueueStore q(**db);
       auto msgs = q.list(*limit);
       if (!msgs) return fail(msgs.error(), globals_.json_output());
@@ -82,10 +87,8 @@ QueueCommands::QueueCommands(CLI::App& app, const DirectoryCommands& globals) : 
   show->add_option("id", *id, "queue id")->required();
   show->callback([this, id] {
     action_ = [this, id]() -> int {
-      auto db = store::sqlite::Db::open(
-          (std::filesystem::path(globals_.data_dir()) / "posthouse.db").string());
+      auto db = open_db(globals_.data_dir());
       if (!db) return fail(db.error(), globals_.json_output());
-      if (auto st = (*db)->migrate(); !st) return fail(st.error(), globals_.json_output());
       queue::QueueStore q(**db);
       auto m = q.get(*id);
       if (!m) return fail(m.error(), globals_.json_output());
