@@ -13,7 +13,7 @@ constexpr std::array<std::string_view, kVerbCount> kVerbNames = {
     "mailbox.password", "mailbox.delete", "mailbox.restore", "mailbox.purge",
     "alias.read",      "alias.edit",      "forward.edit",    "template.read",
     "template.edit",   "delegation.read", "delegation.create", "delegation.delete",
-    "audit.read",      "principal.password",
+    "audit.read",      "principal.password", "autoresponder.edit",
 };
 }  // namespace
 
