@@ -389,6 +389,9 @@ class ApiFlows(ApiTestBase):
         self.assertEqual(js["forward"]["to"], ["dora@home.example"])
         st, js, _ = c.request("PUT", "/api/v1/me/password", {"password": "dora-password-2"})
         self.assertEqual(st, 204, js)
+        # A password change ends the login's sessions; the new password works.
+        self.assertEqual(c.request("GET", "/api/v1/me")[0], 401)
+        self.assertEqual(self.client().login("dora@a.example", "dora-password-1")[0], 401)
         self.assertEqual(self.client().login("dora@a.example", "dora-password-2")[0], 201)
 
     def test_pagination_is_stable(self):

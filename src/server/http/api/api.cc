@@ -288,6 +288,20 @@ base::Result<json> mailbox_view(Ctx& c, const std::string& ref) {
   return j;
 }
 
+std::string set_cookie(const Request& req, const std::string& value, int64_t max_age) {
+  return fmt::format("{}={}; Path=/api/; Max-Age={}; HttpOnly; SameSite=Strict{}", kCookie, value,
+                     max_age, req.tls ? "; Secure" : "");
+}
+
+// A changed password ends every cookie session of that login (the caller logs in again).
+base::Status end_sessions(Ctx& c, const std::string& kind, d::Id id) {
+  return auth::WebSessions(*c.s.db, c.deps.sessions).destroy_subject({kind, id});
+}
+base::Status end_principal_sessions(Ctx& c, const std::string& login) {
+  auto p = PH_TRY(c.s.dir_store->find_principal(base::to_lower(login)));
+  return p ? end_sessions(c, "principal", p->id) : base::Status{};
+}
+
 const std::vector<std::pair<std::string, std::string>> kPasswordField = {{"password", "string"}};
 
 // A route calling one Status-returning service function on a path parameter: 204 on success.
@@ -342,11 +356,16 @@ const std::vector<Entry>& table() {
       {{V::put, "/api/v1/me/password", "Change one's own password", true, kPasswordField},
        [](Ctx& c) -> base::Result<Reply> {
          auto pw = PH_TRY(read_password(*PH_TRY(c.body())));
-         if (c.actor.mailbox_id && !c.actor.principal_id)
+         Reply rep = no_content();
+         if (c.actor.mailbox_id && !c.actor.principal_id) {
            PH_CHECK(c.dir.set_mailbox_password(c.actor, c.actor.login, pw));
-         else
+           PH_CHECK(end_sessions(c, "mailbox", c.actor.mailbox_id));
+         } else {
            PH_CHECK(c.dir.set_principal_password(c.actor, c.actor.login, pw));
-         return no_content();
+           PH_CHECK(end_sessions(c, "principal", c.actor.principal_id));
+         }
+         rep.headers.push_back({"Set-Cookie", set_cookie(c.req, "", 0)});
+         return rep;
        }},
       {{V::put, "/api/v1/me/forward", "Set one's own forward (if the template allows it)", true,
         {{"targets", "array"}, {"keep_copy", "boolean"}}},
@@ -461,6 +480,7 @@ const std::vector<Entry>& table() {
        [](Ctx& c) -> base::Result<Reply> {
          auto pw = PH_TRY(read_password(*PH_TRY(c.body())));
          PH_CHECK(c.dir.set_principal_password(c.actor, c.param("login"), pw));
+         PH_CHECK(end_principal_sessions(c, c.param("login")));
          return no_content();
        }},
       {{V::delete_, "/api/v1/managers/:login", "Delete a manager"},
@@ -524,6 +544,8 @@ const std::vector<Entry>& table() {
        [](Ctx& c) -> base::Result<Reply> {
          auto pw = PH_TRY(read_password(*PH_TRY(c.body())));
          PH_CHECK(c.dir.set_postmaster_password(c.actor, c.param("domain"), pw));
+         auto dom = PH_TRY(c.dir.get_domain(c.actor, c.param("domain")));
+         PH_CHECK(end_principal_sessions(c, "postmaster@" + dom.name));
          return no_content();
        }},
       {{V::get, "/api/v1/domains/:domain/aliases", "Domain aliases of a domain"},
@@ -606,6 +628,8 @@ const std::vector<Entry>& table() {
        [](Ctx& c) -> base::Result<Reply> {
          auto pw = PH_TRY(read_password(*PH_TRY(c.body())));
          PH_CHECK(c.dir.set_mailbox_password(c.actor, c.param("address"), pw));
+         auto m = PH_TRY(c.dir.get_mailbox(c.actor, c.param("address")));
+         PH_CHECK(end_sessions(c, "mailbox", m.id));
          return no_content();
        }},
       {{V::post, "/api/v1/mailboxes/:address/move", "Rename or move a mailbox to another domain",
@@ -863,11 +887,6 @@ std::string cookie_value(const Request& req) {
     all.remove_prefix(semi + 1);
   }
   return {};
-}
-
-std::string set_cookie(const Request& req, const std::string& value, int64_t max_age) {
-  return fmt::format("{}={}; Path=/api/; Max-Age={}; HttpOnly; SameSite=Strict{}", kCookie, value,
-                     max_age, req.tls ? "; Secure" : "");
 }
 
 bool safe_method(bhttp::verb m) { return m == bhttp::verb::get || m == bhttp::verb::head; }
