@@ -28,14 +28,16 @@ constexpr std::size_t kMaxBody = 16 * 1024;
 constexpr std::string_view kTokenPrefix = "pht_";
 
 Error bad_token() { return Error(Errc::kUnauthenticated, "invalid or expired token"); }
-Error token_not_found(Id id) { return Error(Errc::kNotFound, fmt::format("token #{} not found", id)); }
+Error token_not_found(Id id) {
+  return Error(Errc::kNotFound, fmt::format("token #{} not found", id));
+}
 
 // The token's scope as shown to its owner (domain names, not ids).
 json scope_json(const TokenScope& s, const std::vector<std::string>& domains) {
   json verbs = json::array();
   for (Verb v : s.verbs) verbs.push_back(verb_name(v));
-  return {{"domains", domains}, {"verbs", verbs}, {"read_only", s.read_only},
-          {"ip_allow", s.ip_allow}};
+  return {
+      {"domains", domains}, {"verbs", verbs}, {"read_only", s.read_only}, {"ip_allow", s.ip_allow}};
 }
 
 // Body text may hold line breaks; nothing else below 0x20.
@@ -43,8 +45,8 @@ base::Status check_body(std::string_view s) {
   if (s.size() > kMaxBody)
     return Error(Errc::kInvalid, fmt::format("body is longer than {} bytes", kMaxBody), "body");
   std::string flat(s);
-  std::replace_if(flat.begin(), flat.end(), [](char c) { return c == '\n' || c == '\r' || c == '\t'; },
-                  ' ');
+  std::replace_if(
+      flat.begin(), flat.end(), [](char c) { return c == '\n' || c == '\r' || c == '\t'; }, ' ');
   return check_text(flat, kMaxBody, "body");
 }
 
@@ -56,8 +58,7 @@ base::Result<NewToken> Service::create_token(const Actor& a, const TokenSpec& s)
   if (!a.active) return Error(Errc::kUnauthenticated, "not logged in");
   if (a.principal_id == 0 && a.mailbox_id == 0)
     return Error(Errc::kInvalid, "API tokens belong to a login; use --as LOGIN", "owner");
-  if (a.token_id)
-    return Error(Errc::kForbidden, "not allowed: a token cannot create tokens");
+  if (a.token_id) return Error(Errc::kForbidden, "not allowed: a token cannot create tokens");
   if (a.role == Role::kUser && !a.tokens_allowed)
     return Error(Errc::kForbidden, "not allowed: API tokens are not enabled for this mailbox");
   PH_CHECK(check_text(s.name, kMaxTokenName, "name"));
@@ -69,8 +70,9 @@ base::Result<NewToken> Service::create_token(const Actor& a, const TokenSpec& s)
                  "ip_allow");
   for (const auto& c : s.ip_allow) {
     if (!auth::valid_cidr(c))
-      return Error(Errc::kInvalid, fmt::format("ip_allow: '{}' is not an address or CIDR block",
-                                               c.size() > 50 ? c.substr(0, 50) : c),
+      return Error(Errc::kInvalid,
+                   fmt::format("ip_allow: '{}' is not an address or CIDR block",
+                               c.size() > 50 ? c.substr(0, 50) : c),
                    "ip_allow");
   }
   ApiToken t;
@@ -131,8 +133,8 @@ base::Status Service::revoke_token(const Actor& a, Id id) {
   if (t->revoked_at) return {};
   return store_.in_transaction([&]() -> base::Status {
     PH_CHECK(store_.revoke_token(id, now()));
-    return audit_custom(a, "token.revoke", fmt::format("token:#{}", id), a.customer_id,
-                        a.domain_id, a.mailbox_id, {{"name", t->name}, {"revoked", false}},
+    return audit_custom(a, "token.revoke", fmt::format("token:#{}", id), a.customer_id, a.domain_id,
+                        a.mailbox_id, {{"name", t->name}, {"revoked", false}},
                         {{"name", t->name}, {"revoked", true}});
   });
 }
@@ -186,7 +188,7 @@ base::Result<Autoresponder> Service::get_autoresponder(const Actor& a, std::stri
 }
 
 base::Result<Autoresponder> Service::set_autoresponder(const Actor& a, std::string_view ref,
-                                                      const Autoresponder& r) {
+                                                       const Autoresponder& r) {
   // The subject becomes a header of the reply: no CR/LF (check_text refuses controls).
   PH_CHECK(check_text(r.subject, kMaxSubject, "subject"));
   PH_CHECK(check_body(r.body));
@@ -196,8 +198,8 @@ base::Result<Autoresponder> Service::set_autoresponder(const Actor& a, std::stri
   PH_CHECK(store_.in_transaction([&]() -> base::Status {
     auto m = PH_TRY(load_mailbox(a, ref, Verb::kAutoresponderEdit));
     if (!m.services.autoresponder)
-      return Error(Errc::kForbidden, "not allowed: the autoresponder is not enabled for " +
-                                         m.address);
+      return Error(Errc::kForbidden,
+                   "not allowed: the autoresponder is not enabled for " + m.address);
     auto j = parse_or_empty(m.settings_json);
     if (!j.is_object()) j = json::object();
     json before = j.value("autoresponder", json::object());

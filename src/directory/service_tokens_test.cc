@@ -44,27 +44,26 @@ TEST_F(ApiTokens, ScopeNarrowsAndReadOnlyBlocksWrites) {
   EXPECT_EQ(svc().create_token(a, {"x", {}, {}, false, {}, std::nullopt}).error().code,
             base::Errc::kForbidden);
   // Domains outside the owner's scope answer like missing ones.
-  EXPECT_EQ(svc().create_token(boss, {"g", {"g.example"}, {}, false, {}, std::nullopt})
-                .error()
-                .code,
-            base::Errc::kNotFound);
+  EXPECT_EQ(
+      svc().create_token(boss, {"g", {"g.example"}, {}, false, {}, std::nullopt}).error().code,
+      base::Errc::kNotFound);
 }
 
 TEST_F(ApiTokens, RevokedExpiredDisallowedIpAndDemotedOwnerAllFail) {
   Actor boss = as("boss@acme.test");
   auto t1 = must(svc().create_token(boss, {"t1", {}, {}, false, {}, std::nullopt}), "t1");
   must_ok(svc().revoke_token(boss, t1.token.id), "revoke");
-  EXPECT_EQ(svc().actor_for_token(t1.secret, "1.2.3.4").error().code,
-            base::Errc::kUnauthenticated);
+  EXPECT_EQ(svc().actor_for_token(t1.secret, "1.2.3.4").error().code, base::Errc::kUnauthenticated);
   auto t2 = must(svc().create_token(boss, {"t2", {}, {}, false, {}, now_ + 10}), "t2");
   EXPECT_TRUE(svc().actor_for_token(t2.secret, "1.2.3.4").ok());
   now_ += 11;
   EXPECT_FALSE(svc().actor_for_token(t2.secret, "1.2.3.4").ok());
-  auto t3 = must(svc().create_token(boss, {"t3", {}, {}, false, {"10.0.0.0/8"}, std::nullopt}),
-                 "t3");
+  auto t3 =
+      must(svc().create_token(boss, {"t3", {}, {}, false, {"10.0.0.0/8"}, std::nullopt}), "t3");
   EXPECT_TRUE(svc().actor_for_token(t3.secret, "10.9.8.7").ok());
   EXPECT_FALSE(svc().actor_for_token(t3.secret, "11.0.0.1").ok());
-  EXPECT_FALSE(svc().create_token(boss, {"bad", {}, {}, false, {"10.0.0.0/99"}, std::nullopt}).ok());
+  EXPECT_FALSE(
+      svc().create_token(boss, {"bad", {}, {}, false, {"10.0.0.0/99"}, std::nullopt}).ok());
   // A manager's token follows its current rights: narrowed domains, then deletion.
   Actor sm = as("sm@outside.test");
   auto t4 = must(svc().create_token(sm, {"sm", {}, {}, false, {}, std::nullopt}), "t4");

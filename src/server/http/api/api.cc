@@ -4,10 +4,9 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <charconv>
 #include <chrono>
 #include <optional>
-
-#include <charconv>
 
 #include "base/strings.h"
 #include "directory/json.h"
@@ -105,8 +104,9 @@ base::Result<int64_t> cursor_id(const Ctx& c) {
 base::Result<Reply> paged(const Ctx& c, std::vector<json> items) {
   int limit = PH_TRY(page_limit(c));
   int64_t after = PH_TRY(cursor_id(c));
-  std::sort(items.begin(), items.end(),
-            [](const json& a, const json& b) { return a["id"].get<int64_t>() < b["id"].get<int64_t>(); });
+  std::sort(items.begin(), items.end(), [](const json& a, const json& b) {
+    return a["id"].get<int64_t>() < b["id"].get<int64_t>();
+  });
   json out = json::array();
   json next = nullptr;
   for (auto& it : items) {
@@ -160,8 +160,8 @@ base::Result<d::Branding> read_branding(JsonBody& b) {
   return r;
 }
 const std::vector<std::pair<std::string, std::string>> kBrandingFields = {
-    {"sender_name", "string"},  {"sender_address", "string"}, {"product_name", "string"},
-    {"logo_url", "string"},     {"welcome_text", "string"},   {"reset_text", "string"}};
+    {"sender_name", "string"}, {"sender_address", "string"}, {"product_name", "string"},
+    {"logo_url", "string"},    {"welcome_text", "string"},   {"reset_text", "string"}};
 
 // A strict object of booleans (unknown service names are refused, like unknown fields).
 base::Result<std::optional<d::Services>> read_services(JsonBody& b, const d::Services& base) {
@@ -213,8 +213,12 @@ base::Result<d::TemplateSettings> read_template_settings(JsonBody& b) {
   return s;
 }
 const std::vector<std::pair<std::string, std::string>> kTemplateFields = {
-    {"name", "string"},     {"customer", "string"}, {"quota_bytes", "integer"},
-    {"services", "object"}, {"folders", "array"},   {"language", "string"},
+    {"name", "string"},
+    {"customer", "string"},
+    {"quota_bytes", "integer"},
+    {"services", "object"},
+    {"folders", "array"},
+    {"language", "string"},
     {"autoresponder_text", "string"}};
 
 json token_json(const d::ApiToken& t, d::Service& dir, const d::Actor& a) {
@@ -230,7 +234,9 @@ json token_json(const d::ApiToken& t, d::Service& dir, const d::Actor& a) {
           {"name", t.name},
           {"prefix", t.prefix},
           {"scope",
-           {{"domains", domains}, {"verbs", verbs}, {"read_only", t.scope.read_only},
+           {{"domains", domains},
+            {"verbs", verbs},
+            {"read_only", t.scope.read_only},
             {"ip_allow", t.scope.ip_allow}}},
           {"created_at", t.created_at},
           {"expires_at", opt(t.expires_at)},
@@ -248,8 +254,11 @@ json autoresponder_json(const d::Autoresponder& r) {
           {"end", r.end ? json(*r.end) : json(nullptr)}};
 }
 const std::vector<std::pair<std::string, std::string>> kAutoresponderFields = {
-    {"enabled", "boolean"}, {"subject", "string"}, {"body", "string"},
-    {"start", "integer"},   {"end", "integer"}};
+    {"enabled", "boolean"},
+    {"subject", "string"},
+    {"body", "string"},
+    {"start", "integer"},
+    {"end", "integer"}};
 
 base::Result<d::Autoresponder> read_autoresponder(JsonBody& b) {
   d::Autoresponder r;
@@ -331,14 +340,18 @@ Fields operator+(Fields a, const Fields& b) {
 const std::vector<Entry>& table() {
   static const std::vector<Entry> t = {
       // ------------------------------------------------ session and self
-      {{V::post, "/api/v1/session", "Log in (address + password): sets the session cookie",
-        false, {{"address", "string"}, {"password", "string"}}, {}},
+      {{V::post,
+        "/api/v1/session",
+        "Log in (address + password): sets the session cookie",
+        false,
+        {{"address", "string"}, {"password", "string"}},
+        {}},
        nullptr},
-      {{V::delete_, "/api/v1/session", "Log out: ends the cookie session", false, {}, {}},
-       nullptr},
+      {{V::delete_, "/api/v1/session", "Log out: ends the cookie session", false, {}, {}}, nullptr},
       {{V::get, "/api/v1/openapi.json", "This OpenAPI document", false, {}, {}}, nullptr},
-      {{V::get, "/api/v1/me", "Who is acting: role, scope, and for a mailbox its settings, "
-                             "quota and usage, services, status, last access"},
+      {{V::get, "/api/v1/me",
+        "Who is acting: role, scope, and for a mailbox its settings, "
+        "quota and usage, services, status, last access"},
        [](Ctx& c) -> base::Result<Reply> {
          const auto& a = c.actor;
          json j = {{"login", a.login},
@@ -367,7 +380,10 @@ const std::vector<Entry>& table() {
          rep.headers.push_back({"Set-Cookie", set_cookie(c.req, "", 0)});
          return rep;
        }},
-      {{V::put, "/api/v1/me/forward", "Set one's own forward (if the template allows it)", true,
+      {{V::put,
+        "/api/v1/me/forward",
+        "Set one's own forward (if the template allows it)",
+        true,
         {{"targets", "array"}, {"keep_copy", "boolean"}}},
        [](Ctx& c) -> base::Result<Reply> { return ok(PH_TRY(forward_body(c, c.actor.login))); }},
       {{V::get, "/api/v1/me/autoresponder", "One's own autoresponder"},
@@ -423,13 +439,22 @@ const std::vector<Entry>& table() {
              d::to_json(PH_TRY(c.dir.set_customer_branding(c.actor, c.param("customer"), br))));
        }},
       // ------------------------------------------------ managers
-      {{V::get, "/api/v1/managers", "Managers of a customer", true, {}, {"customer", "cursor", "limit"}},
+      {{V::get,
+        "/api/v1/managers",
+        "Managers of a customer",
+        true,
+        {},
+        {"customer", "cursor", "limit"}},
        [](Ctx& c) -> base::Result<Reply> {
          return paged(c, to_items(PH_TRY(c.dir.list_managers(c.actor, c.query("customer")))));
        }},
       {{V::post, "/api/v1/managers", "Create a manager (scoped or full)", true,
-        Fields{{"customer", "string"}, {"login", "string"}, {"display_name", "string"},
-               {"kind", "string"}, {"domains", "array"}, {"password", "string"}} +
+        Fields{{"customer", "string"},
+               {"login", "string"},
+               {"display_name", "string"},
+               {"kind", "string"},
+               {"domains", "array"},
+               {"password", "string"}} +
             kLimitFields},
        [](Ctx& c) -> base::Result<Reply> {
          auto* b = PH_TRY(c.body());
@@ -451,7 +476,10 @@ const std::vector<Entry>& table() {
        [](Ctx& c) -> base::Result<Reply> {
          return ok(d::to_json(PH_TRY(c.dir.get_manager(c.actor, c.param("login")))));
        }},
-      {{V::put, "/api/v1/managers/:login/domains", "Set a scoped manager's domains", true,
+      {{V::put,
+        "/api/v1/managers/:login/domains",
+        "Set a scoped manager's domains",
+        true,
         {{"domains", "array"}}},
        [](Ctx& c) -> base::Result<Reply> {
          auto* b = PH_TRY(c.body());
@@ -486,7 +514,11 @@ const std::vector<Entry>& table() {
       {{V::delete_, "/api/v1/managers/:login", "Delete a manager"},
        status_call(&d::Service::delete_manager, "login")},
       // ------------------------------------------------ domains
-      {{V::get, "/api/v1/domains", "Domains in scope (deleted ones too, with status)", true, {},
+      {{V::get,
+        "/api/v1/domains",
+        "Domains in scope (deleted ones too, with status)",
+        true,
+        {},
         {"customer", "status", "cursor", "limit"}},
        [](Ctx& c) -> base::Result<Reply> {
          auto items = to_items(PH_TRY(c.dir.list_domains(c.actor, c.query("customer"))));
@@ -495,7 +527,9 @@ const std::vector<Entry>& table() {
          return paged(c, std::move(items));
        }},
       {{V::post, "/api/v1/domains", "Create a domain (and its postmaster)", true,
-        Fields{{"name", "string"}, {"customer", "string"}, {"postmaster_password", "string"},
+        Fields{{"name", "string"},
+               {"customer", "string"},
+               {"postmaster_password", "string"},
                {"manager", "string"}} +
             kLimitFields},
        [](Ctx& c) -> base::Result<Reply> {
@@ -520,7 +554,8 @@ const std::vector<Entry>& table() {
          return ok(d::to_json(PH_TRY(c.dir.domain_usage(c.actor, c.param("domain")))));
        }},
       {{V::put, "/api/v1/domains/:domain/limits", "Set a domain's limits", true,
-        Fields{{"max_mailboxes", "integer"}, {"max_mailbox_bytes", "integer"},
+        Fields{{"max_mailboxes", "integer"},
+               {"max_mailbox_bytes", "integer"},
                {"max_total_bytes", "integer"}}},
        [](Ctx& c) -> base::Result<Reply> {
          auto* b = PH_TRY(c.body());
@@ -531,8 +566,11 @@ const std::vector<Entry>& table() {
          PH_CHECK(b->finish());
          return ok(d::to_json(PH_TRY(c.dir.set_domain_limits(c.actor, c.param("domain"), l))));
        }},
-      {{V::put, "/api/v1/domains/:domain/catchall", "Set or clear (null) the catch-all target",
-        true, {{"target", "string"}}},
+      {{V::put,
+        "/api/v1/domains/:domain/catchall",
+        "Set or clear (null) the catch-all target",
+        true,
+        {{"target", "string"}}},
        [](Ctx& c) -> base::Result<Reply> {
          auto* b = PH_TRY(c.body());
          auto target = PH_TRY(b->opt_str("target"));
@@ -572,7 +610,11 @@ const std::vector<Entry>& table() {
       {{V::post, "/api/v1/domains/:domain/purge", "Purge a deleted domain for good"},
        status_call(&d::Service::purge_domain, "domain")},
       // ------------------------------------------------ mailboxes
-      {{V::get, "/api/v1/mailboxes", "Mailboxes in scope", true, {},
+      {{V::get,
+        "/api/v1/mailboxes",
+        "Mailboxes in scope",
+        true,
+        {},
         {"domain", "status", "cursor", "limit"}},
        [](Ctx& c) -> base::Result<Reply> {
          std::vector<json> items;
@@ -589,9 +631,15 @@ const std::vector<Entry>& table() {
            std::erase_if(items, [&](const json& j) { return j["status"] != st; });
          return paged(c, std::move(items));
        }},
-      {{V::post, "/api/v1/mailboxes", "Create a mailbox from a template", true,
-        {{"address", "string"}, {"display_name", "string"}, {"template", "string"},
-         {"password", "string"}, {"quota_bytes", "integer"}}},
+      {{V::post,
+        "/api/v1/mailboxes",
+        "Create a mailbox from a template",
+        true,
+        {{"address", "string"},
+         {"display_name", "string"},
+         {"template", "string"},
+         {"password", "string"},
+         {"quota_bytes", "integer"}}},
        [](Ctx& c) -> base::Result<Reply> {
          auto* b = PH_TRY(c.body());
          d::MailboxSpec s;
@@ -604,9 +652,16 @@ const std::vector<Entry>& table() {
          return created(d::to_json(PH_TRY(c.dir.create_mailbox(c.actor, s))));
        }},
       {{V::get, "/api/v1/mailboxes/:address", "One mailbox with quota and usage"},
-       [](Ctx& c) -> base::Result<Reply> { return ok(PH_TRY(mailbox_view(c, c.param("address")))); }},
-      {{V::patch, "/api/v1/mailboxes/:address", "Edit a mailbox", true,
-        {{"display_name", "string"}, {"quota_bytes", "integer"}, {"status", "string"},
+       [](Ctx& c) -> base::Result<Reply> {
+         return ok(PH_TRY(mailbox_view(c, c.param("address"))));
+       }},
+      {{V::patch,
+        "/api/v1/mailboxes/:address",
+        "Edit a mailbox",
+        true,
+        {{"display_name", "string"},
+         {"quota_bytes", "integer"},
+         {"status", "string"},
          {"services", "object"}}},
        [](Ctx& c) -> base::Result<Reply> {
          auto* b = PH_TRY(c.body());
@@ -632,20 +687,29 @@ const std::vector<Entry>& table() {
          PH_CHECK(end_sessions(c, "mailbox", m.id));
          return no_content();
        }},
-      {{V::post, "/api/v1/mailboxes/:address/move", "Rename or move a mailbox to another domain",
-        true, {{"address", "string"}}},
+      {{V::post,
+        "/api/v1/mailboxes/:address/move",
+        "Rename or move a mailbox to another domain",
+        true,
+        {{"address", "string"}}},
        [](Ctx& c) -> base::Result<Reply> {
          auto* b = PH_TRY(c.body());
          auto to = PH_TRY(b->str("address"));
          PH_CHECK(b->finish());
          return ok(d::to_json(PH_TRY(c.dir.move_mailbox(c.actor, c.param("address"), to))));
        }},
-      {{V::put, "/api/v1/mailboxes/:address/forward", "Set (or clear with []) a forward", true,
+      {{V::put,
+        "/api/v1/mailboxes/:address/forward",
+        "Set (or clear with []) a forward",
+        true,
         {{"targets", "array"}, {"keep_copy", "boolean"}}},
-       [](Ctx& c) -> base::Result<Reply> { return ok(PH_TRY(forward_body(c, c.param("address")))); }},
+       [](Ctx& c) -> base::Result<Reply> {
+         return ok(PH_TRY(forward_body(c, c.param("address"))));
+       }},
       {{V::get, "/api/v1/mailboxes/:address/autoresponder", "A mailbox's autoresponder"},
        [](Ctx& c) -> base::Result<Reply> {
-         return ok(autoresponder_json(PH_TRY(c.dir.get_autoresponder(c.actor, c.param("address")))));
+         return ok(
+             autoresponder_json(PH_TRY(c.dir.get_autoresponder(c.actor, c.param("address")))));
        }},
       {{V::put, "/api/v1/mailboxes/:address/autoresponder", "Set a mailbox's autoresponder", true,
         kAutoresponderFields},
@@ -664,7 +728,11 @@ const std::vector<Entry>& table() {
       {{V::post, "/api/v1/mailboxes/:address/purge", "Purge a deleted mailbox for good"},
        status_call(&d::Service::purge_mailbox, "address")},
       // ------------------------------------------------ forwards, aliases, deleted items
-      {{V::get, "/api/v1/forwards", "Mailboxes that forward, in scope", true, {},
+      {{V::get,
+        "/api/v1/forwards",
+        "Mailboxes that forward, in scope",
+        true,
+        {},
         {"domain", "cursor", "limit"}},
        [](Ctx& c) -> base::Result<Reply> {
          std::vector<json> items;
@@ -683,7 +751,9 @@ const std::vector<Entry>& table() {
            }
            for (const auto& m : *ms) {
              if (m.forward_to.empty()) continue;
-             items.push_back({{"id", m.id}, {"address", m.address}, {"to", m.forward_to},
+             items.push_back({{"id", m.id},
+                              {"address", m.address},
+                              {"to", m.forward_to},
                               {"keep_copy", m.forward_keep_copy}});
            }
          }
@@ -703,7 +773,10 @@ const std::vector<Entry>& table() {
          }
          return paged(c, std::move(items));
        }},
-      {{V::put, "/api/v1/aliases/:address", "Create or replace an alias", true,
+      {{V::put,
+        "/api/v1/aliases/:address",
+        "Create or replace an alias",
+        true,
         {{"targets", "array"}}},
        [](Ctx& c) -> base::Result<Reply> {
          auto* b = PH_TRY(c.body());
@@ -714,8 +787,12 @@ const std::vector<Entry>& table() {
        }},
       {{V::delete_, "/api/v1/aliases/:address", "Delete an alias"},
        status_call(&d::Service::delete_alias, "address")},
-      {{V::get, "/api/v1/deleted", "Deleted (restorable) domains and mailboxes in scope", true,
-        {}, {"domain"}},
+      {{V::get,
+        "/api/v1/deleted",
+        "Deleted (restorable) domains and mailboxes in scope",
+        true,
+        {},
+        {"domain"}},
        [](Ctx& c) -> base::Result<Reply> {
          json doms = json::array(), mbs = json::array();
          std::vector<std::string> refs;
@@ -738,7 +815,11 @@ const std::vector<Entry>& table() {
          return ok({{"domains", doms}, {"mailboxes", mbs}});
        }},
       // ------------------------------------------------ templates
-      {{V::get, "/api/v1/templates", "Templates the actor may read", true, {},
+      {{V::get,
+        "/api/v1/templates",
+        "Templates the actor may read",
+        true,
+        {},
         {"customer", "cursor", "limit"}},
        [](Ctx& c) -> base::Result<Reply> {
          return paged(c, to_items(PH_TRY(c.dir.list_templates(c.actor, c.query("customer")))));
@@ -753,8 +834,12 @@ const std::vector<Entry>& table() {
          PH_CHECK(b->finish());
          return created(d::to_json(PH_TRY(c.dir.create_template(c.actor, cust, name, s))));
        }},
-      {{V::put, "/api/v1/templates/:name", "Edit a template (adds a version)", true,
-        Fields(kTemplateFields.begin() + 1, kTemplateFields.end()), {"customer"}},
+      {{V::put,
+        "/api/v1/templates/:name",
+        "Edit a template (adds a version)",
+        true,
+        Fields(kTemplateFields.begin() + 1, kTemplateFields.end()),
+        {"customer"}},
        [](Ctx& c) -> base::Result<Reply> {
          auto* b = PH_TRY(c.body());
          auto cust = PH_TRY(b->opt_str("customer")).value_or(c.query("customer"));
@@ -762,15 +847,24 @@ const std::vector<Entry>& table() {
          PH_CHECK(b->finish());
          return ok(d::to_json(PH_TRY(c.dir.edit_template(c.actor, cust, c.param("name"), s))));
        }},
-      {{V::get, "/api/v1/templates/:name/versions/:version", "One version of a template", true,
-        {}, {"customer"}},
+      {{V::get,
+        "/api/v1/templates/:name/versions/:version",
+        "One version of a template",
+        true,
+        {},
+        {"customer"}},
        [](Ctx& c) -> base::Result<Reply> {
          int64_t n = PH_TRY(int_param(c, "version", "template version"));
-         auto s = PH_TRY(c.dir.get_template_version(c.actor, c.query("customer"), c.param("name"), n));
+         auto s =
+             PH_TRY(c.dir.get_template_version(c.actor, c.query("customer"), c.param("name"), n));
          return ok({{"name", c.param("name")}, {"version", n}, {"settings", d::to_json(s)}});
        }},
       // ------------------------------------------------ delegations
-      {{V::get, "/api/v1/delegations", "Delegations in scope", true, {},
+      {{V::get,
+        "/api/v1/delegations",
+        "Delegations in scope",
+        true,
+        {},
         {"customer", "domain", "cursor", "limit"}},
        [](Ctx& c) -> base::Result<Reply> {
          auto items = to_items(PH_TRY(c.dir.list_delegations(c.actor, c.query("customer"))));
@@ -783,15 +877,21 @@ const std::vector<Entry>& table() {
          }
          return paged(c, std::move(items));
        }},
-      {{V::post, "/api/v1/delegations", "Delegate verbs on domains to a login", true,
-        {{"grantee", "string"}, {"verbs", "array"}, {"domains", "array"}, {"templates", "array"},
+      {{V::post,
+        "/api/v1/delegations",
+        "Delegate verbs on domains to a login",
+        true,
+        {{"grantee", "string"},
+         {"verbs", "array"},
+         {"domains", "array"},
+         {"templates", "array"},
          {"expires_at", "integer"}}},
        [](Ctx& c) -> base::Result<Reply> {
          auto* b = PH_TRY(c.body());
          d::DelegationSpec s;
          s.grantee = PH_TRY(b->str("grantee"));
-         s.verbs = PH_TRY(read_verbs(PH_TRY(b->opt_str_list("verbs")).value_or(
-             std::vector<std::string>{})));
+         s.verbs = PH_TRY(
+             read_verbs(PH_TRY(b->opt_str_list("verbs")).value_or(std::vector<std::string>{})));
          s.domains = PH_TRY(b->opt_str_list("domains")).value_or(std::vector<std::string>{});
          s.templates = PH_TRY(b->opt_str_list("templates")).value_or(std::vector<std::string>{});
          s.expires_at = PH_TRY(b->opt_int("expires_at"));
@@ -804,7 +904,11 @@ const std::vector<Entry>& table() {
          return no_content();
        }},
       // ------------------------------------------------ tokens
-      {{V::get, "/api/v1/tokens", "One's own API tokens (never the secret)", true, {},
+      {{V::get,
+        "/api/v1/tokens",
+        "One's own API tokens (never the secret)",
+        true,
+        {},
         {"cursor", "limit"}},
        [](Ctx& c) -> base::Result<Reply> {
          std::vector<json> items;
@@ -812,17 +916,23 @@ const std::vector<Entry>& table() {
            items.push_back(token_json(t, c.dir, c.actor));
          return paged(c, std::move(items));
        }},
-      {{V::post, "/api/v1/tokens", "Create an API token; the secret is in this answer only",
+      {{V::post,
+        "/api/v1/tokens",
+        "Create an API token; the secret is in this answer only",
         true,
-        {{"name", "string"}, {"domains", "array"}, {"verbs", "array"}, {"read_only", "boolean"},
-         {"ip_allow", "array"}, {"expires_at", "integer"}}},
+        {{"name", "string"},
+         {"domains", "array"},
+         {"verbs", "array"},
+         {"read_only", "boolean"},
+         {"ip_allow", "array"},
+         {"expires_at", "integer"}}},
        [](Ctx& c) -> base::Result<Reply> {
          auto* b = PH_TRY(c.body());
          d::TokenSpec s;
          s.name = PH_TRY(b->str("name"));
          s.domains = PH_TRY(b->opt_str_list("domains")).value_or(std::vector<std::string>{});
-         s.verbs = PH_TRY(read_verbs(PH_TRY(b->opt_str_list("verbs")).value_or(
-             std::vector<std::string>{})));
+         s.verbs = PH_TRY(
+             read_verbs(PH_TRY(b->opt_str_list("verbs")).value_or(std::vector<std::string>{})));
          s.read_only = PH_TRY(b->opt_bool("read_only")).value_or(false);
          s.ip_allow = PH_TRY(b->opt_str_list("ip_allow")).value_or(std::vector<std::string>{});
          s.expires_at = PH_TRY(b->opt_int("expires_at"));
@@ -838,7 +948,11 @@ const std::vector<Entry>& table() {
          return no_content();
        }},
       // ------------------------------------------------ audit
-      {{V::get, "/api/v1/audit", "Audit records in scope, newest first", true, {},
+      {{V::get,
+        "/api/v1/audit",
+        "Audit records in scope, newest first",
+        true,
+        {},
         {"domain", "cursor", "limit"}},
        [](Ctx& c) -> base::Result<Reply> {
          int limit = PH_TRY(page_limit(c));
@@ -984,23 +1098,36 @@ Handler login_handler(const Deps* deps) {
     }
     std::string old = cookie_value(req);
     auto r = co_await deps->pool->run([&]() -> base::Result<Reply> {
-      return deps->services->with([&](delivery::Services& s) -> base::Result<Reply> {
-        auto a = s.directory->login(*address, *password);
-        if (!a) return std::move(a).error();
-        auth::WebSessions sessions(*s.db, deps->sessions);
-        if (!old.empty()) (void)sessions.destroy(old);
-        auth::SessionSubject subj = a->principal_id ? auth::SessionSubject{"principal", a->principal_id}
+      return deps
+          ->services->with([&](delivery::Services& s) -> base::
+                                                          Result<Reply> {
+                                                            auto a = s.directory->login(*address,
+                                                                                        *password);
+                                                            if (!a) return std::move(a).error();
+                                                            auth::WebSessions sessions(
+                                                                *s.db, deps->sessions);
+                                                            if (!old.empty())
+                                                              (void)sessions.destroy(old);
+                                                            auth::SessionSubject subj = a->principal_id ? auth::SessionSubject{"principal", a->principal_id}
                                                     : auth::SessionSubject{"mailbox", a->mailbox_id};
-        auto ns = PH_TRY(sessions.create(subj, req.peer_ip, unix_now()));
-        Reply rep;
-        rep.status = bhttp::status::created;
-        rep.body = {{"login", a->login},
-                    {"role", d::role_name(a->role)},
-                    {"csrf_token", ns.csrf},
-                    {"expires_in", deps->sessions.lifetime_seconds}};
-        rep.headers.push_back({"Set-Cookie", set_cookie(req, ns.id, deps->sessions.lifetime_seconds)});
-        return rep;
-      });
+                                                            auto ns = PH_TRY(sessions.create(
+                                                                subj, req.peer_ip, unix_now()));
+                                                            Reply rep;
+                                                            rep.status = bhttp::status::created;
+                                                            rep.body = {
+                                                                {"login", a->login},
+                                                                {"role", d::role_name(a->role)},
+                                                                {"csrf_token", ns.csrf},
+                                                                {"expires_in",
+                                                                 deps->sessions.lifetime_seconds}};
+                                                            rep.headers.push_back(
+                                                                {"Set-Cookie",
+                                                                 set_cookie(
+                                                                     req, ns.id,
+                                                                     deps->sessions
+                                                                         .lifetime_seconds)});
+                                                            return rep;
+                                                          });
     });
     auto now = auth::LoginThrottle::Clock::now();
     if (r) {
@@ -1062,8 +1189,8 @@ json openapi_document() {
       if (!seg.empty() && seg[0] == ':') {
         std::string name(seg.substr(1));
         p += "/{" + name + "}";
-        params.push_back({{"name", name}, {"in", "path"}, {"required", true},
-                          {"schema", {{"type", "string"}}}});
+        params.push_back(
+            {{"name", name}, {"in", "path"}, {"required", true}, {"schema", {{"type", "string"}}}});
       } else {
         p += "/" + std::string(seg);
       }
@@ -1071,19 +1198,20 @@ json openapi_document() {
       rest.remove_prefix(slash);
     }
     for (const auto& q : r.query)
-      params.push_back({{"name", q}, {"in", "query"}, {"required", false},
-                        {"schema", {{"type", "string"}}}});
+      params.push_back(
+          {{"name", q}, {"in", "query"}, {"required", false}, {"schema", {{"type", "string"}}}});
     std::string method(bhttp::to_string(r.method));
     std::transform(method.begin(), method.end(), method.begin(), ::tolower);
-    json op = {{"summary", r.summary},
-               {"operationId", method + std::string(r.path)},
-               {"parameters", params},
-               {"responses",
-                {{"2XX", {{"description", "success"}}},
-                 {"default",
-                  {{"description", "error"},
-                   {"content",
-                    {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Error"}}}}}}}}}}}};
+    json op = {
+        {"summary", r.summary},
+        {"operationId", method + std::string(r.path)},
+        {"parameters", params},
+        {"responses",
+         {{"2XX", {{"description", "success"}}},
+          {"default",
+           {{"description", "error"},
+            {"content",
+             {{"application/json", {{"schema", {{"$ref", "#/components/schemas/Error"}}}}}}}}}}}};
     if (!r.auth) op["security"] = json::array();
     if (!r.body.empty()) {
       json props = json::object();
@@ -1097,36 +1225,33 @@ json openapi_document() {
     }
     paths[p][method] = op;
   }
-  return {
-      {"openapi", "3.1.0"},
-      {"info", {{"title", "Posthouse admin API"}, {"version", POSTHOUSE_VERSION}}},
-      {"servers", json::array({{{"url", "/"}}})},
-      {"paths", paths},
-      {"security", json::array({{{"bearer", json::array()}}, {{"session", json::array()}}})},
-      {"components",
-       {{"securitySchemes",
-         {{"bearer", {{"type", "http"}, {"scheme", "bearer"}}},
-          {"session", {{"type", "apiKey"}, {"in", "cookie"}, {"name", std::string(kCookie)}}}}},
-        {"schemas",
-         {{"Error",
-           {{"type", "object"},
-            {"required", {"error"}},
-            {"properties",
-             {{"error",
+  return {{"openapi", "3.1.0"},
+          {"info", {{"title", "Posthouse admin API"}, {"version", POSTHOUSE_VERSION}}},
+          {"servers", json::array({{{"url", "/"}}})},
+          {"paths", paths},
+          {"security", json::array({{{"bearer", json::array()}}, {{"session", json::array()}}})},
+          {"components",
+           {{"securitySchemes",
+             {{"bearer", {{"type", "http"}, {"scheme", "bearer"}}},
+              {"session", {{"type", "apiKey"}, {"in", "cookie"}, {"name", std::string(kCookie)}}}}},
+            {"schemas",
+             {{"Error",
                {{"type", "object"},
+                {"required", {"error"}},
                 {"properties",
-                 {{"code", {{"type", "string"}}},
-                  {"message", {{"type", "string"}}},
-                  {"field", {{"type", "string"}}}}}}}}}}}}}}}};
+                 {{"error",
+                   {{"type", "object"},
+                    {"properties",
+                     {{"code", {{"type", "string"}}},
+                      {"message", {{"type", "string"}}},
+                      {"field", {{"type", "string"}}}}}}}}}}}}}}}};
 }
 
 void add_api_routes(Router& router, const Deps& deps_in) {
   auto deps = std::make_shared<Deps>(deps_in);
   const Deps* dp = deps.get();
   // The Deps live as long as the handlers that hold them.
-  auto keep = [deps](Handler h) {
-    return [deps, h = std::move(h)](Request& r) { return h(r); };
-  };
+  auto keep = [deps](Handler h) { return [deps, h = std::move(h)](Request& r) { return h(r); }; };
   auto doc = std::make_shared<std::string>(openapi_document().dump());
   for (const auto& e : table()) {
     const auto& r = e.doc;

@@ -18,10 +18,9 @@
 #pragma once
 
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "auth/throttle.h"
 #include "auth/web_sessions.h"
@@ -48,7 +47,7 @@ struct RouteDoc {
   std::string summary;
   bool auth = true;
   std::vector<std::pair<std::string, std::string>> body;  // field → "string", "integer", ...
-  std::vector<std::string> query;                          // accepted query parameters
+  std::vector<std::string> query;                         // accepted query parameters
 };
 
 void add_api_routes(Router& router, const Deps& deps);
