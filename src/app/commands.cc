@@ -19,6 +19,7 @@
 #include "auth/throttle.h"
 #include "delivery/local_gateway.h"
 #include "delivery/service_pool.h"
+#include "server/http/api/api.h"
 #include "server/http/health.h"
 #include "server/pop3/pop3_server.h"
 #include "server/smtp/smtp_server.h"
@@ -230,6 +231,12 @@ int cmd_serve(const ServeOptions& o) {
 
   auto router = std::make_shared<http::Router>();
   http::add_health_routes(*router, server);
+  http::api::Deps api_deps;
+  api_deps.services = &services;
+  api_deps.pool = &pool;
+  api_deps.throttle = throttle;
+  api_deps.mail = mail->get();
+  http::api::add_api_routes(*router, api_deps);
   auto http_server = std::make_shared<http::HttpServer>(cfg.http, router);
 
   if (!cfg.listen.http.empty()) {

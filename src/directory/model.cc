@@ -5,15 +5,15 @@
 namespace posthouse::directory {
 namespace {
 constexpr std::array<std::string_view, kVerbCount> kVerbNames = {
-    "customer.create",     "customer.read",      "customer.edit",     "customer.limits",
-    "customer.delete",     "manager.create",     "manager.read",      "manager.edit",
-    "manager.delete",      "domain.create",      "domain.read",       "domain.edit",
-    "domain.limits",       "domain.delete",      "domain.restore",    "domain.purge",
-    "postmaster.password", "mailbox.create",     "mailbox.read",      "mailbox.edit",
-    "mailbox.password",    "mailbox.delete",     "mailbox.restore",   "mailbox.purge",
-    "alias.read",          "alias.edit",         "forward.edit",      "template.read",
-    "template.edit",       "delegation.read",    "delegation.create", "delegation.delete",
-    "audit.read",          "principal.password",
+    "customer.create", "customer.read",   "customer.edit",   "customer.limits",
+    "customer.delete", "manager.create",  "manager.read",    "manager.edit",
+    "manager.delete",  "domain.create",   "domain.read",     "domain.edit",
+    "domain.limits",   "domain.delete",   "domain.restore",  "domain.purge",
+    "postmaster.password", "mailbox.create", "mailbox.read", "mailbox.edit",
+    "mailbox.password", "mailbox.delete", "mailbox.restore", "mailbox.purge",
+    "alias.read",      "alias.edit",      "forward.edit",    "template.read",
+    "template.edit",   "delegation.read", "delegation.create", "delegation.delete",
+    "audit.read",      "principal.password", "autoresponder.edit",
 };
 }  // namespace
 
@@ -28,12 +28,8 @@ std::optional<Verb> verb_from_name(std::string_view name) {
 
 bool delegable(Verb v) {
   switch (v) {
-    case Verb::kMailboxCreate:
-    case Verb::kMailboxDelete:
-    case Verb::kMailboxRestore:
-    case Verb::kMailboxPassword:
-    case Verb::kMailboxEdit:
-    case Verb::kAliasEdit:
+    case Verb::kMailboxCreate: case Verb::kMailboxDelete: case Verb::kMailboxRestore:
+    case Verb::kMailboxPassword: case Verb::kMailboxEdit: case Verb::kAliasEdit:
     case Verb::kForwardEdit:
       return true;
     default:
@@ -43,30 +39,21 @@ bool delegable(Verb v) {
 
 std::string_view role_name(Role r) {
   switch (r) {
-    case Role::kAdmin:
-      return "admin";
-    case Role::kCustomer:
-      return "customer";
-    case Role::kManager:
-      return "manager";
-    case Role::kPostmaster:
-      return "postmaster";
-    case Role::kUser:
-      return "user";
+    case Role::kAdmin: return "admin";
+    case Role::kCustomer: return "customer";
+    case Role::kManager: return "manager";
+    case Role::kPostmaster: return "postmaster";
+    case Role::kUser: return "user";
   }
   return "?";
 }
 
 std::string_view principal_kind_name(PrincipalKind k) {
   switch (k) {
-    case PrincipalKind::kAdmin:
-      return "admin";
-    case PrincipalKind::kCustomer:
-      return "customer";
-    case PrincipalKind::kManager:
-      return "manager";
-    case PrincipalKind::kPostmaster:
-      return "postmaster";
+    case PrincipalKind::kAdmin: return "admin";
+    case PrincipalKind::kCustomer: return "customer";
+    case PrincipalKind::kManager: return "manager";
+    case PrincipalKind::kPostmaster: return "postmaster";
   }
   return "?";
 }

@@ -56,8 +56,9 @@ enum class Verb {
   kDelegationDelete,
   kAuditRead,
   kPrincipalPassword,  // set the password of a non-mailbox login (self, or by its customer)
+  kAutoresponderEdit,  // a mailbox's autoresponder (its owner, if its services allow it)
 };
-inline constexpr int kVerbCount = static_cast<int>(Verb::kPrincipalPassword) + 1;
+inline constexpr int kVerbCount = static_cast<int>(Verb::kAutoresponderEdit) + 1;
 std::string_view verb_name(Verb v);
 std::optional<Verb> verb_from_name(std::string_view name);
 // The verbs a delegation may carry (DESIGN.md section 3, the "User Manager").
@@ -202,6 +203,22 @@ struct TokenScope {
   std::vector<Verb> verbs;     // empty: all of the owner's
   bool read_only = false;
   std::vector<std::string> ip_allow;  // CIDRs; empty: any
+};
+
+// An API token as stored (the secret itself is never stored: secret_hash is its SHA-256).
+struct ApiToken {
+  Id id = 0;
+  Id owner_principal_id = 0;  // exactly one of the two owner ids is set
+  Id owner_mailbox_id = 0;
+  std::string name;
+  std::string prefix;  // the first characters of the secret, to recognise it in lists
+  std::string secret_hash;
+  TokenScope scope;
+  std::optional<Time> expires_at;
+  std::optional<Time> last_used_at;
+  std::optional<std::string> last_used_ip;
+  std::optional<Time> revoked_at;
+  Time created_at = 0;
 };
 
 struct AuditRecord {

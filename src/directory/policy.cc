@@ -74,20 +74,11 @@ bool in_domains(const Target& t, Id customer, const std::vector<Id>& domains) {
 // Verbs a postmaster or scoped manager holds on the domains of its scope.
 bool domain_admin_verb(Verb v, bool manager) {
   switch (v) {
-    case Verb::kDomainRead:
-    case Verb::kMailboxCreate:
-    case Verb::kMailboxRead:
-    case Verb::kMailboxEdit:
-    case Verb::kMailboxPassword:
-    case Verb::kMailboxDelete:
-    case Verb::kMailboxRestore:
-    case Verb::kAliasRead:
-    case Verb::kAliasEdit:
-    case Verb::kForwardEdit:
-    case Verb::kDelegationRead:
-    case Verb::kDelegationCreate:
-    case Verb::kDelegationDelete:
-    case Verb::kAuditRead:
+    case Verb::kDomainRead: case Verb::kMailboxCreate: case Verb::kMailboxRead:
+    case Verb::kMailboxEdit: case Verb::kMailboxPassword: case Verb::kMailboxDelete:
+    case Verb::kMailboxRestore: case Verb::kAliasRead: case Verb::kAliasEdit:
+    case Verb::kForwardEdit: case Verb::kAutoresponderEdit: case Verb::kDelegationRead: case Verb::kDelegationCreate:
+    case Verb::kDelegationDelete: case Verb::kAuditRead:
       return true;
     // Customer-level rights on a domain: only managers hold these, never a postmaster
     // (a postmaster must not raise its own limits or delete its own domain).
@@ -159,6 +150,7 @@ bool Policy::role_allows(const Actor& a, Verb v, const Target& t) const {
     case Role::kUser:
       if (t.kind != K::kMailbox || t.mailbox_id != a.mailbox_id) return false;
       if (v == Verb::kMailboxRead || v == Verb::kMailboxPassword) return true;
+      if (v == Verb::kAutoresponderEdit) return a.autoresponder_allowed;
       return v == Verb::kForwardEdit && a.forwarding_allowed;
   }
   return false;

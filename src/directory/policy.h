@@ -37,7 +37,9 @@ struct Actor {
   ManagerKind manager_kind = ManagerKind::kScoped;
   std::vector<Id> domain_ids;           // manager
   std::vector<Delegation> delegations;  // held by this principal or mailbox
-  bool forwarding_allowed = false;      // user: from its mailbox services
+  bool forwarding_allowed = false;     // user: from its mailbox services
+  bool autoresponder_allowed = false;  // user: from its mailbox services
+  bool tokens_allowed = false;         // user: from its mailbox services (own API tokens)
   // Request context, recorded in the audit.
   std::optional<Id> token_id;
   std::optional<TokenScope> token_scope;

@@ -34,11 +34,11 @@ const char* kCustomerRights = R"(
   domain.purge@D_b postmaster.password@D_b
   mailbox.create@Da_staff mailbox.create@Da_exec mailbox.create@Db_staff
   mailbox.read@MB_self mailbox.edit@MB_self mailbox.password@MB_self mailbox.delete@MB_self
-  mailbox.restore@MB_self mailbox.purge@MB_self forward.edit@MB_self
+  mailbox.restore@MB_self mailbox.purge@MB_self forward.edit@MB_self autoresponder.edit@MB_self
   mailbox.read@MB_a mailbox.edit@MB_a mailbox.password@MB_a mailbox.delete@MB_a
-  mailbox.restore@MB_a mailbox.purge@MB_a forward.edit@MB_a
+  mailbox.restore@MB_a mailbox.purge@MB_a forward.edit@MB_a autoresponder.edit@MB_a
   mailbox.read@MB_b mailbox.edit@MB_b mailbox.password@MB_b mailbox.delete@MB_b
-  mailbox.restore@MB_b mailbox.purge@MB_b forward.edit@MB_b
+  mailbox.restore@MB_b mailbox.purge@MB_b forward.edit@MB_b autoresponder.edit@MB_b
   alias.read@AL_a alias.edit@AL_a alias.read@AL_b alias.edit@AL_b
   template.read@T_own template.read@T_exec template.read@T_plat
   template.edit@T_own template.edit@T_exec
@@ -58,9 +58,9 @@ const char* kScopedManager = R"(
   domain.purge@D_a postmaster.password@D_a
   mailbox.create@Da_staff mailbox.create@Da_exec
   mailbox.read@MB_self mailbox.edit@MB_self mailbox.password@MB_self mailbox.delete@MB_self
-  mailbox.restore@MB_self mailbox.purge@MB_self forward.edit@MB_self
+  mailbox.restore@MB_self mailbox.purge@MB_self forward.edit@MB_self autoresponder.edit@MB_self
   mailbox.read@MB_a mailbox.edit@MB_a mailbox.password@MB_a mailbox.delete@MB_a
-  mailbox.restore@MB_a mailbox.purge@MB_a forward.edit@MB_a
+  mailbox.restore@MB_a mailbox.purge@MB_a forward.edit@MB_a autoresponder.edit@MB_a
   alias.read@AL_a alias.edit@AL_a
   template.read@T_own template.read@T_exec template.read@T_plat
   delegation.read@DL_a delegation.create@DL_a delegation.delete@DL_a
@@ -69,19 +69,19 @@ const char* kScopedManager = R"(
 const char* kPostmaster = R"(
   domain.read@D_a mailbox.create@Da_staff mailbox.create@Da_exec
   mailbox.read@MB_self mailbox.edit@MB_self mailbox.password@MB_self mailbox.delete@MB_self
-  mailbox.restore@MB_self forward.edit@MB_self
+  mailbox.restore@MB_self forward.edit@MB_self autoresponder.edit@MB_self
   mailbox.read@MB_a mailbox.edit@MB_a mailbox.password@MB_a mailbox.delete@MB_a
-  mailbox.restore@MB_a forward.edit@MB_a
+  mailbox.restore@MB_a forward.edit@MB_a autoresponder.edit@MB_a
   alias.read@AL_a alias.edit@AL_a
   template.read@T_own template.read@T_exec template.read@T_plat
   delegation.read@DL_a delegation.create@DL_a delegation.delete@DL_a
   audit.read@AU_a principal.password@PR_self)";
 
-const char* kUser = "mailbox.read@MB_self mailbox.password@MB_self forward.edit@MB_self";
+const char* kUser = "mailbox.read@MB_self mailbox.password@MB_self forward.edit@MB_self autoresponder.edit@MB_self";
 
 // hr@a: mailbox.create (template staff), mailbox.delete, mailbox.password on a.example.
 const char* kDelegate = R"(
-  mailbox.read@MB_self mailbox.password@MB_self forward.edit@MB_self mailbox.delete@MB_self
+  mailbox.read@MB_self mailbox.password@MB_self forward.edit@MB_self autoresponder.edit@MB_self mailbox.delete@MB_self
   mailbox.read@MB_a mailbox.password@MB_a mailbox.delete@MB_a
   domain.read@D_a mailbox.create@Da_staff template.read@T_own)";
 
@@ -185,8 +185,9 @@ TEST_F(PolicyMatrix, EveryRoleTimesEveryVerbTimesScope) {
       return {"C_own", "C_other"};
     if (n.rfind("manager.", 0) == 0) return {"M_own", "M_other"};
     if (v == Verb::kMailboxCreate) return {"Da_staff", "Da_exec", "Db_staff", "Dg_gstaff"};
-    if (n.rfind("domain.", 0) == 0 || v == Verb::kPostmasterPassword) return {"D_a", "D_b", "D_g"};
-    if (n.rfind("mailbox.", 0) == 0 || v == Verb::kForwardEdit)
+    if (n.rfind("domain.", 0) == 0 || v == Verb::kPostmasterPassword)
+      return {"D_a", "D_b", "D_g"};
+    if (n.rfind("mailbox.", 0) == 0 || v == Verb::kForwardEdit || v == Verb::kAutoresponderEdit)
       return {"MB_self", "MB_a", "MB_b", "MB_g"};
     if (n.rfind("alias.", 0) == 0) return {"AL_a", "AL_b", "AL_g"};
     if (n.rfind("template.", 0) == 0) return {"T_own", "T_exec", "T_plat", "T_other"};

@@ -443,6 +443,8 @@ base::Result<Actor> Service::actor_for(std::string_view login_in) {
   a.customer_id = d.customer_id;
   a.active = m->status == "active" && !is_deleted(d.status);
   a.forwarding_allowed = m->services.forwarding;
+  a.autoresponder_allowed = m->services.autoresponder;
+  a.tokens_allowed = m->services.tokens;
   a.delegations = PH_TRY(store_.delegations_of(0, m->id));
   return a;
 }

@@ -95,6 +95,30 @@ struct DelegationSpec {
   std::optional<Time> expires_at;
 };
 
+// A new API token's narrowing (all optional; the owner is the acting principal or mailbox).
+struct TokenSpec {
+  std::string name;
+  std::vector<std::string> domains;  // domain names the owner can see; empty: all of its own
+  std::vector<Verb> verbs;           // empty: all of the owner's
+  bool read_only = false;
+  std::vector<std::string> ip_allow;  // CIDRs (IPv4 or IPv6) or single addresses; empty: any
+  std::optional<Time> expires_at;
+};
+
+struct NewToken {
+  ApiToken token;
+  std::string secret;  // shown once to its owner; only its SHA-256 is stored
+};
+
+// The autoresponder of one mailbox, stored in its settings JSON under "autoresponder" (the
+// shape delivery/local_gateway.cc reads).
+struct Autoresponder {
+  bool enabled = false;
+  std::string subject;
+  std::string body;
+  std::optional<Time> start, end;
+};
+
 // What a mail protocol needs after a successful login.
 struct MailPrincipal {
   Id mailbox_id = 0;
@@ -210,6 +234,29 @@ class Service {
   // --- principal passwords (admin, customer, manager, postmaster logins)
   base::Status set_principal_password(const Actor& a, std::string_view login,
                                       std::string_view password);
+
+  // --- templates: one stored version of a template the actor may read.
+  base::Result<TemplateSettings> get_template_version(const Actor& a, std::string_view customer,
+                                                      std::string_view name, int64_t version);
+
+  // --- self-service: the autoresponder of a mailbox (its owner if its services allow it, or
+  // whoever holds autoresponder.edit on it).
+  base::Result<Autoresponder> get_autoresponder(const Actor& a, std::string_view ref);
+  base::Result<Autoresponder> set_autoresponder(const Actor& a, std::string_view ref,
+                                                const Autoresponder& r);
+
+  // --- API tokens (src/directory/service_tokens.cc). Every principal and every mailbox whose
+  // services allow it manages its own tokens; nobody sees or revokes another's. A request
+  // authenticated by a token may list and revoke (unless read-only) but never create tokens
+  // (a narrowed token must not mint a wider one).
+  base::Result<NewToken> create_token(const Actor& a, const TokenSpec& s);
+  base::Result<std::vector<ApiToken>> list_tokens(const Actor& a);
+  base::Status revoke_token(const Actor& a, Id id);
+  // The actor behind `Authorization: Bearer <secret>` from `ip`: the owner's CURRENT rights
+  // (loaded now, like actor_for) narrowed by the token's scope. Unknown, revoked, expired,
+  // from a disallowed IP, or owner deleted/disabled: kUnauthenticated, always the same
+  // message. A hit records last-used time and IP.
+  base::Result<Actor> actor_for_token(std::string_view secret, std::string_view ip);
 
   // --- audit: newest first, only records in the actor's scope.
   base::Result<std::vector<AuditRecord>> list_audit(const Actor& a, int limit = 100,

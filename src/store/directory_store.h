@@ -109,6 +109,17 @@ class DirectoryStore {
                                                                           Id mailbox_id) = 0;
   virtual base::Status delete_delegation(Id id) = 0;
 
+  // API tokens (secret_hash is the SHA-256 of the secret; the secret is never stored).
+  virtual base::Result<Id> insert_token(const directory::ApiToken& t) = 0;
+  virtual base::Result<directory::ApiToken> get_token(Id id) = 0;
+  virtual base::Result<std::optional<directory::ApiToken>> find_token_by_hash(
+      std::string_view secret_hash) = 0;
+  // Tokens of one owner (exactly one id non-zero), revoked ones included, by id.
+  virtual base::Result<std::vector<directory::ApiToken>> list_tokens(Id principal_id,
+                                                                     Id mailbox_id) = 0;
+  virtual base::Status touch_token(Id id, directory::Time at, std::string_view ip) = 0;
+  virtual base::Status revoke_token(Id id, directory::Time at) = 0;
+
   // Audit: append-only.
   virtual base::Status append_audit(const directory::AuditRecord& r) = 0;
   // Newest first, at most `limit`, id < before_id when before_id > 0; customer_id 0: all.

@@ -31,6 +31,9 @@ Response json_response(bhttp::status status, const nlohmann::json& body) {
 Response error_response(const Error& e) {
   // Internal details stay in the log; the client gets a generic message for 5xx.
   bool internal = e.code == Errc::kInternal || e.code == Errc::kIo;
+  // A body that is not a JSON object at all is a bad request (400), not a bad field (422).
+  if (e.code == Errc::kInvalid && e.field == "body")
+    return json_error(bhttp::status::bad_request, "bad_request", e.message, e.field);
   return json_error(status_for(e.code), base::errc_name(e.code),
                     internal ? "internal error" : e.message, e.field);
 }

@@ -2,6 +2,8 @@
 // strict JSON body reader (malformed → 400, unknown or mistyped fields → 422 naming the field).
 //
 // Contract: handlers never build error bodies themselves; they return error_response(err).
+// An kInvalid error on field "body" (JsonBody::parse: malformed, not an object) is 400
+// bad_request; every other kInvalid is 422.
 // Out-of-scope objects are Errc::kNotFound by the time they get here (the directory policy
 // guarantees it), so 404 answers are identical for "absent" and "not yours".
 #pragma once

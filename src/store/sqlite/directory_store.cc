@@ -162,6 +162,45 @@ d::Delegation read_delegation(const Stmt& st) {
   return x;
 }
 
+constexpr std::string_view kTokenCols =
+    "id, owner_principal_id, owner_mailbox_id, name, prefix, secret_hash, scope, expires_at, "
+    "last_used_at, last_used_ip, revoked_at, created_at";
+std::string scope_json(const d::TokenScope& s) {
+  json verbs = json::array();
+  for (auto v : s.verbs) verbs.push_back(d::verb_name(v));
+  return json{{"domain_ids", s.domain_ids}, {"verbs", verbs}, {"read_only", s.read_only},
+              {"ip_allow", s.ip_allow}}
+      .dump();
+}
+d::TokenScope scope_from(const std::string& text) {
+  auto j = d::parse_or_empty(text);
+  d::TokenScope s;
+  if (!j.is_object()) return s;
+  s.domain_ids = ids_from(j.value("domain_ids", json::array()).dump());
+  for (auto& v : strings_from(j.value("verbs", json::array()).dump())) {
+    if (auto verb = d::verb_from_name(v)) s.verbs.push_back(*verb);
+  }
+  s.read_only = j.value("read_only", false);
+  s.ip_allow = strings_from(j.value("ip_allow", json::array()).dump());
+  return s;
+}
+d::ApiToken read_token(const Stmt& st) {
+  d::ApiToken t;
+  t.id = st.col_int(0);
+  t.owner_principal_id = st.col_opt_int(1).value_or(0);
+  t.owner_mailbox_id = st.col_opt_int(2).value_or(0);
+  t.name = st.col_text(3);
+  t.prefix = st.col_text(4);
+  t.secret_hash = st.col_text(5);
+  t.scope = scope_from(st.col_text(6));
+  t.expires_at = st.col_opt_int(7);
+  t.last_used_at = st.col_opt_int(8);
+  t.last_used_ip = st.col_opt_text(9);
+  t.revoked_at = st.col_opt_int(10);
+  t.created_at = st.col_int(11);
+  return t;
+}
+
 constexpr std::string_view kAuditCols =
     "id, at, actor, actor_kind, token_id, source, ip, verb, target, customer_id, domain_id, "
     "mailbox_id, before, after";
@@ -648,6 +687,43 @@ base::Result<std::vector<d::Delegation>> SqliteDirectoryStore::delegations_of(Id
 }
 base::Status SqliteDirectoryStore::delete_delegation(Id id) {
   return exec_bound(db_, "DELETE FROM delegations WHERE id=?", id);
+}
+
+// ---- API tokens
+
+base::Result<Id> SqliteDirectoryStore::insert_token(const d::ApiToken& t) {
+  return insert_bound(db_,
+                      "INSERT INTO api_tokens (owner_principal_id, owner_mailbox_id, name, prefix, "
+                      "secret_hash, scope, expires_at, created_at) VALUES (?,?,?,?,?,?,?,?)",
+                      nz(t.owner_principal_id), nz(t.owner_mailbox_id), t.name, t.prefix,
+                      t.secret_hash, scope_json(t.scope), t.expires_at, t.created_at);
+}
+base::Result<d::ApiToken> SqliteDirectoryStore::get_token(Id id) {
+  return must(select_one<d::ApiToken>(db_, sel(kTokenCols, "FROM api_tokens WHERE id=?"),
+                                      read_token, id),
+              "token");
+}
+base::Result<std::optional<d::ApiToken>> SqliteDirectoryStore::find_token_by_hash(
+    std::string_view secret_hash) {
+  return select_one<d::ApiToken>(db_, sel(kTokenCols, "FROM api_tokens WHERE secret_hash=?"),
+                                 read_token, secret_hash);
+}
+base::Result<std::vector<d::ApiToken>> SqliteDirectoryStore::list_tokens(Id principal_id,
+                                                                      Id mailbox_id) {
+  return select_all<d::ApiToken>(
+      db_,
+      sel(kTokenCols,
+          "FROM api_tokens WHERE (?1<>0 AND owner_principal_id=?1) OR "
+          "(?2<>0 AND owner_mailbox_id=?2) ORDER BY id"),
+      read_token, principal_id, mailbox_id);
+}
+base::Status SqliteDirectoryStore::touch_token(Id id, d::Time at, std::string_view ip) {
+  return exec_bound(db_, "UPDATE api_tokens SET last_used_at=?, last_used_ip=? WHERE id=?", at,
+                    ip, id);
+}
+base::Status SqliteDirectoryStore::revoke_token(Id id, d::Time at) {
+  return exec_bound(db_,
+                    "UPDATE api_tokens SET revoked_at=? WHERE id=? AND revoked_at IS NULL", at, id);
 }
 
 // ---- audit

@@ -76,6 +76,14 @@ class SqliteDirectoryStore final : public DirectoryStore {
                                                                   Id mailbox_id) override;
   base::Status delete_delegation(Id id) override;
 
+  base::Result<Id> insert_token(const directory::ApiToken& t) override;
+  base::Result<directory::ApiToken> get_token(Id id) override;
+  base::Result<std::optional<directory::ApiToken>> find_token_by_hash(
+      std::string_view secret_hash) override;
+  base::Result<std::vector<directory::ApiToken>> list_tokens(Id principal_id,
+                                                             Id mailbox_id) override;
+  base::Status touch_token(Id id, directory::Time at, std::string_view ip) override;
+  base::Status revoke_token(Id id, directory::Time at) override;
   base::Status append_audit(const directory::AuditRecord& r) override;
   base::Result<std::vector<directory::AuditRecord>> list_audit(Id customer_id, Id before_id,
                                                                int limit) override;
