@@ -304,7 +304,7 @@ class ImapMail(ImapBase):
         last_uid = re.search(rb"UID (\d+)", data[0]).group(1).decode()
         typ, data = m.uid("EXPUNGE", last_uid)
         self.assertEqual(typ, "OK")
-        self.assertEqual(data[0], b"2")
+        self.assertEqual(m.response("EXPUNGE")[1], [b"2"])
         self.assertEqual(m.select("Box1")[1][0], b"1")
         typ, data = m.close()
         self.assertEqual(typ, "OK")
