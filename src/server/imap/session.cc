@@ -44,6 +44,17 @@ void Session::bad(const codec::Command& c, std::string_view text) {
 }
 
 void Session::fail(const codec::Command& c, const base::Error& e) {
+  // Server-side refusals with their own response codes (RFC 3501 TRYCREATE, RFC 5255
+  // BADCHARSET); everything else goes through the codec's mapping.
+  if (e.field == "trycreate") {
+    codec::append_tagged(tagged_, c.tag, codec::Cond::kNo, "TRYCREATE", "Mailbox does not exist");
+    return;
+  }
+  if (e.field == "charset") {
+    codec::append_tagged(tagged_, c.tag, codec::Cond::kNo, "BADCHARSET (UTF-8 US-ASCII)",
+                         "Unsupported charset");
+    return;
+  }
   if (e.code == Errc::kLimit && e.message.find("quota") != std::string::npos) {
     Error q = e;
     q.field = "quota";
@@ -83,6 +94,14 @@ base::Result<std::string> Session::store_name(std::string_view wire) const {
     return Error(Errc::kInvalid, "Invalid mailbox name", "mailbox");
   }
   return name;
+}
+
+base::Result<store::FolderInfo> Session::target_folder(const std::string& name) {
+  auto f = srv_.mail().folder(mailbox_, name);
+  if (!f && f.error().code == Errc::kNotFound) {
+    return Error(Errc::kNotFound, "no such mailbox", "trycreate");
+  }
+  return f;
 }
 
 std::string Session::wire_name(std::string_view store) const {

@@ -63,6 +63,9 @@ class Session {
   // ("INBOX" canonical); kInvalid field "mailbox" for bad names.
   base::Result<std::string> store_name(std::string_view wire) const;
   std::string wire_name(std::string_view store) const;
+  // The folder an APPEND/COPY/MOVE targets; a missing one is kNotFound field "trycreate".
+  // Blocking: call inside blocking().
+  base::Result<store::FolderInfo> target_folder(const std::string& store_name);
   void append_mailbox(std::string& out, std::string_view store) const;
 
   // --- selected folder ---

@@ -49,21 +49,11 @@ PH_IMAP_HANDLER(cmd_append) {
   auto mb = s.mailbox_;
   std::string raw(a.message.value);
   auto r = co_await s.blocking([&]() -> base::Result<store::Appended> {
-    auto f = mail.folder(mb, *name);
-    if (!f) {
-      if (f.error().code == base::Errc::kNotFound) {
-        return base::Error(base::Errc::kNotFound, "no such mailbox", "trycreate");
-      }
-      return f.error();
-    }
-    return mail.append(mb, f->id, std::move(raw), date, *flags);
+    auto f = PH_TRY(s.target_folder(*name));
+    return mail.append(mb, f.id, std::move(raw), date, *flags);
   });
   if (!r) {
-    if (r.error().field == "trycreate") {
-      s.no(c, "Mailbox does not exist", "TRYCREATE");
-    } else {
-      s.fail(c, r.error());
-    }
+    s.fail(c, r.error());
     co_return;
   }
   s.ok(c, "APPEND completed", fmt::format("APPENDUID {} {}", r->uidvalidity, r->uid));

@@ -33,22 +33,12 @@ PH_IMAP_HANDLER(cmd_copy) {
   auto from = s.folder_;
   auto set = Session::to_uidset(uids);
   auto r = co_await s.blocking([&]() -> base::Result<store::CopyResult> {
-    auto to = mail.folder(mb, *name);
-    if (!to) {
-      if (to.error().code == base::Errc::kNotFound) {
-        return base::Error(base::Errc::kNotFound, "no such mailbox", "trycreate");
-      }
-      return to.error();
-    }
-    if (set.empty()) return store::CopyResult{to->uidvalidity, {}};
-    return move ? mail.move(mb, from, set, to->id) : mail.copy(mb, from, set, to->id);
+    auto to = PH_TRY(s.target_folder(*name));
+    if (set.empty()) return store::CopyResult{to.uidvalidity, {}};
+    return move ? mail.move(mb, from, set, to.id) : mail.copy(mb, from, set, to.id);
   });
   if (!r) {
-    if (r.error().field == "trycreate") {
-      s.no(c, "Mailbox does not exist", "TRYCREATE");
-    } else {
-      s.fail(c, r.error());
-    }
+    s.fail(c, r.error());
     co_return;
   }
   std::string code;

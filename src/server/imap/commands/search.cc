@@ -257,11 +257,7 @@ PH_IMAP_HANDLER(cmd_search) {
   const auto& a = std::get<codec::Search>(c.args);
   auto hits = co_await run_search(s, a.key, a.charset, false);
   if (!hits) {
-    if (hits.error().field == "charset") {
-      s.no(c, "Unsupported charset", "BADCHARSET (UTF-8 US-ASCII)");
-    } else {
-      s.fail(c, hits.error());
-    }
+    s.fail(c, hits.error());
     co_return;
   }
   std::vector<uint32_t> nums;

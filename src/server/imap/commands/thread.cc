@@ -46,11 +46,7 @@ PH_IMAP_HANDLER(cmd_thread) {
   const auto& a = std::get<codec::Thread>(c.args);
   auto hits = co_await run_search(s, a.key, a.charset, true);
   if (!hits) {
-    if (hits.error().field == "charset") {
-      s.no(c, "Unsupported charset", "BADCHARSET (UTF-8 US-ASCII)");
-    } else {
-      s.fail(c, hits.error());
-    }
+    s.fail(c, hits.error());
     co_return;
   }
   std::vector<Node> nodes(hits->size());
