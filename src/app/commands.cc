@@ -21,6 +21,7 @@
 #include "delivery/service_pool.h"
 #include "server/http/api/api.h"
 #include "server/http/health.h"
+#include "server/imap/imap_server.h"
 #include "server/pop3/pop3_server.h"
 #include "server/smtp/smtp_server.h"
 #include "store/sqlite/mail_store.h"
@@ -225,6 +226,29 @@ int cmd_serve(const ServeOptions& o) {
     spec.refuse_text = "-ERR [SYS/TEMP] Too many connections, try again later\r\n";
     spec.handler = [pop3](std::shared_ptr<net::Connection> c) {
       return pop3->session(std::move(c));
+    };
+    if (auto st = server.add_listener(std::move(spec)); !st) return fail(1, st.error().message);
+  }
+
+  server::imap::Options io;
+  io.hostname = cfg.server.hostname;
+  io.allow_plaintext_auth = cfg.imap.allow_plaintext_auth;
+  io.max_idle_connections = cfg.imap.max_idle_connections;
+  io.append_limit = static_cast<uint64_t>(cfg.imap.append_limit);
+  io.max_line_bytes = static_cast<size_t>(cfg.limits.max_line_bytes);
+  io.max_errors = cfg.imap.max_errors;
+  io.idle_timeout = std::chrono::seconds(cfg.limits.idle_timeout_seconds);
+  auto imap = std::make_shared<server::imap::ImapServer>(io, *gateway, **mail, pool, throttle);
+  for (auto [name, eps, tls] : {std::tuple{"imap", &cfg.listen.imap, false},
+                                std::tuple{"imaps", &cfg.listen.imaps, true}}) {
+    if (eps->empty()) continue;
+    net::ListenerSpec spec;
+    spec.name = name;
+    spec.endpoints = *eps;
+    spec.implicit_tls = tls;
+    spec.refuse_text = "* BYE [UNAVAILABLE] Too many connections, try again later\r\n";
+    spec.handler = [imap](std::shared_ptr<net::Connection> c) {
+      return imap->session(std::move(c));
     };
     if (auto st = server.add_listener(std::move(spec)); !st) return fail(1, st.error().message);
   }

@@ -162,7 +162,7 @@ base::Result<Config> parse(std::string_view text, const std::string& path) {
       std::filesystem::absolute(std::filesystem::path(path)).parent_path().string();
 
   const std::set<std::string> known = {"server", "listen", "tls",       "limits",
-                                       "http",   "directory", "smtp", "pop3"};
+                                       "http",   "directory", "smtp", "pop3", "imap"};
   for (auto&& [k, v] : root) {
     if (!known.count(std::string(k.str())) || !v.is_table()) {
       return Error(Errc::kInvalid,
@@ -247,6 +247,16 @@ base::Result<Config> parse(std::string_view text, const std::string& path) {
   {
     Section s(table("pop3"), "pop3", path);
     PH_CHECK(s.get_bool("allow_plaintext_auth", c.pop3.allow_plaintext_auth));
+    PH_CHECK(s.finish());
+  }
+  {
+    Section s(table("imap"), "imap", path);
+    PH_CHECK(s.get_bool("allow_plaintext_auth", c.imap.allow_plaintext_auth));
+    PH_CHECK(s.get_int("max_idle_connections", c.imap.max_idle_connections, 0, 1000000));
+    int al = static_cast<int>(std::min<int64_t>(c.imap.append_limit, 1 << 30));
+    PH_CHECK(s.get_int("append_limit", al, 1024, 1 << 30));
+    c.imap.append_limit = al;
+    PH_CHECK(s.get_int("max_errors", c.imap.max_errors, 1, 100000));
     PH_CHECK(s.finish());
   }
   c.server.data_dir = resolve(base_dir, c.server.data_dir);

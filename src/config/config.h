@@ -78,6 +78,13 @@ struct Pop3 {
   bool allow_plaintext_auth = false;
 };
 
+struct Imap {
+  bool allow_plaintext_auth = false;  // LOGIN/AUTHENTICATE without TLS (tests, trusted LANs)
+  int max_idle_connections = 1000;    // concurrent IDLE sessions; more get NO [LIMIT]
+  int64_t append_limit = 50ll << 20;  // largest APPEND literal (APPENDLIMIT)
+  int max_errors = 20;                // BAD replies per session before BYE
+};
+
 struct Config {
   std::string path;  // the file it came from
   Server server;
@@ -88,6 +95,7 @@ struct Config {
   Directory directory;
   Smtp smtp;
   Pop3 pop3;
+  Imap imap;
 
   std::string db_path() const { return server.data_dir + "/posthouse.db"; }
 };

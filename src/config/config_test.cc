@@ -38,6 +38,23 @@ TEST(Config, WrongTypeAndRange) {
   EXPECT_NE(c.error().message.find("between 1 and"), std::string::npos);
 }
 
+TEST(Config, ImapSection) {
+  auto c = parse("[imap]\nallow_plaintext_auth = true\nmax_idle_connections = 3\n"
+                 "append_limit = 2048\nmax_errors = 5\n",
+                 "p.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_TRUE(c->imap.allow_plaintext_auth);
+  EXPECT_EQ(c->imap.max_idle_connections, 3);
+  EXPECT_EQ(c->imap.append_limit, 2048);
+  EXPECT_EQ(c->imap.max_errors, 5);
+  c = parse("[imap]\nappend_limit = 10\n", "p.toml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.error().message.find("imap.append_limit: must be between"), std::string::npos);
+  c = parse("[imap]\nidle = 1\n", "p.toml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().message, "p.toml:2: imap.idle: unknown key");
+}
+
 TEST(Config, MalformedToml) {
   auto c = parse("[server\nhostname = 1\n", "p.toml");
   ASSERT_FALSE(c.ok());

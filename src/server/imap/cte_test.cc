@@ -1,0 +1,33 @@
+#include "server/imap/cte.h"
+
+#include <gtest/gtest.h>
+
+namespace posthouse::server::imap {
+namespace {
+
+TEST(ImapCte, IdentityEncodings) {
+  EXPECT_EQ(*decode_cte("7bit", "a\r\nb"), "a\r\nb");
+  EXPECT_EQ(*decode_cte("8BIT", "\xc3\xa9"), "\xc3\xa9");
+  EXPECT_EQ(*decode_cte("", "x"), "x");
+}
+
+TEST(ImapCte, Base64SkipsLineBreaksAndStopsAtPadding) {
+  EXPECT_EQ(*decode_cte("base64", "aGVs\r\nbG8A\r\nAQ==\r\n"), std::string("hello\0\x01", 7));
+  EXPECT_EQ(*decode_cte("BASE64", "Zm9v"), "foo");
+  EXPECT_EQ(*decode_cte("base64", ""), "");
+}
+
+TEST(ImapCte, QuotedPrintable) {
+  EXPECT_EQ(*decode_cte("quoted-printable", "caf=C3=A9 =\r\nsoft"), "caf\xc3\xa9 soft");
+  EXPECT_EQ(*decode_cte("quoted-printable", "a=ZZb="), "a=ZZb=");
+  EXPECT_EQ(*decode_cte("quoted-printable", "x=3d"), "x=");
+}
+
+TEST(ImapCte, UnknownEncodingIsInvalid) {
+  auto r = decode_cte("x-uuencode", "abc");
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().code, base::Errc::kInvalid);
+}
+
+}  // namespace
+}  // namespace posthouse::server::imap

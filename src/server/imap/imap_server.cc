@@ -1,0 +1,28 @@
+#include "server/imap/imap_server.h"
+
+#include "server/imap/session.h"
+
+namespace posthouse::server::imap {
+
+ImapServer::ImapServer(Options opts, delivery::LocalGateway& gateway, store::MailStore& mail,
+                       net::BlockingPool& pool, std::shared_ptr<auth::LoginThrottle> throttle)
+    : opts_(std::move(opts)), gateway_(gateway), mail_(mail), pool_(pool),
+      throttle_(std::move(throttle)) {}
+
+bool ImapServer::enter_idle() {
+  int n = idling_.fetch_add(1);
+  if (n >= opts_.max_idle_connections) {
+    idling_.fetch_sub(1);
+    return false;
+  }
+  return true;
+}
+
+void ImapServer::leave_idle() { idling_.fetch_sub(1); }
+
+asio::awaitable<void> ImapServer::session(std::shared_ptr<net::Connection> conn) {
+  Session s(*this, std::move(conn));
+  co_await s.run();
+}
+
+}  // namespace posthouse::server::imap
