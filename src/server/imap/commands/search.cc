@@ -269,16 +269,16 @@ PH_IMAP_HANDLER(cmd_search) {
     if (!hits->empty()) modseq = mx;
   }
   for (const auto& h : *hits) nums.push_back(c.uid ? h.meta.uid : h.seq);
-  if (a.ret_save) {
+  if (a.ret.save) {
     s.saved_.clear();
     for (const auto& h : *hits) s.saved_.push_back(h.meta.uid);
   }
-  if (a.esearch) {
-    bool any = a.ret_min || a.ret_max || a.ret_all || a.ret_count;
-    bool all = a.ret_all || (!any && !a.ret_save);
+  if (a.ret.esearch) {
+    bool any = a.ret.min || a.ret.max || a.ret.all || a.ret.count;
+    bool all = a.ret.all || (!any && !a.ret.save);
     // RFC 5182 2.1: RETURN (SAVE) alone produces no ESEARCH response.
-    if (any || !a.ret_save) {
-      s.untagged(esearch_result(c.tag, c.uid, nums, a.ret_min, a.ret_max, all, a.ret_count,
+    if (any || !a.ret.save) {
+      s.untagged(esearch_result(c.tag, c.uid, nums, a.ret.min, a.ret.max, all, a.ret.count,
                                 modseq));
     }
   } else {

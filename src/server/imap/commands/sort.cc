@@ -50,26 +50,26 @@ PH_IMAP_HANDLER(cmd_sort) {
   });
   std::vector<uint32_t> nums;
   for (const auto& h : *hits) nums.push_back(c.uid ? h.meta.uid : h.seq);
-  if (a.ret_save) {
+  if (a.ret.save) {
     s.saved_.clear();
     for (const auto& h : *hits) s.saved_.push_back(h.meta.uid);
     std::sort(s.saved_.begin(), s.saved_.end());
   }
-  if (a.esearch) {
+  if (a.ret.esearch) {
     // ESORT (RFC 5267): MIN/MAX are the first and last in sort order; ALL keeps the order.
     std::string out = "ESEARCH (TAG ";
     codec::append_quoted_or_literal(out, c.tag);
     out += ')';
     if (c.uid) out += " UID";
-    bool any = a.ret_min || a.ret_max || a.ret_all || a.ret_count;
-    if (a.ret_min && !nums.empty()) out += fmt::format(" MIN {}", nums.front());
-    if (a.ret_max && !nums.empty()) out += fmt::format(" MAX {}", nums.back());
-    if (a.ret_count) out += fmt::format(" COUNT {}", nums.size());
-    if ((a.ret_all || (!any && !a.ret_save)) && !nums.empty()) {
+    bool any = a.ret.min || a.ret.max || a.ret.all || a.ret.count;
+    if (a.ret.min && !nums.empty()) out += fmt::format(" MIN {}", nums.front());
+    if (a.ret.max && !nums.empty()) out += fmt::format(" MAX {}", nums.back());
+    if (a.ret.count) out += fmt::format(" COUNT {}", nums.size());
+    if ((a.ret.all || (!any && !a.ret.save)) && !nums.empty()) {
       out += " ALL ";
       for (size_t i = 0; i < nums.size(); ++i) out += fmt::format("{}{}", i ? "," : "", nums[i]);
     }
-    if (any || !a.ret_save) s.untagged(out);
+    if (any || !a.ret.save) s.untagged(out);
   } else {
     std::string line = "SORT";
     for (auto n : nums) line += fmt::format(" {}", n);
