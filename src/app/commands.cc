@@ -31,6 +31,7 @@
 namespace posthouse::app {
 
 namespace fs = std::filesystem;
+namespace asio = boost::asio;
 
 namespace {
 
@@ -174,7 +175,15 @@ int cmd_serve(const ServeOptions& o) {
   mso.max_message_size = static_cast<uint64_t>(cfg.smtp.max_message_bytes) + (1 << 20);
   auto mail = store::sqlite::SqliteMailStore::open(mso);
   if (!mail) return fail(1, mail.error().message);
-  delivery::ServicePool services(cfg.db_path(), directory_options(cfg));
+  directory::Options dir_opts = directory_options(cfg);
+  // A purged mailbox's mail goes with it (the store keys mail by mailbox id).
+  store::MailStore* mail_store = mail->get();
+  dir_opts.on_mailbox_purged = [mail_store](directory::Id id) -> base::Status {
+    auto st = mail_store->delete_mailbox(id);
+    if (!st && st.error().code == base::Errc::kNotFound) return {};  // never received mail
+    return st;
+  };
+  delivery::ServicePool services(cfg.db_path(), dir_opts);
   auto gateway = std::make_shared<delivery::LocalGateway>(
       delivery::GatewayOptions{cfg.server.hostname}, services, **mail);
   auto throttle = std::make_shared<auth::LoginThrottle>();
@@ -276,6 +285,25 @@ int cmd_serve(const ServeOptions& o) {
     if (auto st = server.add_listener(std::move(spec)); !st) return fail(1, st.error().message);
   }
 
+  // Restorable deletes expire: purge what is past the retention period at start and hourly.
+  asio::co_spawn(
+      server.main_context(),
+      [&]() -> asio::awaitable<void> {
+        asio::steady_timer timer(co_await asio::this_coro::executor);
+        while (true) {
+          auto n = co_await pool.run(
+              [&] { return services.with([](delivery::Services& s) { return s.directory->purge_expired(); }); });
+          if (!n) {
+            spdlog::warn("purge of expired deletions failed: {}", n.error().message);
+          } else if (*n > 0) {
+            spdlog::info("purged {} deleted objects past the retention period", *n);
+          }
+          timer.expires_after(std::chrono::hours(1));
+          auto [ec] = co_await timer.async_wait(asio::as_tuple(asio::use_awaitable));
+          if (ec) break;
+        }
+      },
+      asio::detached);
   for (const auto& b : server.bound()) spdlog::info("listening: {}", b);
   spdlog::info("posthouse {} serving {} (data {})", POSTHOUSE_VERSION, cfg.server.hostname,
                cfg.server.data_dir);

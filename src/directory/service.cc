@@ -459,7 +459,9 @@ base::Result<Actor> Service::login(std::string_view login_in, std::string_view p
   } else if (auto addr = parse_address(login); addr.ok()) {
     if (auto m = PH_TRY(store_.find_mailbox(addr->str()))) hash = m->password_hash;
   }
-  if (hash.empty()) hash = PH_TRY(dummy_hash());  // unknown logins cost the same time
+  // Unknown logins and logins without a password cost one verification too, so timing does
+  // not tell which logins exist.
+  if (hash.empty() || hash == auth::kDisabledHash) hash = PH_TRY(dummy_hash());
   auto v = auth::verify_password(password, hash, opts_.password);
   if (!v.ok) return bad;
   auto a = PH_TRY(actor_for(login));
@@ -1454,8 +1456,9 @@ base::Result<MailPrincipal> Service::authenticate(std::string_view address,
   if (auto addr = parse_address(address); addr.ok()) m = PH_TRY(store_.find_mailbox(addr->str()));
   // Unknown users cost one verification with the same parameters too, so timing does not
   // tell which addresses exist.
-  auto v =
-      auth::verify_password(password, m ? m->password_hash : PH_TRY(dummy_hash()), opts_.password);
+  bool usable = m && !m->password_hash.empty() && m->password_hash != auth::kDisabledHash;
+  auto v = auth::verify_password(password, usable ? m->password_hash : PH_TRY(dummy_hash()),
+                                 opts_.password);
   if (!m || !v.ok || m->status != "active") return bad;
   auto d = PH_TRY(store_.get_domain(m->domain_id));
   if (is_deleted(d.status)) return bad;

@@ -294,6 +294,84 @@ class SmtpRouting(ServerTestCase):
         self.assertLessEqual(sum(len(m) for m in msgs), 20 * 1024 + 2048)
 
 
+class Autoresponder(ServerTestCase):
+    """The user sets an autoresponder through the REST API; SMTP delivery answers once per
+    sender per period, from the null sender, never to lists."""
+    listeners = ["smtp", "pop3s", "http"]
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.fx = Fixture(cls.server)
+        cls.fx.domain("example.test")
+        cls.fx.mailbox("away@example.test", "away-password-1")
+
+    def api(self, method, path, body=None, cookie=None, csrf=None):
+        import http.client
+        import json
+        c = http.client.HTTPConnection("127.0.0.1", self.server.ports["http"], timeout=30)
+        headers = {"Content-Type": "application/json"}
+        if cookie:
+            headers["Cookie"] = cookie
+        if csrf:
+            headers["X-CSRF-Token"] = csrf
+        c.request(method, "/api/v1" + path, json.dumps(body) if body is not None else None, headers)
+        r = c.getresponse()
+        data = r.read()
+        return r.status, r.getheader("Set-Cookie"), (json.loads(data) if data else None)
+
+    def test_once_per_sender_and_never_to_lists(self):
+        status, cookie, j = self.api("POST", "/session",
+                                     {"address": "away@example.test", "password": "away-password-1"})
+        self.assertEqual(status, 201, j)
+        cookie = cookie.split(";")[0]
+        status, _, j = self.api("PUT", "/me/autoresponder",
+                                {"enabled": True, "subject": "Away", "body": "Back on Monday."},
+                                cookie=cookie, csrf=j["csrf_token"])
+        self.assertEqual(status, 200, j)
+
+        def send(sender, extra=""):
+            with smtplib.SMTP("127.0.0.1", self.server.ports["smtp"], timeout=30) as s:
+                s.sendmail(sender, ["away@example.test"],
+                           f"From: <{sender}>\r\nTo: <away@example.test>\r\n{extra}"
+                           f"Subject: hi\r\nMessage-ID: <{time.time()}@remote.test>\r\n\r\nhello\r\n")
+
+        send("alice@remote.test")
+        send("alice@remote.test")
+        send("list-bot@remote.test", "List-Id: <news.remote.test>\r\n")
+        send("", "")  # a bounce: never answered
+        q = self.server.cli("queue", "list", "--json").stdout
+        import json
+        replies = [m for m in json.loads(q) if m["sender"] == ""]
+        to = [r["address"] for m in replies for r in m["recipients"]]
+        self.assertEqual(to, ["alice@remote.test"])
+        body = self.server.cli("queue", "show", replies[0]["id"], "--json").stdout
+        self.assertIn("alice@remote.test", body)
+
+
+class Retention(unittest.TestCase):
+    def test_deleted_mailbox_is_purged_after_retention_with_its_mail(self):
+        srv = Server(listeners=["smtp", "pop3s", "http"],
+                     extra_config="[directory]\nretention_days = 0\n")
+        try:
+            fx = Fixture(srv)
+            fx.domain("example.test")
+            fx.mailbox("gone@example.test", "gone-password-1")
+            srv.cli("mailbox", "delete", "gone@example.test")
+            time.sleep(1.5)  # deletion times are in seconds: let the deletion be in the past
+            srv.start()
+            deadline = time.time() + 20
+            while time.time() < deadline:
+                p = srv.cli("mailbox", "show", "gone@example.test", check=False)
+                if p.returncode != 0:
+                    break
+                time.sleep(0.2)
+            self.assertNotEqual(p.returncode, 0, "deleted mailbox still there after retention")
+            self.assertIn("purged", srv.read_log())
+        finally:
+            srv.cleanup()
+
+
 class SmtpSubmission(ServerTestCase):
     listeners = ["smtp", "submission", "submissions", "pop3", "pop3s", "http"]
 
