@@ -6,6 +6,8 @@ TBUILD ?= build/asan
 DATA ?= var/dev
 export CCACHE_DIR ?= $(HOME)/.cache/ccache
 export CCACHE_BASEDIR := $(CURDIR)
+# Build dirs of other checkouts (worktrees) share cache entries only when the cwd is not hashed.
+export CCACHE_NOHASHDIR := true
 # Precompiled headers are only cacheable with this sloppiness (ccache manual, "Precompiled headers").
 export CCACHE_SLOPPINESS := pch_defines,time_macros,include_file_mtime,include_file_ctime
 
