@@ -269,6 +269,8 @@ int cmd_serve(const ServeOptions& o) {
   api_deps.pool = &pool;
   api_deps.throttle = throttle;
   api_deps.mail = mail->get();
+  api_deps.sessions.lifetime_seconds = cfg.http.session_lifetime_seconds;
+  api_deps.sessions.idle_timeout_seconds = cfg.http.session_idle_seconds;
   http::api::add_api_routes(*router, api_deps);
   auto http_server = std::make_shared<http::HttpServer>(cfg.http, router);
 
@@ -285,14 +287,20 @@ int cmd_serve(const ServeOptions& o) {
     if (auto st = server.add_listener(std::move(spec)); !st) return fail(1, st.error().message);
   }
 
-  // Restorable deletes expire: purge what is past the retention period at start and hourly.
+  // Hourly upkeep (and once at start): restorable deletes past the retention period are
+  // purged with their mail; expired and idle panel sessions are swept.
   asio::co_spawn(
       server.main_context(),
       [&]() -> asio::awaitable<void> {
         asio::steady_timer timer(co_await asio::this_coro::executor);
         while (true) {
-          auto n = co_await pool.run(
-              [&] { return services.with([](delivery::Services& s) { return s.directory->purge_expired(); }); });
+          auto n = co_await pool.run([&] {
+            return services.with([&](delivery::Services& s) -> base::Result<int> {
+              auto swept = auth::WebSessions(*s.db, api_deps.sessions).sweep(static_cast<int64_t>(std::time(nullptr)));
+              if (!swept) spdlog::warn("sweep of web sessions failed: {}", swept.error().message);
+              return s.directory->purge_expired();
+            });
+          });
           if (!n) {
             spdlog::warn("purge of expired deletions failed: {}", n.error().message);
           } else if (*n > 0) {

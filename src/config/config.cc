@@ -219,6 +219,9 @@ base::Result<Config> parse(std::string_view text, const std::string& path) {
     PH_CHECK(s.get_bool("tls", c.http.tls));
     PH_CHECK(s.get_int("max_header_bytes", c.http.max_header_bytes, 1024, 1 << 20));
     PH_CHECK(s.get_int("max_body_bytes", c.http.max_body_bytes, 1024, 1 << 30));
+    PH_CHECK(s.get_int("session_lifetime_seconds", c.http.session_lifetime_seconds, 1,
+                       30 * 86400));
+    PH_CHECK(s.get_int("session_idle_seconds", c.http.session_idle_seconds, 1, 30 * 86400));
     PH_CHECK(s.finish());
   }
   {

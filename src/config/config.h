@@ -48,6 +48,8 @@ struct Http {
   bool tls = false;
   int max_header_bytes = 16384;
   int max_body_bytes = 1 << 20;
+  int session_lifetime_seconds = 12 * 3600;  // a panel session ends this long after login
+  int session_idle_seconds = 3600;           // ... or after this long without a request
 };
 
 struct Server {

@@ -557,6 +557,60 @@ class ApiThrottle(unittest.TestCase):
         finally:
             server.cleanup()
 
+    def test_bad_bearer_tokens_are_throttled_then_locked(self):
+        server = Server(listeners=["http"]).start()
+        try:
+            port = server.ports["http"]
+            good = Client(port)
+            self.assertEqual(good.login("admin", server.admin_password)[0], 201)
+            st, js, _ = good.request("POST", "/api/v1/tokens", {"name": "ci"})
+            self.assertEqual(st, 201)
+            secret = js["secret"]
+            self.assertEqual(Client(port, token=secret).request("GET", "/api/v1/me")[0], 200)
+            guess = Client(port, token="pht_" + "0" * 40)
+            statuses = [guess.request("GET", "/api/v1/me")[0] for _ in range(12)]
+            self.assertEqual(statuses[0], 401)
+            self.assertIn(429, statuses)
+            # Locked is locked for the address: the right token waits too, and says why.
+            st, js, r = Client(port, token=secret).request("GET", "/api/v1/me")
+            self.assertEqual(st, 429)
+            self.assertEqual(js["error"]["code"], "throttled")
+            self.assertTrue(int(r.getheader("Retry-After")) > 0)
+            # A cookie session from the same address is not a token guess: still served.
+            self.assertEqual(good.request("GET", "/api/v1/me")[0], 200)
+        finally:
+            server.cleanup()
+
+
+class ApiSessionExpiry(unittest.TestCase):
+    def test_idle_and_absolute_session_expiry(self):
+        server = Server(listeners=["http"], extra_config=(
+            "[http]\nsession_idle_seconds = 2\nsession_lifetime_seconds = 4\n")).start()
+        try:
+            port = server.ports["http"]
+            c = Client(port)
+            st, js = c.login("admin", server.admin_password)
+            self.assertEqual(st, 201)
+            self.assertEqual((js["expires_in"], js["idle_timeout"]), (4, 2))
+            # Kept alive by use every second, it still ends at the absolute lifetime.
+            alive = []
+            for _ in range(6):
+                alive.append(c.request("GET", "/api/v1/me")[0])
+                time.sleep(1)
+            self.assertEqual(alive[0], 200)
+            self.assertEqual(alive[-1], 401)
+            self.assertIn(200, alive[1:3])
+            # Idle: unused for longer than the idle timeout, the session is gone.
+            c2 = Client(port)
+            self.assertEqual(c2.login("admin", server.admin_password)[0], 201)
+            self.assertEqual(c2.request("GET", "/api/v1/me")[0], 200)
+            time.sleep(3)
+            st, js, r = c2.request("GET", "/api/v1/me")
+            self.assertEqual(st, 401)
+            self.assertEqual(js["error"]["code"], "unauthenticated")
+        finally:
+            server.cleanup()
+
 
 if __name__ == "__main__":
     unittest.main()

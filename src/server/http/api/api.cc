@@ -1060,15 +1060,43 @@ Response to_response(base::Result<Reply> r) {
   return res;
 }
 
+// A refused 429 with Retry-After for a locked client (login or bearer token guessing).
+Response throttled_response(const auth::LoginThrottle::Decision& d, std::string_view what) {
+  Response res = json_error(bhttp::status::too_many_requests, "throttled",
+                            fmt::format("too many failed {}; try again later", what));
+  res.set(bhttp::field::retry_after, std::to_string(d.retry_after.count()));
+  return res;
+}
+
+// Bearer tokens are guessable secrets too: failures count against the client IP in the same
+// throttle as logins (delay, then a temporary lock), so token guessing is as slow as password
+// guessing. Cookie sessions are not throttled here: their ids are never guessed by design
+// (256 bits) and a stale cookie is an ordinary event.
 Handler wrap(const Deps* deps, Fn fn) {
   return [deps, fn = std::move(fn)](Request& req) -> boost::asio::awaitable<Response> {
+    const bool bearer = req.raw.find(bhttp::field::authorization) != req.raw.end();
+    if (bearer && deps->throttle) {
+      auto d = deps->throttle->check(req.peer_ip, "", auth::LoginThrottle::Clock::now());
+      if (d.locked) co_return throttled_response(d, "token uses");
+      if (d.delay.count() > 0) {
+        boost::asio::steady_timer t(co_await boost::asio::this_coro::executor, d.delay);
+        co_await t.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+      }
+    }
+    bool refused = false;
     auto r = co_await deps->pool->run([&]() -> base::Result<Reply> {
       return deps->services->with([&](delivery::Services& s) -> base::Result<Reply> {
-        auto actor = PH_TRY(authenticate(s, req, *deps));
-        Ctx c{s, *s.directory, std::move(actor), req, *deps, std::nullopt};
+        auto actor = authenticate(s, req, *deps);
+        if (!actor) {
+          refused = true;
+          return std::move(actor).error();
+        }
+        Ctx c{s, *s.directory, std::move(*actor), req, *deps, std::nullopt};
         return fn(c);
       });
     });
+    if (bearer && refused && deps->throttle && r.error().code == Errc::kUnauthenticated)
+      deps->throttle->record_failure(req.peer_ip, "", auth::LoginThrottle::Clock::now());
     co_return to_response(std::move(r));
   };
 }
@@ -1086,48 +1114,32 @@ Handler login_handler(const Deps* deps) {
     if (auto st = body->finish(); !st) co_return to_response(st.error());
     auto& th = *deps->throttle;
     auto decision = th.check(req.peer_ip, *address, auth::LoginThrottle::Clock::now());
-    if (decision.locked) {
-      Response res = json_error(bhttp::status::too_many_requests, "throttled",
-                                "too many failed logins; try again later");
-      res.set(bhttp::field::retry_after, std::to_string(decision.retry_after.count()));
-      co_return res;
-    }
+    if (decision.locked) co_return throttled_response(decision, "logins");
     if (decision.delay.count() > 0) {
       boost::asio::steady_timer t(co_await boost::asio::this_coro::executor, decision.delay);
       co_await t.async_wait(boost::asio::use_awaitable);
     }
     std::string old = cookie_value(req);
     auto r = co_await deps->pool->run([&]() -> base::Result<Reply> {
-      return deps
-          ->services->with([&](delivery::Services& s) -> base::
-                                                          Result<Reply> {
-                                                            auto a = s.directory->login(*address,
-                                                                                        *password);
-                                                            if (!a) return std::move(a).error();
-                                                            auth::WebSessions sessions(
-                                                                *s.db, deps->sessions);
-                                                            if (!old.empty())
-                                                              (void)sessions.destroy(old);
-                                                            auth::SessionSubject subj = a->principal_id ? auth::SessionSubject{"principal", a->principal_id}
-                                                    : auth::SessionSubject{"mailbox", a->mailbox_id};
-                                                            auto ns = PH_TRY(sessions.create(
-                                                                subj, req.peer_ip, unix_now()));
-                                                            Reply rep;
-                                                            rep.status = bhttp::status::created;
-                                                            rep.body = {
-                                                                {"login", a->login},
-                                                                {"role", d::role_name(a->role)},
-                                                                {"csrf_token", ns.csrf},
-                                                                {"expires_in",
-                                                                 deps->sessions.lifetime_seconds}};
-                                                            rep.headers.push_back(
-                                                                {"Set-Cookie",
-                                                                 set_cookie(
-                                                                     req, ns.id,
-                                                                     deps->sessions
-                                                                         .lifetime_seconds)});
-                                                            return rep;
-                                                          });
+      return deps->services->with([&](delivery::Services& s) -> base::Result<Reply> {
+        auto a = PH_TRY(s.directory->login(*address, *password));
+        auth::WebSessions sessions(*s.db, deps->sessions);
+        if (!old.empty()) (void)sessions.destroy(old);
+        auth::SessionSubject subj = a.principal_id
+                                        ? auth::SessionSubject{"principal", a.principal_id}
+                                        : auth::SessionSubject{"mailbox", a.mailbox_id};
+        auto ns = PH_TRY(sessions.create(subj, req.peer_ip, unix_now()));
+        Reply rep;
+        rep.status = bhttp::status::created;
+        rep.body = {{"login", a.login},
+                    {"role", d::role_name(a.role)},
+                    {"csrf_token", ns.csrf},
+                    {"expires_in", deps->sessions.lifetime_seconds},
+                    {"idle_timeout", deps->sessions.idle_timeout_seconds}};
+        rep.headers.push_back(
+            {"Set-Cookie", set_cookie(req, ns.id, deps->sessions.lifetime_seconds)});
+        return rep;
+      });
     });
     auto now = auth::LoginThrottle::Clock::now();
     if (r) {
