@@ -219,6 +219,8 @@ base::Result<Config> parse(std::string_view text, const std::string& path) {
     PH_CHECK(s.get_bool("tls", c.http.tls));
     PH_CHECK(s.get_int("max_header_bytes", c.http.max_header_bytes, 1024, 1 << 20));
     PH_CHECK(s.get_int("max_body_bytes", c.http.max_body_bytes, 1024, 1 << 30));
+    c.http.web_root = POSTHOUSE_WEB_ROOT;
+    PH_CHECK(s.get_string("web_root", c.http.web_root));
     PH_CHECK(s.finish());
   }
   {
@@ -264,6 +266,7 @@ base::Result<Config> parse(std::string_view text, const std::string& path) {
   if (c.tls.key.empty()) c.tls.key = "tls/key.pem";
   c.tls.cert = resolve(c.server.data_dir, c.tls.cert);
   c.tls.key = resolve(c.server.data_dir, c.tls.key);
+  if (!c.http.web_root.empty()) c.http.web_root = resolve(c.server.data_dir, c.http.web_root);
   return c;
 }
 

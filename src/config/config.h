@@ -48,6 +48,9 @@ struct Http {
   bool tls = false;
   int max_header_bytes = 16384;
   int max_body_bytes = 1 << 20;
+  // The built web panel (web/dist); relative to data_dir; "" serves no panel. The default is
+  // the source tree's web/dist, compiled in (POSTHOUSE_WEB_ROOT), so `make run` just works.
+  std::string web_root;
 };
 
 struct Server {

@@ -1,0 +1,77 @@
+import { useState } from 'preact/hooks';
+import { put, seg } from '../api.js';
+import { Form, Section, Notice, ErrorNotice, useLoad, useLocation } from '../ui.jsx';
+
+// What a welcome mail to a new user looks like with these settings.
+function Preview({ b }) {
+  const product = b.product_name || 'your mail service';
+  const from = b.sender_address ? `${b.sender_name || product} <${b.sender_address}>` : '(no sender address set: required before mail is sent)';
+  const text = b.welcome_text || `Welcome to ${product}. Your new mailbox is ready.`;
+  return (
+    <figure class="mail-preview" aria-label="Preview of the welcome mail">
+      <dl>
+        <dt>From</dt>
+        <dd>{from}</dd>
+        <dt>To</dt>
+        <dd>new.user@your-domain.example</dd>
+        <dt>Subject</dt>
+        <dd>Welcome to {product}</dd>
+      </dl>
+      <div class="mail-body">
+        {/^https:\/\//.test(b.logo_url || '') && <img src={b.logo_url} alt={`${product} logo`} class="logo" />}
+        {text.split('\n').map((l) => (
+          <p>{l}</p>
+        ))}
+        <p class="help">Password reset mails say: {b.reset_text || `Your ${product} password was reset.`}</p>
+      </div>
+      <figcaption>Preview: mail to users carries these settings, never the platform's name.</figcaption>
+    </figure>
+  );
+}
+
+export function Branding({ me }) {
+  const { query } = useLocation();
+  const ref = query.get('customer') || (me.customer_id ? '#' + me.customer_id : '');
+  const c = useLoad(ref ? `/customers/${seg(ref)}` : null);
+  const [draft, setDraft] = useState(null);
+  const [msg, setMsg] = useState(null);
+  if (c.error) return <><h1>White label</h1><ErrorNotice error={c.error} /></>;
+  if (!c.data) return <p class="loading">Loading…</p>;
+  const b = draft || c.data.branding;
+  const keys = [
+    ['product_name', 'Product name', 'text'],
+    ['sender_name', 'Sender name', 'text'],
+    ['sender_address', 'Sender address', 'email'],
+    ['logo_url', 'Logo URL (https)', 'url'],
+    ['welcome_text', 'Welcome text', 'textarea'],
+    ['reset_text', 'Password reset text', 'textarea'],
+  ];
+  return (
+    <>
+      <h1>White label: {c.data.name}</h1>
+      <p class="help">Mail the server sends to your users and managers (welcome, password reset) carries these settings.</p>
+      <Notice>{msg}</Notice>
+      <div class="two-col">
+        <Section title="Settings">
+          <div onInput={(e) => e.target.name && setDraft({ ...b, [e.target.name]: e.target.value })}>
+            <Form
+              key={c.data.updated_at}
+              name="White label"
+              submit="Save"
+              fields={keys.map(([name, label, type]) => ({ name, label, type, value: c.data.branding[name], keepEmpty: true, rows: 3 }))}
+              onSubmit={(v) => put(`/customers/${seg(c.data.name)}/branding`, v)}
+              onDone={() => {
+                setMsg('Saved.');
+                setDraft(null);
+                c.reload();
+              }}
+            />
+          </div>
+        </Section>
+        <Section title="Preview">
+          <Preview b={b} />
+        </Section>
+      </div>
+    </>
+  );
+}
