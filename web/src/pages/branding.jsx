@@ -55,15 +55,13 @@ export function Branding({ me }) {
         <Section title="Settings">
           <div onInput={(e) => e.target.name && setDraft({ ...b, [e.target.name]: e.target.value })}>
             <Form
-              key={c.data.updated_at}
               name="White label"
               submit="Save"
               fields={keys.map(([name, label, type]) => ({ name, label, type, value: c.data.branding[name], keepEmpty: true, rows: 3 }))}
               onSubmit={(v) => put(`/customers/${seg(c.data.name)}/branding`, v)}
-              onDone={() => {
+              onDone={(saved) => {
                 setMsg('Saved.');
-                setDraft(null);
-                c.reload();
+                setDraft(saved.branding);
               }}
             />
           </div>
