@@ -61,11 +61,46 @@ export function Audit({ me }) {
   );
 }
 
+// Deleted domains or mailboxes (`kind` is their API collection) with restore and purge.
+function DeletedList({ title, items, name, kind, canPurge, done }) {
+  return (
+    <Section title={title}>
+      {items.length === 0 ? (
+        <p class="empty">No deleted {title.toLowerCase()}.</p>
+      ) : (
+        <ul class="plain">
+          {items.map((x) => (
+            <li>
+              {name(x)}, deleted {formatTime(x.deleted_at)}{' '}
+              <ActionButton label="Restore" ariaLabel={`Restore ${name(x)}`} action={() => post(`/${kind}/${seg(name(x))}/restore`)} onDone={() => done(`${name(x)} restored with its mail.`)} />
+              {canPurge && (
+                <ActionButton
+                  label="Purge"
+                  kind="danger"
+                  ariaLabel={`Purge ${name(x)}`}
+                  confirm={`Purge ${name(x)} and its mail for good? This cannot be undone.`}
+                  action={() => post(`/${kind}/${seg(name(x))}/purge`)}
+                  onDone={() => done(`${name(x)} purged.`)}
+                />
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+    </Section>
+  );
+}
+
 export function Deleted({ me }) {
   const [domain, setDomain] = useState('');
   const [n, setN] = useState(0);
   const [msg, setMsg] = useState(null);
   const d = useLoad('/deleted' + (domain ? '?domain=' + seg(domain) : ''), [n]);
+  const canPurge = me.role === 'admin' || me.role === 'customer' || me.role === 'manager';
+  const done = (text) => {
+    setMsg(text);
+    setN(n + 1);
+  };
   return (
     <>
       <h1>Deleted items</h1>
@@ -75,37 +110,8 @@ export function Deleted({ me }) {
       <ErrorNotice error={d.error} />
       {d.data && (
         <>
-          <Section title="Domains">
-            {d.data.domains.length === 0 ? (
-              <p class="empty">No deleted domains.</p>
-            ) : (
-              <ul class="plain">
-                {d.data.domains.map((x) => (
-                  <li>
-                    {x.name}, deleted {formatTime(x.deleted_at)}{' '}
-                    <ActionButton label="Restore" ariaLabel={`Restore ${x.name}`} action={() => post(`/domains/${seg(x.name)}/restore`)} onDone={() => { setMsg(`${x.name} restored.`); setN(n + 1); }} />
-                  </li>
-                ))}
-              </ul>
-            )}
-          </Section>
-          <Section title="Mailboxes">
-            {d.data.mailboxes.length === 0 ? (
-              <p class="empty">No deleted mailboxes.</p>
-            ) : (
-              <ul class="plain">
-                {d.data.mailboxes.map((x) => (
-                  <li>
-                    {x.address}, deleted {formatTime(x.deleted_at)}{' '}
-                    <ActionButton label="Restore" ariaLabel={`Restore ${x.address}`} action={() => post(`/mailboxes/${seg(x.address)}/restore`)} onDone={() => { setMsg(`${x.address} restored with its mail.`); setN(n + 1); }} />
-                    {(me.role === 'admin' || me.role === 'customer' || me.role === 'manager') && (
-                      <ActionButton label="Purge" kind="danger" ariaLabel={`Purge ${x.address}`} confirm={`Purge ${x.address} and its mail for good? This cannot be undone.`} action={() => post(`/mailboxes/${seg(x.address)}/purge`)} onDone={() => { setMsg(`${x.address} purged.`); setN(n + 1); }} />
-                    )}
-                  </li>
-                ))}
-              </ul>
-            )}
-          </Section>
+          <DeletedList title="Domains" items={d.data.domains} name={(x) => x.name} kind="domains" canPurge={canPurge} done={done} />
+          <DeletedList title="Mailboxes" items={d.data.mailboxes} name={(x) => x.address} kind="mailboxes" canPurge={canPurge} done={done} />
         </>
       )}
     </>

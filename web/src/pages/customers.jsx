@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { post, put, seg } from '../api.js';
 import { Form, Section, PagedTable, Link, useLoad, ErrorNotice, Notice } from '../ui.jsx';
-import { LimitsForm, UsageBars } from './limits.jsx';
+import { limitFields, LimitsForm, UsageBars } from './limits.jsx';
 import { formatTime } from '../format.js';
 
 export function Customers({ me }) {
@@ -32,10 +32,7 @@ export function Customers({ me }) {
             { name: 'name', label: 'Name', required: true, help: 'A short name, e.g. acme.' },
             { name: 'login', label: 'Login address', help: 'The customer signs in with it; any e-mail address.' },
             { name: 'password', label: 'Password', type: 'password' },
-            { name: 'max_domains', label: 'Domains at most', type: 'number' },
-            { name: 'max_mailboxes', label: 'Mailboxes at most', type: 'number' },
-            { name: 'max_mailbox_bytes', label: 'Size of one mailbox at most', type: 'size' },
-            { name: 'max_total_bytes', label: 'Total size at most', type: 'size' },
+            ...limitFields(),
           ]}
           onSubmit={(v) => post('/customers', v)}
           onDone={(c) => {

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { post, put, del, get, seg } from '../api.js';
 import { Form, Section, PagedTable, Link, ActionButton, Notice, ErrorNotice, useLoad, useLocation, navigate } from '../ui.jsx';
-import { LimitsForm, UsageBars } from './limits.jsx';
+import { limitFields, LimitsForm, UsageBars } from './limits.jsx';
 import { MailboxList } from './mailboxes.jsx';
 import { formatTime, formatBytes } from '../format.js';
 
@@ -51,9 +51,7 @@ export function Domains({ me }) {
               ...(me.role === 'admin' ? [{ name: 'customer', label: 'Customer', required: true, value: customer }] : []),
               { name: 'postmaster_password', label: 'Postmaster password', type: 'password', help: 'Empty: the postmaster cannot sign in until one is set.' },
               ...(mOpts.length > 1 ? [{ name: 'manager', label: 'Assign to manager', type: 'select', options: mOpts }] : []),
-              { name: 'max_mailboxes', label: 'Mailboxes at most', type: 'number' },
-              { name: 'max_mailbox_bytes', label: 'Size of one mailbox at most', type: 'size' },
-              { name: 'max_total_bytes', label: 'Total size at most', type: 'size' },
+              ...limitFields(false),
             ]}
             onSubmit={(v) => post('/domains', v)}
             onDone={(d) => {

@@ -2,19 +2,23 @@
 import { Form, UsageBar } from '../ui.jsx';
 import { formatBytes } from '../format.js';
 
+// The limit fields of a create form (domains only where a count of domains applies).
+export function limitFields(withDomains = true) {
+  return [
+    ...(withDomains ? [{ name: 'max_domains', label: 'Domains at most', type: 'number' }] : []),
+    { name: 'max_mailboxes', label: 'Mailboxes at most', type: 'number' },
+    { name: 'max_mailbox_bytes', label: 'Size of one mailbox at most', type: 'size', help: 'e.g. 5G' },
+    { name: 'max_total_bytes', label: 'Total size (sum of quotas) at most', type: 'size' },
+  ];
+}
+
 export function LimitsForm({ limits, withDomains = true, onSubmit, onDone }) {
   const l = limits || {};
-  const f = (name, label, type, help) => ({ name, label, type, value: l[name], keepNull: true, help });
   return (
     <Form
       name="Limits"
       submit="Save limits"
-      fields={[
-        ...(withDomains ? [f('max_domains', 'Domains at most', 'number', 'Empty: no limit of its own.')] : []),
-        f('max_mailboxes', 'Mailboxes at most', 'number', 'Empty: no limit of its own.'),
-        f('max_mailbox_bytes', 'Size of one mailbox at most', 'size', 'e.g. 5G. Empty: no limit of its own.'),
-        f('max_total_bytes', 'Total size (sum of quotas) at most', 'size', 'e.g. 100G.'),
-      ]}
+      fields={limitFields(withDomains).map((f) => ({ ...f, value: l[f.name], keepNull: true, help: 'Empty: no limit of its own.' }))}
       onSubmit={onSubmit}
       onDone={onDone}
     />

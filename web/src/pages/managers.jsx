@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { post, put, del, seg } from '../api.js';
 import { Form, Section, PagedTable, ActionButton, Notice, useLoad, useLocation } from '../ui.jsx';
-import { LimitsForm } from './limits.jsx';
+import { limitFields, LimitsForm } from './limits.jsx';
 
 export function Managers({ me }) {
   const { query } = useLocation();
@@ -99,10 +99,7 @@ export function Managers({ me }) {
               { name: 'kind', label: 'Kind', type: 'select', options: [{ value: 'scoped', label: 'Scoped: only the domains below' }, { value: 'full', label: 'Full: all domains, customer autonomy' }] },
               { name: 'domains', label: 'Domains (scoped managers)', type: 'multi', options: doms.map((d) => ({ value: d.name })) },
               { name: 'password', label: 'Password', type: 'password' },
-              { name: 'max_domains', label: 'Domains at most', type: 'number' },
-              { name: 'max_mailboxes', label: 'Mailboxes at most', type: 'number' },
-              { name: 'max_mailbox_bytes', label: 'Size of one mailbox at most', type: 'size' },
-              { name: 'max_total_bytes', label: 'Total size at most', type: 'size' },
+              ...limitFields(),
             ]}
             onSubmit={(v) => post('/managers', v)}
             onDone={(m) => {
