@@ -98,6 +98,12 @@ export const scenarios = [
       await page.getByRole('button', { name: 'Create manager' }).click();
       await see(page, 'Manager partner@elsewhere.example created.');
       await row(page, 'partner@elsewhere.example').getByText('new.example').waitFor();
+      // The manager's own white label, for mail to the users of its domains.
+      await page.getByRole('button', { name: `Edit ${world.manager.login}` }).click();
+      await page.getByLabel('Product name').fill('Partner Mail');
+      await page.locator('.mail-preview dd', { hasText: 'Welcome to Partner Mail' }).waitFor();
+      await page.getByRole('button', { name: 'Save', exact: true }).click();
+      await see(page, 'Saved.');
       // Delegations: the HR delegation is listed with its grantee and template.
       await go(page, 'Delegations');
       const hr = row(page, world.hr.login);
@@ -108,8 +114,9 @@ export const scenarios = [
       await page.getByLabel('Product name').fill('Acme Mail');
       await page.getByLabel('Sender address').fill('support@acme.test');
       await page.locator('.mail-preview dd', { hasText: 'Welcome to Acme Mail' }).waitFor();
-      await page.getByRole('button', { name: 'Save' }).click();
+      await page.getByRole('button', { name: 'Save', exact: true }).click();
       await see(page, 'Saved.');
+      await page.locator('.mail-preview dd', { hasText: 'Acme Mail <support@acme.test>' }).waitFor();
       await shot('white-label');
     },
   },
@@ -138,6 +145,11 @@ export const scenarios = [
       await row(page, world.alice.login).waitFor();
       await see(page, 'of 20');
       await shot('mailboxes');
+      await page.getByRole('button', { name: `Edit ${world.alice.login}` }).click();
+      await page.getByLabel(`Quota of ${world.alice.login}`).fill('1G');
+      await page.getByRole('button', { name: 'Save mailbox' }).click();
+      await see(page, `${world.alice.login} saved.`);
+      await row(page, world.alice.login).getByText('1.0 GiB').waitFor();
       await page.getByRole('link', { name: 'Aliases' }).click();
       await page.getByLabel('Alias address').fill('sales');
       await page.getByLabel('Delivers to').fill(world.alice.login);

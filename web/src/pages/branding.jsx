@@ -29,27 +29,22 @@ function Preview({ b }) {
   );
 }
 
-export function Branding({ me }) {
-  const { query } = useLocation();
-  const ref = query.get('customer') || (me.customer_id ? '#' + me.customer_id : '');
-  const c = useLoad(ref ? `/customers/${seg(ref)}` : null);
+const KEYS = [
+  ['product_name', 'Product name', 'text'],
+  ['sender_name', 'Sender name', 'text'],
+  ['sender_address', 'Sender address', 'email'],
+  ['logo_url', 'Logo URL (https)', 'url'],
+  ['welcome_text', 'Welcome text', 'textarea'],
+  ['reset_text', 'Password reset text', 'textarea'],
+];
+
+// The white-label form beside a live preview; `save(values)` answers the saved owner.
+export function BrandingEditor({ branding, save }) {
   const [draft, setDraft] = useState(null);
   const [msg, setMsg] = useState(null);
-  if (c.error) return <><h1>White label</h1><ErrorNotice error={c.error} /></>;
-  if (!c.data) return <p class="loading">Loading…</p>;
-  const b = draft || c.data.branding;
-  const keys = [
-    ['product_name', 'Product name', 'text'],
-    ['sender_name', 'Sender name', 'text'],
-    ['sender_address', 'Sender address', 'email'],
-    ['logo_url', 'Logo URL (https)', 'url'],
-    ['welcome_text', 'Welcome text', 'textarea'],
-    ['reset_text', 'Password reset text', 'textarea'],
-  ];
+  const b = draft || branding;
   return (
     <>
-      <h1>White label: {c.data.name}</h1>
-      <p class="help">Mail the server sends to your users and managers (welcome, password reset) carries these settings.</p>
       <Notice>{msg}</Notice>
       <div class="two-col">
         <Section title="Settings">
@@ -57,8 +52,8 @@ export function Branding({ me }) {
             <Form
               name="White label"
               submit="Save"
-              fields={keys.map(([name, label, type]) => ({ name, label, type, value: c.data.branding[name], keepEmpty: true, rows: 3 }))}
-              onSubmit={(v) => put(`/customers/${seg(c.data.name)}/branding`, v)}
+              fields={KEYS.map(([name, label, type]) => ({ name, label, type, value: branding[name], keepEmpty: true, rows: 3 }))}
+              onSubmit={save}
               onDone={(saved) => {
                 setMsg('Saved.');
                 setDraft(saved.branding);
@@ -70,6 +65,21 @@ export function Branding({ me }) {
           <Preview b={b} />
         </Section>
       </div>
+    </>
+  );
+}
+
+export function Branding({ me }) {
+  const { query } = useLocation();
+  const ref = query.get('customer') || (me.customer_id ? '#' + me.customer_id : '');
+  const c = useLoad(ref ? `/customers/${seg(ref)}` : null);
+  if (c.error) return <><h1>White label</h1><ErrorNotice error={c.error} /></>;
+  if (!c.data) return <p class="loading">Loading…</p>;
+  return (
+    <>
+      <h1>White label: {c.data.name}</h1>
+      <p class="help">Mail the server sends to your users and managers (welcome, password reset) carries these settings.</p>
+      <BrandingEditor branding={c.data.branding} save={(v) => put(`/customers/${seg(c.data.name)}/branding`, v)} />
     </>
   );
 }

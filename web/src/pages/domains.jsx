@@ -223,7 +223,7 @@ export function DomainPage({ me, domain }) {
       </nav>
       {tab === 'mailboxes' && (
         <Section title="Mailboxes">
-          <MailboxList domain={dom.name} templatesPath={tpl} can={{ create: true, password: true, delete: true, restore: true, quota: true }} />
+          <MailboxList domain={dom.name} templatesPath={tpl} can={{ create: true, edit: true, password: true, delete: true, restore: true, quota: true }} />
         </Section>
       )}
       {tab === 'aliases' && (

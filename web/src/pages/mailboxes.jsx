@@ -2,7 +2,7 @@
 // (customers, managers, postmasters) and the User Manager page (delegates): `can` says
 // which actions to offer; the server decides anyway.
 import { useState } from 'preact/hooks';
-import { post, put, del, seg } from '../api.js';
+import { post, put, del, patch, seg } from '../api.js';
 import { Form, Section, PagedTable, ActionButton, Notice, useLoad } from '../ui.jsx';
 import { formatBytes, formatTime } from '../format.js';
 
@@ -31,9 +31,30 @@ function PasswordDialog({ address, onClose }) {
   );
 }
 
+function EditDialog({ m, onClose, onSaved }) {
+  return (
+    <div class="inline-panel" role="group" aria-label="Edit mailbox">
+      <Form
+        submit="Save mailbox"
+        fields={[
+          { name: 'display_name', label: `Full name of ${m.address}`, value: m.display_name, keepEmpty: true },
+          { name: 'quota_bytes', label: `Quota of ${m.address}`, type: 'size', value: m.quota_bytes, required: true },
+          { name: 'status', label: `Status of ${m.address}`, type: 'select', value: m.status, options: [{ value: 'active', label: 'active: may sign in and receive mail' }, { value: 'disabled', label: 'disabled: no sign-in, no mail' }] },
+        ]}
+        onSubmit={(v) => patch(`/mailboxes/${seg(m.address)}`, v)}
+        onDone={onSaved}
+      />
+      <button type="button" class="secondary" onClick={onClose}>
+        Close
+      </button>
+    </div>
+  );
+}
+
 export function MailboxList({ domain, can, templatesPath = '/templates', restoreHint }) {
   const [n, setN] = useState(0);
   const [pw, setPw] = useState(null);
+  const [edit, setEdit] = useState(null);
   const [notice, setNotice] = useState(null);
   const [status, setStatus] = useState('active');
   const templates = useLoad(can.create ? templatesPath + (templatesPath.includes('?') ? '&' : '?') + 'limit=1000' : null);
@@ -82,6 +103,11 @@ export function MailboxList({ domain, can, templatesPath = '/templates', restore
                 )
               ) : (
                 <span class="actions">
+                  {can.edit && (
+                    <button type="button" class="secondary" aria-label={`Edit ${m.address}`} onClick={() => setEdit(m)}>
+                      Edit
+                    </button>
+                  )}
                   {can.password && (
                     <button type="button" class="secondary" aria-label={`Reset password of ${m.address}`} onClick={() => setPw(m.address)}>
                       Reset password
@@ -132,6 +158,18 @@ export function MailboxList({ domain, can, templatesPath = '/templates', restore
         ]}
       />
       {pw && <PasswordDialog address={pw} onClose={() => setPw(null)} />}
+      {edit && (
+        <EditDialog
+          key={edit.id}
+          m={edit}
+          onClose={() => setEdit(null)}
+          onSaved={(m) => {
+            setNotice({ text: `${m.address} saved.` });
+            setEdit(null);
+            refresh();
+          }}
+        />
+      )}
       {can.create && (
         <Section title="New mailbox">
           {tOpts.length === 0 && !templates.loading ? (

@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { post, put, del, seg } from '../api.js';
 import { Form, Section, PagedTable, ActionButton, Notice, useLoad, useLocation } from '../ui.jsx';
 import { limitFields, LimitsForm } from './limits.jsx';
+import { BrandingEditor } from './branding.jsx';
 
 export function Managers({ me }) {
   const { query } = useLocation();
@@ -71,6 +72,13 @@ export function Managers({ me }) {
               setN(n + 1);
             }}
           />
+          {me.role !== 'admin' || customer ? (
+            <>
+              <h3>White label for {edit.login}</h3>
+              <p class="help">Mail to the users of the domains this manager runs carries these settings instead of yours.</p>
+              <BrandingEditor key={'b' + edit.id} branding={edit.branding} save={(v) => put(`/managers/${seg(edit.login)}/branding`, v)} />
+            </>
+          ) : null}
           <h3>Password</h3>
           <Form
             key={'p' + edit.id}

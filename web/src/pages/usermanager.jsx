@@ -30,6 +30,7 @@ export function UserManager({ me }) {
               domain={d.name}
               can={{
                 create: v.has('mailbox.create'),
+                edit: v.has('mailbox.edit'),
                 password: v.has('mailbox.password'),
                 delete: v.has('mailbox.delete'),
                 restore: v.has('mailbox.restore'),
