@@ -11,7 +11,7 @@ export CCACHE_NOHASHDIR := true
 # Precompiled headers are only cacheable with this sloppiness (ccache manual, "Precompiled headers").
 export CCACHE_SLOPPINESS := pch_defines,time_macros,include_file_mtime,include_file_ctime
 
-.PHONY: all deps build build-test run test fuzz format clean
+.PHONY: all deps build build-test build-web run test fuzz format clean
 
 all: build
 
@@ -24,11 +24,29 @@ $(BUILD)/build.ninja:
 $(TBUILD)/build.ninja:
 	cmake -S . -B $(TBUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DPOSTHOUSE_SANITIZE=ON
 
-build: deps $(BUILD)/build.ninja
+build: deps $(BUILD)/build.ninja build-web
 	@ninja -C $(BUILD) -j $(JOBS) posthouse
 
-build-test: deps $(TBUILD)/build.ninja
+build-test: deps $(TBUILD)/build.ninja build-web tests/e2e/node_modules/.package-lock.json
 	@ninja -C $(TBUILD) -j $(JOBS)
+
+# The web panel (web/README.md): npm ci only when the lock file changed, vite only when a
+# source changed, so a no-op build costs two stat()s.
+WEB_SRC := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/vite.config.js
+
+build-web: web/dist/index.html
+
+web/node_modules/.package-lock.json: web/package-lock.json
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SRC)
+	cd web && npm run --silent build -- --logLevel warn
+	@touch $@
+
+tests/e2e/node_modules/.package-lock.json: tests/e2e/package-lock.json
+	cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
 
 run: build
 	@if [ ! -f $(DATA)/posthouse.toml ]; then $(BUILD)/posthouse init --data $(DATA) --hostname localhost; fi

@@ -26,6 +26,7 @@
 #include "server/smtp/smtp_server.h"
 #include "store/sqlite/mail_store.h"
 #include "server/http/http_server.h"
+#include "server/http/static_files.h"
 #include "store/sqlite/db.h"
 
 namespace posthouse::app {
@@ -272,6 +273,7 @@ int cmd_serve(const ServeOptions& o) {
   api_deps.sessions.lifetime_seconds = cfg.http.session_lifetime_seconds;
   api_deps.sessions.idle_timeout_seconds = cfg.http.session_idle_seconds;
   http::api::add_api_routes(*router, api_deps);
+  http::add_static_routes(*router, cfg.http.web_root, &pool);
   auto http_server = std::make_shared<http::HttpServer>(cfg.http, router);
 
   if (!cfg.listen.http.empty()) {

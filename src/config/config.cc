@@ -222,6 +222,8 @@ base::Result<Config> parse(std::string_view text, const std::string& path) {
     PH_CHECK(s.get_int("session_lifetime_seconds", c.http.session_lifetime_seconds, 1,
                        30 * 86400));
     PH_CHECK(s.get_int("session_idle_seconds", c.http.session_idle_seconds, 1, 30 * 86400));
+    c.http.web_root = POSTHOUSE_WEB_ROOT;
+    PH_CHECK(s.get_string("web_root", c.http.web_root));
     PH_CHECK(s.finish());
   }
   {
@@ -267,6 +269,7 @@ base::Result<Config> parse(std::string_view text, const std::string& path) {
   if (c.tls.key.empty()) c.tls.key = "tls/key.pem";
   c.tls.cert = resolve(c.server.data_dir, c.tls.cert);
   c.tls.key = resolve(c.server.data_dir, c.tls.key);
+  if (!c.http.web_root.empty()) c.http.web_root = resolve(c.server.data_dir, c.http.web_root);
   return c;
 }
 

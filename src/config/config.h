@@ -50,6 +50,9 @@ struct Http {
   int max_body_bytes = 1 << 20;
   int session_lifetime_seconds = 12 * 3600;  // a panel session ends this long after login
   int session_idle_seconds = 3600;           // ... or after this long without a request
+  // The built web panel (web/dist); relative to data_dir; "" serves no panel. The default is
+  // the source tree's web/dist, compiled in (POSTHOUSE_WEB_ROOT), so `make run` just works.
+  std::string web_root;
 };
 
 struct Server {

@@ -209,6 +209,25 @@ class ApiMatrix(ApiTestBase):
 
 
 class ApiFlows(ApiTestBase):
+    def test_new_mailbox_reports_zero_usage(self):
+        c = self.session(ALICE)
+        st, me, _ = c.request("GET", "/api/v1/me")
+        self.assertEqual(st, 200, me)
+        self.assertIsInstance(me["mailbox"]["usage"]["used_bytes"], int)
+        self.assertIsInstance(me["mailbox"]["usage"]["messages"], int)
+
+    def test_delegations_name_their_grantee(self):
+        boss = self.session(BOSS)
+        st, js, _ = boss.request("GET", "/api/v1/delegations?domain=a.example")
+        self.assertEqual(st, 200, js)
+        self.assertIn(HR, [d["grantee"] for d in js["items"]])
+        st, js, _ = boss.request("POST", "/api/v1/delegations", {
+            "grantee": "sales@acme.test", "verbs": ["mailbox.password"], "domains": ["b.example"]})
+        self.assertEqual(st, 201, js)
+        self.assertEqual(js["grantee"], "sales@acme.test")
+        st, _, _ = boss.request("DELETE", f"/api/v1/delegations/{js['id']}")
+        self.assertEqual(st, 204)
+
     def test_hr_user_manager_flow(self):
         hr = self.session(HR)
         st, me, _ = hr.request("GET", "/api/v1/me")

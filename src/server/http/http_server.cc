@@ -106,6 +106,8 @@ const Handler* Router::match(Request& req, bool* path_exists) const {
     req.params = std::move(params);
     return &r.handler;
   }
+  bool readonly = req.raw.method() == bhttp::verb::get || req.raw.method() == bhttp::verb::head;
+  if (fallback_ && !*path_exists && readonly) return &fallback_;
   return nullptr;
 }
 

@@ -46,9 +46,11 @@ Response json_error(bhttp::status status, std::string_view code, std::string_vie
 
 // Routes by method and path pattern: literal segments and ":name" parameters
 // ("/api/v1/domains/:id"). A pattern ending in "/*" matches any rest of the path.
+// A fallback, if set, answers GET and HEAD requests no route matched (the web panel's files).
 class Router {
  public:
   void add(bhttp::verb method, std::string pattern, Handler h);
+  void set_fallback(Handler h) { fallback_ = std::move(h); }
   // nullptr if no route; sets *path_exists when the path matched but not the method (405).
   const Handler* match(Request& req, bool* path_exists) const;
   std::vector<std::pair<bhttp::verb, std::string>> routes() const;
@@ -61,6 +63,7 @@ class Router {
     Handler handler;
   };
   std::vector<Route> routes_;
+  Handler fallback_;
 };
 
 class HttpServer {

@@ -291,6 +291,10 @@ base::Result<json> mailbox_view(Ctx& c, const std::string& ref) {
     if (auto q = c.deps.mail->quota(m.id); q.ok()) {
       usage["used_bytes"] = q->used_bytes;
       usage["messages"] = q->used_messages;
+    } else if (q.error().code == Errc::kNotFound) {
+      // The message store opens a mailbox's account at its first message: none stored yet.
+      usage["used_bytes"] = 0;
+      usage["messages"] = 0;
     }
   }
   j["usage"] = usage;
@@ -312,6 +316,17 @@ base::Status end_principal_sessions(Ctx& c, const std::string& login) {
 }
 
 const std::vector<std::pair<std::string, std::string>> kPasswordField = {{"password", "string"}};
+
+// A delegation the actor may read, with its grantee's login beside the id (for people).
+void add_grantee(Ctx& c, json& j) {
+  std::optional<std::string> login;
+  if (j.contains("grantee_principal_id")) {
+    if (auto p = c.s.dir_store->get_principal(j["grantee_principal_id"].get<d::Id>())) login = p->login;
+  } else if (j.contains("grantee_mailbox_id")) {
+    if (auto m = c.s.dir_store->get_mailbox(j["grantee_mailbox_id"].get<d::Id>())) login = m->address;
+  }
+  j["grantee"] = login ? json(*login) : json(nullptr);
+}
 
 // A route calling one Status-returning service function on a path parameter: 204 on success.
 Fn status_call(base::Status (d::Service::*f)(const d::Actor&, std::string_view),
@@ -868,6 +883,7 @@ const std::vector<Entry>& table() {
         {"customer", "domain", "cursor", "limit"}},
        [](Ctx& c) -> base::Result<Reply> {
          auto items = to_items(PH_TRY(c.dir.list_delegations(c.actor, c.query("customer"))));
+         for (auto& j : items) add_grantee(c, j);
          if (auto dom = c.query("domain"); !dom.empty()) {
            auto dm = PH_TRY(c.dir.get_domain(c.actor, dom));
            std::erase_if(items, [&](const json& j) {
@@ -896,7 +912,9 @@ const std::vector<Entry>& table() {
          s.templates = PH_TRY(b->opt_str_list("templates")).value_or(std::vector<std::string>{});
          s.expires_at = PH_TRY(b->opt_int("expires_at"));
          PH_CHECK(b->finish());
-         return created(d::to_json(PH_TRY(c.dir.create_delegation(c.actor, s))));
+         json j = d::to_json(PH_TRY(c.dir.create_delegation(c.actor, s)));
+         add_grantee(c, j);
+         return created(j);
        }},
       {{V::delete_, "/api/v1/delegations/:id", "Delete a delegation"},
        [](Ctx& c) -> base::Result<Reply> {

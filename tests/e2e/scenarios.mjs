@@ -1,0 +1,294 @@
+// One scenario per role. Each gets a fresh browser profile; the server and its data are shared
+// (scenarios touch different objects, in this order).
+
+function assert(cond, msg) {
+  if (!cond) throw new Error('assertion failed: ' + msg);
+}
+
+async function see(page, text) {
+  await page.getByText(text).first().waitFor({ state: 'visible' });
+}
+
+async function login(page, who) {
+  await page.goto('/login');
+  await page.getByLabel('Address or login').fill(who.login);
+  await page.getByLabel('Password', { exact: true }).fill(who.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Log out' }).waitFor();
+}
+
+async function logout(page) {
+  await page.getByRole('button', { name: 'Log out' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Sign in to Posthouse' }).waitFor();
+}
+
+async function waitValue(locator, want) {
+  for (let i = 0; i < 100; i++) {
+    if ((await locator.inputValue()) === want) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`value never became ${want}`);
+}
+
+// Follows a main-menu link (behind the Menu button on narrow screens).
+async function go(page, name) {
+  const toggle = page.getByRole('button', { name: 'Menu' });
+  if (await toggle.isVisible()) await toggle.click();
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true }).click();
+}
+
+// The row of a table that contains `text`.
+const row = (page, text) => page.locator('tr', { hasText: text });
+
+export const scenarios = [
+  {
+    name: 'admin',
+    async run({ page, world, shot }) {
+      await login(page, world.admin);
+      await page.getByRole('heading', { level: 1, name: 'Customers' }).waitFor();
+      await row(page, 'acme').first().waitFor();
+      // A server validation error shows next to its field.
+      await page.getByLabel('Name', { exact: true }).fill('acme');
+      await page.getByRole('button', { name: 'Create customer' }).click();
+      const err = page.locator('.field.has-error');
+      await err.getByText("customer 'acme' already exists").waitFor();
+      assert((await err.locator('label').innerText()) === 'Name', 'the error is beside the Name field');
+      assert(await page.getByLabel('Name', { exact: true }).evaluate((e) => e === document.activeElement), 'the field in error has the focus');
+      await shot('validation-error');
+      await page.getByLabel('Name', { exact: true }).fill('initech');
+      await page.getByLabel('Login address').fill('boss@initech.test');
+      await page.getByLabel('Mailboxes at most').fill('25');
+      await page.getByRole('button', { name: 'Create customer' }).click();
+      await see(page, 'Customer initech created.');
+      await page.getByRole('link', { name: 'initech' }).click();
+      await page.getByRole('heading', { level: 1, name: 'Customer initech' }).waitFor();
+      await page.getByLabel('Domains at most').fill('3');
+      await page.getByRole('button', { name: 'Save limits' }).click();
+      await see(page, 'Limits saved.');
+      await see(page, 'of 3');
+      await shot('customer-limits');
+      await go(page, 'Audit log');
+      await row(page, 'customer.limits').first().waitFor();
+      await shot('audit');
+    },
+  },
+  {
+    name: 'customer',
+    async run({ page, world, shot }) {
+      await login(page, world.boss);
+      await page.getByRole('heading', { level: 1, name: 'Domains' }).waitFor();
+      await page.getByLabel('Domain name').fill('new.example');
+      await page.getByLabel('Postmaster password').fill('Pm-password-123');
+      await page.getByRole('button', { name: 'Add domain' }).click();
+      await see(page, 'its postmaster is postmaster@new.example');
+      await row(page, 'new.example').waitFor();
+      await shot('domains');
+      // Templates: editing adds a version.
+      await go(page, 'Templates');
+      await page.getByRole('button', { name: 'Edit template staff' }).click();
+      await page.getByRole('form', { name: 'Edit template' }).getByLabel('Mailbox quota').fill('3G');
+      await page.getByRole('button', { name: 'Save as new version' }).click();
+      await see(page, 'Template staff is now at version 2.');
+      await shot('templates');
+      // Managers: a scoped manager with an outside login.
+      await go(page, 'Managers');
+      await row(page, world.manager.login).waitFor();
+      await page.getByLabel('Login address').fill('partner@elsewhere.example');
+      await page.getByRole('checkbox', { name: 'new.example' }).check();
+      await page.getByRole('button', { name: 'Create manager' }).click();
+      await see(page, 'Manager partner@elsewhere.example created.');
+      await row(page, 'partner@elsewhere.example').getByText('new.example').waitFor();
+      // The manager's own white label, for mail to the users of its domains.
+      await page.getByRole('button', { name: `Edit ${world.manager.login}` }).click();
+      await page.getByLabel('Product name').fill('Partner Mail');
+      await page.locator('.mail-preview dd', { hasText: 'Welcome to Partner Mail' }).waitFor();
+      await page.getByRole('button', { name: 'Save', exact: true }).click();
+      await see(page, 'Saved.');
+      // Delegations: the HR delegation is listed with its grantee and template.
+      await go(page, 'Delegations');
+      const hr = row(page, world.hr.login);
+      await hr.getByText('staff').waitFor();
+      await shot('delegations');
+      // White label: the preview follows the form.
+      await go(page, 'White label');
+      await page.getByLabel('Product name').fill('Acme Mail');
+      await page.getByLabel('Sender address').fill('support@acme.test');
+      await page.locator('.mail-preview dd', { hasText: 'Welcome to Acme Mail' }).waitFor();
+      await page.getByRole('button', { name: 'Save', exact: true }).click();
+      await see(page, 'Saved.');
+      await page.locator('.mail-preview dd', { hasText: 'Acme Mail <support@acme.test>' }).waitFor();
+      await shot('white-label');
+    },
+  },
+  {
+    name: 'manager',
+    async run({ page, world, shot }) {
+      await login(page, world.manager);
+      await page.getByRole('heading', { level: 1, name: 'Domains' }).waitFor();
+      await row(page, 'shop.example').waitFor();
+      assert((await row(page, 'acme.example').count()) === 0, 'a scoped manager sees only its domains');
+      await page.getByRole('link', { name: 'shop.example' }).click();
+      await page.getByRole('heading', { level: 1, name: 'Domain shop.example' }).waitFor();
+      await page.getByLabel('Address', { exact: true }).fill('info');
+      await page.getByRole('button', { name: 'Create mailbox' }).click();
+      await see(page, 'Mailbox info@shop.example created.');
+      await shot('domain');
+      await page.goto('/domains/acme.example');
+      await see(page, 'not found');
+    },
+  },
+  {
+    name: 'postmaster',
+    async run({ page, world, shot }) {
+      await login(page, world.postmaster);
+      await page.getByRole('heading', { level: 1, name: 'Domain acme.example' }).waitFor();
+      await row(page, world.alice.login).waitFor();
+      await see(page, 'of 20');
+      await shot('mailboxes');
+      await page.getByRole('button', { name: `Edit ${world.alice.login}` }).click();
+      await page.getByLabel(`Quota of ${world.alice.login}`).fill('1G');
+      await page.getByRole('button', { name: 'Save mailbox' }).click();
+      await see(page, `${world.alice.login} saved.`);
+      await row(page, world.alice.login).getByText('1.0 GiB').waitFor();
+      await page.getByRole('link', { name: 'Aliases' }).click();
+      await page.getByLabel('Alias address').fill('sales');
+      await page.getByLabel('Delivers to').fill(world.alice.login);
+      await page.getByRole('button', { name: 'Save alias' }).click();
+      await row(page, 'sales@acme.example').waitFor();
+      await shot('aliases');
+      // Another domain's pages, even by URL: the same "not found" as a nonexistent domain.
+      await page.goto('/domains/globex.example');
+      await see(page, "domain 'globex.example' not found");
+      await shot('other-domain');
+      await page.goto('/domains/nonexistent.example');
+      await see(page, "domain 'nonexistent.example' not found");
+      await page.goto('/domains/globex.example?tab=aliases');
+      await see(page, "domain 'globex.example' not found");
+      assert((await page.getByText('@globex.example').count()) === 0, 'nothing of globex shows');
+    },
+  },
+  {
+    name: 'hr-user-manager',
+    viewport: { width: 360, height: 780 },
+    async run({ page, world, shot }) {
+      await login(page, world.hr);
+      await page.getByRole('heading', { level: 1, name: 'User Manager' }).waitFor();
+      await row(page, 'leaver@acme.example').waitFor();
+      // Only what was delegated is offered.
+      const nav = await page.getByRole('navigation', { name: 'Main' }).locator('a').allInnerTexts();
+      for (const hidden of ['Domains', 'Delegations', 'Audit log', 'Templates', 'Managers'])
+        assert(!nav.includes(hidden), `${hidden} is not offered to a delegate`);
+      const options = await page.getByLabel('Template').locator('option').allInnerTexts();
+      assert(options.length === 1 && options[0].startsWith('staff'), 'only the allowed template is offered: ' + options);
+      assert((await page.getByRole('button', { name: /^Restore/ }).count()) === 0, 'no restore without mailbox.restore');
+      // At 360 px nothing overflows sideways.
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert(overflow <= 0, 'no horizontal scrolling at 360 px, overflow ' + overflow);
+      await shot('user-manager');
+      await page.getByLabel('Address', { exact: true }).fill('new.hire');
+      await page.getByLabel('Full name').fill('New Hire');
+      await page.getByLabel('Password', { exact: true }).fill('New-hire-pass-1');
+      await page.getByRole('button', { name: 'Create mailbox' }).click();
+      await see(page, 'Mailbox new.hire@acme.example created.');
+      await row(page, 'new.hire@acme.example').waitFor();
+      await shot('created');
+      await page.getByRole('button', { name: 'Reset password of new.hire@acme.example' }).click();
+      await page.getByLabel('New password for new.hire@acme.example').fill('Another-pass-22');
+      await page.getByRole('button', { name: 'Set password', exact: true }).click();
+      await see(page, 'Password of new.hire@acme.example changed.');
+      await page.getByRole('button', { name: 'Close', exact: true }).click();
+      page.once('dialog', (d) => d.accept());
+      await page.getByRole('button', { name: 'Delete leaver@acme.example' }).click();
+      await see(page, 'leaver@acme.example deleted.');
+      await see(page, 'can restore it until the retention period ends');
+      await shot('deleted');
+      await logout(page);
+      // The postmaster restores it.
+      await login(page, world.postmaster);
+      await go(page, 'Deleted items');
+      await page.getByRole('button', { name: 'Restore leaver@acme.example' }).click();
+      await see(page, 'leaver@acme.example restored with its mail.');
+      await shot('restored');
+      await page.goto('/domains/acme.example');
+      await row(page, 'leaver@acme.example').getByText('active').waitFor();
+    },
+  },
+  {
+    name: 'user',
+    async run({ page, world, shot }) {
+      await login(page, world.alice);
+      await page.getByRole('heading', { level: 1, name: 'My mailbox' }).waitFor();
+      await see(page, 'Mailbox size');
+      await see(page, 'running');
+      await page.getByLabel('Forward my mail to').fill('alice@home.example');
+      await page.getByRole('button', { name: 'Save forward' }).click();
+      await see(page, 'Forward saved.');
+      await page.getByLabel('Answer incoming mail automatically').check();
+      await page.getByLabel('Subject').fill('Away');
+      await page.getByLabel('Message').fill('Back on Monday.');
+      await page.getByLabel('From (first day)').fill('2030-01-01');
+      await page.getByLabel('Until (last day)').fill('2030-01-10');
+      await page.getByRole('button', { name: 'Save autoresponder' }).click();
+      await see(page, 'Autoresponder saved.');
+      await page.reload();
+      await waitValue(page.getByLabel('Subject'), 'Away');
+      assert((await page.getByLabel('Until (last day)').inputValue()) === '2030-01-10', 'end date kept');
+      await shot('my-mailbox');
+      // A bad forward target: the server's message shows next to the field.
+      await page.getByLabel('Forward my mail to').fill('not an address');
+      await page.getByRole('button', { name: 'Save forward' }).click();
+      await page.locator('.field.has-error', { hasText: 'Forward my mail to' }).waitFor();
+      // Own API tokens: the secret once, a copy button, list, revoke.
+      await go(page, 'API tokens');
+      await page.getByLabel('Name', { exact: true }).fill('backup script');
+      await page.getByLabel('Read-only').check();
+      await page.getByLabel('Allowed client addresses').fill('127.0.0.1');
+      await page.getByRole('button', { name: 'Create token' }).click();
+      const secret = await page.getByTestId('token-secret').innerText();
+      assert(secret.startsWith('pht_'), 'secret shown');
+      await page.getByRole('button', { name: 'Copy' }).waitFor();
+      await row(page, 'backup script').getByText('read-only').waitFor();
+      await shot('token-created');
+      const r = await fetch(new URL('/api/v1/me', page.url()), { headers: { Authorization: 'Bearer ' + secret } });
+      assert(r.status === 200, 'the new token works: ' + r.status);
+      page.once('dialog', (d) => d.accept());
+      await page.getByRole('button', { name: 'Revoke token backup script' }).click();
+      await row(page, 'backup script').getByText('revoked').waitFor();
+      await page.reload();
+      assert((await page.getByTestId('token-secret').count()) === 0, 'the secret is not shown again');
+      const r2 = await fetch(new URL('/api/v1/me', page.url()), { headers: { Authorization: 'Bearer ' + secret } });
+      assert(r2.status === 401, 'a revoked token is refused: ' + r2.status);
+      // Change own password, then sign in with the new one.
+      await go(page, 'Password');
+      await page.getByLabel('New password', { exact: true }).fill('Alice-new-pass-9');
+      await page.getByLabel('New password again').fill('Alice-new-pass-9');
+      await page.getByRole('button', { name: 'Change password' }).click();
+      await page.getByRole('heading', { level: 1, name: 'Sign in to Posthouse' }).waitFor();
+      world.alice.password = 'Alice-new-pass-9';
+      await login(page, world.alice);
+    },
+  },
+  // Last: the lock it provokes covers the client IP (127.0.0.1) for every account.
+  {
+    name: 'login-throttle',
+    async run({ page, world, shot }) {
+      await page.goto('/domains');
+      await page.getByRole('heading', { level: 1, name: 'Sign in to Posthouse' }).waitFor();
+      await page.getByLabel('Address or login').fill(world.boss.login);
+      await page.getByLabel('Password', { exact: true }).fill('wrong-password');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await see(page, 'Wrong login or password');
+      await shot('wrong-password');
+      // Throttling: after repeated failures the server refuses with 429 and the form says so.
+      let locked = false;
+      for (let i = 0; i < 15 && !locked; i++) {
+        await page.getByLabel('Password', { exact: true }).fill('wrong-password-' + i);
+        await page.getByRole('button', { name: 'Sign in' }).click();
+        await page.getByRole('button', { name: 'Sign in' }).waitFor({ timeout: 60000 });
+        locked = await page.getByText('Too many failed sign-ins').isVisible();
+      }
+      assert(locked, 'repeated failures lock the login');
+      await shot('throttled');
+    },
+  },
+];

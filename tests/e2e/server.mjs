@@ -1,0 +1,99 @@
+// Starts a real `posthouse serve` for the browser tests, the way tests/integration/harness.py
+// does: `init` into a temp data dir, the http listener alone on a free ephemeral port, cheap
+// password hashing, then `serve`. The binary comes from $POSTHOUSE_BIN.
+import { execFileSync, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+const LISTENERS = ['smtp', 'submission', 'submissions', 'imap', 'imaps', 'pop3', 'pop3s', 'http'];
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+export class Server {
+  constructor({ bin, webRoot }) {
+    this.bin = bin;
+    this.webRoot = webRoot;
+    this.dir = fs.mkdtempSync(path.join(os.tmpdir(), 'posthouse-e2e-'));
+    this.data = path.join(this.dir, 'data');
+    this.proc = null;
+  }
+
+  // Runs `posthouse --data DIR args...` (the CLI acts as the platform admin unless --as).
+  cli(args, input) {
+    return execFileSync(this.bin, ['--data', this.data, ...args], {
+      input: input === undefined ? '' : input + '\n',
+      encoding: 'utf8',
+      env: { ...process.env, ASAN_OPTIONS: process.env.ASAN_OPTIONS || 'detect_leaks=0' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+  }
+
+  async start() {
+    const out = execFileSync(this.bin, ['init', '--data', this.data, '--hostname', 'mail.test'], { encoding: 'utf8' });
+    const m = /password: (\S+)/.exec(out);
+    if (!m) throw new Error('init printed no admin password:\n' + out);
+    this.adminPassword = m[1];
+    this.port = await freePort();
+    const cfgPath = path.join(this.data, 'posthouse.toml');
+    let cfg = fs.readFileSync(cfgPath, 'utf8');
+    const listen = LISTENERS.map((n) => (n === 'http' ? `http = "127.0.0.1:${this.port}"` : `${n} = ""`)).join('\n');
+    cfg = cfg.replace(/\[listen\][^[]*/, `[listen]\n${listen}\n\n`);
+    if (/^\[http\]/m.test(cfg)) cfg = cfg.replace(/^\[http\]\n/m, `[http]\nweb_root = ${JSON.stringify(this.webRoot)}\n`);
+    else cfg += `\n[http]\nweb_root = ${JSON.stringify(this.webRoot)}\n`;
+    if (/^\[directory\]/m.test(cfg)) throw new Error('unexpected [directory] section in the default config');
+    // Cheaper argon2id for the many logins of the tests; the default cost is unit-tested.
+    cfg += '\n[directory]\npassword_hash_ops = 1\npassword_hash_memory_kib = 8192\n';
+    fs.writeFileSync(cfgPath, cfg);
+    this.logPath = path.join(this.dir, 'server.log');
+    const log = fs.openSync(this.logPath, 'a');
+    this.proc = spawn(this.bin, ['serve', '--data', this.data], {
+      stdio: ['ignore', log, log],
+      env: { ...process.env, ASAN_OPTIONS: process.env.ASAN_OPTIONS || 'detect_leaks=0' },
+    });
+    this.exited = new Promise((r) => this.proc.on('exit', r));
+    for (let i = 0; i < 600; i++) {
+      if (this.proc.exitCode !== null) throw new Error('posthouse exited:\n' + this.log());
+      try {
+        const r = await fetch(this.url('/healthz'));
+        if (r.ok) return this;
+      } catch (e) {
+        /* not listening yet */
+      }
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error('posthouse did not become ready:\n' + this.log());
+  }
+
+  url(p = '/') {
+    return `http://127.0.0.1:${this.port}${p}`;
+  }
+
+  log() {
+    try {
+      return fs.readFileSync(this.logPath, 'utf8');
+    } catch (e) {
+      return '';
+    }
+  }
+
+  async stop() {
+    if (this.proc && this.proc.exitCode === null) {
+      this.proc.kill('SIGTERM');
+      const t = setTimeout(() => this.proc.kill('SIGKILL'), 30000);
+      await this.exited;
+      clearTimeout(t);
+    }
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}
