@@ -208,6 +208,7 @@ base::Status snapshot_db(const std::string& src, const std::string& dst, const P
   sqlite3_exec(d, "PRAGMA wal_checkpoint(TRUNCATE)", nullptr, nullptr, nullptr);
   close_all();
   for (const char* suffix : {"-wal", "-shm"}) fs::remove(dst + suffix, ec);
+  if (::chmod(dst.c_str(), 0600) != 0) return sys_error("chmod", dst);  // password hashes
   return fsync_path(dst, false);
 }
 
@@ -320,6 +321,7 @@ base::Result<BackupReport> backup(const std::string& data_dir_in, const std::str
     return Error(Errc::kInvalid, "the backup target must not be inside the data dir");
   }
   PH_CHECK(make_dirs(out + "/blobs"));
+  if (::chmod(out.c_str(), 0750) != 0) return sys_error("chmod", out);
 
   BackupReport rep;
   std::vector<Entry> entries;
