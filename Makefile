@@ -11,7 +11,7 @@ export CCACHE_NOHASHDIR := true
 # Precompiled headers are only cacheable with this sloppiness (ccache manual, "Precompiled headers").
 export CCACHE_SLOPPINESS := pch_defines,time_macros,include_file_mtime,include_file_ctime
 
-.PHONY: all deps build build-test build-web run test fuzz format clean
+.PHONY: all deps build build-test build-web run test fuzz soak format clean
 
 all: build
 
@@ -58,6 +58,11 @@ test: build-test
 # Fuzzes every parser for FUZZ_SECONDS each (default 60).
 fuzz: deps
 	@FUZZ_SECONDS=$${FUZZ_SECONDS:-60} tests/fuzz/run_corpus.sh
+
+# Long reliability run (tests/reliability, tests/fuzz): SOAK_KILLS SIGKILLs (default 200),
+# SOAK_FAULT_ROUNDS fault-injection rounds, every fuzz target for SOAK_FUZZ_SECONDS; prints figures.
+soak: build-test
+	@scripts/soak $(TBUILD)
 
 format:
 	@find src -name '*.cc' -o -name '*.h' | xargs clang-format -i

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include "app/cli_backup.h"
 #include "app/cli_directory.h"
 #include "app/cli_queue.h"
 #include "app/commands.h"
@@ -17,6 +18,7 @@ int run_cli(int argc, char** argv) {
   // subcommand) and the directory nouns.
   auto directory = register_directory_commands(app);
   QueueCommands queue(app, *directory);
+  BackupCommands backup(app, *directory);
 
   InitOptions init;
   auto* init_cmd = app.add_subcommand("init", "create a data dir: config, TLS certificate, database");
@@ -52,6 +54,7 @@ int run_cli(int argc, char** argv) {
   if (*check_cmd) return cmd_check(directory->data_dir(), repair);
   if (directory->selected()) return directory->run();
   if (queue.selected()) return queue.run();
+  if (backup.selected()) return backup.run();
   return 2;
 }
 

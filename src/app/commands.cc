@@ -24,6 +24,7 @@
 #include "server/imap/imap_server.h"
 #include "server/pop3/pop3_server.h"
 #include "server/smtp/smtp_server.h"
+#include "store/fault_file.h"
 #include "store/sqlite/mail_store.h"
 #include "server/http/http_server.h"
 #include "server/http/static_files.h"
@@ -174,6 +175,14 @@ int cmd_serve(const ServeOptions& o) {
   store::sqlite::MailStoreOptions mso;
   mso.data_dir = cfg.server.data_dir;
   mso.max_message_size = static_cast<uint64_t>(cfg.smtp.max_message_bytes) + (1 << 20);
+  std::unique_ptr<store::FaultFileEnv> faults;  // outlives the store that uses it
+  if (!cfg.testing.fault_file.empty()) {
+    faults = std::make_unique<store::FaultFileEnv>(store::FsEnv::posix(), cfg.testing.fault_file);
+    mso.env = faults.get();
+    mso.before_commit = [f = faults.get()] { return f->before_commit(); };
+    spdlog::warn("fault injection is on: store faults are read from {} (testing.fault_file)",
+                 cfg.testing.fault_file);
+  }
   auto mail = store::sqlite::SqliteMailStore::open(mso);
   if (!mail) return fail(1, mail.error().message);
   directory::Options dir_opts = directory_options(cfg);

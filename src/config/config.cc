@@ -162,7 +162,8 @@ base::Result<Config> parse(std::string_view text, const std::string& path) {
       std::filesystem::absolute(std::filesystem::path(path)).parent_path().string();
 
   const std::set<std::string> known = {"server", "listen", "tls",       "limits",
-                                       "http",   "directory", "smtp", "pop3", "imap"};
+                                       "http",   "directory", "smtp", "pop3", "imap",
+                                       "testing"};
   for (auto&& [k, v] : root) {
     if (!known.count(std::string(k.str())) || !v.is_table()) {
       return Error(Errc::kInvalid,
@@ -264,12 +265,20 @@ base::Result<Config> parse(std::string_view text, const std::string& path) {
     PH_CHECK(s.get_int("max_errors", c.imap.max_errors, 1, 100000));
     PH_CHECK(s.finish());
   }
+  {
+    Section s(table("testing"), "testing", path);
+    PH_CHECK(s.get_string("fault_file", c.testing.fault_file));
+    PH_CHECK(s.finish());
+  }
   c.server.data_dir = resolve(base_dir, c.server.data_dir);
   if (c.tls.cert.empty()) c.tls.cert = "tls/cert.pem";
   if (c.tls.key.empty()) c.tls.key = "tls/key.pem";
   c.tls.cert = resolve(c.server.data_dir, c.tls.cert);
   c.tls.key = resolve(c.server.data_dir, c.tls.key);
   if (!c.http.web_root.empty()) c.http.web_root = resolve(c.server.data_dir, c.http.web_root);
+  if (!c.testing.fault_file.empty()) {
+    c.testing.fault_file = resolve(c.server.data_dir, c.testing.fault_file);
+  }
   return c;
 }
 

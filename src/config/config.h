@@ -90,6 +90,11 @@ struct Imap {
   int max_errors = 20;                // BAD replies per session before BYE
 };
 
+// Test-only switches; every one is off by default (docs/config.md).
+struct Testing {
+  std::string fault_file;  // store fault-injection control file (store/fault_file.h); "" = off
+};
+
 struct Config {
   std::string path;  // the file it came from
   Server server;
@@ -101,6 +106,7 @@ struct Config {
   Smtp smtp;
   Pop3 pop3;
   Imap imap;
+  Testing testing;
 
   std::string db_path() const { return server.data_dir + "/posthouse.db"; }
 };

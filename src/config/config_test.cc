@@ -55,6 +55,18 @@ TEST(Config, ImapSection) {
   EXPECT_EQ(c.error().message, "p.toml:2: imap.idle: unknown key");
 }
 
+TEST(Config, TestingFaultFileIsOffByDefaultAndResolvedInTheDataDir) {
+  auto c = parse(default_file_text("a"), "/tmp/x/posthouse.toml");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->testing.fault_file, "");
+  c = parse("[testing]\nfault_file = \"faults\"\n", "/tmp/x/posthouse.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->testing.fault_file, "/tmp/x/faults");
+  c = parse("[testing]\nfault_fil = \"f\"\n", "p.toml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().message, "p.toml:2: testing.fault_fil: unknown key");
+}
+
 TEST(Config, MalformedToml) {
   auto c = parse("[server\nhostname = 1\n", "p.toml");
   ASSERT_FALSE(c.ok());

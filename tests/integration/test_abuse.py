@@ -1,0 +1,193 @@
+"""Abuse limits on SMTP and POP3 (IMAP's own limits are tested in test_imap.py): connection
+floods per IP, password guessing per IP and per account (SMTP AUTH and POP3, one throttle shared
+by every protocol), error/command floods and huge lines. Each test checks that the abuser is
+refused with the documented reply and that others are still served.
+
+Loopback addresses 127.0.0.2, 127.0.0.3, ... act as distinct client IPs."""
+import base64
+import socket
+import threading
+import time
+import unittest
+
+from harness import ServerTestCase
+from mailfixture import Fixture
+
+GOOD = [(f"good{i}@abuse.test", f"good{i}-password-1") for i in range(4)]
+
+
+def connect(port, src):
+    s = socket.create_connection(("127.0.0.1", port), timeout=30, source_address=(src, 0))
+    return s, s.makefile("rb")
+
+
+def hangup(s, f):
+    # The makefile() reader holds the descriptor too: close both, or the connection stays open.
+    f.close()
+    s.close()
+
+
+def smtp_auth(port, src, user, password):
+    """The reply line to AUTH PLAIN on the submission port, from source address src."""
+    s, f = connect(port, src)
+    try:
+        f.readline()
+        s.sendall(b"EHLO abuser\r\n")
+        while True:
+            line = f.readline()
+            if not line or line[3:4] == b" ":
+                break
+        token = base64.b64encode(f"\0{user}\0{password}".encode())
+        s.sendall(b"AUTH PLAIN " + token + b"\r\n")
+        return f.readline()
+    finally:
+        hangup(s, f)
+
+
+def pop3_login(port, src, user, password):
+    s, f = connect(port, src)
+    try:
+        f.readline()
+        s.sendall(f"USER {user}\r\n".encode())
+        f.readline()
+        s.sendall(f"PASS {password}\r\n".encode())
+        return f.readline()
+    finally:
+        hangup(s, f)
+
+
+def in_parallel(fn, args_list):
+    """Runs fn(*args) for each args concurrently (a guessing burst does not wait for the
+    throttle's delays); returns the results in order."""
+    out = [None] * len(args_list)
+
+    def run(i, a):
+        out[i] = fn(*a)
+
+    threads = [threading.Thread(target=run, args=(i, a)) for i, a in enumerate(args_list)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return out
+
+
+class Abuse(ServerTestCase):
+    listeners = ["smtp", "submission", "pop3", "http"]
+    extra_config = ("[limits]\nmax_connections_per_ip = 16\n"
+                    "[smtp]\nallow_plaintext_auth = true\n"
+                    "[pop3]\nallow_plaintext_auth = true\n")
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        fx = Fixture(cls.server)
+        fx.domain("abuse.test")
+        for address, password in GOOD:
+            fx.mailbox(address, password)
+
+    def test_smtp_and_pop3_connection_flood_per_ip(self):
+        for name, refusal, greeting in (("smtp", b"421 4.7.0 Too many connections", b"220"),
+                                        ("pop3", b"-ERR [SYS/TEMP] Too many connections",
+                                         b"+OK")):
+            port = self.server.ports[name]
+            held = [connect(port, "127.0.0.50") for _ in range(16)]
+            for s, f in held:
+                self.assertTrue(f.readline().startswith(greeting))
+            s, f = connect(port, "127.0.0.50")
+            self.assertTrue(f.readline().startswith(refusal), name)
+            hangup(s, f)
+            # Another client IP is served during the flood.
+            s, f = connect(port, "127.0.0.51")
+            self.assertTrue(f.readline().startswith(greeting), name)
+            hangup(s, f)
+            for s, f in held:
+                hangup(s, f)
+            # Once the flood ends, the same IP is served again (slots free asynchronously).
+            served = False
+            for _ in range(100):
+                time.sleep(0.1)
+                s, f = connect(port, "127.0.0.50")
+                line = f.readline()
+                hangup(s, f)
+                if line.startswith(greeting):
+                    served = True
+                    break
+            self.assertTrue(served, f"{name}: IP still refused after its connections closed")
+
+    def test_smtp_auth_guessing_locks_the_account_from_every_ip(self):
+        user, password = GOOD[0]
+        port = self.server.ports["submission"]
+        replies = in_parallel(smtp_auth, [(port, f"127.0.0.{10 + i}", user, f"guess-{i}")
+                                          for i in range(12)])
+        self.assertTrue(all(r.startswith((b"535", b"454")) for r in replies), replies)
+        # The right password from a fresh IP is refused while the account is locked ...
+        self.assertTrue(smtp_auth(port, "127.0.0.30", user, password).startswith(b"454 4.7.0"))
+        # ... and POP3 shares the throttle.
+        self.assertIn(b"Too many failed attempts",
+                      pop3_login(self.server.ports["pop3"], "127.0.0.30", user, password))
+        # Another account from that IP is not affected.
+        other, other_pw = GOOD[1]
+        self.assertTrue(smtp_auth(port, "127.0.0.30", other, other_pw).startswith(b"235"))
+
+    def test_smtp_auth_guessing_locks_the_ip_for_every_account(self):
+        port = self.server.ports["submission"]
+        replies = in_parallel(smtp_auth, [(port, "127.0.0.40", f"nobody{i}@abuse.test", "x" * 12)
+                                          for i in range(12)])
+        self.assertTrue(all(r.startswith((b"535", b"454")) for r in replies), replies)
+        user, password = GOOD[2]
+        self.assertTrue(smtp_auth(port, "127.0.0.40", user, password).startswith(b"454 4.7.0"))
+        self.assertTrue(smtp_auth(port, "127.0.0.41", user, password).startswith(b"235"))
+
+    def test_pop3_guessing_locks_the_ip(self):
+        port = self.server.ports["pop3"]
+        replies = in_parallel(pop3_login, [(port, "127.0.0.60", f"nobody{i}@abuse.test", "y" * 12)
+                                           for i in range(12)])
+        self.assertTrue(all(r.startswith(b"-ERR") for r in replies), replies)
+        user, password = GOOD[3]
+        refused = pop3_login(port, "127.0.0.60", user, password)
+        self.assertTrue(refused.startswith(b"-ERR [AUTH] Too many failed attempts"), refused)
+        self.assertTrue(pop3_login(port, "127.0.0.61", user, password).startswith(b"+OK"))
+
+    def test_error_floods_close_the_session(self):
+        s, f = connect(self.server.ports["smtp"], "127.0.0.70")
+        f.readline()
+        s.sendall(b"BOGUS\r\n" * 5000)
+        lines = []
+        while True:
+            line = f.readline()
+            if not line:
+                break
+            lines.append(line)
+        hangup(s, f)
+        self.assertTrue(lines[-1].startswith(b"421 "), lines[-3:])
+        self.assertIn(b"Too many errors", lines[-1])
+        self.assertLess(len(lines), 5000)
+        s, f = connect(self.server.ports["pop3"], "127.0.0.70")
+        f.readline()
+        s.sendall(b"BOGUS\r\n" * 5000)
+        n = 0
+        while f.readline():
+            n += 1
+        hangup(s, f)
+        self.assertLess(n, 5000, "POP3 answered every bad command instead of closing")
+
+    def test_huge_lines_are_refused_and_the_session_stays_in_sync(self):
+        s, f = connect(self.server.ports["pop3"], "127.0.0.80")
+        f.readline()
+        s.sendall(b"USER " + b"u" * (4 << 20) + b"\r\nCAPA\r\n")
+        first = f.readline()
+        self.assertTrue(first.startswith(b"-ERR"), first[:80])
+        self.assertTrue(f.readline().startswith(b"+OK"))  # CAPA answered: in sync
+        hangup(s, f)
+        s, f = connect(self.server.ports["smtp"], "127.0.0.80")
+        f.readline()
+        s.sendall(b"HELO " + b"h" * (4 << 20) + b"\r\nNOOP\r\n")
+        first = f.readline()
+        self.assertTrue(first.startswith(b"500 ") and b"Line too long" in first, first)
+        self.assertTrue(f.readline().startswith(b"250"))
+        hangup(s, f)
+
+
+if __name__ == "__main__":
+    unittest.main()
