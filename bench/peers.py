@@ -91,8 +91,9 @@ def memory_kib(pids):
 class Posthouse:
     name = "Posthouse"
 
-    def __init__(self, binary, hash_ops, hash_mem_kib):
+    def __init__(self, binary, hash_ops, hash_mem_kib, callgrind_out=None):
         harness.BIN = os.path.abspath(binary)
+        self.callgrind_out = callgrind_out
         extra = (f"[directory]\npassword_hash_ops = {hash_ops}\n"
                  f"password_hash_memory_kib = {hash_mem_kib}\n"
                  "[imap]\nallow_plaintext_auth = true\nmax_idle_connections = 1500\n"
@@ -104,7 +105,16 @@ class Posthouse:
         self.hash_scheme = f"argon2id t={hash_ops} m={hash_mem_kib} KiB (libsodium)"
 
     def start(self):
-        self.srv.start()
+        if self.callgrind_out:
+            # Profile the server only (CLI calls run natively): callgrind writes at exit.
+            self.srv.log = open(self.srv.log_path, "ab")
+            self.srv.proc = subprocess.Popen(
+                ["valgrind", "--tool=callgrind", f"--callgrind-out-file={self.callgrind_out}",
+                 harness.BIN, "serve", "--data", self.srv.data],
+                stdout=self.srv.log, stderr=subprocess.STDOUT)
+            self.srv.wait_ready(timeout=120)
+        else:
+            self.srv.start()
         self.srv.cli("customer", "create", "bench")
         self.srv.cli("template", "create", "bench", "--customer", "bench", "--quota", "100G")
         self.srv.cli("domain", "create", DOMAIN, "--customer", "bench",
@@ -264,6 +274,23 @@ def versions(posthouse_bin):
         "Postfix": out(["postconf", "-dh", "mail_version"]),
         "wrk": out(["dpkg-query", "-W", "-f", "${Version}", "wrk"]),
     }
+
+
+def build_type(posthouse_bin):
+    """CMAKE_BUILD_TYPE (and sanitizers) of the build tree holding the binary."""
+    cache = os.path.join(os.path.dirname(os.path.abspath(posthouse_bin)), "CMakeCache.txt")
+    kind, san = "unknown", ""
+    try:
+        with open(cache) as f:
+            for line in f:
+                if line.startswith("CMAKE_BUILD_TYPE:"):
+                    kind = line.split("=", 1)[1].strip()
+                elif line.startswith("POSTHOUSE_SANITIZE:") and line.split("=", 1)[1].strip() in (
+                        "ON", "1", "TRUE"):
+                    san = " with ASan/UBSan"
+    except OSError:
+        pass
+    return kind + san
 
 
 def machine():

@@ -334,6 +334,8 @@ def main():
     ap.add_argument("--only", default=",".join(WORKLOADS))
     ap.add_argument("--hash-ops", type=int, default=1, help="argon2id passes, both sides")
     ap.add_argument("--hash-mem", type=int, default=8192, help="argon2id KiB, both sides")
+    ap.add_argument("--callgrind", metavar="FILE",
+                    help="run Posthouse under valgrind --tool=callgrind, profile to FILE")
     ap.add_argument("--out", default=os.path.join(HERE, "results", "latest.md"))
     args = ap.parse_args()
     only = args.only.split(",")
@@ -353,7 +355,7 @@ def main():
     res = Results()
     ph = dov = pfx = None
     try:
-        ph = peers.Posthouse(args.bin, args.hash_ops, args.hash_mem).start()
+        ph = peers.Posthouse(args.bin, args.hash_ops, args.hash_mem, args.callgrind).start()
         dov = peers.Dovecot(args.hash_ops, args.hash_mem)
         pfx = peers.Postfix()
         imap_users = [f"u{k}" for k in range(1, cfg["imap_users"] + 1)]
@@ -510,6 +512,8 @@ def report(res, args, cfg, elapsed, ph, dov):
             f.write("# Benchmark results (`make bench`)\n\n")
             f.write(f"- date: {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC\n")
             f.write(f"- machine: {peers.machine()}\n")
+            f.write(f"- Posthouse binary: {os.path.relpath(os.path.abspath(args.bin))} "
+                    f"({peers.build_type(args.bin)})\n")
             f.write("- versions: " + ", ".join(f"{k} {x}" for k, x in v.items()) + "\n")
             f.write(f"- rounds: {args.rounds} (interleaved: each round runs every side in turn); "
                     f"median shown; run took {elapsed:.0f} s\n")
