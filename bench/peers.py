@@ -172,10 +172,18 @@ class Dovecot:
     def start(self):
         subprocess.run(["dovecot", "-c", self.conf], check=True, stdin=subprocess.DEVNULL,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        pidfile = f"{self.dir}/run/master.pid"
+        deadline = time.time() + 30
+        while self.master is None and time.time() < deadline:
+            try:
+                with open(pidfile) as f:
+                    self.master = int(f.read().strip())
+            except (OSError, ValueError):
+                time.sleep(0.05)
+        if self.master is None:
+            raise RuntimeError(f"dovecot did not start; see {self.dir}/dovecot.log")
         for port in self.ports.values():
             wait_port(port)
-        with open(f"{self.dir}/run/master.pid") as f:
-            self.master = int(f.read().strip())
         return self
 
     def pids(self):
@@ -185,6 +193,9 @@ class Dovecot:
         return self.ports[proto]
 
     def stop(self):
+        if self.master is None and os.path.exists(f"{self.dir}/run/master.pid"):
+            with open(f"{self.dir}/run/master.pid") as f:
+                self.master = int(f.read().strip() or 0) or None
         if self.master:
             try:
                 os.kill(self.master, signal.SIGTERM)

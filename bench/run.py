@@ -326,6 +326,21 @@ def login_timing(ph, samples, ips):
 # ---------------------------------------------------------------------------------------------
 
 
+class Profile:
+    """With --callgrind: at each workload boundary, dumps the counters gathered since the last
+    one under the name of the part that just ended, so each workload gets its own FILE.N."""
+
+    def __init__(self, args):
+        self.file = args.callgrind
+        self.current = "setup"
+
+    def mark(self, ph, name):
+        if self.file and ph is not None:
+            subprocess.run(["callgrind_control", "--dump=" + self.current, str(ph.pid)],
+                           capture_output=True, timeout=300)
+        self.current = name
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", default=os.path.join(HERE, "..", "build", "release", "posthouse"))
@@ -369,14 +384,17 @@ def main():
               f"password scheme on both IMAP sides: argon2id t={args.hash_ops} "
               f"m={args.hash_mem} KiB", flush=True)
         R = range(args.rounds)
+        prof = Profile(args)
 
         if "disk" in only:
+            prof.mark(ph, "disk")
             print("6. disk: fsync+rename", flush=True)
             v = [disk_rate(ph.dir, 1.0 if q else 2.0) for _ in R]
             res.add("disk: 4 KiB write+fsync+rename+dir fsync", "ops/s", "higher",
                     {"Posthouse": v}, note="the temp dir's own limit, for context")
 
         if "smtp" in only:
+            prof.mark(ph, "smtp")
             print("1. SMTP durable accept rate (smtp-source; delivered messages only)", flush=True)
             counters = {"Posthouse": lambda: imap_count(ph.port("imap"), "sink"),
                         "Postfix": lambda: pfx.delivered("sink")}
@@ -391,6 +409,7 @@ def main():
                             "msgs/s", "higher", vals, peer="Postfix")
 
         if "imap" in only:
+            prof.mark(ph, "imap")
             print("2. IMAP command mix", flush=True)
             async def preload(side):
                 await asyncio.gather(*(
@@ -419,6 +438,7 @@ def main():
                         peer="Dovecot")
 
         if "idle" in only:
+            prof.mark(ph, "idle")
             n = cfg["idle_clients"]
             print(f"3. memory per idle IMAP connection ({n} clients in IDLE)", flush=True)
             rss = {"Posthouse": [], "Dovecot": []}
@@ -436,6 +456,7 @@ def main():
                     peer="Dovecot", note="PSS counts shared pages once")
 
         if "pop3" in only:
+            prof.mark(ph, "pop3")
             n = cfg["pop3_msgs"]
             print(f"4. POP3 RETR of {n} messages", flush=True)
             for side in (ph, dov):
@@ -450,6 +471,7 @@ def main():
                     peer="Dovecot")
 
         if "api" in only:
+            prof.mark(ph, "api")
             print("5. admin API: wrk, GET /api/v1/mailboxes with a bearer token", flush=True)
             token = api_token(ph)
             v = [wrk_round(ph.port("http"), token, cfg["api_seconds"], cfg["api_conns"])
@@ -459,6 +481,7 @@ def main():
                     note="Postfix and Dovecot have no admin API: Posthouse alone")
 
         if "login" in only:
+            prof.mark(ph, "login")
             print("7. login timing: unknown account vs wrong password (Posthouse)", flush=True)
             ips = SourceIps()
             per = {"API": ([], []), "IMAP": ([], [])}
@@ -474,6 +497,7 @@ def main():
                 res.add(f"login {proto}: unknown minus wrong", "ms", "-",
                         {"Posthouse": [a - b for a, b in zip(u, w)]},
                         note=f"{cfg['login_samples']} samples of each per round")
+        prof.mark(ph, "end")
     finally:
         for side in (pfx, dov, ph):
             if side is not None:
