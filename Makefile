@@ -11,7 +11,7 @@ export CCACHE_NOHASHDIR := true
 # Precompiled headers are only cacheable with this sloppiness (ccache manual, "Precompiled headers").
 export CCACHE_SLOPPINESS := pch_defines,time_macros,include_file_mtime,include_file_ctime
 
-.PHONY: all deps build build-test build-web run test fuzz soak format clean
+.PHONY: all deps build build-test build-web run test bench fuzz soak format clean
 
 all: build
 
@@ -54,6 +54,11 @@ run: build
 
 test: build-test
 	@scripts/run-tests $(TBUILD)
+
+# Posthouse side by side with Dovecot and Postfix (bench/README.md); not part of `make test`.
+bench: build
+	@bench/install
+	@python3 -u bench/run.py --bin $(BUILD)/posthouse
 
 # Fuzzes every parser for FUZZ_SECONDS each (default 60).
 fuzz: deps

@@ -1,0 +1,562 @@
+#!/usr/bin/env python3
+"""`make bench`: Posthouse side by side with Dovecot and Postfix, on loopback, in one run.
+
+Starts a private Postfix, a private Dovecot (configs from bench/peers/, in temp dirs) and
+Posthouse (temp data dir), runs every workload against each server in turn, round after round
+(interleaved), and prints the median of the rounds for each side and their ratio. Writes the
+same table, with per-round figures, versions and the machine, to bench/results/latest.md.
+
+Every figure printed is measured in this run; nothing is asserted.
+Usage: bench/run.py [--bin build/release/posthouse] [--rounds 3] [--quick] [--only smtp,imap,...]
+"""
+import argparse
+import asyncio
+import datetime
+import os
+import random
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import imapload  # noqa: E402
+import peers  # noqa: E402
+from imapload import Client  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+PASSWORD = "bench-password-1"
+WORKLOADS = ["disk", "smtp", "imap", "idle", "pop3", "api", "login"]
+
+
+class Results:
+    """Rows of (workload, unit, better, {side: [per-round values]}, peer name, note)."""
+
+    def __init__(self):
+        self.rows = []
+
+    def add(self, workload, unit, better, values, peer=None, note=""):
+        self.rows.append(dict(workload=workload, unit=unit, better=better, values=values,
+                              peer=peer, note=note))
+        r = self.rows[-1]
+        print(f"  {workload}: " + "; ".join(
+            f"{side} {fmt(statistics.median(v))} {unit} (rounds: {', '.join(fmt(x) for x in v)})"
+            for side, v in values.items() if v), flush=True)
+        return r
+
+
+def fmt(x):
+    if x is None:
+        return "-"
+    if abs(x) >= 100:
+        return f"{x:,.0f}"
+    if abs(x) >= 10:
+        return f"{x:.1f}"
+    return f"{x:.2f}"
+
+
+def med(v):
+    return statistics.median(v) if v else None
+
+
+# ---------------------------------------------------------------------------------------------
+# 6. disk: fsync + rename
+
+
+def disk_rate(directory, seconds):
+    n = 0
+    dfd = os.open(directory, os.O_RDONLY)
+    data = b"x" * 4096
+    end = time.perf_counter() + seconds
+    t0 = time.perf_counter()
+    while time.perf_counter() < end:
+        tmp = os.path.join(directory, f"tmp.{n}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.write(fd, data)
+        os.fsync(fd)
+        os.close(fd)
+        os.rename(tmp, os.path.join(directory, "file"))
+        os.fsync(dfd)
+        n += 1
+    dt = time.perf_counter() - t0
+    os.close(dfd)
+    os.remove(os.path.join(directory, "file"))
+    return n / dt
+
+
+# ---------------------------------------------------------------------------------------------
+# 1. SMTP with smtp-source
+
+
+def imap_count(port, user):
+    async def go():
+        c = await Client.connect(port)
+        await c.login(f"{user}@{peers.DOMAIN}", PASSWORD)
+        _, lines = await c.cmd(b"STATUS INBOX (MESSAGES)")
+        await c.close()
+        for ln in lines:
+            if b"MESSAGES" in ln:
+                return int(ln.split(b"MESSAGES")[1].strip(b" ()\r\n"))
+        return 0
+    return asyncio.run(go())
+
+
+def smtp_round(side, counter, size, conc, count, timeout):
+    before = counter()
+    t0 = time.perf_counter()
+    p = subprocess.run(["smtp-source", "-d", "-s", str(conc), "-m", str(count), "-l", str(size),
+                        "-f", "bench@remote.test", "-t", f"sink@{peers.DOMAIN}",
+                        f"127.0.0.1:{side.port('smtp')}"], capture_output=True, text=True,
+                       timeout=timeout)
+    # A message counts once it is in the mailbox; Postfix may still be delivering.
+    deadline = time.perf_counter() + timeout
+    delivered = counter() - before
+    while delivered < count and time.perf_counter() < deadline:
+        time.sleep(0.02)
+        delivered = counter() - before
+    dt = time.perf_counter() - t0
+    if p.returncode != 0:
+        print(f"    smtp-source against {side.name}: exit {p.returncode} {p.stderr.strip()[:200]}")
+    return delivered / dt
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. IMAP command mix
+
+
+def imap_mix(port, users, clients, seconds, size, seed):
+    async def go():
+        lat = []
+        rnd = random.Random(seed)
+        deadline = time.perf_counter() + seconds
+        t0 = time.perf_counter()
+        await asyncio.gather(*(imapload.mix_client(port, f"{users[k % len(users)]}@{peers.DOMAIN}",
+                                                   PASSWORD, deadline, size, lat, rnd)
+                               for k in range(clients)))
+        dt = time.perf_counter() - t0
+        return lat, dt
+    lat, dt = asyncio.run(go())
+    times = sorted(t for _, t in lat)
+    p99 = times[min(len(times) - 1, int(len(times) * 0.99))] * 1000 if times else None
+    per_op = {}
+    for op, t in lat:
+        per_op.setdefault(op, []).append(t)
+    return len(lat) / dt, p99, {op: statistics.median(v) * 1000 for op, v in per_op.items()}
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. RSS per idle IMAP connection
+
+
+def idle_round(side, users, n):
+    async def go():
+        base = peers.memory_kib(side.pids())
+        sem = asyncio.Semaphore(32)
+        clients = []
+
+        async def one(k):
+            async with sem:
+                c = await Client.connect(side.port("imap"))
+                await c.login(f"{users[k % len(users)]}@{peers.DOMAIN}", PASSWORD)
+                await c.cmd(b"SELECT INBOX")
+                await c.idle()
+                clients.append(c)
+        results = await asyncio.gather(*(one(k) for k in range(n)), return_exceptions=True)
+        errors = [r for r in results if isinstance(r, Exception)]
+        await asyncio.sleep(2)
+        after = peers.memory_kib(side.pids())
+        nproc = len(side.pids())
+        for c in clients:
+            try:
+                await c.done()
+            except Exception:  # noqa: BLE001 - closing anyway
+                pass
+            await c.close()
+        ok = len(clients)
+        if errors:
+            print(f"    {side.name}: {len(errors)} of {n} IDLE clients failed: {errors[0]!r}")
+        return ((after[0] - base[0]) / max(ok, 1), (after[1] - base[1]) / max(ok, 1), ok, nproc)
+    r = asyncio.run(go())
+    time.sleep(1)
+    return r
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. POP3 RETR
+
+
+def pop3_round(port, user, count):
+    s = socket.create_connection(("127.0.0.1", port), timeout=60)
+    f = s.makefile("rb")
+
+    def reply():
+        line = f.readline()
+        if not line.startswith(b"+OK"):
+            raise RuntimeError(f"POP3: {line!r}")
+        return line
+    reply()
+    s.sendall(f"USER {user}@{peers.DOMAIN}\r\n".encode())
+    reply()
+    s.sendall(f"PASS {PASSWORD}\r\n".encode())
+    reply()
+    t0 = time.perf_counter()
+    got = 0
+    for i in range(1, count + 1):
+        s.sendall(b"RETR %d\r\n" % i)
+        reply()
+        while f.readline() != b".\r\n":
+            pass
+        got += 1
+    dt = time.perf_counter() - t0
+    s.sendall(b"QUIT\r\n")
+    f.readline()
+    s.close()
+    return got / dt
+
+
+# ---------------------------------------------------------------------------------------------
+# 5. admin API with wrk
+
+
+def api_token(ph):
+    import http.client
+    import json
+    conn = http.client.HTTPConnection("127.0.0.1", ph.port("http"), timeout=30)
+    conn.request("POST", "/api/v1/session",
+                 json.dumps({"address": "admin", "password": ph.srv.admin_password}),
+                 {"Content-Type": "application/json"})
+    r = conn.getresponse()
+    body = json.loads(r.read())
+    cookie = r.getheader("Set-Cookie").split(";")[0]
+    conn.request("POST", "/api/v1/tokens", json.dumps({"name": "bench"}),
+                 {"Content-Type": "application/json", "Cookie": cookie,
+                  "X-CSRF-Token": body["csrf_token"]})
+    r = conn.getresponse()
+    tok = json.loads(r.read())
+    if r.status != 201:
+        raise RuntimeError(f"token: {r.status} {tok}")
+    return tok["secret"]
+
+
+def wrk_round(port, token, seconds, conns):
+    p = subprocess.run(["wrk", "-t", "2", "-c", str(conns), "-d", f"{seconds}s",
+                        "-H", f"Authorization: Bearer {token}",
+                        f"http://127.0.0.1:{port}/api/v1/mailboxes?domain={peers.DOMAIN}"],
+                       capture_output=True, text=True, timeout=seconds + 60)
+    rps = None
+    non2xx = 0
+    for line in p.stdout.splitlines():
+        if line.startswith("Requests/sec:"):
+            rps = float(line.split()[1])
+        if "Non-2xx" in line:
+            non2xx = int(line.split()[-1])
+    if non2xx:
+        print(f"    wrk: {non2xx} non-2xx answers")
+    return rps
+
+
+# ---------------------------------------------------------------------------------------------
+# 7. login timing: unknown account vs wrong password (issue 5)
+
+
+class SourceIps:
+    """A fresh loopback source address per attempt, so the per-IP throttle never engages."""
+
+    def __init__(self):
+        self.n = 0
+
+    def next(self):
+        self.n += 1
+        return f"127.{10 + self.n // 62500}.{(self.n // 250) % 250}.{self.n % 250 + 1}"
+
+
+def api_login_time(port, address, password, ip):
+    import http.client
+    import json
+
+    class Conn(http.client.HTTPConnection):
+        def connect(self):
+            self.sock = socket.create_connection((self.host, self.port), 30, (ip, 0))
+    conn = Conn("127.0.0.1", port, timeout=30)
+    conn.connect()
+    body = json.dumps({"address": address, "password": password})
+    t0 = time.perf_counter()
+    conn.request("POST", "/api/v1/session", body, {"Content-Type": "application/json"})
+    r = conn.getresponse()
+    r.read()
+    dt = time.perf_counter() - t0
+    conn.close()
+    return dt, r.status
+
+
+def imap_login_time(port, address, password, ip):
+    async def go():
+        c = await Client.connect(port, local_addr=(ip, 0))
+        t0 = time.perf_counter()
+        status = await c.try_login(address, password)
+        dt = time.perf_counter() - t0
+        await c.close()
+        return dt, status.split()[1].decode()
+    return asyncio.run(go())
+
+
+def login_timing(ph, samples, ips):
+    """Alternates unknown-account and wrong-password attempts from fresh source IPs; a correct
+    login after each wrong one clears the account's failure count. Returns per-protocol medians."""
+    target = f"timing@{peers.DOMAIN}"
+    out = {}
+    for proto, fn, port in (("API", api_login_time, ph.port("http")),
+                            ("IMAP", imap_login_time, ph.port("imap"))):
+        unknown, wrong, statuses = [], [], set()
+        for i in range(samples):
+            dt, st = fn(port, f"nobody{i}-{random.randrange(10**9)}@{peers.DOMAIN}",
+                        "wrong-password-1", ips.next())
+            unknown.append(dt)
+            statuses.add(("unknown", st))
+            dt, st = fn(port, target, "wrong-password-1", ips.next())
+            wrong.append(dt)
+            statuses.add(("wrong", st))
+            fn(port, target, PASSWORD, ips.next())
+        out[proto] = (unknown, wrong, statuses)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+class Profile:
+    """With --callgrind: at each workload boundary, dumps the counters gathered since the last
+    one under the name of the part that just ended, so each workload gets its own FILE.N."""
+
+    def __init__(self, args):
+        self.file = args.callgrind
+        self.current = "setup"
+
+    def mark(self, ph, name):
+        if self.file and ph is not None:
+            subprocess.run(["callgrind_control", "--dump=" + self.current, str(ph.pid)],
+                           capture_output=True, timeout=300)
+        self.current = name
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", default=os.path.join(HERE, "..", "build", "release", "posthouse"))
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--quick", action="store_true", help="smaller counts, for development")
+    ap.add_argument("--only", default=",".join(WORKLOADS))
+    ap.add_argument("--hash-ops", type=int, default=1, help="argon2id passes, both sides")
+    ap.add_argument("--hash-mem", type=int, default=8192, help="argon2id KiB, both sides")
+    ap.add_argument("--callgrind", metavar="FILE",
+                    help="run Posthouse under valgrind --tool=callgrind, profile to FILE")
+    ap.add_argument("--out", default=os.path.join(HERE, "results", "latest.md"))
+    args = ap.parse_args()
+    only = args.only.split(",")
+    q = args.quick
+    cfg = dict(
+        smtp_msgs={4096: 60 if q else 300, 65536: 40 if q else 150},
+        smtp_levels=[1, 10, 50],
+        imap_clients=10, imap_users=10, imap_preload=50 if q else 100, imap_seconds=3 if q else 8,
+        idle_clients=200 if q else 1000,
+        pop3_msgs=200 if q else 1000,
+        api_seconds=2 if q else 5, api_conns=16,
+        login_samples=10 if q else 40,
+    )
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    started = time.time()
+    res = Results()
+    ph = dov = pfx = None
+    try:
+        ph = peers.Posthouse(args.bin, args.hash_ops, args.hash_mem, args.callgrind).start()
+        dov = peers.Dovecot(args.hash_ops, args.hash_mem)
+        pfx = peers.Postfix()
+        imap_users = [f"u{k}" for k in range(1, cfg["imap_users"] + 1)]
+        for local in imap_users + ["pop", "sink", "timing"]:
+            ph.add_user(local, PASSWORD)
+            dov.add_user(local, PASSWORD)
+        pfx.add_user("sink")
+        dov.start()
+        pfx.start()
+        print(f"Posthouse {ph.dir}, Dovecot {dov.dir}, Postfix {pfx.dir}; "
+              f"password scheme on both IMAP sides: argon2id t={args.hash_ops} "
+              f"m={args.hash_mem} KiB", flush=True)
+        R = range(args.rounds)
+        prof = Profile(args)
+
+        if "disk" in only:
+            prof.mark(ph, "disk")
+            print("6. disk: fsync+rename", flush=True)
+            v = [disk_rate(ph.dir, 1.0 if q else 2.0) for _ in R]
+            res.add("disk: 4 KiB write+fsync+rename+dir fsync", "ops/s", "higher",
+                    {"Posthouse": v}, note="the temp dir's own limit, for context")
+
+        if "smtp" in only:
+            prof.mark(ph, "smtp")
+            print("1. SMTP durable accept rate (smtp-source; delivered messages only)", flush=True)
+            counters = {"Posthouse": lambda: imap_count(ph.port("imap"), "sink"),
+                        "Postfix": lambda: pfx.delivered("sink")}
+            for size, count in cfg["smtp_msgs"].items():
+                for conc in cfg["smtp_levels"]:
+                    vals = {"Posthouse": [], "Postfix": []}
+                    for _ in R:
+                        for side in (ph, pfx):
+                            vals[side.name].append(
+                                smtp_round(side, counters[side.name], size, conc, count, 120))
+                    res.add(f"SMTP {size // 1024} KiB, concurrency {conc}, {count} msgs",
+                            "msgs/s", "higher", vals, peer="Postfix")
+
+        if "imap" in only:
+            prof.mark(ph, "imap")
+            print("2. IMAP command mix", flush=True)
+            async def preload(side):
+                await asyncio.gather(*(
+                    imapload.load_mailbox(side.port("imap"), f"{u}@{peers.DOMAIN}", PASSWORD,
+                                          cfg["imap_preload"], 4096, concurrency=2)
+                    for u in imap_users))
+            for side in (ph, dov):
+                asyncio.run(preload(side))
+            ops = {"Posthouse": [], "Dovecot": []}
+            p99 = {"Posthouse": [], "Dovecot": []}
+            per_op = {}
+            for r in R:
+                for side in (ph, dov):
+                    o, p, po = imap_mix(side.port("imap"), imap_users, cfg["imap_clients"],
+                                        cfg["imap_seconds"], 4096, seed=r)
+                    ops[side.name].append(o)
+                    p99[side.name].append(p)
+                    per_op.setdefault(side.name, []).append(po)
+            label = (f"IMAP mix, {cfg['imap_clients']} clients, "
+                     f"{cfg['imap_preload']} msgs each")
+            res.add(label + ": throughput", "ops/s", "higher", ops, peer="Dovecot")
+            res.add(label + ": p99 latency", "ms", "lower", p99, peer="Dovecot")
+            for op in sorted(per_op["Posthouse"][0]):
+                res.add(f"  IMAP mix: median {op}", "ms", "lower",
+                        {s: [d[op] for d in per_op[s] if op in d] for s in per_op},
+                        peer="Dovecot")
+
+        if "idle" in only:
+            prof.mark(ph, "idle")
+            n = cfg["idle_clients"]
+            print(f"3. memory per idle IMAP connection ({n} clients in IDLE)", flush=True)
+            rss = {"Posthouse": [], "Dovecot": []}
+            pss = {"Posthouse": [], "Dovecot": []}
+            nprocs = {}
+            for _ in R:
+                for side in (ph, dov):
+                    a, b, ok, nproc = idle_round(side, imap_users, n)
+                    rss[side.name].append(a)
+                    pss[side.name].append(b)
+                    nprocs[side.name] = nproc
+            res.add(f"IMAP IDLE x{n}: RSS growth per connection", "KiB", "lower", rss,
+                    peer="Dovecot", note=f"Dovecot: all {nprocs.get('Dovecot')} processes summed")
+            res.add(f"IMAP IDLE x{n}: PSS growth per connection", "KiB", "lower", pss,
+                    peer="Dovecot", note="PSS counts shared pages once")
+
+        if "pop3" in only:
+            prof.mark(ph, "pop3")
+            n = cfg["pop3_msgs"]
+            print(f"4. POP3 RETR of {n} messages", flush=True)
+            for side in (ph, dov):
+                asyncio.run(imapload.load_mailbox(side.port("imap"), f"pop@{peers.DOMAIN}",
+                                                  PASSWORD, n, 4096, concurrency=8))
+                pop3_round(side.port("pop3"), "pop", 10)  # warm-up (Dovecot builds its UIDLs)
+            v = {"Posthouse": [], "Dovecot": []}
+            for _ in R:
+                for side in (ph, dov):
+                    v[side.name].append(pop3_round(side.port("pop3"), "pop", n))
+            res.add(f"POP3 RETR, {n} msgs of 4 KiB, one session", "msgs/s", "higher", v,
+                    peer="Dovecot")
+
+        if "api" in only:
+            prof.mark(ph, "api")
+            print("5. admin API: wrk, GET /api/v1/mailboxes with a bearer token", flush=True)
+            token = api_token(ph)
+            v = [wrk_round(ph.port("http"), token, cfg["api_seconds"], cfg["api_conns"])
+                 for _ in R]
+            res.add(f"API GET /api/v1/mailboxes (wrk, {cfg['api_conns']} conns)", "req/s",
+                    "higher", {"Posthouse": v},
+                    note="Postfix and Dovecot have no admin API: Posthouse alone")
+
+        if "login" in only:
+            prof.mark(ph, "login")
+            print("7. login timing: unknown account vs wrong password (Posthouse)", flush=True)
+            ips = SourceIps()
+            per = {"API": ([], []), "IMAP": ([], [])}
+            for _ in R:
+                t = login_timing(ph, cfg["login_samples"], ips)
+                for proto, (u, w, statuses) in t.items():
+                    per[proto][0].append(statistics.median(u) * 1000)
+                    per[proto][1].append(statistics.median(w) * 1000)
+                    print(f"    {proto} answers: {sorted(statuses)}")
+            for proto, (u, w) in per.items():
+                res.add(f"login {proto}: unknown account, median", "ms", "-", {"Posthouse": u})
+                res.add(f"login {proto}: wrong password, median", "ms", "-", {"Posthouse": w})
+                res.add(f"login {proto}: unknown minus wrong", "ms", "-",
+                        {"Posthouse": [a - b for a, b in zip(u, w)]},
+                        note=f"{cfg['login_samples']} samples of each per round")
+        prof.mark(ph, "end")
+    finally:
+        for side in (pfx, dov, ph):
+            if side is not None:
+                try:
+                    side.stop()
+                except Exception as e:  # noqa: BLE001 - stop the others anyway
+                    print(f"stopping {side.name}: {e!r}")
+    elapsed = time.time() - started
+    report(res, args, cfg, elapsed, ph, dov)
+
+
+def table(res):
+    head = ["workload", "unit", "Posthouse", "peer", "peer value", "Posthouse/peer", "better"]
+    rows = []
+    for r in res.rows:
+        ph = med(r["values"].get("Posthouse", []))
+        peer = r["peer"]
+        pv = med(r["values"].get(peer, [])) if peer else None
+        ratio = f"{ph / pv:.2f}" if ph is not None and pv else "-"
+        rows.append([r["workload"], r["unit"], fmt(ph), peer or "none", fmt(pv), ratio,
+                     r["better"]])
+    return head, rows
+
+
+def report(res, args, cfg, elapsed, ph, dov):
+    head, rows = table(res)
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
+    print()
+    for row in [head] + rows:
+        print("  ".join(str(x).ljust(w) for x, w in zip(row, widths)))
+    print(f"\n{args.rounds} rounds, medians; run took {elapsed:.0f} s")
+    if args.out:
+        os.makedirs(os.path.dirname(args.out), exist_ok=True)
+        v = peers.versions(os.path.abspath(args.bin))
+        with open(args.out, "w") as f:
+            f.write("# Benchmark results (`make bench`)\n\n")
+            f.write(f"- date: {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC\n")
+            f.write(f"- machine: {peers.machine()}\n")
+            f.write(f"- Posthouse binary: {os.path.relpath(os.path.abspath(args.bin))} "
+                    f"({peers.build_type(args.bin)})\n")
+            f.write("- versions: " + ", ".join(f"{k} {x}" for k, x in v.items()) + "\n")
+            f.write(f"- rounds: {args.rounds} (interleaved: each round runs every side in turn); "
+                    f"median shown; run took {elapsed:.0f} s\n")
+            f.write(f"- password scheme (IMAP/POP3 logins, both sides): argon2id "
+                    f"t={args.hash_ops}, m={args.hash_mem} KiB; Dovecot's auth_cache is off "
+                    f"(its default); Posthouse has no credential cache on this branch\n")
+            f.write(f"- parameters: {cfg}\n\n")
+            f.write("| " + " | ".join(head) + " |\n")
+            f.write("|" + "---|" * len(head) + "\n")
+            for row in rows:
+                f.write("| " + " | ".join(str(x) for x in row) + " |\n")
+            f.write("\n## Per round\n\n")
+            for r in res.rows:
+                parts = "; ".join(f"{s}: {', '.join(fmt(x) for x in vals)}"
+                                  for s, vals in r["values"].items())
+                note = f" ({r['note']})" if r["note"] else ""
+                f.write(f"- {r['workload']} [{r['unit']}]: {parts}{note}\n")
+        print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
