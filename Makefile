@@ -65,7 +65,7 @@ fuzz: deps
 	@FUZZ_SECONDS=$${FUZZ_SECONDS:-60} tests/fuzz/run_corpus.sh
 
 # Long reliability run (tests/reliability, tests/fuzz): SOAK_KILLS SIGKILLs (default 200),
-# SOAK_FAULT_ROUNDS fault-injection rounds, every fuzz target for SOAK_FUZZ_SECONDS; prints figures.
+# SOAK_FAULT_ROUNDS fault-injection rounds (5), every fuzz target for SOAK_FUZZ_SECONDS (30); prints figures.
 soak: build-test
 	@scripts/soak $(TBUILD)
 

@@ -16,8 +16,8 @@ fi
 [ -n "$CXX" ] || { echo "fuzz/build.sh: clang++ not found (scripts/install-deps installs it)" >&2; exit 1; }
 
 SAN="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
-FLAGS="-std=gnu++20 -O1 -g -fno-omit-frame-pointer -I$root/src $(pkg-config --cflags fmt 2>/dev/null || true)"
-LIBS="$(pkg-config --libs fmt 2>/dev/null || echo -lfmt)"
+FLAGS="-std=gnu++20 -O1 -g -fno-omit-frame-pointer -I$root/src $(pkg-config --cflags fmt tomlplusplus libidn2 2>/dev/null || true)"
+LIBS="$(pkg-config --libs fmt tomlplusplus libidn2 2>/dev/null || echo -lfmt -ltomlplusplus -lidn2)"
 
 # The pure codecs and what they use from base/; nothing with I/O.
 SOURCES=(
@@ -28,6 +28,8 @@ SOURCES=(
   src/protocol/imap/reader.cc src/protocol/imap/command.cc src/protocol/imap/types.cc
   src/protocol/imap/mutf7.cc src/protocol/imap/response.cc
   src/protocol/pop3/codec.cc
+  src/config/config.cc
+  src/directory/address.cc
 )
 
 objs=()
