@@ -57,7 +57,8 @@ class HttpBasics(ServerTestCase):
 
     def test_unknown_path_is_json_404_and_wrong_method_405(self):
         c = self.conn()
-        c.request("GET", "/nope")
+        # Other unknown paths are the web panel's routes (test_web.py).
+        c.request("GET", "/api/nope")
         r = c.getresponse()
         self.assertEqual(r.status, 404)
         self.assertEqual(json.loads(r.read())["error"]["code"], "not_found")

@@ -19,13 +19,13 @@ export function setUnauthenticatedHandler(fn) {
 }
 
 export function setCsrf(token) {
-  if (token) sessionStorage.setItem(CSRF_KEY, token);
-  else sessionStorage.removeItem(CSRF_KEY);
+  if (token) localStorage.setItem(CSRF_KEY, token);
+  else localStorage.removeItem(CSRF_KEY);
 }
 
 export async function api(method, path, body) {
   const headers = { Accept: 'application/json' };
-  if (method !== 'GET') headers['X-CSRF-Token'] = sessionStorage.getItem(CSRF_KEY) || '';
+  if (method !== 'GET') headers['X-CSRF-Token'] = localStorage.getItem(CSRF_KEY) || '';
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   let res;
   try {
@@ -54,7 +54,9 @@ export async function api(method, path, body) {
       err.field,
       Number(res.headers.get('Retry-After')) || 0,
     );
-    if (res.status === 401 && path !== '/session') onUnauthenticated(e);
+    // A session without its CSRF token (cleared storage) can only read: sign in again.
+    const lostCsrf = res.status === 403 && e.field === 'X-CSRF-Token';
+    if ((res.status === 401 || lostCsrf) && path !== '/session') onUnauthenticated(e);
     throw e;
   }
   return data;
