@@ -9,10 +9,8 @@ import socket
 import time
 import urllib.request
 
-from harness import ServerTestCase
 from imapraw import RawImap
-from mailfixture import Fixture
-from test_imap import CTX, PASS, USER, message
+from test_imap import CTX, PASS, USER, ImapBase, message
 
 BIG = 24 << 20  # bytes of the large message's body
 
@@ -25,16 +23,7 @@ def rss_kib(pid):
     raise AssertionError("no VmRSS")
 
 
-class ImapLimitsBase(ServerTestCase):
-    listeners = ["imaps", "smtp", "http"]
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.fx = Fixture(cls.server)
-        cls.fx.domain("example.test")
-        cls.fx.mailbox(USER, PASS)
-
+class ImapLimitsBase(ImapBase):
     def raw(self, login=True):
         r = RawImap(self.server.ports["imaps"], timeout=60)
         self.addCleanup(r.close)
@@ -135,3 +124,73 @@ class ImapSlowReader(ImapLimitsBase):
         self.assertTrue(m, r.buf[:200])
         self.assertEqual(r.buf[m.end():m.end() + 100], payload[70000:70100])
         self.assertIn(b"\r\nf OK", r.buf)
+
+
+class ImapCommandRate(ImapLimitsBase):
+    extra_config = "[imap]\ncommand_rate = 1\ncommand_burst = 5\nmax_errors = 3\n"
+
+    def test_client_over_the_rate_is_refused_then_disconnected(self):
+        other = self.raw()
+        fast = self.raw()
+        fast.send("".join(f"n{i} NOOP\r\n" for i in range(20)))
+        lines = []
+        try:
+            while True:
+                lines.append(fast.line(timeout=30))
+        except (EOFError, ConnectionError, OSError):
+            pass
+        refused = [l for l in lines if re.match(r"n\d+ NO \[LIMIT\] Command rate exceeded", l)]
+        self.assertEqual(len(refused), 3, lines)
+        self.assertTrue(any(re.match(r"n\d+ OK", l) for l in lines), lines)
+        self.assertEqual(lines[-1], "* BYE Command rate exceeded", lines)
+        # Another connection of the same user is unaffected.
+        self.assertTrue(other.cmd("o", "NOOP")[-1].startswith("o OK"))
+
+    def test_logout_is_always_allowed(self):
+        r = self.raw()
+        r.send("".join(f"n{i} NOOP\r\n" for i in range(6)) + "z LOGOUT\r\n")
+        out = r.until_tagged("z", timeout=30)
+        self.assertTrue(out[-1].startswith("z OK"), out)
+        self.assertIn("* BYE", " ".join(out))
+
+
+class ImapLiteralPlus(ImapLimitsBase):
+    def test_literal_plus_alone_and_large_nonsync_literals(self):
+        r = self.raw(login=False)
+        caps = r.cmd("c", "CAPABILITY")[0].split()
+        self.assertIn("LITERAL+", caps)
+        self.assertNotIn("LITERAL-", caps)
+        r.login(USER, PASS)
+        data = message("nonsync", body="x" * 6000 + "\r\n").encode()
+        r.send(b"a APPEND INBOX {%d+}\r\n" % len(data) + data + b"\r\n")
+        self.assertTrue(r.until_tagged("a")[-1].startswith("a OK"))
+
+
+class ImapLiteralMinus(ImapLimitsBase):
+    extra_config = "[imap]\nliteral_plus = false\n"
+
+    def test_literal_minus_alone_and_the_4096_octet_rule(self):
+        r = self.raw(login=False)
+        caps = r.cmd("c", "CAPABILITY")[0].split()
+        self.assertIn("LITERAL-", caps)
+        self.assertNotIn("LITERAL+", caps)
+        r.login(USER, PASS)
+        # Exactly 4096 octets non-synchronizing: accepted.
+        head = message("minus ok", body="").encode()
+        data = head + b"y" * (4096 - len(head))
+        r.send(b"a APPEND INBOX {4096+}\r\n" + data + b"\r\n")
+        self.assertTrue(r.until_tagged("a")[-1].startswith("a OK"))
+        # Larger ones must be synchronizing: a synchronizing 5000 still works...
+        big = head + b"z" * (5000 - len(head))
+        r.send(b"b APPEND INBOX {5000}\r\n")
+        self.assertTrue(r.line().startswith("+"))
+        r.send(big + b"\r\n")
+        self.assertTrue(r.until_tagged("b")[-1].startswith("b OK"))
+        # ...a non-synchronizing one is refused and the connection closed.
+        r.send(b"d APPEND INBOX {4097+}\r\n" + head + b"w" * (4097 - len(head)) + b"\r\n")
+        self.assertRegex(r.line(), r"^d BAD \[TOOBIG\]")
+        self.assertRegex(r.line(), r"^\* BYE")
+        # Nothing of it was stored.
+        other = self.raw()
+        out = other.cmd("s", "STATUS INBOX (MESSAGES)")
+        self.assertIn("MESSAGES 2", out[0])
