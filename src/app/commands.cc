@@ -16,6 +16,7 @@
 #include "net/blocking_pool.h"
 #include "net/server.h"
 #include "net/tls.h"
+#include "auth/credential_cache.h"
 #include "auth/throttle.h"
 #include "delivery/local_gateway.h"
 #include "delivery/service_pool.h"
@@ -186,6 +187,9 @@ int cmd_serve(const ServeOptions& o) {
   auto mail = store::sqlite::SqliteMailStore::open(mso);
   if (!mail) return fail(1, mail.error().message);
   directory::Options dir_opts = directory_options(cfg);
+  dir_opts.credential_cache = std::make_shared<auth::CredentialCache>(auth::CredentialCache::Options{
+      std::chrono::seconds(cfg.directory.auth_cache_ttl_seconds),
+      static_cast<std::size_t>(cfg.directory.auth_cache_size)});
   // A purged mailbox's mail goes with it (the store keys mail by mailbox id).
   store::MailStore* mail_store = mail->get();
   dir_opts.on_mailbox_purged = [mail_store](directory::Id id) -> base::Status {
@@ -256,6 +260,9 @@ int cmd_serve(const ServeOptions& o) {
   io.append_limit = static_cast<uint64_t>(cfg.imap.append_limit);
   io.max_line_bytes = static_cast<size_t>(cfg.limits.max_line_bytes);
   io.max_errors = cfg.imap.max_errors;
+  io.literal_plus = cfg.imap.literal_plus;
+  io.command_rate = cfg.imap.command_rate;
+  io.command_burst = cfg.imap.command_burst;
   io.idle_timeout = std::chrono::seconds(cfg.limits.idle_timeout_seconds);
   auto imap = std::make_shared<server::imap::ImapServer>(io, *gateway, **mail, pool, throttle);
   for (auto [name, eps, tls] : {std::tuple{"imap", &cfg.listen.imap, false},

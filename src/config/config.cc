@@ -234,6 +234,8 @@ base::Result<Config> parse(std::string_view text, const std::string& path) {
     PH_CHECK(s.get_int("password_hash_ops", c.directory.password_hash_ops, 1, 64));
     PH_CHECK(s.get_int("password_hash_memory_kib", c.directory.password_hash_memory_kib, 8,
                        4 << 20));
+    PH_CHECK(s.get_int("auth_cache_ttl_seconds", c.directory.auth_cache_ttl_seconds, 0, 86400));
+    PH_CHECK(s.get_int("auth_cache_size", c.directory.auth_cache_size, 0, 10000000));
     PH_CHECK(s.finish());
   }
   {
@@ -263,6 +265,9 @@ base::Result<Config> parse(std::string_view text, const std::string& path) {
     PH_CHECK(s.get_int("append_limit", al, 1024, 1 << 30));
     c.imap.append_limit = al;
     PH_CHECK(s.get_int("max_errors", c.imap.max_errors, 1, 100000));
+    PH_CHECK(s.get_bool("literal_plus", c.imap.literal_plus));
+    PH_CHECK(s.get_int("command_rate", c.imap.command_rate, 0, 1000000));
+    PH_CHECK(s.get_int("command_burst", c.imap.command_burst, 1, 1000000));
     PH_CHECK(s.finish());
   }
   {

@@ -69,6 +69,9 @@ struct Directory {
   // argon2id cost for new password hashes (libsodium's INTERACTIVE level by default).
   int password_hash_ops = 2;
   int password_hash_memory_kib = 65536;
+  // Verified-credential cache for mail logins (auth/credential_cache.h); ttl 0 disables it.
+  int auth_cache_ttl_seconds = 300;
+  int auth_cache_size = 10000;
 };
 
 struct Smtp {
@@ -88,6 +91,9 @@ struct Imap {
   int max_idle_connections = 1000;    // concurrent IDLE sessions; more get NO [LIMIT]
   int64_t append_limit = 50ll << 20;  // largest APPEND literal (APPENDLIMIT)
   int max_errors = 20;                // BAD replies per session before BYE
+  bool literal_plus = true;           // LITERAL+; false: LITERAL- (non-sync literals <= 4096)
+  int command_rate = 500;             // commands per second per connection (0: unlimited)
+  int command_burst = 1000;           // commands accepted at once before the rate applies
 };
 
 // Test-only switches; every one is off by default (docs/config.md).

@@ -47,6 +47,11 @@ TEST(Config, ImapSection) {
   EXPECT_EQ(c->imap.max_idle_connections, 3);
   EXPECT_EQ(c->imap.append_limit, 2048);
   EXPECT_EQ(c->imap.max_errors, 5);
+  c = parse("[imap]\ncommand_rate = 0\ncommand_burst = 7\n", "p.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->imap.command_rate, 0);
+  EXPECT_EQ(c->imap.command_burst, 7);
+  EXPECT_FALSE(parse("[imap]\ncommand_burst = 0\n", "p.toml").ok());
   c = parse("[imap]\nappend_limit = 10\n", "p.toml");
   ASSERT_FALSE(c.ok());
   EXPECT_NE(c.error().message.find("imap.append_limit: must be between"), std::string::npos);

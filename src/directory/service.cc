@@ -864,6 +864,7 @@ base::Status Service::delete_domain(const Actor& a, std::string_view ref) {
     for (auto& m : PH_TRY(store_.list_mailboxes(d.id))) {
       if (is_deleted(m.status)) continue;
       m.status = "deleted";
+      forget_credentials(m.id);
       m.deleted_at = now();
       m.deleted_with_domain = true;
       m.updated_at = now();
@@ -1001,7 +1002,10 @@ base::Result<Mailbox> Service::edit_mailbox(const Actor& a, std::string_view ref
       m.quota_bytes = *e.quota_bytes;
     }
     if (e.display_name) m.display_name = *e.display_name;
-    if (e.status) m.status = *e.status;
+    if (e.status) {
+      m.status = *e.status;
+      forget_credentials(m.id);
+    }
     if (e.services) {
       PH_CHECK(check_services_grant(a, m, d, *e.services));
       m.services = *e.services;
@@ -1052,6 +1056,7 @@ base::Status Service::set_mailbox_password(const Actor& a, std::string_view ref,
     m.password_hash = hash;
     m.updated_at = now();
     PH_CHECK(store_.update_mailbox(m));
+    forget_credentials(m.id);
     return audit(a, Verb::kMailboxPassword, "mailbox:" + m.address, d.customer_id, d.id, m.id,
                  {{"password", "old"}}, {{"password", "new"}});
   });
@@ -1095,6 +1100,7 @@ base::Status Service::delete_mailbox(const Actor& a, std::string_view ref) {
     auto d = PH_TRY(store_.get_domain(m.domain_id));
     json before = to_json(m);
     m.status = "deleted";
+    forget_credentials(m.id);
     m.deleted_at = now();
     m.deleted_with_domain = false;
     m.updated_at = now();
@@ -1457,11 +1463,26 @@ base::Result<MailPrincipal> Service::authenticate(std::string_view address,
   // Unknown users cost one verification with the same parameters too, so timing does not
   // tell which addresses exist.
   bool usable = m && !m->password_hash.empty() && m->password_hash != auth::kDisabledHash;
-  auto v = auth::verify_password(password, usable ? m->password_hash : PH_TRY(dummy_hash()),
-                                 opts_.password);
-  if (!m || !v.ok || m->status != "active") return bad;
+  // A cache hit stands only for the password check, against this very stored hash; status,
+  // domain and services are checked below as for any login.
+  auth::CredentialCache* cache = opts_.credential_cache.get();
+  std::optional<auth::CredentialCache::Key> key;
+  if (cache && cache->enabled() && usable) key = cache->key(m->address, password);
+  auto steady = auth::CredentialCache::Clock::now();
+  auth::VerifyResult v;
+  if (key && cache->lookup(*key, m->id, m->password_hash, steady)) {
+    v.ok = true;
+  } else {
+    v = auth::verify_password(password, usable ? m->password_hash : PH_TRY(dummy_hash()),
+                              opts_.password);
+  }
+  auto refuse = [&] {
+    if (key) cache->forget(*key);
+    return bad;
+  };
+  if (!m || !v.ok || m->status != "active") return refuse();
   auto d = PH_TRY(store_.get_domain(m->domain_id));
-  if (is_deleted(d.status)) return bad;
+  if (is_deleted(d.status)) return refuse();
   const Services& s = m->services;
   bool on = protocol == "imap"      ? s.imap
             : protocol == "pop3"    ? s.pop3
@@ -1477,8 +1498,13 @@ base::Result<MailPrincipal> Service::authenticate(std::string_view address,
     if (h.ok()) m->password_hash = *h;
   }
   PH_CHECK(store_.update_mailbox(*m));
+  if (key) cache->insert(*key, m->id, m->password_hash, steady);
   return MailPrincipal{m->id,           m->domain_id, m->address,
                        m->display_name, m->services,  m->quota_bytes};
+}
+
+void Service::forget_credentials(Id mailbox_id) {
+  if (opts_.credential_cache) opts_.credential_cache->forget_principal(mailbox_id);
 }
 
 base::Result<std::string> Service::dummy_hash() {

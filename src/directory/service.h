@@ -16,12 +16,14 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "auth/credential_cache.h"
 #include "auth/password.h"
 #include "base/result.h"
 #include "directory/model.h"
@@ -45,6 +47,9 @@ struct Options {
   // Called with each mailbox id a purge removes, inside the purge transaction, so the message
   // store can drop that mailbox's mail (it keys mail by mailbox id).
   std::function<base::Status(Id mailbox_id)> on_mailbox_purged;
+  // Verified-credential cache shared by every Service of the process (nullptr: none). Mail
+  // logins (authenticate) use it; password changes, disabling and deletion drop entries.
+  std::shared_ptr<auth::CredentialCache> credential_cache;
 };
 
 struct CustomerSpec {
@@ -318,6 +323,7 @@ class Service {
   store::DirectoryStore& store_;
   Options opts_;
   Policy policy_;
+  void forget_credentials(Id mailbox_id);  // credential cache entries of a mailbox
   std::string dummy_hash_;  // verified against for unknown logins (see authenticate)
 };
 

@@ -389,6 +389,57 @@ TEST_F(MailSide, AuthenticateRecordsLoginAndChecksServices) {
   EXPECT_EQ(code(svc().authenticate("nopw@a.example", "", "imap")), Errc::kUnauthenticated);
 }
 
+class CachedMailSide : public World {
+ protected:
+  Options options() override {
+    Options o = testing::fast_options();
+    o.credential_cache = cache_;
+    return o;
+  }
+  std::shared_ptr<auth::CredentialCache> cache_ =
+      std::make_shared<auth::CredentialCache>(auth::CredentialCache::Options{});
+};
+
+TEST_F(CachedMailSide, CacheHitsOnlyWhileThePasswordAndAccountStand) {
+  ASSERT_TRUE(svc().authenticate("alice@a.example", "user-password", "imap").ok());
+  EXPECT_EQ(cache_->size(), 1u);
+  // A wrong password is never cached and still fails.
+  EXPECT_EQ(code(svc().authenticate("alice@a.example", "wrong-password", "imap")),
+            Errc::kUnauthenticated);
+  EXPECT_EQ(cache_->size(), 1u);
+  // Hit: the same login again succeeds from the cache.
+  auto m = *must(store().find_mailbox("alice@a.example"), "alice");
+  EXPECT_TRUE(cache_->lookup(cache_->key("alice@a.example", "user-password"), m.id,
+                             m.password_hash, auth::CredentialCache::Clock::now()));
+  ASSERT_TRUE(svc().authenticate("ALICE@a.example", "user-password", "pop3").ok());
+
+  // Password change: the old password no longer logs in, the new one does.
+  must_ok(svc().set_mailbox_password(admin(), "alice@a.example", "new-password-1"), "pw");
+  EXPECT_EQ(code(svc().authenticate("alice@a.example", "user-password", "imap")),
+            Errc::kUnauthenticated);
+  ASSERT_TRUE(svc().authenticate("alice@a.example", "new-password-1", "imap").ok());
+
+  // A change made behind this Service's back (another process: the CLI) misses too.
+  m = *must(store().find_mailbox("alice@a.example"), "alice");
+  m.password_hash = *auth::hash_password("third-password", testing::fast_options().password);
+  must_ok(store().update_mailbox(m), "update");
+  EXPECT_EQ(code(svc().authenticate("alice@a.example", "new-password-1", "imap")),
+            Errc::kUnauthenticated);
+  ASSERT_TRUE(svc().authenticate("alice@a.example", "third-password", "imap").ok());
+
+  // Disabled, even with a cached success, refuses; so does a deleted mailbox.
+  MailboxEdit e;
+  e.status = "disabled";
+  must(svc().edit_mailbox(admin(), "alice@a.example", e), "disable");
+  EXPECT_EQ(code(svc().authenticate("alice@a.example", "third-password", "imap")),
+            Errc::kUnauthenticated);
+  ASSERT_TRUE(svc().authenticate("bob@a.example", "user-password", "imap").ok());
+  must_ok(svc().delete_mailbox(admin(), "bob@a.example"), "delete");
+  EXPECT_EQ(code(svc().authenticate("bob@a.example", "user-password", "imap")),
+            Errc::kUnauthenticated);
+  EXPECT_EQ(cache_->size(), 0u);
+}
+
 TEST_F(MailSide, ImportedHashIsRehashedOnLogin) {
   auto m = *must(store().find_mailbox("bob@a.example"), "bob");
   m.password_hash =

@@ -531,6 +531,7 @@ class ImapBadInput(ImapBase):
         self.assertRegex(out[-1], r"^a (BAD|NO) \[TOOBIG\]")
         self.assertTrue(r.cmd("n", "NOOP")[-1].startswith("n OK"))
         r.send("b APPEND INBOX {2147483648+}\r\n")
+        self.assertRegex(r.line(), r"^b BAD \[TOOBIG\]")
         self.assertRegex(r.line(), r"^\* BYE")
 
     def test_negative_and_malformed_literals(self):

@@ -22,33 +22,64 @@ int hex_value(char c) {
   return -1;
 }
 
-std::string decode_base64(std::string_view in) {
-  std::string out;
-  out.reserve(in.size() / 4 * 3);
-  uint32_t acc = 0;
-  int bits = 0;
-  for (unsigned char c : in) {
-    if (c == '=') break;
-    int v = b64_value(c);
-    if (v < 0) continue;
-    acc = (acc << 6) | static_cast<uint32_t>(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xFF);
-    }
+}  // namespace
+
+base::Result<CteDecoder> CteDecoder::make(std::string_view encoding) {
+  CteDecoder d;
+  if (encoding.empty() || base::iequals(encoding, "7bit") || base::iequals(encoding, "8bit") ||
+      base::iequals(encoding, "binary")) {
+    d.kind_ = Kind::kIdentity;
+  } else if (base::iequals(encoding, "base64")) {
+    d.kind_ = Kind::kBase64;
+  } else if (base::iequals(encoding, "quoted-printable")) {
+    d.kind_ = Kind::kQp;
+  } else {
+    return base::Error(base::Errc::kInvalid, "unknown content-transfer-encoding", "cte");
   }
-  return out;
+  return d;
 }
 
-std::string decode_qp(std::string_view in) {
-  std::string out;
-  out.reserve(in.size());
+void CteDecoder::feed(std::string_view in, bool last, std::string& out) {
+  switch (kind_) {
+    case Kind::kIdentity:
+      out += in;
+      return;
+    case Kind::kBase64:
+      for (unsigned char c : in) {
+        if (done_) return;
+        if (c == '=') {
+          done_ = true;
+          return;
+        }
+        int v = b64_value(c);
+        if (v < 0) continue;
+        acc_ = (acc_ << 6) | static_cast<uint32_t>(v);
+        bits_ += 6;
+        if (bits_ >= 8) {
+          bits_ -= 8;
+          out += static_cast<char>((acc_ >> bits_) & 0xFF);
+        }
+      }
+      return;
+    case Kind::kQp:
+      break;
+  }
+  // Quoted-printable: an escape split across chunks is held back (at most 2 bytes).
+  std::string joined;
+  if (!carry_.empty()) {
+    joined = carry_ + std::string(in);
+    carry_.clear();
+    in = joined;
+  }
   for (size_t i = 0; i < in.size(); ++i) {
     char c = in[i];
     if (c != '=') {
       out += c;
       continue;
+    }
+    if (!last && i + 2 >= in.size()) {
+      carry_ = std::string(in.substr(i));
+      return;
     }
     if (i + 1 < in.size() && in[i + 1] == '\n') {  // soft break, bare LF
       i += 1;
@@ -68,19 +99,14 @@ std::string decode_qp(std::string_view in) {
     }
     out += c;
   }
-  return out;
 }
 
-}  // namespace
-
 base::Result<std::string> decode_cte(std::string_view encoding, std::string_view data) {
-  if (encoding.empty() || base::iequals(encoding, "7bit") || base::iequals(encoding, "8bit") ||
-      base::iequals(encoding, "binary")) {
-    return std::string(data);
-  }
-  if (base::iequals(encoding, "base64")) return decode_base64(data);
-  if (base::iequals(encoding, "quoted-printable")) return decode_qp(data);
-  return base::Error(base::Errc::kInvalid, "unknown content-transfer-encoding", "cte");
+  auto d = PH_TRY(CteDecoder::make(encoding));
+  std::string out;
+  out.reserve(data.size());
+  d.feed(data, true, out);
+  return out;
 }
 
 }  // namespace posthouse::server::imap

@@ -29,5 +29,26 @@ TEST(ImapCte, UnknownEncodingIsInvalid) {
   EXPECT_EQ(r.error().code, base::Errc::kInvalid);
 }
 
+// Every split of the input into two slices decodes to the same bytes as the whole.
+TEST(ImapCte, DecoderInSlicesMatchesWhole) {
+  const std::pair<const char*, std::string> cases[] = {
+      {"quoted-printable", "caf=C3=A9 =\r\nsoft=\nx=3d=ZZ end="},
+      {"base64", "aGVs\r\nbG8A\r\nAQ==\r\nZm9v"},
+      {"7bit", "plain\r\ntext"},
+  };
+  for (const auto& [enc, in] : cases) {
+    std::string whole = *decode_cte(enc, in);
+    for (size_t cut = 0; cut <= in.size(); ++cut) {
+      auto d = CteDecoder::make(enc);
+      ASSERT_TRUE(d.ok());
+      std::string out;
+      d->feed(std::string_view(in).substr(0, cut), false, out);
+      d->feed(std::string_view(in).substr(cut), true, out);
+      EXPECT_EQ(out, whole) << enc << " cut at " << cut;
+    }
+  }
+  EXPECT_FALSE(CteDecoder::make("x-uuencode").ok());
+}
+
 }  // namespace
 }  // namespace posthouse::server::imap

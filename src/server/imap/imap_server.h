@@ -39,6 +39,11 @@ struct Options {
   uint64_t append_limit = 50ull << 20;
   size_t max_line_bytes = 65536;
   int max_errors = 20;
+  // RFC 7888: LITERAL+ (non-synchronizing literals of any accepted size) or, when false,
+  // LITERAL- (non-synchronizing literals of at most 4096 octets). Never both.
+  bool literal_plus = true;
+  int command_rate = 500;  // per second and connection; 0: unlimited
+  int command_burst = 1000;
   std::chrono::seconds idle_timeout{300};  // restored after IDLE
 };
 

@@ -17,14 +17,19 @@ using base::Error;
 namespace {
 // Output is written once this much is pending: bounds memory per connection while batching.
 constexpr size_t kSlice = 64 * 1024;
+// RFC 7888 section 5: with LITERAL- a non-synchronizing literal may hold at most 4096 octets.
+constexpr uint64_t kLiteralMinusMax = 4096;
 }  // namespace
 
 Session::Session(ImapServer& srv, std::shared_ptr<net::Connection> conn)
-    : srv_(srv), o_(srv.options()), conn_(std::move(conn)) {
+    : srv_(srv),
+      o_(srv.options()),
+      conn_(std::move(conn)),
+      rate_(o_.command_rate, o_.command_burst) {
   codec::ReaderLimits rl;
   rl.max_line = o_.max_line_bytes;
   rl.max_literal = o_.append_limit;
-  rl.max_nonsync_literal = o_.append_limit;
+  rl.max_nonsync_literal = o_.literal_plus ? o_.append_limit : kLiteralMinusMax;
   rl.max_command = o_.append_limit + 256 * 1024;
   reader_.set_limits(rl);
 }
@@ -317,6 +322,12 @@ asio::awaitable<void> Session::run() {
     }
     if (step.status == St::kError) {
       if (reader_.fatal()) {
+        // A non-synchronizing literal over the limit is already on its way: refuse the
+        // command (RFC 7888: tagged BAD [TOOBIG]) and close, since its bytes cannot be told
+        // from commands.
+        if (!reader_.tag().empty() && reader_.error().field == "literal") {
+          out_ += codec::error_response(reader_.tag(), reader_.error());
+        }
         codec::append_status(out_, codec::Cond::kBye, "", reader_.error().message);
         break;
       }
@@ -330,6 +341,17 @@ asio::awaitable<void> Session::run() {
     if (!cmd) {
       out_ += codec::error_response(tag.empty() ? "*" : tag, cmd.error());
       ++errors_;
+      continue;
+    }
+    // Command rate (token bucket): LOGOUT is always allowed; each refusal counts, and
+    // max_errors of them end the session.
+    if (cmd->kind != codec::CommandKind::kLogout && !rate_.take()) {
+      codec::append_tagged(out_, cmd->tag, codec::Cond::kNo, "LIMIT",
+                           "Command rate exceeded, slow down");
+      if (++rate_refusals_ >= o_.max_errors) {
+        codec::append_status(out_, codec::Cond::kBye, "", "Command rate exceeded");
+        break;
+      }
       continue;
     }
     co_await dispatch(*cmd);

@@ -18,6 +18,7 @@
 #include "protocol/imap/command.h"
 #include "protocol/imap/reader.h"
 #include "protocol/imap/response.h"
+#include "net/rate.h"
 #include "server/imap/imap_server.h"
 #include "store/mail_store.h"
 
@@ -98,6 +99,8 @@ class Session {
   std::string tagged_;  // the current command's tagged reply, sent after sync()
   State state_ = State::kNotAuthenticated;
   int errors_ = 0;
+  net::TokenBucket rate_;
+  int rate_refusals_ = 0;
 
   // authenticated
   store::MailboxId mailbox_ = 0;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "auth/login.h"
 #include "base/strings.h"
 #include "protocol/pop3/codec.h"
 #include "protocol/text.h"
@@ -197,24 +198,16 @@ asio::awaitable<bool> Session::on_auth_state(const codec::Command& c) {
 }
 
 asio::awaitable<bool> Session::login(const std::string& user, const std::string& password) {
-  auto& throttle = srv_.throttle();
-  std::string ip = conn_->peer_ip();
-  auto d = throttle.check(ip, user, auth::LoginThrottle::Clock::now());
-  if (d.locked) {
-    err("[AUTH] Too many failed attempts, try again later");
-    co_return count_error();
-  }
-  if (d.delay.count() > 0) {
-    asio::steady_timer t(conn_->executor(), d.delay);
-    co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
-  }
-  auto p = co_await srv_.pool().run([&] { return srv_.gateway().login(user, password, "pop3"); });
+  auto p = co_await auth::throttled_login<directory::MailPrincipal>(
+      srv_.throttle(), conn_->executor(), conn_->peer_ip(), user, [&] {
+        return srv_.pool().run([&] { return srv_.gateway().login(user, password, "pop3"); });
+      });
   if (!p) {
-    if (p.error().code == Errc::kForbidden) {
-      throttle.record_success(ip, user, auth::LoginThrottle::Clock::now());
+    if (p.error().field == "locked") {
+      err("[AUTH] Too many failed attempts, try again later");
+    } else if (p.error().code == Errc::kForbidden) {
       err("[AUTH] POP3 is not enabled for this account");
     } else if (p.error().code == Errc::kUnauthenticated) {
-      throttle.record_failure(ip, user, auth::LoginThrottle::Clock::now());
       err("[AUTH] Authentication failed");
     } else {
       err("[SYS/TEMP] Temporary failure, try again later");
@@ -222,7 +215,6 @@ asio::awaitable<bool> Session::login(const std::string& user, const std::string&
     user_.clear();
     co_return count_error();
   }
-  throttle.record_success(ip, user, auth::LoginThrottle::Clock::now());
   mailbox_id_ = p->mailbox_id;
   if (!srv_.lock(mailbox_id_)) {
     err("[IN-USE] Mailbox is locked by another POP3 session");

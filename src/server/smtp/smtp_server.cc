@@ -7,6 +7,7 @@
 #include <chrono>
 #include <ctime>
 
+#include "auth/login.h"
 #include "base/ids.h"
 #include "base/strings.h"
 #include "protocol/smtp/command.h"
@@ -311,20 +312,15 @@ asio::awaitable<bool> Session::on_auth(const codec::Command& c) {
     co_return count_error();
   }
 
-  auto now = auth::LoginThrottle::Clock::now();
-  auto decision = throttle_.check(conn_->peer_ip(), login, now);
-  if (decision.locked) {
-    reply(454, "4.7.0", "Too many failed attempts, try again later");
-    co_return count_error();
-  }
-  if (decision.delay.count() > 0) {
-    asio::steady_timer t(conn_->executor(), decision.delay);
-    co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
-  }
   std::string ip = conn_->peer_ip();
-  auto user = co_await pool_.run([&] { return gw_.authenticate(login, password, ip); });
+  auto user = co_await auth::throttled_login<delivery::AuthUser>(
+      throttle_, conn_->executor(), ip, login,
+      [&] { return pool_.run([&] { return gw_.authenticate(login, password, ip); }); });
   if (!user) {
-    throttle_.record_failure(ip, login, auth::LoginThrottle::Clock::now());
+    if (user.error().field == "locked") {
+      reply(454, "4.7.0", "Too many failed attempts, try again later");
+      co_return count_error();
+    }
     if (user.error().code == Errc::kTemporary || user.error().code == Errc::kIo) {
       reply(454, "4.7.0", "Temporary authentication failure");
     } else {
@@ -337,7 +333,6 @@ asio::awaitable<bool> Session::on_auth(const codec::Command& c) {
     reply(535, "5.7.8", "SMTP is not enabled for this account");
     co_return count_error();
   }
-  throttle_.record_success(ip, login, auth::LoginThrottle::Clock::now());
   auth_ = *user;
   reply(235, "2.7.0", "Authentication successful");
   co_return true;

@@ -82,49 +82,113 @@ struct Ctx {
   store::FolderId folder;
 };
 
-// The bytes of one BODY[]/BINARY[] item (before <partial>).
-base::Result<std::string> section_bytes(const Ctx& x, const store::MessageMeta& m,
-                                        const mime::PartMap* map, const Att& a) {
+// Where the bytes of one BODY[]/BINARY[] item (before <partial>) come from: a byte range of the
+// stored message, filtered (HEADER.FIELDS) or decoded (BINARY) on the way out.
+struct Source {
+  uint64_t offset = 0, length = 0;
+  bool fields = false;      // HEADER.FIELDS[.NOT]: filtered in memory (a header)
+  std::string encoding;     // BINARY: content-transfer-encoding to decode
+  bool decode = false;
+};
+
+base::Result<Source> section_source(const store::MessageMeta& m, const mime::PartMap* map,
+                                    const Att& a) {
   using T = codec::Section::Text;
   const auto& sec = a.section;
-  if (sec.part.empty() && sec.text == T::kNone) return x.mail.read(x.mb, x.folder, m.uid);
-  if (sec.part.empty() && sec.text == T::kHeader) {
-    return x.mail.read(x.mb, x.folder, m.uid, 0, m.header_size);
+  Source src;
+  if (sec.part.empty() && sec.text == T::kNone) {
+    src.length = m.size;
+  } else if (sec.part.empty() && sec.text == T::kHeader) {
+    src.length = std::min(m.header_size, m.size);
+  } else {
+    if (!map) return base::Error(base::Errc::kInternal, "no part map");
+    std::string spec = part_prefix(sec);
+    auto with = [&](std::string_view t) {
+      return spec.empty() ? std::string(t) : spec + "." + std::string(t);
+    };
+    switch (sec.text) {
+      case T::kNone: break;
+      case T::kHeader:
+      case T::kHeaderFields:
+      case T::kHeaderFieldsNot: spec = with("HEADER"); break;
+      case T::kText: spec = with("TEXT"); break;
+      case T::kMime: spec = with("MIME"); break;
+    }
+    auto range = map->resolve(spec);
+    if (!range) {
+      // RFC 3501: a section that does not exist is returned empty, not an error.
+      if (range.error().code == base::Errc::kNotFound) return src;
+      return range.error();
+    }
+    src.offset = range->offset;
+    src.length = range->length;
+    src.fields = sec.text == T::kHeaderFields || sec.text == T::kHeaderFieldsNot;
   }
-  if (!map) return base::Error(base::Errc::kInternal, "no part map");
-  std::string spec = part_prefix(sec);
-  auto with = [&](std::string_view t) { return spec.empty() ? std::string(t) : spec + "." + std::string(t); };
-  switch (sec.text) {
-    case T::kNone: break;
-    case T::kHeader:
-    case T::kHeaderFields:
-    case T::kHeaderFieldsNot: spec = with("HEADER"); break;
-    case T::kText: spec = with("TEXT"); break;
-    case T::kMime: spec = with("MIME"); break;
-  }
-  auto range = map->resolve(spec);
-  if (!range) {
-    // RFC 3501: a section that does not exist is returned empty, not an error.
-    if (range.error().code == base::Errc::kNotFound) return std::string();
-    return range.error();
-  }
-  auto data = PH_TRY(x.mail.read(x.mb, x.folder, m.uid, range->offset, range->length));
-  if (sec.text == T::kHeaderFields || sec.text == T::kHeaderFieldsNot) {
-    std::vector<std::string> names(sec.fields.begin(), sec.fields.end());
-    return mime::filter_header_fields(data, names, sec.text == T::kHeaderFieldsNot);
-  }
-  if (a.kind == K::kBinary || a.kind == K::kBinarySize) {
-    const mime::PartEntry* e = map->find(part_prefix(sec));
-    if (!e && sec.part.empty()) e = map->find("");
-    std::string enc = e ? e->encoding : "";
+  if (!src.fields && (a.kind == K::kBinary || a.kind == K::kBinarySize)) {
+    const mime::PartEntry* e = map ? map->find(part_prefix(sec)) : nullptr;
+    if (!e && sec.part.empty() && map) e = map->find("");
+    src.encoding = e ? e->encoding : "";
     // The root entry of a multipart or a message part is not encoded as a whole.
-    if (e && e->is_message && !sec.part.empty()) enc.clear();
-    auto d = decode_cte(enc, data);
-    if (!d) return base::Error(base::Errc::kInvalid, "unknown encoding", "cte");
-    return std::move(*d);
+    if (e && e->is_message && !sec.part.empty()) src.encoding.clear();
+    if (!CteDecoder::make(src.encoding)) {
+      return base::Error(base::Errc::kInvalid, "unknown encoding", "cte");
+    }
+    src.decode = true;
   }
+  return src;
+}
+
+// Raw bytes read per store call while scanning or streaming a large item.
+constexpr uint64_t kReadSlice = 64 * 1024;
+// Items larger than this are streamed from the store after their literal header instead of
+// being built in memory.
+constexpr uint64_t kStreamMin = 64 * 1024;
+
+// Decoded size of a BINARY item and whether it holds a NUL (literal8), by reading the part in
+// slices: memory stays bounded by kReadSlice whatever the part's size.
+struct Scan {
+  uint64_t size = 0;
+  bool nul = false;
+};
+base::Result<Scan> scan_decoded(const Ctx& x, store::Uid uid, const Source& src) {
+  auto dec = PH_TRY(CteDecoder::make(src.encoding));
+  Scan sc;
+  std::string out;
+  for (uint64_t done = 0; done < src.length;) {
+    uint64_t n = std::min(kReadSlice, src.length - done);
+    auto raw = PH_TRY(x.mail.read(x.mb, x.folder, uid, src.offset + done, n));
+    if (raw.empty()) break;
+    done += raw.size();
+    out.clear();
+    dec.feed(raw, done >= src.length, out);
+    sc.size += out.size();
+    sc.nul |= out.find('\0') != std::string::npos;
+  }
+  return sc;
+}
+
+// The bytes of an item small enough to build in memory (before <partial>).
+base::Result<std::string> section_bytes(const Ctx& x, const store::MessageMeta& m,
+                                        const Source& src, const Att& a) {
+  if (src.length == 0) return std::string();
+  auto data = PH_TRY(x.mail.read(x.mb, x.folder, m.uid, src.offset, src.length));
+  if (src.fields) {
+    std::vector<std::string> names(a.section.fields.begin(), a.section.fields.end());
+    return mime::filter_header_fields(data, names,
+                                      a.section.text == codec::Section::Text::kHeaderFieldsNot);
+  }
+  if (src.decode) return decode_cte(src.encoding, data);
   return data;
 }
+
+// A literal whose header is already in the output and whose bytes are sent from the store in
+// slices, each written (awaited) before the next is read.
+struct Stream {
+  store::Uid uid = 0;
+  Source src;
+  uint64_t skip = 0;  // decoded bytes dropped first (BINARY <partial>)
+  uint64_t size = 0;  // the literal's announced size
+};
 
 bool needs_structure(const Att& a) {
   switch (a.kind) {
@@ -148,10 +212,43 @@ bool sets_seen(const Att& a) {
          a.kind == K::kRfc822 || a.kind == K::kRfc822Text;
 }
 
-struct Chunk {
+// Output of one store round: text, each piece possibly followed by a streamed literal.
+struct Segment {
   std::string text;
+  std::optional<Stream> stream;
+};
+struct Chunk {
+  std::vector<Segment> segs;
   size_t next = 0;
 };
+
+// Sends a Stream's bytes; false when the connection is gone or the message vanished under it
+// (the literal cannot be completed: the caller closes the connection).
+asio::awaitable<bool> send_stream(Session& s, const Ctx& x, const Stream& st) {
+  auto dec = CteDecoder::make(st.src.decode ? st.src.encoding : "");
+  if (!dec) co_return false;
+  uint64_t raw_done = 0, skip = st.skip, sent = 0;
+  std::string out;
+  while (sent < st.size) {
+    if (raw_done >= st.src.length) co_return false;
+    uint64_t n = std::min(kReadSlice, st.src.length - raw_done);
+    uint64_t off = st.src.offset + raw_done;
+    auto raw = co_await s.blocking([&] { return x.mail.read(x.mb, x.folder, st.uid, off, n); });
+    if (!raw || raw->empty()) co_return false;
+    raw_done += raw->size();
+    out.clear();
+    dec->feed(*raw, raw_done >= st.src.length, out);
+    std::string_view v = out;
+    uint64_t drop = std::min<uint64_t>(skip, v.size());
+    v.remove_prefix(drop);
+    skip -= drop;
+    v = v.substr(0, std::min<uint64_t>(v.size(), st.size - sent));
+    if (v.empty()) continue;
+    if (!(co_await s.conn_->write(v)).ok()) co_return false;
+    sent += v.size();
+  }
+  co_return true;
+}
 
 }  // namespace
 
@@ -241,7 +338,55 @@ PH_IMAP_HANDLER(cmd_fetch) {
       std::vector<store::Uid> part(uids.begin() + i, uids.begin() + end);
       auto metas = PH_TRY(mail.fetch(x.mb, x.folder, Session::to_uidset(part), fo));
       ch.next = end;
-      std::string& out = ch.text;
+      std::string out;
+      size_t text_bytes = 0;
+      // A literal: built in memory when small, else its header now and its bytes streamed by
+      // the caller after the text before it.
+      auto emit = [&](const store::MessageMeta& m, const Source& src, const Att& it,
+                      bool binary) -> base::Status {
+        bool big = !src.fields && src.length > kStreamMin;
+        if (!big) {
+          auto data = PH_TRY(section_bytes(x, m, src, it));
+          std::string_view v = data;
+          if (it.partial) {
+            v = it.partial->first >= v.size() ? std::string_view()
+                                              : v.substr(it.partial->first, it.partial->second);
+          }
+          if (binary && v.find('\0') != std::string_view::npos) {
+            codec::append_literal8(out, v);
+          } else {
+            codec::append_literal(out, v);
+          }
+          return base::Status();
+        }
+        Stream st;
+        st.uid = m.uid;
+        st.src = src;
+        uint64_t total = src.length;
+        bool nul = false;
+        if (src.decode) {
+          auto sc = PH_TRY(scan_decoded(x, m.uid, src));
+          total = sc.size;
+          nul = binary && sc.nul;
+        }
+        if (it.partial) {
+          uint64_t first = std::min<uint64_t>(it.partial->first, total);
+          total = std::min<uint64_t>(total - first, it.partial->second);
+          if (src.decode) {
+            st.skip = first;
+          } else {
+            st.src.offset += first;
+            st.src.length = total;
+          }
+        }
+        st.size = total;
+        out += fmt::format("{}{{{}}}\r\n", nul ? "~" : "", total);
+        if (total == 0) return base::Status();
+        text_bytes += out.size();
+        ch.segs.push_back(Segment{std::move(out), std::move(st)});
+        out.clear();
+        return base::Status();
+      };
       for (size_t k = 0; k < metas.size(); ++k) {
         const auto& m = metas[k];
         uint32_t seq = s.seq_of(m.uid);
@@ -299,49 +444,45 @@ PH_IMAP_HANDLER(cmd_fetch) {
             case K::kRfc822:
             case K::kRfc822Header:
             case K::kRfc822Text: {
-              uint64_t off = it.kind == K::kRfc822Text ? m.header_size : 0;
-              uint64_t len = it.kind == K::kRfc822Header ? m.header_size
-                             : it.kind == K::kRfc822Text ? m.size - std::min(m.size, m.header_size)
-                                                         : m.size;
-              auto data = PH_TRY(mail.read(x.mb, x.folder, m.uid, off, len));
+              Source src;
+              src.offset = it.kind == K::kRfc822Text ? std::min(m.size, m.header_size) : 0;
+              src.length = it.kind == K::kRfc822Header ? std::min(m.size, m.header_size)
+                                                       : m.size - src.offset;
               sep();
               out += it.kind == K::kRfc822       ? "RFC822 "
                      : it.kind == K::kRfc822Header ? "RFC822.HEADER "
                                                    : "RFC822.TEXT ";
-              codec::append_literal(out, data);
+              PH_TRY(emit(m, src, it, false));
               break;
             }
             case K::kBodySection:
             case K::kBinary:
             case K::kBinarySize: {
-              auto data = section_bytes(x, m, map ? &*map : nullptr, it);
-              if (!data) {
-                if (data.error().field == "cte") {
+              auto src = section_source(m, map ? &*map : nullptr, it);
+              if (!src) {
+                if (src.error().field == "cte") {
                   unknown_cte = true;
                   continue;
                 }
-                return data.error();
+                return src.error();
               }
               sep();
               if (it.kind == K::kBinarySize) {
-                out += fmt::format("BINARY.SIZE[{}] {}", part_prefix(it.section), data->size());
+                uint64_t size = src->length;
+                if (src->length > kStreamMin) {
+                  size = PH_TRY(scan_decoded(x, m.uid, *src)).size;
+                } else {
+                  size = PH_TRY(section_bytes(x, m, *src, it)).size();
+                }
+                out += fmt::format("BINARY.SIZE[{}] {}", part_prefix(it.section), size);
                 break;
               }
               out += it.kind == K::kBinary ? "BINARY[" : "BODY[";
               out += it.kind == K::kBinary ? part_prefix(it.section) : section_text(it.section);
               out += ']';
-              std::string_view v = *data;
-              if (it.partial) {
-                out += fmt::format("<{}>", it.partial->first);
-                v = it.partial->first >= v.size() ? std::string_view()
-                                                  : v.substr(it.partial->first, it.partial->second);
-              }
+              if (it.partial) out += fmt::format("<{}>", it.partial->first);
               out += ' ';
-              if (it.kind == K::kBinary && v.find('\0') != std::string_view::npos) {
-                codec::append_literal8(out, v);
-              } else {
-                codec::append_literal(out, v);
-              }
+              PH_TRY(emit(m, *src, it, it.kind == K::kBinary));
               break;
             }
             default:
@@ -349,20 +490,31 @@ PH_IMAP_HANDLER(cmd_fetch) {
           }
         }
         out += ")\r\n";
-        if (out.size() >= kSliceBytes) {
+        if (text_bytes + out.size() >= kSliceBytes) {
           // Resume after this message next round.
           auto pos = std::find(uids.begin() + i, uids.end(), m.uid);
           ch.next = static_cast<size_t>(pos - uids.begin()) + 1;
           break;
         }
       }
+      ch.segs.push_back(Segment{std::move(out), std::nullopt});
       return ch;
     });
     if (!chunk) {
       s.fail(c, chunk.error());
       co_return;
     }
-    s.out_ += chunk->text;
+    for (auto& seg : chunk->segs) {
+      s.out_ += seg.text;
+      if (!seg.stream) continue;
+      if (!co_await s.flush(true)) co_return;
+      if (!co_await send_stream(s, x, *seg.stream)) {
+        // The literal was announced and cannot be completed: the stream is out of sync.
+        s.state_ = State::kLogout;
+        s.conn_->close();
+        co_return;
+      }
+    }
     i = chunk->next;
     if (!co_await s.flush(false)) co_return;
   }

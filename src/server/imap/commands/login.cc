@@ -1,5 +1,6 @@
 #include <fmt/format.h>
 
+#include "auth/login.h"
 #include "base/strings.h"
 #include "protocol/text.h"
 #include "server/imap/commands/commands.h"
@@ -11,26 +12,17 @@ using base::Errc;
 
 asio::awaitable<void> do_login(Session& s, const codec::Command& c, std::string user,
                                std::string password) {
-  auto& throttle = s.srv_.throttle();
-  const std::string& ip = s.conn_->peer_ip();
-  auto d = throttle.check(ip, user, auth::LoginThrottle::Clock::now());
-  if (d.locked) {
-    s.no(c, "Too many failed attempts, try again later", "UNAVAILABLE");
-    ++s.errors_;
-    co_return;
-  }
-  if (d.delay.count() > 0) {
-    asio::steady_timer t(s.conn_->executor(), d.delay);
-    co_await t.async_wait(asio::as_tuple(asio::use_awaitable));
-  }
   auto& gw = s.srv_.gateway();
-  auto p = co_await s.blocking([&] { return gw.login(user, password, "imap"); });
+  auto p = co_await auth::throttled_login<directory::MailPrincipal>(
+      s.srv_.throttle(), s.conn_->executor(), s.conn_->peer_ip(), user,
+      [&] { return s.blocking([&] { return gw.login(user, password, "imap"); }); });
   if (!p) {
-    if (p.error().code == Errc::kForbidden) {
-      throttle.record_success(ip, user, auth::LoginThrottle::Clock::now());
+    if (p.error().field == "locked") {
+      s.no(c, "Too many failed attempts, try again later", "UNAVAILABLE");
+      ++s.errors_;
+    } else if (p.error().code == Errc::kForbidden) {
       s.no(c, "IMAP is not enabled for this account", "NOPERM");
     } else if (p.error().code == Errc::kUnauthenticated) {
-      throttle.record_failure(ip, user, auth::LoginThrottle::Clock::now());
       s.no(c, "Authentication failed", "AUTHENTICATIONFAILED");
       ++s.errors_;
     } else {
@@ -38,7 +30,6 @@ asio::awaitable<void> do_login(Session& s, const codec::Command& c, std::string 
     }
     co_return;
   }
-  throttle.record_success(ip, user, auth::LoginThrottle::Clock::now());
   s.mailbox_ = p->mailbox_id;
   s.user_ = p->address;
   s.state_ = State::kAuthenticated;

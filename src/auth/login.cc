@@ -1,0 +1,22 @@
+#include "auth/login.h"
+
+namespace posthouse::auth {
+
+base::Result<std::chrono::milliseconds> login_admit(LoginThrottle& throttle, const std::string& ip,
+                                                    const std::string& account) {
+  auto d = throttle.check(ip, account, LoginThrottle::Clock::now());
+  if (d.locked) return base::Error(base::Errc::kLimit, "too many failed attempts", "locked");
+  return d.delay;
+}
+
+void login_record(LoginThrottle& throttle, const std::string& ip, const std::string& account,
+                  const base::Error* error) {
+  auto now = LoginThrottle::Clock::now();
+  if (!error || error->code == base::Errc::kForbidden) {
+    throttle.record_success(ip, account, now);
+  } else if (error->code == base::Errc::kUnauthenticated) {
+    throttle.record_failure(ip, account, now);
+  }
+}
+
+}  // namespace posthouse::auth
