@@ -347,6 +347,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--quick", action="store_true", help="smaller counts, for development")
     ap.add_argument("--only", default=",".join(WORKLOADS))
+    ap.add_argument("--idle-clients", type=int, help="IDLE sessions (default 1000)")
     ap.add_argument("--hash-ops", type=int, default=1, help="argon2id passes, both sides")
     ap.add_argument("--hash-mem", type=int, default=8192, help="argon2id KiB, both sides")
     ap.add_argument("--callgrind", metavar="FILE",
@@ -364,6 +365,8 @@ def main():
         api_seconds=2 if q else 5, api_conns=16,
         login_samples=10 if q else 40,
     )
+    if args.idle_clients:
+        cfg["idle_clients"] = args.idle_clients
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     started = time.time()
