@@ -30,14 +30,18 @@ build: deps $(BUILD)/build.ninja build-web
 build-test: deps $(TBUILD)/build.ninja build-web tests/e2e/node_modules/.package-lock.json
 	@ninja -C $(TBUILD) -j $(JOBS)
 
-# The web panel (web/README.md): npm ci only when the lock file changed, vite only when a
+# The web panel (web/README.md): npm install only when the lock file changed, vite only when a
 # source changed, so a no-op build costs two stat()s.
 WEB_SRC := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/vite.config.js
+
+# From the committed lock, without rewriting it. Not `npm ci`: npm 11 leaves rollup's
+# other-platform optional packages out of web/'s lock and then refuses it as out of sync.
+NPM_INSTALL := npm install --no-save --no-audit --no-fund --loglevel=error
 
 build-web: web/dist/index.html
 
 web/node_modules/.package-lock.json: web/package-lock.json
-	cd web && npm ci --no-audit --no-fund --loglevel=error
+	cd web && $(NPM_INSTALL)
 	@touch $@
 
 web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SRC)
@@ -45,7 +49,7 @@ web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SRC)
 	@touch $@
 
 tests/e2e/node_modules/.package-lock.json: tests/e2e/package-lock.json
-	cd tests/e2e && npm ci --no-audit --no-fund --loglevel=error
+	cd tests/e2e && $(NPM_INSTALL)
 	@touch $@
 
 run: build
