@@ -201,6 +201,9 @@ base::Result<Route> Resolver::route(std::string_view domain) const {
     route.hosts.push_back(MxHost{0, name, std::move(*addrs)});
     return route;
   }
+  if (mx.status == ARES_ENOTFOUND) {
+    return Error(Errc::kNotFound, fmt::format("{} does not exist: no MX and no address record", name));
+  }
   if (mx.status != ARES_SUCCESS) return dns_error(mx.status, fmt::format("MX of {}", name));
   for (const auto& h : mx.hosts) {
     if (h.name.empty()) {

@@ -310,8 +310,17 @@ void Runner::finish(const Claim& c, const std::string& body,
       b.failed = std::move(failed);
       b.arrival_date = c.created_at;
       if (auto st = bounce_(c.sender, build_bounce(b, now)); !st) {
+        // The report must not be lost: the failed recipients stay pending and are tried
+        // (and reported) again.
         spdlog::error("queue: {}: cannot send the bounce to <{}>: {}", c.queue_id, c.sender,
                       st.error().message);
+        for (std::size_t i = 0; i < outcomes.size(); ++i) {
+          if (outcomes[i].state == RecipientState::kBounced ||
+              outcomes[i].state == RecipientState::kExpired) {
+            outcomes[i].state = RecipientState::kDeferred;
+            outcomes[i].next_attempt_at = next_attempt(now, c.recipients[i].attempts);
+          }
+        }
       }
     }
   }

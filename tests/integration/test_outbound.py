@@ -8,6 +8,7 @@ import email
 import glob
 import json
 import os
+import re
 import shutil
 import socket
 import smtplib
@@ -290,7 +291,6 @@ class Outbound(unittest.TestCase):
                 if seen["state"] in states and seen["attempts"] >= min_attempts:
                     return rs[-1]
             time.sleep(0.2)
-        open("/tmp/ob-a.log", "w").write(self.a.read_log())
         self.fail(f"{address}: wanted {states} (attempts >= {min_attempts}), last seen {seen}\n"
                   + self.a.read_log()[-3000:])
 
@@ -333,7 +333,12 @@ class Outbound(unittest.TestCase):
                          ["bob@b.test", "carol@b.test"])
 
     def test_dkim_signatures_verify_with_dkimpy(self):
-        import dkim  # Debian's python3-dkim: an independent verifier
+        try:
+            import dkim  # Debian's python3-dkim: an independent verifier
+        except ImportError:
+            import sys
+            sys.path.append("/usr/lib/python3/dist-packages")
+            import dkim
         records = json.loads(self.a.cli("domain", "dns", "a.test", "--json").stdout)
         txt = {r["name"]: r["value"] for r in records if r["type"] == "TXT"}
         self.assertIn("ph1r._domainkey.a.test.", txt)
@@ -357,7 +362,12 @@ class Outbound(unittest.TestCase):
         self.assertTrue(d.verify(idx=1, dnsfunc=dnsfunc), "ed25519-sha256")
         # A changed body no longer verifies.
         bad = msg.replace(b"hello", b"jello")
-        self.assertFalse(dkim.DKIM(bad).verify(idx=0, dnsfunc=dnsfunc))
+        try:
+            ok = dkim.DKIM(bad).verify(idx=0, dnsfunc=dnsfunc)
+        except dkim.ValidationError as e:
+            ok = False
+            self.assertIn("body hash mismatch", str(e))
+        self.assertFalse(ok)
         # The private key is nowhere in the log.
         self.assertNotIn("PRIVATE KEY", self.a.read_log())
 
@@ -405,14 +415,14 @@ class Outbound(unittest.TestCase):
         try:
             self.submit(["x@drop.test"], "drop-mid-data", body="line\r\n" * 20000)
             _, r = self.wait_state("x@drop.test", ["deferred"], min_attempts=1)
-            self.assertIn("closed", r["last_error"])
+            self.assertRegex(r["last_error"], "closed|reset")
         finally:
             dropper.stop()
         sink = self.peer(Sink(DROP_ADDR, self.port))
         self.wait_state("x@drop.test", ["delivered"])
         got = [m for m in sink.messages() if b"Subject: drop-mid-data" in m]
         self.assertEqual(len(got), 1)
-        self.assertEqual(got[0].count(b"line\r\n"), 20000)
+        self.assertEqual(len(re.findall(rb"^line\r?$", got[0], re.M)), 20000)
 
     def test_mx_pointing_to_ourselves_bounces(self):
         self.submit(["x@loop.test"], "loop-by-name")
@@ -489,7 +499,7 @@ class Outbound(unittest.TestCase):
             self.wait_state(f"{s}@hang.test", ["delivered"])
         got = sink.messages()
         for s in subjects:
-            n = len([m for m in got if f"Subject: {s}\r\n".encode() in m])
+            n = len([m for m in got if re.search(rb"Subject: " + s.encode() + rb"\r?\n", m)])
             self.assertEqual(n, 1, s)
 
 
