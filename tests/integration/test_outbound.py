@@ -505,3 +505,27 @@ class Outbound(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+from test_api import ApiTestBase, BOSS, PM  # noqa: E402
+
+
+class DomainDnsApi(ApiTestBase):
+    def test_dns_records_under_the_domain_read_policy(self):
+        st, js, _ = self.session(BOSS).request("GET", "/api/v1/domains/a.example/dns")
+        self.assertEqual(st, 200, js)
+        self.assertIn({"name": "a.example.", "type": "MX", "value": "10 mail.test."}, js)
+        dkim = [r for r in js if r["name"].endswith("._domainkey.a.example.")]
+        self.assertEqual(len(dkim), 2)
+        self.assertTrue(all(r["value"].startswith("v=DKIM1; k=") for r in dkim))
+        self.assertFalse(any("PRIVATE" in r["value"] for r in js))
+        # The same records as the CLI prints.
+        cli = json.loads(self.server.cli("domain", "dns", "a.example", "--json").stdout)
+        self.assertEqual(cli, js)
+        # Outside the actor's scope: exactly like a domain that does not exist.
+        pm = self.session(PM)
+        st1, js1, _ = pm.request("GET", "/api/v1/domains/g.example/dns")
+        st2, js2, _ = pm.request("GET", "/api/v1/domains/none.example/dns")
+        self.assertEqual((st1, st2), (404, 404))
+        self.assertEqual(js1["error"]["message"].replace("g.example", "X"),
+                         js2["error"]["message"].replace("none.example", "X"))
