@@ -1,5 +1,7 @@
 #include "app/commands.h"
 #include "config/config.h"
+#include "queue/dkim.h"
+#include "queue/dns_records.h"
 #include "app/cli_directory.h"
 
 #include <fmt/format.h>
@@ -7,6 +9,7 @@
 
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -46,6 +49,8 @@ struct Ctx {
   d::Actor actor;
   bool json_out;
   store::sqlite::Db& db;
+  std::string hostname = "localhost";  // from the data dir's config, for `domain dns`
+  std::string dkim_selector = "ph1";
 
   int fail(const Error& e) const { return print_error(e, json_out); }
   // Prints j with --json, else the text.
@@ -323,6 +328,7 @@ int Commands::run() {
   store::sqlite::SqliteDirectoryStore store(**db);
   // The data dir's config decides password policy, hash cost and retention, as for the server.
   d::Options opts;
+  std::string hostname = "localhost", dkim_selector = "ph1";
   std::string cfg_path = (std::filesystem::path(data_) / "posthouse.toml").string();
   if (std::filesystem::exists(cfg_path, ec)) {
     auto cfg = config::load(cfg_path);
@@ -331,6 +337,8 @@ int Commands::run() {
       return 2;
     }
     opts = directory_options(*cfg);
+    hostname = cfg->server.hostname;
+    dkim_selector = cfg->outbound.dkim_selector;
   }
   d::Service svc(store, opts);
   d::Actor actor = d::Service::cli_admin();
@@ -340,7 +348,7 @@ int Commands::run() {
     actor = *a;
     actor.source = "cli";
   }
-  Ctx ctx{svc, actor, json_, **db};
+  Ctx ctx{svc, actor, json_, **db, hostname, dkim_selector};
   return action_(ctx);
 }
 
@@ -482,7 +490,13 @@ void Commands::domains(CLI::App& app) {
         auto l = o.limits.apply({});
         if (!l.ok()) return x.fail(l.error());
         d::DomainSpec s{o.customer, o.name, o.pw.get(), *l, o.manager};
-        return x.done<d::Domain>(x.svc.create_domain(x.actor, s), [](auto& r) {
+        auto created = x.svc.create_domain(x.actor, s);
+        if (created.ok()) {
+          // Its DKIM keys exist from the start, so `domain dns` shows them at once.
+          auto keys = queue::DkimKeys(x.db).ensure(created->name, x.dkim_selector, std::time(nullptr));
+          if (!keys.ok()) std::cerr << "posthouse: DKIM keys: " << keys.error().message << "\n";
+        }
+        return x.done<d::Domain>(created, [](auto& r) {
           return fmt::format("domain {} created (postmaster@{})", r.name, r.name);
         });
       });
@@ -523,6 +537,25 @@ void Commands::domains(CLI::App& app) {
                                     u->bytes, dm->catchall.value_or("-"), names));
       });
   v->add_option("name", *name)->required();
+
+  auto dns_name = std::make_shared<std::string>();
+  v = verb<std::string>(
+      noun, "dns", "print the DNS records the domain needs (zone file lines)", dns_name,
+      [](Ctx& x, std::string& n) {
+        auto dm = x.svc.get_domain(x.actor, n);
+        if (!dm.ok()) return x.fail(dm.error());
+        auto keys = queue::DkimKeys(x.db).ensure(dm->name, x.dkim_selector, std::time(nullptr));
+        if (!keys.ok()) return x.fail(keys.error());
+        json j = json::array();
+        std::string text;
+        for (const auto& r : queue::domain_dns_records(dm->name, x.hostname, *keys)) {
+          j.push_back({{"name", r.name}, {"type", r.type}, {"value", r.value}});
+          if (!text.empty()) text += "\n";
+          text += r.zone_line();
+        }
+        return x.out(j, text);
+      });
+  v->add_option("name", *dns_name)->required();
 
   limits_verb<d::Domain>(noun, "set a domain's limits", false, &d::Service::get_domain,
                          &d::Service::set_domain_limits);

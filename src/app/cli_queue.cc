@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <ctime>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -96,6 +97,37 @@ QueueCommands::QueueCommands(CLI::App& app, const DirectoryCommands& globals) : 
       return 0;
     };
   });
+  struct Change {
+    const char* verb;
+    const char* help;
+    const char* done;
+    base::Status (*apply)(queue::QueueStore&, const std::string&);
+  };
+  for (const Change& c :
+       {Change{"retry", "make a queued message's pending recipients due now", "due now",
+               [](queue::QueueStore& q, const std::string& qid) {
+                 return q.retry(qid, static_cast<int64_t>(std::time(nullptr)));
+               }},
+        Change{"delete", "delete a queued message (no bounce is sent)", "deleted",
+               [](queue::QueueStore& q, const std::string& qid) { return q.remove(qid); }}}) {
+    auto qid = std::make_shared<std::string>();
+    auto* cmd = noun->add_subcommand(c.verb, c.help);
+    cmd->add_option("id", *qid, "queue id")->required();
+    cmd->callback([this, qid, c] {
+      action_ = [this, qid, c]() -> int {
+        auto db = open_db(globals_.data_dir());
+        if (!db) return fail(db.error(), globals_.json_output());
+        queue::QueueStore q(**db);
+        if (auto st = c.apply(q, *qid); !st) return fail(st.error(), globals_.json_output());
+        if (globals_.json_output()) {
+          std::cout << nlohmann::json{{"ok", true}, {"id", *qid}}.dump() << "\n";
+        } else {
+          std::cout << fmt::format("{} {}\n", *qid, c.done);
+        }
+        return 0;
+      };
+    });
+  }
 }
 
 int QueueCommands::run() { return action_(); }

@@ -11,12 +11,15 @@
 
 #include "base/ids.h"
 #include "base/log.h"
+#include "base/strings.h"
 #include "config/config.h"
 #include "directory/service.h"
 #include "net/blocking_pool.h"
 #include "net/server.h"
 #include "net/tls.h"
 #include "auth/credential_cache.h"
+#include "queue/dkim.h"
+#include "queue/runner.h"
 #include "auth/throttle.h"
 #include "delivery/local_gateway.h"
 #include "delivery/service_pool.h"
@@ -69,6 +72,49 @@ directory::Options directory_options(const config::Config& cfg) {
   directory::Options o;
   o.password = password_options(cfg);
   o.retention_days = cfg.directory.retention_days;
+  return o;
+}
+
+base::Result<queue::RunnerOptions> runner_options(const config::Config& cfg) {
+  const auto& c = cfg.outbound;
+  queue::RunnerOptions o;
+  o.hostname = cfg.server.hostname;
+  o.resolver.server = c.resolver;
+  o.mx_port = static_cast<uint16_t>(c.mx_port);
+  o.poll_interval = std::chrono::seconds(c.poll_interval_seconds);
+  o.retry_initial = c.retry_initial_seconds;
+  o.retry_max = c.retry_max_seconds;
+  o.max_age = c.max_age_seconds;
+  o.concurrency = c.concurrency;
+  o.concurrency_per_domain = c.concurrency_per_domain;
+  o.connect_timeout = std::chrono::seconds(c.connect_timeout_seconds);
+  o.command_timeout = std::chrono::seconds(c.command_timeout_seconds);
+  o.max_received_headers = c.max_received_headers;
+  for (const auto& d : c.require_tls_domains) o.require_tls_domains.push_back(base::to_lower(d));
+  for (const auto& ep : cfg.listen.smtp) o.self_endpoints.push_back(ep.to_string());
+  auto relay = [&](const std::string& hostport) -> base::Result<queue::Relay> {
+    queue::Relay r;
+    auto colon = hostport.rfind(':');
+    r.host = hostport.substr(0, colon);
+    if (r.host.size() > 2 && r.host.front() == '[' && r.host.back() == ']')
+      r.host = r.host.substr(1, r.host.size() - 2);
+    int port = std::atoi(hostport.c_str() + colon + 1);
+    if (r.host.empty() || port <= 0 || port > 65535)
+      return base::Error(base::Errc::kInvalid, fmt::format("outbound: bad relay \"{}\"", hostport));
+    r.port = static_cast<uint16_t>(port);
+    r.tls = c.smarthost_tls == "none"       ? queue::TlsMode::kNone
+            : c.smarthost_tls == "required" ? queue::TlsMode::kRequired
+            : c.smarthost_tls == "implicit" ? queue::TlsMode::kImplicit
+                                            : queue::TlsMode::kOpportunistic;
+    r.user = c.smarthost_user;
+    r.password = c.smarthost_password;
+    return r;
+  };
+  if (!c.smarthost.empty()) o.smarthost = PH_TRY(relay(c.smarthost));
+  for (const auto& d : c.smarthost_domains) {
+    auto eq = d.find('=');
+    o.sender_relays[base::to_lower(d.substr(0, eq))] = PH_TRY(relay(d.substr(eq + 1)));
+  }
   return o;
 }
 
@@ -288,6 +334,8 @@ int cmd_serve(const ServeOptions& o) {
   api_deps.mail = mail->get();
   api_deps.sessions.lifetime_seconds = cfg.http.session_lifetime_seconds;
   api_deps.sessions.idle_timeout_seconds = cfg.http.session_idle_seconds;
+  api_deps.hostname = cfg.server.hostname;
+  api_deps.dkim_selector = cfg.outbound.dkim_selector;
   http::api::add_api_routes(*router, api_deps);
   http::add_static_routes(*router, cfg.http.web_root, &pool);
   auto http_server = std::make_shared<http::HttpServer>(cfg.http, router);
@@ -330,10 +378,49 @@ int cmd_serve(const ServeOptions& o) {
         }
       },
       asio::detached);
+  std::shared_ptr<queue::Runner> runner;
+  if (cfg.outbound.enabled) {
+    auto ro = runner_options(cfg);
+    if (!ro) return fail(2, ro.error().message);
+    if (cfg.outbound.dkim_sign) {
+      // Mail of local senders leaves signed with their domain's keys (made on first need).
+      ro->sign = [&services, selector = cfg.outbound.dkim_selector](
+                     const std::string& sender, const std::string& body) -> std::string {
+        auto at = sender.rfind('@');
+        if (at == std::string::npos) return body;
+        std::string domain = base::to_lower(sender.substr(at + 1));
+        int64_t now = std::time(nullptr);
+        auto keys = services.with(
+            [&](delivery::Services& s) -> base::Result<std::vector<queue::DkimKey>> {
+              if (!PH_TRY(s.directory->is_local_domain(domain))) {
+                return std::vector<queue::DkimKey>{};
+              }
+              queue::DkimKeys k(*s.db);
+              return k.ensure(domain, selector, now);
+            });
+        if (!keys) {
+          spdlog::warn("dkim: no keys for {}: {}", domain, keys.error().message);
+          return body;
+        }
+        return queue::dkim_sign_all(*keys, body, now);
+      };
+    }
+    runner = std::make_shared<queue::Runner>(
+        std::move(*ro),
+        [&services](const std::function<base::Status(queue::QueueStore&)>& f) {
+          return services.with([&](delivery::Services& s) { return f(*s.queue); });
+        },
+        [gateway](const std::string& to, std::string message) {
+          return gateway->deliver_system(to, std::move(message));
+        },
+        pool);
+    runner->start(server.main_context().get_executor());
+  }
   for (const auto& b : server.bound()) spdlog::info("listening: {}", b);
   spdlog::info("posthouse {} serving {} (data {})", POSTHOUSE_VERSION, cfg.server.hostname,
                cfg.server.data_dir);
   server.run();
+  if (runner) runner->stop();
   pool.stop();
   (*mail)->stop();
   spdlog::info("stopped");

@@ -81,6 +81,18 @@ class Section {
     return {};
   }
 
+  base::Status get_strings(std::string_view key, std::vector<std::string>& out) {
+    auto n = get(key);
+    if (!n) return {};
+    if (!n->is_array()) return err(n, key, "expected an array of strings");
+    out.clear();
+    for (auto& e : *n->as_array()) {
+      if (!e.is_string()) return err(&e, key, "expected an array of strings");
+      out.push_back(*e.value<std::string>());
+    }
+    return {};
+  }
+
   base::Status finish() {
     if (!t_) return {};
     for (auto&& [k, v] : *t_) {
@@ -163,7 +175,7 @@ base::Result<Config> parse(std::string_view text, const std::string& path) {
 
   const std::set<std::string> known = {"server", "listen", "tls",       "limits",
                                        "http",   "directory", "smtp", "pop3", "imap",
-                                       "testing"};
+                                       "testing", "outbound"};
   for (auto&& [k, v] : root) {
     if (!known.count(std::string(k.str())) || !v.is_table()) {
       return Error(Errc::kInvalid,
@@ -273,6 +285,48 @@ base::Result<Config> parse(std::string_view text, const std::string& path) {
   {
     Section s(table("testing"), "testing", path);
     PH_CHECK(s.get_string("fault_file", c.testing.fault_file));
+    PH_CHECK(s.finish());
+  }
+  {
+    Section s(table("outbound"), "outbound", path);
+    auto& o = c.outbound;
+    PH_CHECK(s.get_bool("enabled", o.enabled));
+    PH_CHECK(s.get_string("resolver", o.resolver));
+    if (!o.resolver.empty()) {
+      if (auto ep = parse_endpoint(o.resolver); !ep)
+        return s.err(table("outbound")->get("resolver"), "resolver", ep.error().message);
+    }
+    PH_CHECK(s.get_int("mx_port", o.mx_port, 1, 65535));
+    PH_CHECK(s.get_int("poll_interval_seconds", o.poll_interval_seconds, 1, 3600));
+    PH_CHECK(s.get_int("retry_initial_seconds", o.retry_initial_seconds, 1, 86400));
+    PH_CHECK(s.get_int("retry_max_seconds", o.retry_max_seconds, 1, 604800));
+    PH_CHECK(s.get_int("max_age_seconds", o.max_age_seconds, 1, 60 * 86400));
+    PH_CHECK(s.get_int("concurrency", o.concurrency, 1, 10000));
+    PH_CHECK(s.get_int("concurrency_per_domain", o.concurrency_per_domain, 1, 10000));
+    PH_CHECK(s.get_int("connect_timeout_seconds", o.connect_timeout_seconds, 1, 3600));
+    PH_CHECK(s.get_int("command_timeout_seconds", o.command_timeout_seconds, 1, 3600));
+    PH_CHECK(s.get_int("max_received_headers", o.max_received_headers, 1, 10000));
+    PH_CHECK(s.get_strings("require_tls_domains", o.require_tls_domains));
+    PH_CHECK(s.get_string("smarthost", o.smarthost));
+    PH_CHECK(s.get_string("smarthost_tls", o.smarthost_tls));
+    static const std::set<std::string> tls_modes = {"none", "starttls", "required", "implicit"};
+    if (!tls_modes.count(o.smarthost_tls))
+      return s.err(table("outbound")->get("smarthost_tls"), "smarthost_tls",
+                   "must be one of none, starttls, required, implicit");
+    PH_CHECK(s.get_string("smarthost_user", o.smarthost_user));
+    PH_CHECK(s.get_string("smarthost_password", o.smarthost_password));
+    PH_CHECK(s.get_strings("smarthost_domains", o.smarthost_domains));
+    for (const auto& d : o.smarthost_domains) {
+      auto eq = d.find('=');
+      if (eq == std::string::npos || eq == 0 || d.rfind(':') == std::string::npos ||
+          d.rfind(':') < eq)
+        return s.err(table("outbound")->get("smarthost_domains"), "smarthost_domains",
+                     fmt::format("\"{}\": expected \"sender.domain=host:port\"", d));
+    }
+    if (!o.smarthost.empty() && o.smarthost.rfind(':') == std::string::npos)
+      return s.err(table("outbound")->get("smarthost"), "smarthost", "expected \"host:port\"");
+    PH_CHECK(s.get_string("dkim_selector", o.dkim_selector));
+    PH_CHECK(s.get_bool("dkim_sign", o.dkim_sign));
     PH_CHECK(s.finish());
   }
   c.server.data_dir = resolve(base_dir, c.server.data_dir);

@@ -101,6 +101,31 @@ struct Testing {
   std::string fault_file;  // store fault-injection control file (store/fault_file.h); "" = off
 };
 
+// Outbound delivery (docs/outbound.md).
+struct Outbound {
+  bool enabled = true;                 // run the queue runner in `serve`
+  std::string resolver;                // "ip:port" of the DNS server; "" = /etc/resolv.conf
+  int mx_port = 25;                    // port used to reach MX hosts (tests use others)
+  int poll_interval_seconds = 5;       // how often the runner looks for due messages
+  int retry_initial_seconds = 300;     // first retry delay; doubles per attempt
+  int retry_max_seconds = 14400;       // cap of the retry delay
+  int max_age_seconds = 432000;        // then a deferred message expires and bounces (5 days)
+  int concurrency = 50;                // deliveries in flight in total
+  int concurrency_per_domain = 5;      // deliveries in flight per recipient domain
+  int connect_timeout_seconds = 30;
+  int command_timeout_seconds = 300;
+  int max_received_headers = 100;      // more: a mail loop, bounced
+  std::vector<std::string> require_tls_domains;  // recipient domains that need STARTTLS
+  std::string smarthost;               // "host:port" relay for all mail; "" = MX routing
+  std::string smarthost_tls = "starttls";  // none | starttls (opportunistic) | required | implicit
+  std::string smarthost_user;
+  std::string smarthost_password;
+  // Per sending domain relays: "sender.domain=host:port" (same TLS and AUTH settings).
+  std::vector<std::string> smarthost_domains;
+  std::string dkim_selector = "ph1";   // selector of the DKIM keys Posthouse generates
+  bool dkim_sign = true;               // sign mail of local senders with their domain's key
+};
+
 struct Config {
   std::string path;  // the file it came from
   Server server;
@@ -113,6 +138,7 @@ struct Config {
   Pop3 pop3;
   Imap imap;
   Testing testing;
+  Outbound outbound;
 
   std::string db_path() const { return server.data_dir + "/posthouse.db"; }
 };

@@ -162,6 +162,14 @@ void LocalGateway::autoreply(const std::string& sender, const std::string& raw,
   if (!r) spdlog::warn("autoreply for mailbox {} failed: {}", mailbox_id, r.error().message);
 }
 
+base::Status LocalGateway::deliver_system(const std::string& to, std::string message) {
+  Envelope e;
+  e.recipients = {Recipient{to, 0, ""}};
+  auto r = accept_from(e, std::move(message), /*trusted=*/true, /*system=*/true);
+  if (!r) return std::move(r).error();
+  return {};
+}
+
 base::Result<std::string> LocalGateway::accept_from(const Envelope& env, std::string message,
                                                     bool trusted, bool system) {
   int64_t now = now_seconds();

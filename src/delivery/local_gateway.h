@@ -42,6 +42,9 @@ class LocalGateway final : public Gateway {
   base::Result<directory::MailPrincipal> login(const std::string& address,
                                                const std::string& password,
                                                const std::string& protocol);
+  // System mail (bounces of the outbound queue) from the null sender to `to`: a local mailbox
+  // or the queue. Durable when it returns OK.
+  base::Status deliver_system(const std::string& to, std::string message);
   // Creates the mailbox's folders and sets its quota in the message store.
   base::Status provision(int64_t mailbox_id);
 

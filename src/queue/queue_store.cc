@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "base/ids.h"
 #include "base/strings.h"
 
@@ -121,6 +123,147 @@ base::Result<int64_t> QueueStore::count(RecipientState s) {
   st.bind(1, state_name(s));
   PH_TRY(st.step());
   return st.col_int(0);
+}
+
+}  // namespace posthouse::queue
+
+namespace posthouse::queue {
+
+base::Result<std::vector<Claim>> QueueStore::claim_due(int64_t now, int limit) {
+  auto tx = PH_TRY(store::sqlite::Tx::begin(db_));
+  auto st = PH_TRY(db_.prepare(
+      "SELECT r.id, r.address, r.domain, r.notify, r.orcpt, r.attempts, m.id, m.queue_id, "
+      "m.sender, m.envid, m.ret_full, m.smtputf8, m.eight_bit, m.size, m.created_at "
+      "FROM queue_recipients r JOIN queue_messages m ON m.id = r.message_id "
+      "WHERE r.state IN ('queued','deferred') AND r.next_attempt_at <= ? "
+      "ORDER BY r.next_attempt_at, r.id LIMIT ?"));
+  st.bind(1, now).bind(2, limit);
+  std::vector<Claim> out;
+  std::vector<int64_t> ids;
+  while (PH_TRY(st.step())) {
+    ClaimedRecipient r{st.col_int(0), st.col_text(1), st.col_text(2),
+                       static_cast<uint8_t>(st.col_int(3)), st.col_text(4),
+                       static_cast<int>(st.col_int(5))};
+    int64_t mid = st.col_int(6);
+    auto it = std::find_if(out.begin(), out.end(), [&](const Claim& c) {
+      return c.message_id == mid && c.domain == r.domain;
+    });
+    if (it == out.end()) {
+      Claim c;
+      c.message_id = mid;
+      c.queue_id = st.col_text(7);
+      c.sender = st.col_text(8);
+      c.envid = st.col_text(9);
+      c.ret_full = st.col_int(10) != 0;
+      c.smtputf8 = st.col_int(11) != 0;
+      c.eight_bit = st.col_int(12) != 0;
+      c.size = st.col_int(13);
+      c.created_at = st.col_int(14);
+      c.domain = r.domain;
+      out.push_back(std::move(c));
+      it = out.end() - 1;
+    }
+    ids.push_back(r.id);
+    it->recipients.push_back(std::move(r));
+  }
+  auto up = PH_TRY(db_.prepare(
+      "UPDATE queue_recipients SET state = 'sending', updated_at = ? WHERE id = ?"));
+  for (int64_t id : ids) {
+    up.reset();
+    up.bind(1, now).bind(2, id);
+    PH_CHECK(up.run());
+  }
+  PH_CHECK(tx.commit());
+  return out;
+}
+
+base::Status QueueStore::record(const std::vector<Outcome>& outcomes, int64_t now) {
+  auto tx = PH_TRY(store::sqlite::Tx::begin(db_));
+  auto up = PH_TRY(db_.prepare(
+      "UPDATE queue_recipients SET state = ?, attempts = attempts + 1, next_attempt_at = ?, "
+      "last_error = ?, updated_at = ? WHERE id = ? AND state = 'sending'"));
+  for (const auto& o : outcomes) {
+    up.reset();
+    up.bind(1, state_name(o.state))
+        .bind(2, o.next_attempt_at)
+        .bind(3, o.detail.substr(0, 1000))
+        .bind(4, now)
+        .bind(5, o.recipient_id);
+    PH_CHECK(up.run());
+  }
+  return tx.commit();
+}
+
+base::Status QueueStore::release(const std::vector<int64_t>& recipient_ids) {
+  auto tx = PH_TRY(store::sqlite::Tx::begin(db_));
+  auto up = PH_TRY(db_.prepare(
+      "UPDATE queue_recipients SET state = CASE WHEN attempts > 0 THEN 'deferred' ELSE "
+      "'queued' END WHERE id = ? AND state = 'sending'"));
+  for (int64_t id : recipient_ids) {
+    up.reset();
+    up.bind(1, id);
+    PH_CHECK(up.run());
+  }
+  return tx.commit();
+}
+
+base::Result<int> QueueStore::recover(int64_t now) {
+  auto up = PH_TRY(db_.prepare(
+      "UPDATE queue_recipients SET state = 'deferred', next_attempt_at = ?, updated_at = ? "
+      "WHERE state = 'sending'"));
+  up.bind(1, now).bind(2, now);
+  PH_CHECK(up.run());
+  return db_.changes();
+}
+
+base::Status QueueStore::retry(std::string_view queue_id, int64_t now) {
+  auto tx = PH_TRY(store::sqlite::Tx::begin(db_));
+  auto m = PH_TRY(get(queue_id));
+  auto up = PH_TRY(db_.prepare(
+      "UPDATE queue_recipients SET state = CASE WHEN attempts > 0 THEN 'deferred' ELSE "
+      "'queued' END, next_attempt_at = ?, updated_at = ? "
+      "WHERE message_id = ? AND state IN ('queued','deferred')"));
+  up.bind(1, now).bind(2, now).bind(3, m.id);
+  PH_CHECK(up.run());
+  if (db_.changes() == 0) {
+    return Error(Errc::kConflict, fmt::format("nothing to retry in {}", queue_id));
+  }
+  return tx.commit();
+}
+
+base::Status QueueStore::remove(std::string_view queue_id) {
+  auto tx = PH_TRY(store::sqlite::Tx::begin(db_));
+  auto m = PH_TRY(get(queue_id));
+  auto del_r = PH_TRY(db_.prepare("DELETE FROM queue_recipients WHERE message_id = ?"));
+  del_r.bind(1, m.id);
+  PH_CHECK(del_r.run());
+  auto del = PH_TRY(db_.prepare("DELETE FROM queue_messages WHERE id = ?"));
+  del.bind(1, m.id);
+  PH_CHECK(del.run());
+  return tx.commit();
+}
+
+base::Result<int> QueueStore::purge_finished(int64_t before) {
+  auto tx = PH_TRY(store::sqlite::Tx::begin(db_));
+  auto st = PH_TRY(db_.prepare(
+      "SELECT m.id FROM queue_messages m WHERE m.created_at < ? AND NOT EXISTS (SELECT 1 FROM "
+      "queue_recipients r WHERE r.message_id = m.id AND r.state IN ('queued','sending',"
+      "'deferred'))"));
+  st.bind(1, before);
+  std::vector<int64_t> ids;
+  while (PH_TRY(st.step())) ids.push_back(st.col_int(0));
+  auto del_r = PH_TRY(db_.prepare("DELETE FROM queue_recipients WHERE message_id = ?"));
+  auto del = PH_TRY(db_.prepare("DELETE FROM queue_messages WHERE id = ?"));
+  for (int64_t id : ids) {
+    del_r.reset();
+    del_r.bind(1, id);
+    PH_CHECK(del_r.run());
+    del.reset();
+    del.bind(1, id);
+    PH_CHECK(del.run());
+  }
+  PH_CHECK(tx.commit());
+  return static_cast<int>(ids.size());
 }
 
 }  // namespace posthouse::queue

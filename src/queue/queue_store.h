@@ -59,6 +59,38 @@ struct QueuedMessage {
   std::vector<QueuedRecipient> recipients;
 };
 
+// A batch of recipients of one message claimed for one delivery attempt (state `sending`).
+struct ClaimedRecipient {
+  int64_t id = 0;
+  std::string address;
+  std::string domain;
+  uint8_t notify = 0;
+  std::string orcpt;
+  int attempts = 0;  // before this attempt
+};
+
+struct Claim {
+  int64_t message_id = 0;
+  std::string queue_id;
+  std::string sender;
+  std::string envid;
+  bool ret_full = false;
+  bool smtputf8 = false;
+  bool eight_bit = false;
+  int64_t size = 0;
+  int64_t created_at = 0;
+  std::string domain;  // every recipient of a claim has this domain
+  std::vector<ClaimedRecipient> recipients;
+};
+
+// The outcome of one attempt for one recipient.
+struct Outcome {
+  int64_t recipient_id = 0;
+  RecipientState state = RecipientState::kDeferred;  // delivered, deferred, bounced, expired
+  int64_t next_attempt_at = 0;                       // for deferred
+  std::string detail;                                // last reply / diagnostic
+};
+
 class QueueStore {
  public:
   explicit QueueStore(store::sqlite::Db& db) : db_(db) {}
@@ -70,8 +102,29 @@ class QueueStore {
   base::Result<std::string> body(std::string_view queue_id);
   base::Result<int64_t> count(RecipientState s);
 
+  // Claims recipients due at `now` (queued or deferred with next_attempt_at <= now), at most
+  // `limit`, grouped by (message, domain), and moves them to `sending` in one transaction, so
+  // two runners never claim the same recipient (PostgreSQL: FOR UPDATE SKIP LOCKED).
+  base::Result<std::vector<Claim>> claim_due(int64_t now, int limit);
+  // Records the outcomes of an attempt (attempts + 1 for each). Only `sending` rows change.
+  base::Status record(const std::vector<Outcome>& outcomes, int64_t now);
+  // Gives claimed recipients back unattempted (state as before the claim: deferred if they
+  // had attempts, else queued), e.g. when the domain is at its concurrency limit.
+  base::Status release(const std::vector<int64_t>& recipient_ids);
+  // At start: recipients left `sending` by a crash become deferred, due now. A delivery that
+  // had succeeded at the peer but was not recorded is sent again (at least once, never lost).
+  base::Result<int> recover(int64_t now);
+  // Makes every non-final recipient of the message due now. kNotFound if no such message,
+  // kConflict if nothing is left to retry.
+  base::Status retry(std::string_view queue_id, int64_t now);
+  // Deletes the message and all its recipients (whatever their state). kNotFound if absent.
+  base::Status remove(std::string_view queue_id);
+  // Messages whose every recipient is final and older than `before` are deleted.
+  base::Result<int> purge_finished(int64_t before);
+
  private:
   base::Status load_recipients(QueuedMessage& m);
+
   store::sqlite::Db& db_;
 };
 

@@ -53,3 +53,51 @@ TEST(QueueStore, StateNames) {
 
 }  // namespace
 }  // namespace posthouse::queue
+
+namespace posthouse::queue {
+namespace {
+
+TEST(QueueStore, ClaimRecordRetryRemove) {
+  auto db = std::move(*store::sqlite::Db::open(":memory:"));
+  ASSERT_TRUE(db->migrate().ok());
+  QueueStore q(*db);
+  NewMessage m;
+  m.sender = "a@local.test";
+  m.body = "Subject: x\r\n\r\nb\r\n";
+  m.recipients = {{"x@one.test", 0, ""}, {"y@one.test", 0, ""}, {"z@two.test", 0, ""}};
+  auto qid = *q.enqueue(m, 100);
+  auto claims = q.claim_due(100, 10);
+  ASSERT_TRUE(claims.ok());
+  ASSERT_EQ(claims->size(), 2u);  // one per domain
+  EXPECT_EQ((*claims)[0].recipients.size(), 2u);
+  // Claimed recipients are not claimed twice.
+  EXPECT_TRUE(q.claim_due(100, 10)->empty());
+  const auto& one = (*claims)[0];
+  ASSERT_TRUE(q.record({{one.recipients[0].id, RecipientState::kDelivered, 100, "250 ok"},
+                        {one.recipients[1].id, RecipientState::kDeferred, 200, "451 later"}},
+                       100)
+                  .ok());
+  ASSERT_TRUE(q.release({(*claims)[1].recipients[0].id}).ok());
+  auto got = *q.get(qid);
+  EXPECT_EQ(got.recipients[0].state, RecipientState::kDelivered);
+  EXPECT_EQ(got.recipients[1].state, RecipientState::kDeferred);
+  EXPECT_EQ(got.recipients[1].attempts, 1);
+  EXPECT_EQ(got.recipients[2].state, RecipientState::kQueued);
+  EXPECT_EQ(got.recipients[2].attempts, 0);
+  // Not due before its time; retry makes it due now.
+  EXPECT_EQ(q.claim_due(150, 10)->size(), 1u);  // the released one
+  ASSERT_TRUE(q.retry(qid, 150).ok());
+  auto again = *q.claim_due(150, 10);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].recipients[0].address, "y@one.test");
+  // A crash leaves `sending`: recover makes it deferred and due.
+  EXPECT_EQ(*q.recover(160), 2);
+  EXPECT_EQ(q.get(qid)->recipients[1].state, RecipientState::kDeferred);
+  ASSERT_TRUE(q.remove(qid).ok());
+  EXPECT_EQ(q.get(qid).error().code, base::Errc::kNotFound);
+  EXPECT_EQ(q.remove(qid).error().code, base::Errc::kNotFound);
+  EXPECT_EQ(q.retry(qid, 1).error().code, base::Errc::kNotFound);
+}
+
+}  // namespace
+}  // namespace posthouse::queue

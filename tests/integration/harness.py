@@ -38,6 +38,10 @@ def run_cli(*args, data=None, check=True, input=None, env=None):
 
 
 FAST_HASH = "[directory]\npassword_hash_ops = 1\npassword_hash_memory_kib = 8192\n"
+# Hermetic: the queue runner asks a resolver that is not there (temporary failures, no bounces),
+# never the machine's DNS. Outbound tests start their own DNS server and replace this.
+HERMETIC_OUTBOUND = '[outbound]\nresolver = "127.0.0.1:9"\n'
+
 
 
 def merge_toml(text, extra):
@@ -80,7 +84,7 @@ class Server:
             m = re.search(r"password: (\S+)", p.stdout)
             self.admin_password = m.group(1) if m else None
             # Cheaper argon2id for the many logins of the tests; the default cost is unit-tested.
-            self.set_listen(FAST_HASH + extra_config)
+            self.set_listen(FAST_HASH + HERMETIC_OUTBOUND + extra_config)
 
     @property
     def config_path(self):

@@ -6,11 +6,14 @@
 #include <algorithm>
 #include <charconv>
 #include <chrono>
+#include <ctime>
 #include <optional>
 
 #include "base/strings.h"
 #include "directory/json.h"
 #include "directory/service.h"
+#include "queue/dkim.h"
+#include "queue/dns_records.h"
 #include "server/http/api_util.h"
 
 namespace posthouse::http::api {
@@ -562,6 +565,18 @@ const std::vector<Entry>& table() {
        [](Ctx& c) -> base::Result<Reply> {
          json j = d::to_json(PH_TRY(c.dir.get_domain(c.actor, c.param("domain"))));
          j["usage"] = d::to_json(PH_TRY(c.dir.domain_usage(c.actor, c.param("domain"))));
+         return ok(j);
+       }},
+      {{V::get, "/api/v1/domains/:domain/dns", "The DNS records a domain needs (MX, SPF, DKIM, "
+                                                "DMARC, autoconfig SRV)"},
+       [](Ctx& c) -> base::Result<Reply> {
+         auto dm = PH_TRY(c.dir.get_domain(c.actor, c.param("domain")));
+         queue::DkimKeys keys(*c.s.db);
+         auto k = PH_TRY(keys.ensure(dm.name, c.deps.dkim_selector, std::time(nullptr)));
+         json j = json::array();
+         for (const auto& r : queue::domain_dns_records(dm.name, c.deps.hostname, k)) {
+           j.push_back({{"name", r.name}, {"type", r.type}, {"value", r.value}});
+         }
          return ok(j);
        }},
       {{V::get, "/api/v1/domains/:domain/usage", "A domain's usage"},

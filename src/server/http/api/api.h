@@ -37,6 +37,8 @@ struct Deps {
   std::shared_ptr<auth::LoginThrottle> throttle;
   auth::SessionOptions sessions;
   store::MailStore* mail = nullptr;  // for a mailbox's used bytes (self-service); may be null
+  std::string hostname = "localhost";  // the MX named in a domain's DNS records
+  std::string dkim_selector = "ph1";
 };
 
 // One documented operation: method, path pattern (":param" segments), summary, whether it

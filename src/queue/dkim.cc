@@ -1,0 +1,287 @@
+#include "queue/dkim.h"
+
+#include <fmt/format.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/sha.h>
+#include <spdlog/spdlog.h>
+
+#include <memory>
+
+#include "base/strings.h"
+#include "protocol/text.h"
+
+namespace posthouse::queue {
+
+using base::Errc;
+using base::Error;
+
+namespace {
+
+bool wsp(char c) { return c == ' ' || c == '\t'; }
+
+std::string_view algorithm_name(DkimAlgorithm a) {
+  return a == DkimAlgorithm::kRsaSha256 ? "rsa-sha256" : "ed25519-sha256";
+}
+
+struct Field {
+  std::string name;   // as written
+  std::string value;  // raw, after the colon, folding included
+};
+
+// The header fields of a message (CRLF or LF lines), bounded by the caller's message size.
+std::vector<Field> header_fields(std::string_view m) {
+  std::vector<Field> out;
+  std::size_t pos = 0;
+  while (pos < m.size()) {
+    auto eol = m.find('\n', pos);
+    std::size_t end = eol == std::string_view::npos ? m.size() : eol;
+    std::string_view line = m.substr(pos, end - pos);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty()) break;
+    if (wsp(line[0]) && !out.empty()) {
+      out.back().value += "\r\n";
+      out.back().value += line;
+    } else {
+      auto colon = line.find(':');
+      if (colon != std::string_view::npos) {
+        out.push_back({std::string(line.substr(0, colon)), std::string(line.substr(colon + 1))});
+      }
+    }
+    if (eol == std::string_view::npos) break;
+    pos = eol + 1;
+  }
+  return out;
+}
+
+std::string_view body_of(std::string_view m) {
+  auto p = m.find("\r\n\r\n");
+  if (p != std::string_view::npos) return m.substr(p + 4);
+  p = m.find("\n\n");
+  if (p != std::string_view::npos) return m.substr(p + 2);
+  return {};
+}
+
+std::string sha256(std::string_view data) {
+  unsigned char md[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), md);
+  return std::string(reinterpret_cast<char*>(md), sizeof md);
+}
+
+using PkeyPtr = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
+
+base::Result<std::string> raw_sign(const DkimKey& key, std::string_view data) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(
+      BIO_new_mem_buf(key.private_pem.data(), static_cast<int>(key.private_pem.size())), BIO_free);
+  PkeyPtr pkey(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr), EVP_PKEY_free);
+  if (!pkey) return Error(Errc::kInternal, fmt::format("DKIM key of {} unreadable", key.domain));
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  std::string input;
+  const EVP_MD* md = nullptr;
+  if (key.algorithm == DkimAlgorithm::kRsaSha256) {
+    md = EVP_sha256();
+    input = std::string(data);
+  } else {
+    input = sha256(data);  // RFC 8463: Ed25519 over the SHA-256 hash
+  }
+  if (EVP_DigestSignInit(ctx.get(), nullptr, md, nullptr, pkey.get()) != 1)
+    return Error(Errc::kInternal, "DKIM sign init failed");
+  std::size_t len = 0;
+  auto in = reinterpret_cast<const unsigned char*>(input.data());
+  if (EVP_DigestSign(ctx.get(), nullptr, &len, in, input.size()) != 1)
+    return Error(Errc::kInternal, "DKIM sign failed");
+  std::string sig(len, '\0');
+  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len, in,
+                     input.size()) != 1)
+    return Error(Errc::kInternal, "DKIM sign failed");
+  sig.resize(len);
+  return sig;
+}
+
+constexpr std::string_view kSigned[] = {
+    "from", "to", "cc", "subject", "date", "message-id", "reply-to", "in-reply-to",
+    "references", "mime-version", "content-type", "content-transfer-encoding", "list-id",
+    "list-unsubscribe", "list-unsubscribe-post"};
+
+}  // namespace
+
+std::string dkim_relaxed_header(std::string_view name, std::string_view value) {
+  std::string out = base::to_lower(base::trim(name));
+  out += ':';
+  std::string v;
+  bool space = false;
+  for (char c : value) {
+    if (c == '\r' || c == '\n') continue;
+    if (wsp(c)) {
+      space = true;
+      continue;
+    }
+    if (space && !v.empty()) v += ' ';
+    space = false;
+    v += c;
+  }
+  out += v;
+  out += "\r\n";
+  return out;
+}
+
+std::string dkim_relaxed_body(std::string_view body) {
+  std::string out;
+  std::size_t pending_empty = 0;
+  std::size_t pos = 0;
+  while (pos < body.size()) {
+    auto eol = body.find('\n', pos);
+    std::size_t end = eol == std::string_view::npos ? body.size() : eol;
+    std::string_view line = body.substr(pos, end - pos);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    std::string l;
+    bool space = false;
+    for (char c : line) {
+      if (wsp(c)) {
+        space = true;
+        continue;
+      }
+      if (space) l += ' ';
+      space = false;
+      l += c;
+    }
+    if (l.empty()) {
+      ++pending_empty;
+    } else {
+      for (; pending_empty > 0; --pending_empty) out += "\r\n";
+      out += l;
+      out += "\r\n";
+    }
+    if (eol == std::string_view::npos) break;
+    pos = eol + 1;
+  }
+  return out;
+}
+
+std::string DkimKey::dns_txt() const {
+  return fmt::format("v=DKIM1; k={}; p={}",
+                     algorithm == DkimAlgorithm::kRsaSha256 ? "rsa" : "ed25519", public_b64);
+}
+
+base::Result<std::string> dkim_sign(const DkimKey& key, std::string_view message, int64_t now) {
+  auto fields = header_fields(message);
+  std::vector<bool> used(fields.size(), false);
+  std::string h, signed_headers;
+  bool has_from = false;
+  for (std::string_view name : kSigned) {
+    // Every instance of the header, bottom up (RFC 6376 5.4.2).
+    for (std::size_t i = fields.size(); i-- > 0;) {
+      if (used[i] || !base::iequals(base::trim(fields[i].name), name)) continue;
+      used[i] = true;
+      has_from |= name == "from";
+      if (!h.empty()) h += ':';
+      h += name;
+      signed_headers += dkim_relaxed_header(fields[i].name, fields[i].value);
+    }
+  }
+  if (!has_from) return Error(Errc::kInvalid, "message has no From header");
+  std::string bh = protocol::base64_encode(sha256(dkim_relaxed_body(body_of(message))));
+  std::string value = fmt::format(
+      " v=1; a={}; c=relaxed/relaxed; d={}; s={};\r\n\tt={}; h={};\r\n\tbh={};\r\n\tb=",
+      algorithm_name(key.algorithm), key.domain, key.selector, now, h, bh);
+  std::string data = signed_headers + dkim_relaxed_header("DKIM-Signature", value);
+  data.resize(data.size() - 2);  // the signature header is hashed without its CRLF
+  auto sig = PH_TRY(raw_sign(key, data));
+  return "DKIM-Signature:" + value + protocol::base64_encode(sig) + "\r\n";
+}
+
+base::Result<DkimKey> dkim_generate(DkimAlgorithm a, std::string domain, std::string selector) {
+  PkeyPtr pkey(a == DkimAlgorithm::kRsaSha256 ? EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA",
+                                                                  static_cast<size_t>(2048))
+                                              : EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"),
+               EVP_PKEY_free);
+  if (!pkey) return Error(Errc::kInternal, "DKIM key generation failed");
+  DkimKey k;
+  k.algorithm = a;
+  k.domain = std::move(domain);
+  k.selector = std::move(selector);
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
+  if (PEM_write_bio_PrivateKey(bio.get(), pkey.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1)
+    return Error(Errc::kInternal, "DKIM key export failed");
+  char* p = nullptr;
+  long n = BIO_get_mem_data(bio.get(), &p);
+  k.private_pem.assign(p, static_cast<std::size_t>(n));
+  std::string pub;
+  if (a == DkimAlgorithm::kRsaSha256) {
+    int len = i2d_PUBKEY(pkey.get(), nullptr);
+    if (len <= 0) return Error(Errc::kInternal, "DKIM public key export failed");
+    pub.resize(static_cast<std::size_t>(len));
+    auto* out = reinterpret_cast<unsigned char*>(pub.data());
+    i2d_PUBKEY(pkey.get(), &out);
+  } else {
+    std::size_t len = 32;
+    pub.resize(len);
+    if (EVP_PKEY_get_raw_public_key(pkey.get(), reinterpret_cast<unsigned char*>(pub.data()),
+                                    &len) != 1)
+      return Error(Errc::kInternal, "DKIM public key export failed");
+    pub.resize(len);
+  }
+  k.public_b64 = protocol::base64_encode(pub);
+  return k;
+}
+
+base::Result<std::vector<DkimKey>> DkimKeys::get(std::string_view domain) {
+  auto st = PH_TRY(db_.prepare(
+      "SELECT algorithm, selector, private_pem, public_b64 FROM dkim_keys WHERE domain = ? "
+      "ORDER BY algorithm DESC"));
+  st.bind(1, base::to_lower(domain));
+  std::vector<DkimKey> out;
+  while (PH_TRY(st.step())) {
+    DkimKey k;
+    k.algorithm = st.col_text(0) == "rsa-sha256" ? DkimAlgorithm::kRsaSha256
+                                                 : DkimAlgorithm::kEd25519Sha256;
+    k.domain = base::to_lower(domain);
+    k.selector = st.col_text(1);
+    k.private_pem = st.col_text(2);
+    k.public_b64 = st.col_text(3);
+    out.push_back(std::move(k));
+  }
+  return out;
+}
+
+base::Result<std::vector<DkimKey>> DkimKeys::ensure(std::string_view domain,
+                                                    std::string_view selector, int64_t now) {
+  auto have = PH_TRY(get(domain));
+  if (!have.empty()) return have;
+  std::string d = base::to_lower(domain);
+  auto tx = PH_TRY(store::sqlite::Tx::begin(db_));
+  auto ins = PH_TRY(db_.prepare(
+      "INSERT OR IGNORE INTO dkim_keys(domain, algorithm, selector, private_pem, public_b64, "
+      "created_at) VALUES(?,?,?,?,?,?)"));
+  for (auto a : {DkimAlgorithm::kRsaSha256, DkimAlgorithm::kEd25519Sha256}) {
+    std::string sel = fmt::format("{}{}", selector, a == DkimAlgorithm::kRsaSha256 ? "r" : "e");
+    auto k = PH_TRY(dkim_generate(a, d, sel));
+    ins.reset();
+    ins.bind(1, d)
+        .bind(2, algorithm_name(a))
+        .bind(3, k.selector)
+        .bind(4, k.private_pem)
+        .bind(5, k.public_b64)
+        .bind(6, now);
+    PH_CHECK(ins.run());
+  }
+  PH_CHECK(tx.commit());
+  spdlog::info("dkim: generated keys for {}", d);
+  return get(domain);
+}
+
+std::string dkim_sign_all(const std::vector<DkimKey>& keys, const std::string& message,
+                          int64_t now) {
+  std::string headers;
+  for (const auto& k : keys) {
+    auto h = dkim_sign(k, message, now);
+    if (!h) {
+      spdlog::warn("dkim: not signed for {}: {}", k.domain, h.error().message);
+      return message;
+    }
+    headers += *h;
+  }
+  return headers + message;
+}
+
+}  // namespace posthouse::queue

@@ -1,0 +1,60 @@
+// DKIM signing (RFC 6376) with rsa-sha256 and ed25519-sha256 (RFC 8463), relaxed/relaxed
+// canonicalization, and the per-domain keys behind it.
+//
+// Contract:
+// - canonicalize_*() and sign() are pure (OpenSSL for the signature); sign() returns the
+//   "DKIM-Signature: ..." header field (folded, ending in CRLF) to prepend to the message.
+// - DkimKeys stores one key per (domain, algorithm) in the database (table dkim_keys,
+//   migration 0050): ensure() creates RSA-2048 and Ed25519 keys the first time a domain needs
+//   them. Private keys never leave it except to sign; they are never logged.
+// - One DkimKeys per thread (it wraps one SQLite connection).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+#include "store/sqlite/db.h"
+
+namespace posthouse::queue {
+
+enum class DkimAlgorithm { kRsaSha256, kEd25519Sha256 };
+
+std::string dkim_relaxed_header(std::string_view name, std::string_view value);
+std::string dkim_relaxed_body(std::string_view body);
+
+struct DkimKey {
+  DkimAlgorithm algorithm = DkimAlgorithm::kRsaSha256;
+  std::string domain;
+  std::string selector;
+  std::string private_pem;  // secret
+  std::string public_b64;   // the p= value of the DNS record
+  std::string dns_txt() const;  // "v=DKIM1; k=rsa; p=..."
+};
+
+// The DKIM-Signature header for `message` (CRLF lines). Signs the usual headers that are
+// present (From always; the message must have one).
+base::Result<std::string> dkim_sign(const DkimKey& key, std::string_view message, int64_t now);
+
+// Generates a fresh key pair (RSA 2048 or Ed25519).
+base::Result<DkimKey> dkim_generate(DkimAlgorithm a, std::string domain, std::string selector);
+
+class DkimKeys {
+ public:
+  explicit DkimKeys(store::sqlite::Db& db) : db_(db) {}
+  // The domain's keys, generated and stored first when it has none.
+  base::Result<std::vector<DkimKey>> ensure(std::string_view domain, std::string_view selector,
+                                            int64_t now);
+  base::Result<std::vector<DkimKey>> get(std::string_view domain);
+
+ private:
+  store::sqlite::Db& db_;
+};
+
+// Signs `message` with every key (one DKIM-Signature per key, prepended).
+std::string dkim_sign_all(const std::vector<DkimKey>& keys, const std::string& message,
+                          int64_t now);
+
+}  // namespace posthouse::queue

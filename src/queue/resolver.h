@@ -1,0 +1,51 @@
+// Mail routing by DNS (RFC 5321 section 5): MX records with c-ares, the implicit MX (the
+// domain's own A/AAAA) when there is none, and the null MX of RFC 7505.
+//
+// Contract:
+// - Blocking: each call drives its own c-ares channel with poll() until the answers are in or
+//   the timeout passes. Call it on a thread of its own pool, never on an I/O thread.
+// - Errors: Errc::kNotFound is permanent (NXDOMAIN, no MX and no address, null MX with
+//   field "null_mx"); Errc::kTemporary for timeouts, SERVFAIL and unreachable resolvers.
+// - Bounded: at most kMaxHosts MX hosts and kMaxAddresses addresses per host.
+// - Thread-safe (no shared state besides the c-ares library initialisation).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+
+namespace posthouse::queue {
+
+struct MxHost {
+  int preference = 0;
+  std::string name;                    // lower case, no trailing dot
+  std::vector<std::string> addresses;  // numeric IPv4/IPv6
+};
+
+struct Route {
+  bool implicit = false;  // no MX: the domain itself (RFC 5321 5.1)
+  std::vector<MxHost> hosts;  // by preference
+};
+
+struct ResolverOptions {
+  std::string server;  // "ip:port" or "" for the system's resolv.conf
+  int timeout_ms = 5000;
+  int tries = 2;
+};
+
+class Resolver {
+ public:
+  static constexpr std::size_t kMaxHosts = 10;
+  static constexpr std::size_t kMaxAddresses = 10;
+
+  explicit Resolver(ResolverOptions o) : opts_(std::move(o)) {}
+  base::Result<Route> route(std::string_view domain) const;
+  base::Result<std::vector<std::string>> addresses(std::string_view host) const;
+
+ private:
+  ResolverOptions opts_;
+};
+
+}  // namespace posthouse::queue
