@@ -16,7 +16,8 @@ fi
 [ -n "$CXX" ] || { echo "fuzz/build.sh: clang++ not found (scripts/install-deps installs it)" >&2; exit 1; }
 
 SAN="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
-FLAGS="-std=gnu++20 -O1 -g -fno-omit-frame-pointer -I$root/src $(pkg-config --cflags fmt tomlplusplus libidn2 2>/dev/null || true)"
+# config.cc takes the panel's default location from CMake; the fuzzers serve no panel.
+FLAGS="-std=gnu++20 -O1 -g -fno-omit-frame-pointer -DPOSTHOUSE_WEB_ROOT=\"\" -I$root/src $(pkg-config --cflags fmt tomlplusplus libidn2 2>/dev/null || true)"
 LIBS="$(pkg-config --libs fmt tomlplusplus libidn2 2>/dev/null || echo -lfmt -ltomlplusplus -lidn2)"
 
 # The pure codecs and what they use from base/; nothing with I/O.
