@@ -226,14 +226,15 @@ class ImapMail(ImapBase):
         self.assertIn('ENVELOPE ("Mon, 2 Nov 2026 10:00:00 +0000" "fetch me"', text)
         self.assertIn('BODYSTRUCTURE ("text" "plain"', text.lower().replace("bodystructure", "BODYSTRUCTURE"))
         self.assertRegex(text, r'INTERNALDATE "\d\d-\w{3}-\d{4} \d\d:\d\d:\d\d \+0000"')
-        self.assertIn("FLAGS ()", text)
+        # Unread mail, new to this first session: only \Recent.
+        self.assertIn("FLAGS (\\Recent)", text)
         typ, data = m.fetch("1", "(BODY.PEEK[HEADER.FIELDS (SUBJECT)])")
         self.assertEqual(data[0][1], b"Subject: fetch me\r\n\r\n")
         typ, data = m.fetch("1", "(BODY.PEEK[TEXT]<5.3>)")
         self.assertIn(b"BODY[TEXT]<5>", data[0][0])
         self.assertEqual(data[0][1], b"one")
         typ, data = m.fetch("1", "(FLAGS)")
-        self.assertIn(b"FLAGS ()", data[0])  # PEEK did not set \Seen
+        self.assertIn(b"FLAGS (\\Recent)", data[0])  # PEEK did not set \Seen
         typ, data = m.fetch("1", "(BODY[])")
         self.assertTrue(data[0][1].endswith(b"line one\r\nline two\r\n"))
         self.assertIn(b"\\Seen", b"".join(x if isinstance(x, bytes) else x[0] for x in data))
@@ -491,6 +492,64 @@ class ImapConcurrency(ImapBase):
         self.assertEqual(typ, "NO")
         self.assertIn(b"OVERQUOTA", data[0])
         self.assertEqual(m.status("INBOX", "(MESSAGES)")[1][0], b"INBOX (MESSAGES 0)")
+
+
+class ImapRecent(ImapBase):
+    """\\Recent (IMAP4rev1): exactly one session is told a message is new."""
+
+    def test_recent_goes_to_one_session_and_examine_keeps_it(self):
+        a, b, c = self.imap(), self.imap(), self.imap()
+        c.create("Rec")
+        c.append("Rec", None, None, message("r1").encode())
+        c.append("Rec", None, None, message("r2").encode())
+        typ, data = c.status("Rec", "(MESSAGES RECENT)")
+        self.assertIn(b"RECENT 2", data[0])
+        # EXAMINE shows them as recent without taking them.
+        typ, _ = b.select("Rec", readonly=True)
+        self.assertEqual(b.response("RECENT")[1][-1], b"2")
+        b.close()
+        # The first SELECT takes them: \Recent in FLAGS, the RECENT/NEW/OLD search keys.
+        a.select("Rec")
+        self.assertEqual(a.response("RECENT")[1][-1], b"2")
+        typ, data = a.fetch("1:*", "(FLAGS)")
+        self.assertTrue(all(b"\\Recent" in d for d in data), data)
+        self.assertEqual(a.search(None, "RECENT")[1], [b"1 2"])
+        a.store("1", "+FLAGS", "(\\Seen)")
+        self.assertEqual(a.search(None, "NEW")[1], [b"2"])
+        self.assertEqual(a.search(None, "OLD")[1], [b""])
+        # STORE cannot set or clear \Recent; it is still reported.
+        typ, data = a.fetch("1", "(FLAGS)")
+        self.assertIn(b"\\Recent", data[0])
+        self.assertIn(b"\\Seen", data[0])
+        # A second SELECT: nothing is recent any more.
+        b.select("Rec")
+        self.assertEqual(b.response("RECENT")[1][-1], b"0")
+        typ, data = b.fetch("1:*", "(FLAGS)")
+        self.assertFalse(any(b"\\Recent" in d for d in data), data)
+        self.assertEqual(b.search(None, "OLD")[1], [b"1 2"])
+        typ, data = c.status("Rec", "(RECENT)")
+        self.assertIn(b"RECENT 0", data[0])
+        # New mail goes to the first session that learns of it.
+        c.append("Rec", None, None, message("r3").encode())
+        a.noop()
+        self.assertEqual(a.response("EXISTS")[1][-1], b"3")
+        self.assertEqual(a.response("RECENT")[1][-1], b"3")
+        b.noop()
+        self.assertEqual(b.response("EXISTS")[1][-1], b"3")
+        self.assertEqual(b.response("RECENT")[1][-1], b"0")
+        self.assertEqual(a.search(None, "RECENT")[1], [b"1 2 3"])
+        self.assertEqual(b.search(None, "RECENT")[1], [b""])
+
+    def test_no_recent_in_imap4rev2(self):
+        m = self.imap()
+        m.create("Rec2")
+        m.append("Rec2", None, None, message("v2").encode())
+        typ, _ = m._simple_command("ENABLE", "IMAP4rev2")
+        self.assertEqual(typ, "OK")
+        m.select("Rec2")
+        self.assertIsNone(m.response("RECENT")[1][0])
+        typ, data = m.fetch("1", "(FLAGS)")
+        self.assertNotIn(b"\\Recent", data[0])
 
 
 class ImapIdleLimit(ImapBase):

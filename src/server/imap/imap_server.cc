@@ -25,4 +25,19 @@ asio::awaitable<void> ImapServer::session(std::shared_ptr<net::Connection> conn)
   co_await s.run();
 }
 
+std::pair<store::Uid, store::Uid> ImapServer::claim_recent(store::FolderId folder,
+                                                        store::Uid upto) {
+  std::lock_guard lock(recent_mu_);
+  store::Uid& mark = recent_marks_[folder];
+  store::Uid old = mark;
+  if (upto > mark) mark = upto;
+  return {old, mark};
+}
+
+store::Uid ImapServer::recent_mark(store::FolderId folder) {
+  std::lock_guard lock(recent_mu_);
+  auto it = recent_marks_.find(folder);
+  return it == recent_marks_.end() ? 0 : it->second;
+}
+
 }  // namespace posthouse::server::imap

@@ -22,7 +22,10 @@
 #include <atomic>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <unordered_map>
+#include <utility>
 
 #include "auth/throttle.h"
 #include "delivery/local_gateway.h"
@@ -63,6 +66,13 @@ class ImapServer {
   net::BlockingPool& pool() { return pool_; }
   auth::LoginThrottle& throttle() { return *throttle_; }
 
+  // \Recent (IMAP4rev1, RFC 3501 2.3.2): each folder remembers the highest UID some session
+  // has already been told is recent. claim_recent() moves that mark up to `upto` and returns
+  // (old mark, new mark): the UIDs in between are recent for the caller alone. The marks live
+  // in memory: after a restart, the first session to select a folder sees all of it as recent.
+  std::pair<store::Uid, store::Uid> claim_recent(store::FolderId folder, store::Uid upto);
+  store::Uid recent_mark(store::FolderId folder);
+
  private:
   Options opts_;
   delivery::LocalGateway& gateway_;
@@ -70,6 +80,8 @@ class ImapServer {
   net::BlockingPool& pool_;
   std::shared_ptr<auth::LoginThrottle> throttle_;
   std::atomic<int> idling_{0};
+  std::mutex recent_mu_;
+  std::unordered_map<store::FolderId, store::Uid> recent_marks_;
 };
 
 }  // namespace posthouse::server::imap

@@ -163,7 +163,30 @@ uint32_t Session::seq_of(store::Uid uid) const {
   return static_cast<uint32_t>(it - uids_.begin()) + 1;
 }
 
-void Session::append_flags(std::string& out, const store::Flags& f) const {
+bool Session::is_recent(store::Uid uid) const {
+  for (const auto& r : recent_) {
+    if (uid >= r.first && uid <= r.last) return true;
+  }
+  return false;
+}
+
+size_t Session::recent_count() const {
+  size_t n = 0;
+  for (const auto& r : recent_) {
+    auto lo = std::lower_bound(uids_.begin(), uids_.end(), r.first);
+    auto hi = std::upper_bound(uids_.begin(), uids_.end(), r.last);
+    if (hi > lo) n += static_cast<size_t>(hi - lo);
+  }
+  return n;
+}
+
+void Session::claim_recent(store::Uid upto) {
+  if (rev2_ || read_only_ || upto == 0) return;
+  auto [old, mark] = srv_.claim_recent(folder_, upto);
+  if (mark > old) recent_.push_back(store::UidRange{old + 1, mark});
+}
+
+void Session::append_flags(std::string& out, const store::Flags& f, store::Uid uid) const {
   out += '(';
   size_t start = out.size();
   auto add = [&](std::string_view s) {
@@ -175,6 +198,7 @@ void Session::append_flags(std::string& out, const store::Flags& f) const {
   if (f.system & store::kFlagged) add("\\Flagged");
   if (f.system & store::kDeleted) add("\\Deleted");
   if (f.system & store::kDraft) add("\\Draft");
+  if (uid != 0 && !rev2_ && is_recent(uid)) add("\\Recent");
   for (const auto& k : f.keywords) add(k);
   out += ')';
 }
@@ -272,7 +296,13 @@ asio::awaitable<void> Session::sync(bool allow_expunge) {
       uidnext_ = m.uid + 1;
     }
   }
-  if (uids_.size() != before) untagged(fmt::format("{} EXISTS", uids_.size()));
+  if (uids_.size() != before) {
+    untagged(fmt::format("{} EXISTS", uids_.size()));
+    if (!rev2_) {
+      claim_recent(uids_.back());
+      untagged(fmt::format("{} RECENT", recent_count()));
+    }
+  }
   if (allow_expunge) {
     for (const auto& m : r->changed) {
       uint32_t seq = seq_of(m.uid);
@@ -280,7 +310,7 @@ asio::awaitable<void> Session::sync(bool allow_expunge) {
       line = fmt::format("{} FETCH (", seq);
       if (condstore_ || qresync_) line += fmt::format("UID {} MODSEQ ({}) ", m.uid, m.modseq);
       line += "FLAGS ";
-      append_flags(line, m.flags);
+      append_flags(line, m.flags, m.uid);
       line += ')';
       untagged(line);
     }
@@ -294,6 +324,7 @@ void Session::close_folder() {
   folder_name_.clear();
   uids_.clear();
   saved_.clear();
+  recent_.clear();
 }
 
 asio::awaitable<void> Session::run() {

@@ -88,7 +88,13 @@ class Session {
     if (known_modseq_ == before && after == before + 1) known_modseq_ = after;
   }
   void close_folder();
-  void append_flags(std::string& out, const store::Flags& f) const;
+  // FLAGS list; with a UID, \Recent is added when that message is recent in this session.
+  void append_flags(std::string& out, const store::Flags& f, store::Uid uid = 0) const;
+  // \Recent (rev1 only): whether a UID is recent for this session, how many of the map are,
+  // and taking the folder's not yet claimed UIDs up to `upto` (SELECT, new mail in sync()).
+  bool is_recent(store::Uid uid) const;
+  size_t recent_count() const;
+  void claim_recent(store::Uid upto);
   static base::Result<store::Flags> parse_flags(const std::vector<std::string_view>& in);
 
   ImapServer& srv_;
@@ -116,6 +122,7 @@ class Session {
   store::ModSeq known_modseq_ = 0;
   std::vector<store::Uid> uids_;
   std::vector<store::Uid> saved_;  // SEARCHRES "$"
+  std::vector<store::UidRange> recent_;  // UIDs recent for this session (rev1)
   uint64_t watch_ = 0;
   // IDLE: the store's watch callback posts a cancel of the wake timer.
   struct Notify {

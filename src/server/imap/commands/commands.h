@@ -63,9 +63,13 @@ PH_IMAP_HANDLER(cmd_thread);
 
 namespace posthouse::server::imap {
 // "STATUS name (MESSAGES n ...)" for STATUS and LIST-STATUS; false on an unknown item.
+// `recent`: the folder's messages not yet claimed as \Recent (count_recent()).
 bool format_status(const Session& s, std::string_view store_name,
                    const std::vector<std::string_view>& items, const store::FolderStatus& st,
-                   std::string& out);
+                   uint32_t recent, std::string& out);
+// Whether the items ask for RECENT, and the count for them. Blocking: inside blocking().
+bool wants_recent(const std::vector<std::string_view>& items);
+base::Result<uint32_t> count_recent(Session& s, store::MailboxId mb, store::FolderId folder);
 boost::asio::awaitable<void> do_login(Session& s, const ::posthouse::imap::Command& c,
                                       std::string user, std::string password);
 }  // namespace posthouse::server::imap

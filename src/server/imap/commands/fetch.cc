@@ -409,7 +409,7 @@ PH_IMAP_HANDLER(cmd_fetch) {
         if (flags_item || seen_now) {
           sep();
           out += "FLAGS ";
-          s.append_flags(out, m.flags);
+          s.append_flags(out, m.flags, m.uid);
         }
         if (modseq_item) {
           sep();

@@ -63,7 +63,9 @@ PH_IMAP_HANDLER(cmd_list) {
   struct Row {
     store::FolderInfo f;
     std::optional<store::FolderStatus> st;
+    uint32_t recent = 0;
   };
+  bool want_recent = want_status && wants_recent(a.ret_status);
   auto r = co_await s.blocking([&]() -> base::Result<std::vector<Row>> {
     auto fs = PH_TRY(mail.list_folders(mb));
     std::vector<Row> rows;
@@ -72,6 +74,7 @@ PH_IMAP_HANDLER(cmd_list) {
       if (want_status) {
         auto st = mail.status(mb, row.f.id);
         if (st) row.st = *st;
+        if (want_recent) row.recent = PH_TRY(count_recent(s, mb, row.f.id));
       }
       rows.push_back(std::move(row));
     }
@@ -113,7 +116,7 @@ PH_IMAP_HANDLER(cmd_list) {
     s.append_mailbox(line, row.f.name);
     s.untagged(line);
     if (want_status && row.st) {
-      if (format_status(s, row.f.name, a.ret_status, *row.st, line)) s.untagged(line);
+      if (format_status(s, row.f.name, a.ret_status, *row.st, row.recent, line)) s.untagged(line);
     }
   }
   s.ok(c, lsub ? "LSUB completed" : "LIST completed");

@@ -70,6 +70,7 @@ struct Eval {
   store::Uid max_uid;
   const std::vector<store::Uid>& saved;
   int64_t now;
+  const Session& session;  // for \Recent
 
   struct Msg {
     const store::MessageMeta& m;
@@ -127,8 +128,9 @@ struct Eval {
       case Kind::kUndraft: return (f & store::kDraft) == 0;
       case Kind::kUnflagged: return (f & store::kFlagged) == 0;
       case Kind::kUnseen: return (f & store::kSeen) == 0;
-      case Kind::kNew: case Kind::kRecent: return false;  // \Recent is not kept
-      case Kind::kOld: return true;
+      case Kind::kRecent: return session.is_recent(m.uid);
+      case Kind::kNew: return session.is_recent(m.uid) && (f & store::kSeen) == 0;
+      case Kind::kOld: return !session.is_recent(m.uid);
       case Kind::kKeyword:
       case Kind::kUnkeyword: {
         bool has = std::binary_search(m.flags.keywords.begin(), m.flags.keywords.end(),
@@ -207,7 +209,8 @@ boost::asio::awaitable<base::Result<std::vector<SearchHit>>> run_search(
           static_cast<uint32_t>(s.uids_.size()),
           s.uids_.empty() ? 0 : s.uids_.back(),
           s.saved_,
-          static_cast<int64_t>(std::time(nullptr))};
+          static_cast<int64_t>(std::time(nullptr)),
+          s};
   store::FetchOptions fo;
   fo.headers = with_headers || needs_headers(key);
   fo.flags_only = !fo.headers && !needs_content(key);

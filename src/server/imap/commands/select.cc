@@ -64,7 +64,19 @@ PH_IMAP_HANDLER(cmd_select) {
   if (!s.uids_.empty() && s.uids_.back() >= s.uidnext_) s.uidnext_ = s.uids_.back() + 1;
 
   s.untagged(fmt::format("{} EXISTS", s.uids_.size()));
-  if (!s.rev2_) s.untagged("0 RECENT");
+  s.recent_.clear();
+  if (!s.rev2_) {
+    // SELECT takes the folder's new messages as recent for this session; EXAMINE shows them
+    // as recent without taking them (RFC 3501 6.3.2: the \Recent flag is not lost).
+    store::Uid top = s.uids_.empty() ? 0 : s.uids_.back();
+    if (examine) {
+      store::Uid mark = s.srv_.recent_mark(s.folder_);
+      if (top > mark) s.recent_.push_back(store::UidRange{mark + 1, top});
+    } else {
+      s.claim_recent(top);
+    }
+    s.untagged(fmt::format("{} RECENT", s.recent_count()));
+  }
   s.untagged("FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)");
   s.untagged("OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] Flags permitted");
   if (r->st.first_unseen_uid != 0 && !s.rev2_) {
@@ -96,7 +108,7 @@ PH_IMAP_HANDLER(cmd_select) {
   std::string line;
   for (const auto& m : r->changed) {
     line = fmt::format("{} FETCH (UID {} FLAGS ", s.seq_of(m.uid), m.uid);
-    s.append_flags(line, m.flags);
+    s.append_flags(line, m.flags, m.uid);
     line += fmt::format(" MODSEQ ({}))", m.modseq);
     s.untagged(line);
   }

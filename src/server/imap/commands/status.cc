@@ -1,5 +1,7 @@
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "base/strings.h"
 #include "server/imap/commands/commands.h"
 #include "server/imap/session.h"
@@ -8,7 +10,7 @@ namespace posthouse::server::imap {
 
 bool format_status(const Session& s, std::string_view store_name,
                    const std::vector<std::string_view>& items, const store::FolderStatus& st,
-                   std::string& out) {
+                   uint32_t recent, std::string& out) {
   out = "STATUS ";
   s.append_mailbox(out, store_name);
   out += " (";
@@ -18,7 +20,7 @@ bool format_status(const Session& s, std::string_view store_name,
     if (base::iequals(it, "MESSAGES")) {
       v = fmt::format("MESSAGES {}", st.messages);
     } else if (base::iequals(it, "RECENT")) {
-      v = "RECENT 0";
+      v = fmt::format("RECENT {}", recent);
     } else if (base::iequals(it, "UIDNEXT")) {
       v = fmt::format("UIDNEXT {}", st.uidnext);
     } else if (base::iequals(it, "UIDVALIDITY")) {
@@ -44,6 +46,19 @@ bool format_status(const Session& s, std::string_view store_name,
   return true;
 }
 
+bool wants_recent(const std::vector<std::string_view>& items) {
+  for (auto it : items) {
+    if (base::iequals(it, "RECENT")) return true;
+  }
+  return false;
+}
+
+base::Result<uint32_t> count_recent(Session& s, store::MailboxId mb, store::FolderId folder) {
+  store::Uid mark = s.srv_.recent_mark(folder);
+  auto uids = PH_TRY(s.srv_.mail().uids(mb, folder));
+  return static_cast<uint32_t>(uids.end() - std::upper_bound(uids.begin(), uids.end(), mark));
+}
+
 PH_IMAP_HANDLER(cmd_status) {
   const auto& a = std::get<codec::Status>(c.args);
   auto name = s.store_name(a.mailbox);
@@ -53,8 +68,11 @@ PH_IMAP_HANDLER(cmd_status) {
   }
   auto& mail = s.srv_.mail();
   auto mb = s.mailbox_;
+  uint32_t recent = 0;
+  bool want_recent = wants_recent(a.items);
   auto r = co_await s.blocking([&]() -> base::Result<store::FolderStatus> {
     auto f = PH_TRY(mail.folder(mb, *name));
+    if (want_recent) recent = PH_TRY(count_recent(s, mb, f.id));
     return mail.status(mb, f.id);
   });
   if (!r) {
@@ -62,7 +80,7 @@ PH_IMAP_HANDLER(cmd_status) {
     co_return;
   }
   std::string line;
-  if (!format_status(s, *name, a.items, *r, line)) {
+  if (!format_status(s, *name, a.items, *r, recent, line)) {
     s.bad(c, "Unknown STATUS item");
     co_return;
   }

@@ -52,7 +52,7 @@ PH_IMAP_HANDLER(cmd_store) {
       continue;
     }
     line += "FLAGS ";
-    s.append_flags(line, u.flags);
+    s.append_flags(line, u.flags, u.uid);
     if (s.condstore_) line += fmt::format(" MODSEQ ({})", u.modseq);
     line += ')';
     s.untagged(line);
