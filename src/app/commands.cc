@@ -232,6 +232,12 @@ int cmd_serve(const ServeOptions& o) {
   }
   auto mail = store::sqlite::SqliteMailStore::open(mso);
   if (!mail) return fail(1, mail.error().message);
+  if (auto swept = (*mail)->sweep_crash_debris(); !swept) {
+    spdlog::warn("startup sweep of crash debris failed: {}", swept.error().message);
+  } else if (swept->repaired > 0) {
+    spdlog::info("removed {} crash leftovers (uncommitted body files, temporaries)",
+                 swept->repaired);
+  }
   directory::Options dir_opts = directory_options(cfg);
   dir_opts.credential_cache = std::make_shared<auth::CredentialCache>(auth::CredentialCache::Options{
       std::chrono::seconds(cfg.directory.auth_cache_ttl_seconds),

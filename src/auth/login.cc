@@ -3,8 +3,10 @@
 namespace posthouse::auth {
 
 base::Result<std::chrono::milliseconds> login_admit(LoginThrottle& throttle, const std::string& ip,
-                                                    const std::string& account) {
+                                                    const std::string& account,
+                                                    std::chrono::seconds* retry_after) {
   auto d = throttle.check(ip, account, LoginThrottle::Clock::now());
+  if (retry_after) *retry_after = d.retry_after;
   if (d.locked) return base::Error(base::Errc::kLimit, "too many failed attempts", "locked");
   return d.delay;
 }

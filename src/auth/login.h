@@ -9,6 +9,7 @@
 //   work on its blocking pool). Its kUnauthenticated error (unknown account or wrong password,
 //   alike) records a failure; success and kForbidden (right password, protocol switched off)
 //   record a success; other errors (temporary) record nothing.
+// - `retry_after`, when given, receives how long a lock lasts (HTTP's Retry-After).
 // - Neither the password nor the verify result's details are logged here.
 #pragma once
 
@@ -21,9 +22,11 @@
 
 namespace posthouse::auth {
 
-// kLimit/"locked" when refused; otherwise the delay to await before verifying.
+// kLimit/"locked" when refused (with the lock's remaining time in *retry_after when given);
+// otherwise the delay to await before verifying. An empty account throttles the IP alone.
 base::Result<std::chrono::milliseconds> login_admit(LoginThrottle& throttle, const std::string& ip,
-                                                    const std::string& account);
+                                                    const std::string& account,
+                                                    std::chrono::seconds* retry_after = nullptr);
 // Records the verification's outcome (see the contract above).
 void login_record(LoginThrottle& throttle, const std::string& ip, const std::string& account,
                   const base::Error* error);
@@ -32,8 +35,9 @@ template <class T, class Verify>
 boost::asio::awaitable<base::Result<T>> throttled_login(LoginThrottle& throttle,
                                                         boost::asio::any_io_executor ex,
                                                         std::string ip, std::string account,
-                                                        Verify verify) {
-  auto delay = login_admit(throttle, ip, account);
+                                                        Verify verify,
+                                                        std::chrono::seconds* retry_after = nullptr) {
+  auto delay = login_admit(throttle, ip, account, retry_after);
   if (!delay) co_return delay.error();
   if (delay->count() > 0) {
     boost::asio::steady_timer t(ex, *delay);

@@ -26,6 +26,7 @@ constexpr std::size_t kMaxIpAllow = 32;
 constexpr std::size_t kMaxSubject = 200;
 constexpr std::size_t kMaxBody = 16 * 1024;
 constexpr std::string_view kTokenPrefix = "pht_";
+constexpr Time kTokenTouchInterval = 60;  // seconds between "last used" writes
 
 Error bad_token() { return Error(Errc::kUnauthenticated, "invalid or expired token"); }
 Error token_not_found(Id id) {
@@ -167,7 +168,12 @@ base::Result<Actor> Service::actor_for_token(std::string_view secret, std::strin
   a->token_scope = t->scope;
   a->source = "api";
   a->ip = std::string(ip);
-  PH_CHECK(store_.touch_token(t->id, now(), ip));
+  // "Last used" is shown to a minute's precision: rewriting it on every request would turn
+  // each API read into a write transaction.
+  const Time at = now();
+  if (!t->last_used_at || at - *t->last_used_at >= kTokenTouchInterval ||
+      t->last_used_ip.value_or("") != ip)
+    PH_CHECK(store_.touch_token(t->id, at, ip));
   return a;
 }
 

@@ -32,6 +32,24 @@ TEST_F(ApiTokens, SecretShownOnceStoredHashedAndResolvesToOwner) {
   EXPECT_EQ(audit[0].after->find(nt.secret.substr(10)), std::string::npos);
 }
 
+TEST_F(ApiTokens, LastUsedIsWrittenAtMostOncePerMinuteUnlessTheIpChanges) {
+  Actor boss = as("boss@acme.test");
+  auto nt = must(svc().create_token(boss, {"ci", {}, {}, false, {}, std::nullopt}), "create");
+  auto last = [&] { return must(svc().list_tokens(boss), "list").at(0); };
+  ASSERT_TRUE(svc().actor_for_token(nt.secret, "127.0.0.1").ok());
+  EXPECT_EQ(last().last_used_at, now_);
+  const Time first = now_;
+  now_ += 59;  // within the minute: no write
+  ASSERT_TRUE(svc().actor_for_token(nt.secret, "127.0.0.1").ok());
+  EXPECT_EQ(last().last_used_at, first);
+  ASSERT_TRUE(svc().actor_for_token(nt.secret, "10.0.0.9").ok());  // another address: written
+  EXPECT_EQ(last().last_used_at, now_);
+  EXPECT_EQ(last().last_used_ip, "10.0.0.9");
+  now_ += 60;
+  ASSERT_TRUE(svc().actor_for_token(nt.secret, "10.0.0.9").ok());
+  EXPECT_EQ(last().last_used_at, now_);
+}
+
 TEST_F(ApiTokens, ScopeNarrowsAndReadOnlyBlocksWrites) {
   Actor boss = as("boss@acme.test");
   auto nt = must(svc().create_token(boss, {"ro", {"a.example"}, {}, true, {}, std::nullopt}), "c");

@@ -19,7 +19,31 @@ LISTENERS = ["smtp", "submission", "submissions", "imap", "imaps", "pop3", "pop3
 DEFAULT_LISTENERS = ["http"]
 
 
+# When run.py runs modules in parallel, each worker owns a block of ports below the kernel's
+# ephemeral range (POSTHOUSE_PORT_BASE .. +PORT_SPAN): a port the kernel hands out with bind(0)
+# and that is closed again may be handed to another worker's server before ours binds it, and
+# wait_ready would then greet the wrong server.
+PORT_SPAN = 1000
+_next_port = None
+
+
 def free_port():
+    global _next_port
+    base = os.environ.get("POSTHOUSE_PORT_BASE")
+    if base:
+        base = int(base)
+        if _next_port is None:
+            _next_port = base
+        while _next_port < base + PORT_SPAN:
+            port = _next_port
+            _next_port += 1
+            try:
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", port))
+                return port
+            except OSError:
+                continue
+        _next_port = base  # wrapped: ports of stopped servers are free again
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]

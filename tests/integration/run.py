@@ -1,14 +1,29 @@
 """Runs every tests/integration/test_*.py with unittest and prints
 `INTEGRATION: N passed, N failed` for scripts/run-tests to add up.
 
-Optional argv: name patterns to select test modules (e.g. `smtp`).
+Modules run in parallel worker processes (`-j N`, default INTEGRATION_JOBS or the number of
+CPUs + 1: much of a module's time is spent waiting on servers, timers and throttles). Each
+worker owns its own block of ports (harness.free_port), its server processes and temp dirs;
+a module's output is printed whole when it ends, so logs never interleave.
+
+Optional argv: name patterns to select test modules (e.g. `smtp`); `-j 1` runs them one after
+another in this process.
 """
+import argparse
 import os
+import random
+import re
+import subprocess
 import sys
+import tempfile
+import time
 import unittest
 
 here = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, here)
+
+# Ports below the kernel's ephemeral range (32768+), one block of harness.PORT_SPAN per worker.
+PORT_FLOOR, PORT_CEILING = 10000, 32000
 
 
 class CountingResult(unittest.TextTestResult):
@@ -21,20 +36,91 @@ class CountingResult(unittest.TextTestResult):
         self.passed += 1
 
 
-def main():
-    loader = unittest.TestLoader()
-    suite = unittest.TestSuite()
-    patterns = sys.argv[1:]
+def modules(patterns):
+    names = []
     for name in sorted(os.listdir(here)):
         if not (name.startswith("test_") and name.endswith(".py")):
             continue
         if patterns and not any(p in name for p in patterns):
             continue
-        suite.addTests(loader.loadTestsFromName(name[:-3]))
+        names.append(name[:-3])
+    # Longest first (source size is a fair proxy), so the slowest module does not start last.
+    names.sort(key=lambda n: -os.path.getsize(os.path.join(here, n + ".py")))
+    return names
+
+
+def run_inline(names):
+    loader = unittest.TestLoader()
+    suite = unittest.TestSuite()
+    for name in names:
+        suite.addTests(loader.loadTestsFromName(name))
     runner = unittest.TextTestRunner(verbosity=2, resultclass=CountingResult)
     result = runner.run(suite)
     failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
-    print(f"INTEGRATION: {result.passed} passed, {failed} failed")
+    return result.passed, failed
+
+
+def run_parallel(names, jobs):
+    from harness import PORT_SPAN
+    blocks = (PORT_CEILING - PORT_FLOOR) // PORT_SPAN
+    first = random.randrange(blocks)  # two runs at once on one machine rarely share blocks
+    pending = list(names)
+    running = {}  # slot -> (name, Popen, log file, start)
+    passed = failed = 0
+    started = time.time()
+    while pending or running:
+        for slot in range(jobs):
+            if slot in running or not pending:
+                continue
+            name = pending.pop(0)
+            env = dict(os.environ)
+            env["POSTHOUSE_PORT_BASE"] = str(PORT_FLOOR + ((first + slot) % blocks) * PORT_SPAN)
+            log = tempfile.TemporaryFile(mode="w+")
+            proc = subprocess.Popen([sys.executable, os.path.abspath(__file__), "--one", name],
+                                    cwd=here, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL)
+            running[slot] = (name, proc, log, time.time())
+        time.sleep(0.2)
+        for slot, (name, proc, log, start) in list(running.items()):
+            if proc.poll() is None:
+                continue
+            del running[slot]
+            log.seek(0)
+            out = log.read()
+            log.close()
+            print(f"---- {name} ({time.time() - start:.0f} s, exit {proc.returncode}) ----")
+            print(out, end="" if out.endswith("\n") else "\n", flush=True)
+            m = re.search(r"^MODULE: (\d+) passed, (\d+) failed", out, re.M)
+            if not m:
+                print(f"{name}: no result line (crashed?)", flush=True)
+                failed += 1
+                continue
+            passed += int(m.group(1))
+            failed += int(m.group(2))
+            if proc.returncode != 0 and int(m.group(2)) == 0:
+                print(f"{name}: exited {proc.returncode} after passing", flush=True)
+                failed += 1
+    print(f"integration: {len(names)} modules in {time.time() - started:.0f} s with {jobs} jobs")
+    return passed, failed
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("-j", "--jobs", type=int,
+                    default=int(os.environ.get("INTEGRATION_JOBS", (os.cpu_count() or 1) + 1)))
+    ap.add_argument("--one", help=argparse.SUPPRESS)
+    ap.add_argument("patterns", nargs="*")
+    args = ap.parse_args()
+    if args.one:
+        p, f = run_inline([args.one])
+        print(f"MODULE: {p} passed, {f} failed")
+        sys.exit(1 if f else 0)
+    names = modules(args.patterns)
+    if args.jobs <= 1 or len(names) <= 1:
+        passed, failed = run_inline(names)
+    else:
+        passed, failed = run_parallel(names, args.jobs)
+    print(f"INTEGRATION: {passed} passed, {failed} failed")
     sys.exit(1 if failed else 0)
 
 

@@ -843,6 +843,10 @@ struct SqliteMailStore::Impl {
   }
 
   base::Result<CheckReport> check_op(BatchState& st, bool repair);
+  base::Status check_files(BatchState& st, const std::map<std::string, int64_t>& file_blobs,
+                           bool repair,
+                           bool debris_only, CheckReport& rep);
+  base::Result<CheckReport> sweep_debris_op(BatchState& st);
 
   base::Result<std::shared_ptr<const Prepared>> prepare(std::string raw) {
     if (raw.size() > opts.max_message_size) {
@@ -987,20 +991,33 @@ base::Result<CheckReport> SqliteMailStore::Impl::check_op(BatchState& st, bool r
       "mail_message WHERE folder_id = f.id), 0), coalesce((SELECT max(modseq) FROM "
       "mail_expunged WHERE folder_id = f.id), 0)) AS maxmod FROM mail_folder f)",
       2, "UPDATE mail_folder SET uidnext = ?, highestmodseq = ? WHERE id = ?"));
-  // Files against blob rows. Runs on the writer thread between batches, so no file of an
-  // uncommitted batch can be mistaken for an orphan.
+  std::map<std::string, int64_t> file_sizes;  // sha → expected size
+  for (const auto& b : blobs)
+    if (file_blobs.count(b.sha)) file_sizes[b.sha] = b.size;
+  PH_CHECK(check_files(st, file_sizes, repair, /*debris_only=*/false, rep));
+  return rep;
+}
+
+// Files against blob rows. Runs on the writer thread between batches, so no file of an
+// uncommitted batch can be mistaken for an orphan. `file_blobs`: sha → expected size of every
+// blob whose bytes should be a file. With debris_only, only what a crash leaves behind is looked at (unreferenced files
+// and temporaries), never a missing or damaged file.
+base::Status SqliteMailStore::Impl::check_files(BatchState& st,
+                                                const std::map<std::string, int64_t>& file_blobs,
+                                                bool repair, bool debris_only,
+                                                CheckReport& rep) {
+  auto problem = [&](std::string s) { rep.problems.push_back(std::move(s)); };
   auto listing = PH_TRY(files.list());
-  std::set<std::string> on_disk(listing.blobs.begin(), listing.blobs.end());
-  for (const auto& sha : file_blobs) {
-    if (!on_disk.count(sha)) {
-      problem(fmt::format("blob {}: file missing", sha));
-      continue;
-    }
-    auto size = files.size(sha);
-    for (const auto& b : blobs) {
-      if (b.sha == sha && size.ok() && static_cast<int64_t>(*size) != b.size) {
-        problem(fmt::format("blob {}: file size {} but {} expected", sha, *size, b.size));
+  if (!debris_only) {
+    std::set<std::string> on_disk(listing.blobs.begin(), listing.blobs.end());
+    for (const auto& [sha, expected] : file_blobs) {
+      if (!on_disk.count(sha)) {
+        problem(fmt::format("blob {}: file missing", sha));
+        continue;
       }
+      auto size = files.size(sha);
+      if (size.ok() && static_cast<int64_t>(*size) != expected)
+        problem(fmt::format("blob {}: file size {} but {} expected", sha, *size, expected));
     }
   }
   for (const auto& sha : listing.blobs) {
@@ -1016,6 +1033,17 @@ base::Result<CheckReport> SqliteMailStore::Impl::check_op(BatchState& st, bool r
     PH_CHECK(files.remove_relative(rel));
     ++rep.repaired;
   }
+  return {};
+}
+
+base::Result<CheckReport> SqliteMailStore::Impl::sweep_debris_op(BatchState& st) {
+  std::map<std::string, int64_t> file_blobs;
+  {
+    PH_QUERY(s, *writer, "SELECT sha256, size FROM mail_blob WHERE in_db = 0");
+    while (PH_TRY(s->step())) file_blobs[s->col_text(0)] = s->col_int(1);
+  }
+  CheckReport rep;
+  PH_CHECK(check_files(st, file_blobs, /*repair=*/true, /*debris_only=*/true, rep));
   return rep;
 }
 
@@ -1674,6 +1702,11 @@ base::Result<CheckReport> SqliteMailStore::check(bool repair) {
   Impl* i = impl_.get();
   return i->submit_sync<CheckReport>(
       [i, repair](BatchState& st) { return i->check_op(st, repair); });
+}
+
+base::Result<CheckReport> SqliteMailStore::sweep_crash_debris() {
+  Impl* i = impl_.get();
+  return i->submit_sync<CheckReport>([i](BatchState& st) { return i->sweep_debris_op(st); });
 }
 
 }  // namespace posthouse::store::sqlite

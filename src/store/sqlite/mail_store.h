@@ -101,6 +101,11 @@ class SqliteMailStore final : public MailStore {
   void unwatch(uint64_t token) override;
 
   base::Result<CheckReport> check(bool repair) override;
+  // What a crash leaves behind and nothing else: body files of a batch that never committed
+  // (renamed into place, no row) and temporaries. `serve` calls it once at startup, before
+  // any writer work, so nothing in flight can be mistaken for debris. Never touches a
+  // referenced file; a missing or damaged one stays for `check` to report.
+  base::Result<CheckReport> sweep_crash_debris();
 
   // Statistics for tests and metrics: batches committed and operations they held.
   struct Stats {

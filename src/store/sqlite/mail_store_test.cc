@@ -660,6 +660,28 @@ TEST_F(MailStoreTest, CheckFindsAndRepairsDamage) {
   EXPECT_EQ(blob_files(), 1u);
 }
 
+TEST_F(MailStoreTest, StartupSweepRemovesCrashDebrisOnly) {
+  deliver_one(1, message(2, 3000));  // a file body (the fixture's inline_max is small)
+  ASSERT_EQ(blob_files(), 1u);
+  std::string orphan = sha256_hex("orphan");
+  ASSERT_TRUE(BlobFiles(FsEnv::posix(), dir_ + "/blobs").put(orphan, "orphan").ok());
+  { std::ofstream(dir_ + "/blobs/leftover.tmp") << "x"; }
+  {
+    // Damage that is not crash debris stays for `check` to report.
+    auto db = std::move(*Db::open(dir_ + "/mail.db"));
+    ASSERT_TRUE(db->exec("UPDATE mail_account SET used_bytes = 5 WHERE mailbox_id = 1").ok());
+  }
+  auto swept = store_->sweep_crash_debris();
+  ASSERT_TRUE(swept.ok());
+  EXPECT_EQ(swept->repaired, 2u);
+  EXPECT_EQ(blob_files(), 1u);  // the referenced body is untouched
+  auto rep = store_->check(false);
+  ASSERT_TRUE(rep.ok());
+  ASSERT_EQ(rep->problems.size(), 1u);
+  EXPECT_NE(rep->problems[0].find("mailbox usage"), std::string::npos) << rep->problems[0];
+  EXPECT_EQ(*store_->read(1, inbox1_, 1), message(2, 3000));
+}
+
 TEST_F(MailStoreTest, DeleteMailboxReleasesEverything) {
   std::string big = message(1, 4000);
   Delivery d;

@@ -9,6 +9,7 @@
 #include <ctime>
 #include <optional>
 
+#include "auth/login.h"
 #include "base/strings.h"
 #include "directory/json.h"
 #include "directory/service.h"
@@ -1094,48 +1095,46 @@ Response to_response(base::Result<Reply> r) {
 }
 
 // A refused 429 with Retry-After for a locked client (login or bearer token guessing).
-Response throttled_response(const auth::LoginThrottle::Decision& d, std::string_view what) {
+Response throttled_response(std::chrono::seconds retry_after, std::string_view what) {
   Response res = json_error(bhttp::status::too_many_requests, "throttled",
                             fmt::format("too many failed {}; try again later", what));
-  res.set(bhttp::field::retry_after, std::to_string(d.retry_after.count()));
+  res.set(bhttp::field::retry_after, std::to_string(retry_after.count()));
   return res;
 }
 
-// Bearer tokens are guessable secrets too: failures count against the client IP in the same
-// throttle as logins (delay, then a temporary lock), so token guessing is as slow as password
-// guessing. Cookie sessions are not throttled here: their ids are never guessed by design
-// (256 bits) and a stale cookie is an ordinary event.
+bool is_lock(const base::Result<Reply>& r) {
+  return !r && r.error().code == Errc::kLimit && r.error().field == "locked";
+}
+
+// Bearer tokens are guessable secrets too: a bearer request goes through the same login
+// sequence as a password (auth::throttled_login, keyed by the client IP alone), so token
+// guessing is as slow as password guessing. Cookie sessions are not throttled here: their ids
+// are never guessed by design (256 bits) and a stale cookie is an ordinary event.
 Handler wrap(const Deps* deps, Fn fn) {
   return [deps, fn = std::move(fn)](Request& req) -> boost::asio::awaitable<Response> {
-    const bool bearer = req.raw.find(bhttp::field::authorization) != req.raw.end();
-    if (bearer && deps->throttle) {
-      auto d = deps->throttle->check(req.peer_ip, "", auth::LoginThrottle::Clock::now());
-      if (d.locked) co_return throttled_response(d, "token uses");
-      if (d.delay.count() > 0) {
-        boost::asio::steady_timer t(co_await boost::asio::this_coro::executor, d.delay);
-        co_await t.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
-      }
-    }
-    bool refused = false;
-    auto r = co_await deps->pool->run([&]() -> base::Result<Reply> {
-      return deps->services->with([&](delivery::Services& s) -> base::Result<Reply> {
-        auto actor = authenticate(s, req, *deps);
-        if (!actor) {
-          refused = true;
-          return std::move(actor).error();
-        }
-        Ctx c{s, *s.directory, std::move(*actor), req, *deps, std::nullopt};
-        return fn(c);
+    auto handle = [&]() -> boost::asio::awaitable<base::Result<Reply>> {
+      co_return co_await deps->pool->run([&]() -> base::Result<Reply> {
+        return deps->services->with([&](delivery::Services& s) -> base::Result<Reply> {
+          auto actor = PH_TRY(authenticate(s, req, *deps));
+          Ctx c{s, *s.directory, std::move(actor), req, *deps, std::nullopt};
+          return fn(c);
+        });
       });
-    });
-    if (bearer && refused && deps->throttle && r.error().code == Errc::kUnauthenticated)
-      deps->throttle->record_failure(req.peer_ip, "", auth::LoginThrottle::Clock::now());
+    };
+    const bool bearer = req.raw.find(bhttp::field::authorization) != req.raw.end();
+    if (!bearer || !deps->throttle) co_return to_response(co_await handle());
+    std::chrono::seconds retry_after{0};
+    auto r = co_await auth::throttled_login<Reply>(
+        *deps->throttle, co_await boost::asio::this_coro::executor, req.peer_ip, "", handle,
+        &retry_after);
+    if (is_lock(r)) co_return throttled_response(retry_after, "token uses");
     co_return to_response(std::move(r));
   };
 }
 
-// POST /api/v1/session: the throttle first (same for unknown and known accounts), then the
-// password check on the pool, then a fresh session (a presented id is destroyed: no fixation).
+// POST /api/v1/session: the shared login sequence (throttle, delay, verify, record; the same
+// for unknown and known accounts), then a fresh session (a presented id is destroyed: no
+// fixation).
 Handler login_handler(const Deps* deps) {
   return [deps](Request& req) -> boost::asio::awaitable<Response> {
     auto body = JsonBody::parse(req.raw.body());
@@ -1145,42 +1144,42 @@ Handler login_handler(const Deps* deps) {
     auto password = body->str("password");
     if (!password) co_return to_response(std::move(password).error());
     if (auto st = body->finish(); !st) co_return to_response(st.error());
-    auto& th = *deps->throttle;
-    auto decision = th.check(req.peer_ip, *address, auth::LoginThrottle::Clock::now());
-    if (decision.locked) co_return throttled_response(decision, "logins");
-    if (decision.delay.count() > 0) {
-      boost::asio::steady_timer t(co_await boost::asio::this_coro::executor, decision.delay);
-      co_await t.async_wait(boost::asio::use_awaitable);
-    }
     std::string old = cookie_value(req);
-    auto r = co_await deps->pool->run([&]() -> base::Result<Reply> {
-      return deps->services->with([&](delivery::Services& s) -> base::Result<Reply> {
-        auto a = PH_TRY(s.directory->login(*address, *password));
-        auth::WebSessions sessions(*s.db, deps->sessions);
-        if (!old.empty()) (void)sessions.destroy(old);
-        auth::SessionSubject subj = a.principal_id
-                                        ? auth::SessionSubject{"principal", a.principal_id}
-                                        : auth::SessionSubject{"mailbox", a.mailbox_id};
-        auto ns = PH_TRY(sessions.create(subj, req.peer_ip, unix_now()));
-        Reply rep;
-        rep.status = bhttp::status::created;
-        rep.body = {{"login", a.login},
-                    {"role", d::role_name(a.role)},
-                    {"csrf_token", ns.csrf},
-                    {"expires_in", deps->sessions.lifetime_seconds},
-                    {"idle_timeout", deps->sessions.idle_timeout_seconds}};
-        rep.headers.push_back(
-            {"Set-Cookie", set_cookie(req, ns.id, deps->sessions.lifetime_seconds)});
-        return rep;
+    auto verify = [&]() -> boost::asio::awaitable<base::Result<Reply>> {
+      co_return co_await deps->pool->run([&]() -> base::Result<Reply> {
+        return deps->services->with([&](delivery::Services& s) -> base::Result<Reply> {
+          auto a = PH_TRY(s.directory->login(*address, *password));
+          auth::WebSessions sessions(*s.db, deps->sessions);
+          if (!old.empty()) (void)sessions.destroy(old);
+          auth::SessionSubject subj = a.principal_id
+                                          ? auth::SessionSubject{"principal", a.principal_id}
+                                          : auth::SessionSubject{"mailbox", a.mailbox_id};
+          auto ns = PH_TRY(sessions.create(subj, req.peer_ip, unix_now()));
+          Reply rep;
+          rep.status = bhttp::status::created;
+          rep.body = {{"login", a.login},
+                      {"role", d::role_name(a.role)},
+                      {"csrf_token", ns.csrf},
+                      {"expires_in", deps->sessions.lifetime_seconds},
+                      {"idle_timeout", deps->sessions.idle_timeout_seconds}};
+          rep.headers.push_back(
+              {"Set-Cookie", set_cookie(req, ns.id, deps->sessions.lifetime_seconds)});
+          return rep;
+        });
       });
-    });
-    auto now = auth::LoginThrottle::Clock::now();
-    if (r) {
-      th.record_success(req.peer_ip, *address, now);
-    } else if (r.error().code == Errc::kUnauthenticated) {
-      th.record_failure(req.peer_ip, *address, now);
-      r = Error(Errc::kUnauthenticated, "invalid login or password");
+    };
+    base::Result<Reply> r = Error(Errc::kInternal, "no login throttle");
+    std::chrono::seconds retry_after{0};
+    if (deps->throttle) {
+      r = co_await auth::throttled_login<Reply>(*deps->throttle,
+                                                co_await boost::asio::this_coro::executor,
+                                                req.peer_ip, *address, verify, &retry_after);
+    } else {
+      r = co_await verify();
     }
+    if (is_lock(r)) co_return throttled_response(retry_after, "logins");
+    if (!r && r.error().code == Errc::kUnauthenticated)
+      r = Error(Errc::kUnauthenticated, "invalid login or password");
     co_return to_response(std::move(r));
   };
 }
