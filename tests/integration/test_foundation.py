@@ -265,6 +265,35 @@ class StartupErrors(unittest.TestCase):
         self.assertEqual(p.returncode, 2)
 
 
+class CrashDebrisSweep(unittest.TestCase):
+    def test_startup_removes_uncommitted_bodies_and_temporaries_only(self):
+        """What a SIGKILL leaves in blobs/ (a body renamed into place whose batch never
+        committed, a half-written temporary) is removed when the server starts; `check` is
+        then clean without --repair."""
+        import hashlib
+        server = Server()
+        self.addCleanup(server.cleanup)
+        server.start()
+        server.stop()
+        body = b"From: a@b\r\n\r\nnever committed\r\n"
+        sha = hashlib.sha256(body).hexdigest()
+        blobs = os.path.join(server.data, "blobs")
+        os.makedirs(os.path.join(blobs, sha[:2], sha[2:4]), exist_ok=True)
+        with open(os.path.join(blobs, sha[:2], sha[2:4], sha), "wb") as f:
+            f.write(body)
+        with open(os.path.join(blobs, sha[:2], sha[2:4], sha + ".tmp"), "wb") as f:
+            f.write(body[:5])
+        before = server.cli("check", check=False)
+        self.assertEqual(before.returncode, 1, before.stdout)
+        self.assertIn("is not referenced", before.stdout)
+        self.assertIn("stray file", before.stdout)
+        server.start()
+        after = server.cli("check", check=False)
+        self.assertEqual(after.returncode, 0, after.stdout)
+        self.assertIn("removed 2 crash leftovers", server.read_log())
+        self.assertEqual([n for _, _, files in os.walk(blobs) for n in files], [])
+
+
 class TlsIpv6AndJsonLogs(unittest.TestCase):
     def test_https_ipv6_and_json_log_lines(self):
         port6 = free_port()
