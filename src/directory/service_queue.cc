@@ -59,7 +59,7 @@ json to_json(const QueueEntry& e) {
                      {"state", queue::state_name(r.state)},
                      {"attempts", r.attempts},
                      {"next_attempt_at", waiting ? json(r.next_attempt_at) : json(nullptr)},
-                     {"last_error", r.last_error.empty() ? json(nullptr) : json(r.last_error)}});
+                     {"last_error", r.last_error}});
     int rk = r.state == queue::RecipientState::kSending    ? 0
              : r.state == queue::RecipientState::kQueued   ? 1
              : r.state == queue::RecipientState::kDeferred ? 2
