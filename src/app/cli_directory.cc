@@ -24,6 +24,38 @@
 #include "store/sqlite/directory_store.h"
 
 namespace posthouse::app {
+
+base::Result<std::unique_ptr<CliSession>> open_cli_session(const std::string& data_dir,
+                                                           const std::string& as_login) {
+  std::error_code ec;
+  std::filesystem::create_directories(data_dir, ec);
+  if (ec)
+    return base::Error(base::Errc::kIo,
+                       fmt::format("cannot create {}: {}", data_dir, ec.message()));
+  auto s = std::make_unique<CliSession>();
+  s->db = PH_TRY(
+      store::sqlite::Db::open((std::filesystem::path(data_dir) / "posthouse.db").string()));
+  PH_CHECK(s->db->migrate());
+  s->store = std::make_unique<store::sqlite::SqliteDirectoryStore>(*s->db);
+  // The data dir's config decides password policy, hash cost and retention, as for the server.
+  directory::Options opts;
+  std::string cfg_path = (std::filesystem::path(data_dir) / "posthouse.toml").string();
+  if (std::filesystem::exists(cfg_path, ec)) {
+    auto cfg = config::load(cfg_path);
+    if (!cfg.ok()) return base::Error(base::Errc::kInvalid, cfg.error().message, "config");
+    opts = directory_options(*cfg);
+    s->hostname = cfg->server.hostname;
+    s->dkim_selector = cfg->outbound.dkim_selector;
+  }
+  s->svc = std::make_unique<directory::Service>(*s->store, opts);
+  s->actor = directory::Service::cli_admin();
+  if (!as_login.empty()) {
+    s->actor = PH_TRY(s->svc->actor_for(as_login));
+    s->actor.source = "cli";
+  }
+  return s;
+}
+
 namespace {
 
 namespace d = directory;
@@ -233,6 +265,7 @@ class Commands final : public DirectoryCommands {
   bool selected() const override { return static_cast<bool>(action_); }
   const std::string& data_dir() const override { return data_; }
   bool json_output() const override { return json_; }
+  const std::string& as_login() const override { return as_; }
   int run() override;
 
  private:
@@ -318,37 +351,16 @@ Commands::Commands(CLI::App& app) {
 }
 
 int Commands::run() {
-  auto fail = [&](const Error& e) { return print_error(e, json_); };
-  std::error_code ec;
-  std::filesystem::create_directories(data_, ec);
-  if (ec) return fail(Error(Errc::kIo, fmt::format("cannot create {}: {}", data_, ec.message())));
-  auto db = store::sqlite::Db::open((std::filesystem::path(data_) / "posthouse.db").string());
-  if (!db.ok()) return fail(db.error());
-  if (auto st = (*db)->migrate(); !st.ok()) return fail(st.error());
-  store::sqlite::SqliteDirectoryStore store(**db);
-  // The data dir's config decides password policy, hash cost and retention, as for the server.
-  d::Options opts;
-  std::string hostname = "localhost", dkim_selector = "ph1";
-  std::string cfg_path = (std::filesystem::path(data_) / "posthouse.toml").string();
-  if (std::filesystem::exists(cfg_path, ec)) {
-    auto cfg = config::load(cfg_path);
-    if (!cfg.ok()) {
-      std::cerr << "posthouse: " << cfg.error().message << "\n";
+  auto session = open_cli_session(data_, as_);
+  if (!session.ok()) {
+    if (session.error().field == "config") {
+      std::cerr << "posthouse: " << session.error().message << "\n";
       return 2;
     }
-    opts = directory_options(*cfg);
-    hostname = cfg->server.hostname;
-    dkim_selector = cfg->outbound.dkim_selector;
+    return print_error(session.error(), json_);
   }
-  d::Service svc(store, opts);
-  d::Actor actor = d::Service::cli_admin();
-  if (!as_.empty()) {
-    auto a = svc.actor_for(as_);
-    if (!a.ok()) return fail(a.error());
-    actor = *a;
-    actor.source = "cli";
-  }
-  Ctx ctx{svc, actor, json_, **db, hostname, dkim_selector};
+  auto& x = **session;
+  Ctx ctx{*x.svc, x.actor, json_, *x.db, x.hostname, x.dkim_selector};
   return action_(ctx);
 }
 
@@ -491,11 +503,7 @@ void Commands::domains(CLI::App& app) {
         if (!l.ok()) return x.fail(l.error());
         d::DomainSpec s{o.customer, o.name, o.pw.get(), *l, o.manager};
         auto created = x.svc.create_domain(x.actor, s);
-        if (created.ok()) {
-          // Its DKIM keys exist from the start, so `domain dns` shows them at once.
-          auto keys = queue::DkimKeys(x.db).ensure(created->name, x.dkim_selector, std::time(nullptr));
-          if (!keys.ok()) std::cerr << "posthouse: DKIM keys: " << keys.error().message << "\n";
-        }
+        if (created.ok()) queue::create_domain_keys(x.db, created->name, x.dkim_selector);
         return x.done<d::Domain>(created, [](auto& r) {
           return fmt::format("domain {} created (postmaster@{})", r.name, r.name);
         });

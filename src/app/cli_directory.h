@@ -12,11 +12,32 @@
 #include <memory>
 #include <string>
 
+#include "base/result.h"
+#include "directory/service.h"
+#include "store/sqlite/db.h"
+#include "store/sqlite/directory_store.h"
+
 namespace CLI {
 class App;
 }
 
 namespace posthouse::app {
+
+// What an admin command runs with: <data>/posthouse.db (created and migrated), the directory
+// service configured from <data>/posthouse.toml like the server's, and the actor: the login
+// named by --as (through the same policy as the API), else the platform admin.
+struct CliSession {
+  std::unique_ptr<store::sqlite::Db> db;
+  std::unique_ptr<store::sqlite::SqliteDirectoryStore> store;
+  std::unique_ptr<directory::Service> svc;
+  directory::Actor actor;
+  std::string hostname = "localhost";  // [server] hostname, for `domain dns`
+  std::string dkim_selector = "ph1";
+};
+// Errors: the database or --as login (exit 1); an invalid config file has field "config"
+// (exit 2).
+base::Result<std::unique_ptr<CliSession>> open_cli_session(const std::string& data_dir,
+                                                           const std::string& as_login);
 
 class DirectoryCommands {
  public:
@@ -28,6 +49,8 @@ class DirectoryCommands {
   // The global --data value (default ./var/dev), also used by init and serve.
   virtual const std::string& data_dir() const = 0;
   virtual bool json_output() const = 0;
+  // The global --as value ("" when absent: the platform admin).
+  virtual const std::string& as_login() const = 0;
 };
 
 // Adds the global --data/--as/--json options and the directory nouns to app. Call before

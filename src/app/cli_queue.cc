@@ -3,52 +3,40 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-#include <ctime>
-#include <filesystem>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <nlohmann/json.hpp>
 
 #include "app/cli_directory.h"
 #include "queue/queue_store.h"
-#include "store/sqlite/db.h"
 
 namespace posthouse::app {
 
 namespace {
 
-nlohmann::json to_json(const queue::QueuedMessage& m) {
-  nlohmann::json rcpts = nlohmann::json::array();
-  for (const auto& r : m.recipients) {
-    rcpts.push_back({{"address", r.address},
-                     {"state", queue::state_name(r.state)},
-                     {"attempts", r.attempts},
-                     {"next_attempt_at", r.next_attempt_at},
-                     {"last_error", r.last_error}});
-  }
-  return {{"id", m.queue_id},
-          {"sender", m.sender},
-          {"size", m.size},
-          {"created_at", m.created_at},
-          {"recipients", rcpts}};
-}
+namespace d = directory;
 
 int fail(const base::Error& e, bool json) {
   if (json) {
-    std::cout << nlohmann::json{{"error", {{"code", base::errc_name(e.code)},
-                                           {"message", e.message}}}}.dump()
-              << "\n";
+    nlohmann::json j = {{"error", {{"code", base::errc_name(e.code)}, {"message", e.message}}}};
+    if (!e.field.empty()) j["error"]["field"] = e.field;
+    std::cout << j.dump() << "\n";
   } else {
     std::cerr << "error: " << e.message << "\n";
   }
   return 1;
 }
 
-base::Result<std::unique_ptr<store::sqlite::Db>> open_db(const std::string& data_dir) {
-  auto db = PH_TRY(store::sqlite::Db::open(
-      (std::filesystem::path(data_dir) / "posthouse.db").string()));
-  PH_CHECK(db->migrate());
-  return db;
+std::string text_of(const d::QueueEntry& e) {
+  const auto& m = e.message;
+  std::string out = fmt::format("{}  {} bytes  from <{}>  domain={}", m.queue_id, m.size,
+                                m.sender, e.domain.empty() ? "-" : e.domain);
+  for (const auto& r : m.recipients) {
+    out += fmt::format("\n    {}  {}  attempts={}{}", r.address, queue::state_name(r.state),
+                       r.attempts, r.last_error.empty() ? "" : "  " + r.last_error);
+  }
+  return out;
 }
 
 }  // namespace
@@ -56,76 +44,96 @@ base::Result<std::unique_ptr<store::sqlite::Db>> open_db(const std::string& data
 QueueCommands::QueueCommands(CLI::App& app, const DirectoryCommands& globals) : globals_(globals) {
   auto* noun = app.add_subcommand("queue", "the outbound queue");
   noun->require_subcommand(1);
-  auto limit = std::make_shared<int>(100);
-  auto* list = noun->add_subcommand("list", "list queued messages");
-  list->add_option("--limit", *limit, "at most this many")->capture_default_str();
-  list->callback([this, limit] {
-    action_ = [this, limit]() -> int {
-      auto db = open_db(globals_.data_dir());
-      if (!db) return fail(db.error(), globals_.json_output());
-      queue::QueueStore q(**db);
-      auto msgs = q.list(*limit);
-      if (!msgs) return fail(msgs.error(), globals_.json_output());
-      if (globals_.json_output()) {
-        nlohmann::json out = nlohmann::json::array();
-        for (const auto& m : *msgs) out.push_back(to_json(m));
-        std::cout << out.dump() << "\n";
-      } else {
-        for (const auto& m : *msgs) {
-          std::cout << fmt::format("{}  {} bytes  from <{}>\n", m.queue_id, m.size, m.sender);
-          for (const auto& r : m.recipients) {
-            std::cout << fmt::format("    {}  {}  attempts={}{}\n", r.address,
-                                     queue::state_name(r.state), r.attempts,
-                                     r.last_error.empty() ? "" : "  " + r.last_error);
-          }
+  // Every verb runs through directory::Service, so `--as LOGIN` sees and manages exactly what
+  // that login could over the API.
+  auto session_run = [this](std::function<int(CliSession&, queue::QueueStore&, bool)> fn) {
+    return [this, fn]() -> int {
+      bool json = globals_.json_output();
+      auto s = open_cli_session(globals_.data_dir(), globals_.as_login());
+      if (!s) {
+        if (s.error().field == "config") {
+          std::cerr << "posthouse: " << s.error().message << "\n";
+          return 2;
         }
+        return fail(s.error(), json);
+      }
+      queue::QueueStore q(*(*s)->db);
+      return fn(**s, q, json);
+    };
+  };
+
+  struct ListOpts {
+    d::QueueQuery query;
+    std::string cursor;
+  };
+  auto lo = std::make_shared<ListOpts>();
+  auto* list = noun->add_subcommand("list", "list queued messages in scope, oldest first");
+  list->add_option("--limit", lo->query.limit, "at most this many (1-1000)")->capture_default_str();
+  list->add_option("--state", lo->query.state,
+                   "only entries with a recipient in this state (queued, sending, deferred, "
+                   "delivered, bounced, expired)");
+  list->add_option("--domain", lo->query.domain, "only entries sent for this local domain");
+  list->add_option("--recipient-domain", lo->query.recipient_domain,
+                   "only entries with a recipient at this domain");
+  list->add_option("--after", lo->query.after_id, "continue after this cursor (next_cursor)");
+  list->callback([this, lo, session_run] {
+    action_ = session_run([lo](CliSession& s, queue::QueueStore& q, bool json) -> int {
+      auto page = s.svc->list_queue(s.actor, q, lo->query);
+      if (!page) return fail(page.error(), json);
+      if (json) {
+        nlohmann::json items = nlohmann::json::array();
+        for (const auto& e : page->items) items.push_back(d::to_json(e));
+        std::cout << items.dump() << "\n";
+      } else {
+        for (const auto& e : page->items) std::cout << text_of(e) << "\n";
+        if (page->next_after) std::cout << fmt::format("(more: --after {})\n", page->next_after);
       }
       return 0;
-    };
+    });
   });
+
   auto id = std::make_shared<std::string>();
   auto* show = noun->add_subcommand("show", "show one queued message");
   show->add_option("id", *id, "queue id")->required();
-  show->callback([this, id] {
-    action_ = [this, id]() -> int {
-      auto db = open_db(globals_.data_dir());
-      if (!db) return fail(db.error(), globals_.json_output());
-      queue::QueueStore q(**db);
-      auto m = q.get(*id);
-      if (!m) return fail(m.error(), globals_.json_output());
-      std::cout << (globals_.json_output() ? to_json(*m).dump() : to_json(*m).dump(2)) << "\n";
+  show->callback([this, id, session_run] {
+    action_ = session_run([id](CliSession& s, queue::QueueStore& q, bool json) -> int {
+      auto e = s.svc->get_queue_entry(s.actor, q, *id);
+      if (!e) return fail(e.error(), json);
+      std::cout << (json ? d::to_json(*e).dump() : d::to_json(*e).dump(2)) << "\n";
       return 0;
-    };
+    });
   });
+
   struct Change {
     const char* verb;
     const char* help;
     const char* done;
-    base::Status (*apply)(queue::QueueStore&, const std::string&);
+    base::Status (*apply)(CliSession&, queue::QueueStore&, const std::string&);
   };
   for (const Change& c :
-       {Change{"retry", "make a queued message's pending recipients due now", "due now",
-               [](queue::QueueStore& q, const std::string& qid) {
-                 return q.retry(qid, static_cast<int64_t>(std::time(nullptr)));
+       {Change{"retry", "make a queued message's waiting recipients due now", "due now",
+               [](CliSession& s, queue::QueueStore& q, const std::string& qid) -> base::Status {
+                 auto r = s.svc->retry_queue_entry(s.actor, q, qid);
+                 if (!r) return std::move(r).error();
+                 return {};
                }},
         Change{"delete", "delete a queued message (no bounce is sent)", "deleted",
-               [](queue::QueueStore& q, const std::string& qid) { return q.remove(qid); }}}) {
+               [](CliSession& s, queue::QueueStore& q, const std::string& qid) {
+                 return s.svc->delete_queue_entry(s.actor, q, qid);
+               }}}) {
     auto qid = std::make_shared<std::string>();
     auto* cmd = noun->add_subcommand(c.verb, c.help);
     cmd->add_option("id", *qid, "queue id")->required();
-    cmd->callback([this, qid, c] {
-      action_ = [this, qid, c]() -> int {
-        auto db = open_db(globals_.data_dir());
-        if (!db) return fail(db.error(), globals_.json_output());
-        queue::QueueStore q(**db);
-        if (auto st = c.apply(q, *qid); !st) return fail(st.error(), globals_.json_output());
-        if (globals_.json_output()) {
+    cmd->callback([this, qid, c, session_run] {
+      action_ = session_run([qid, c](CliSession& s, queue::QueueStore& q, bool json) -> int {
+        if (auto st = c.apply(s, q, *qid); !st) return fail(st.error(), json);
+        if (json) {
           std::cout << nlohmann::json{{"ok", true}, {"id", *qid}}.dump() << "\n";
         } else {
           std::cout << fmt::format("{} {}\n", *qid, c.done);
         }
         return 0;
-      };
+      });
     });
   }
 }

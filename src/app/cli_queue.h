@@ -1,4 +1,5 @@
-// `posthouse queue list|show`: the outbound queue, read from <data>/posthouse.db.
+// `posthouse queue list|show|retry|delete`: the outbound queue in <data>/posthouse.db, through
+// directory::Service (so `--as LOGIN` is held to the same policy as the API).
 #pragma once
 
 #include <functional>

@@ -158,7 +158,7 @@ void LocalGateway::autoreply(const std::string& sender, const std::string& raw,
   e.recipients = {Recipient{sender, 0, ""}};
   auto r = accept_from(e, build_reply(settings, mb->address, mb->display_name, in,
                                       opts_.hostname, now),
-                       /*trusted=*/true, /*system=*/true);
+                       /*trusted=*/true, /*system=*/true, mb->domain_id);
   if (!r) spdlog::warn("autoreply for mailbox {} failed: {}", mailbox_id, r.error().message);
 }
 
@@ -171,8 +171,18 @@ base::Status LocalGateway::deliver_system(const std::string& to, std::string mes
 }
 
 base::Result<std::string> LocalGateway::accept_from(const Envelope& env, std::string message,
-                                                    bool trusted, bool system) {
+                                                    bool trusted, bool system,
+                                                    int64_t origin_domain_id) {
   int64_t now = now_seconds();
+  // The local domain a queue entry is sent for. An unauthenticated sender's domain proves
+  // nothing (anyone can claim a local domain in MAIL FROM), so it never counts.
+  int64_t origin = origin_domain_id;
+  if (!origin && trusted && !system && !env.sender.address.empty()) {
+    auto id = pool_.with(
+        [&](Services& s) { return s.directory->local_domain_id(domain_of(env.sender.address)); });
+    if (!id) return std::move(id).error();
+    origin = *id;
+  }
   std::vector<int64_t> local;
   std::vector<queue::NewRecipient> external;
   std::set<std::string> external_seen;
@@ -191,6 +201,11 @@ base::Result<std::string> LocalGateway::accept_from(const Envelope& env, std::st
     for (int64_t mb : res->mailboxes) {
       if (std::find(local.begin(), local.end(), mb) == local.end()) local.push_back(mb);
     }
+    if (!origin && !res->external.empty()) {
+      auto id = pool_.with([&](Services& s) { return s.directory->local_domain_id(domain); });
+      if (!id) return std::move(id).error();
+      origin = *id;
+    }
     for (const auto& ext : res->external) {
       if (external_seen.insert(base::to_lower(ext)).second) external.push_back({ext, 0, ""});
     }
@@ -206,12 +221,14 @@ base::Result<std::string> LocalGateway::accept_from(const Envelope& env, std::st
     qm.eight_bit = env.eight_bit;
     qm.body = message;
     qm.recipients = external;
+    qm.origin_domain_id = origin;
     auto qid = pool_.with([&](Services& s) { return s.queue->enqueue(qm, now); });
     if (!qid) return std::move(qid).error();
     id = *qid;
   }
 
   std::vector<queue::FailedRecipient> failed;
+  int64_t failed_domain = 0;  // the local domain of the first mailbox that refused it
   if (!local.empty()) {
     store::Delivery d;
     d.recipients = local;
@@ -245,6 +262,7 @@ base::Result<std::string> LocalGateway::accept_from(const Envelope& env, std::st
         auto mb = pool_.with([&](Services& s) { return s.dir_store->get_mailbox(local[i]); });
         failed.push_back({mb ? mb->address : fmt::format("mailbox #{}", local[i]), "5.2.2",
                           "smtp; 552 5.2.2 Mailbox full", ""});
+        if (mb && !failed_domain) failed_domain = mb->domain_id;
       } else {
         ++temporary;
       }
@@ -278,7 +296,8 @@ base::Result<std::string> LocalGateway::accept_from(const Envelope& env, std::st
     Envelope bounce_env;
     bounce_env.recipients = {Recipient{env.sender.address, 0, ""}};
     std::string bounce = queue::build_bounce(b, now);
-    auto br = accept_from(bounce_env, std::move(bounce), /*trusted=*/true, /*system=*/true);
+    auto br = accept_from(bounce_env, std::move(bounce), /*trusted=*/true, /*system=*/true,
+                          failed_domain);
     if (!br) spdlog::error("delivery: cannot send bounce: {}", br.error().message);
   }
   if (id.empty()) id = "L" + base::random_hex(8);

@@ -51,8 +51,11 @@ class LocalGateway final : public Gateway {
  private:
   // trusted: may reach external recipients (authenticated users, system mail).
   // system: a bounce or an autoreply: never answered by an autoreply or a bounce itself.
+  // origin_domain_id: for system mail, the local domain it is sent for (0: decided from the
+  // recipients). Queue entries record their local domain (who may see them in the API):
+  // this, else an authenticated sender's domain, else the local recipient that forwards out.
   base::Result<std::string> accept_from(const Envelope& env, std::string message, bool trusted,
-                                        bool system);
+                                        bool system, int64_t origin_domain_id = 0);
   void autoreply(const std::string& sender, const std::string& raw, int64_t mailbox_id,
                  int64_t now);
 

@@ -24,6 +24,7 @@ bool is_read(Verb v) {
     case Verb::kTemplateRead:
     case Verb::kDelegationRead:
     case Verb::kAuditRead:
+    case Verb::kQueueRead:
       return true;
     default:
       return false;
@@ -51,6 +52,8 @@ std::optional<Verb> read_verb(K kind) {
       return Verb::kDelegationRead;
     case K::kAudit:
       return Verb::kAuditRead;
+    case K::kQueue:
+      return Verb::kQueueRead;
   }
   return std::nullopt;
 }
@@ -120,6 +123,13 @@ bool Policy::role_allows(const Actor& a, Verb v, const Target& t) const {
         return v == Verb::kTemplateRead || (full && v == Verb::kTemplateEdit);
       }
       if (t.customer_id != a.customer_id) return false;
+      // Queue entries of the customer's domains: all of them for the customer and a full
+      // manager, those of its own domains for a scoped manager. Nobody below (postmasters,
+      // users, delegates) sees the queue: it holds other people's mail.
+      if (t.kind == K::kQueue) {
+        if (v != Verb::kQueueRead && v != Verb::kQueueManage) return false;
+        return full || (t.domain_id != 0 && contains(a.domain_ids, t.domain_id));
+      }
       if (t.kind == K::kCustomer) {
         if (v == Verb::kCustomerRead) return true;
         if (v == Verb::kDomainCreate) return full;

@@ -57,7 +57,9 @@ struct Target {
     kAlias,
     kTemplate,
     kDelegation,
-    kAudit
+    kAudit,
+    kQueue  // an outbound queue entry: customer/domain = the local domain it is sent for
+            // (0/0 when no local domain owns it: platform admin only)
   };
   Kind kind = Kind::kPlatform;
   Id id = 0;
@@ -80,6 +82,7 @@ struct Target {
   static Target customer(Id c) { return of(Kind::kCustomer, c, c); }
   static Target domain(Id c, Id d) { return of(Kind::kDomain, d, c, d); }
   static Target mailbox(Id c, Id d, Id m) { return of(Kind::kMailbox, m, c, d, m); }
+  static Target queue_entry(Id id, Id c, Id d) { return of(Kind::kQueue, id, c, d); }
 };
 
 class Policy {

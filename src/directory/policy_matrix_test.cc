@@ -23,7 +23,8 @@ using K = Target::Kind;
 // with that template; MB_self the actor's own mailbox (alice@a for non-users), MB_a bob@a,
 // MB_b carol@b, MB_g gina@g; AL_a/AL_b/AL_g aliases; T_own staff, T_exec, T_plat (platform),
 // T_other (globex); DL_a, DL_b, DL_ab, DL_g delegations over those domains; AU_cust (acme,
-// no domain), AU_a, AU_b, AU_g audit records; PR_self the actor's own login, PR_own another
+// no domain), AU_a, AU_b, AU_g audit records; Q_a, Q_b, Q_g outbound queue entries sent for
+// those domains, Q_none one no local domain owns (a bounce to a remote sender); PR_self the actor's own login, PR_own another
 // acme login, PR_other a globex login.
 const char* kCustomerRights = R"(
   customer.read@C_own customer.edit@C_own manager.create@C_own domain.create@C_own
@@ -46,6 +47,7 @@ const char* kCustomerRights = R"(
   delegation.read@DL_b delegation.create@DL_b delegation.delete@DL_b
   delegation.read@DL_ab delegation.create@DL_ab delegation.delete@DL_ab
   audit.read@AU_cust audit.read@AU_a audit.read@AU_b
+  queue.read@Q_a queue.manage@Q_a queue.read@Q_b queue.manage@Q_b
   principal.password@PR_self principal.password@PR_own)";
 
 const char* kCustomerOnly =
@@ -64,7 +66,8 @@ const char* kScopedManager = R"(
   alias.read@AL_a alias.edit@AL_a
   template.read@T_own template.read@T_exec template.read@T_plat
   delegation.read@DL_a delegation.create@DL_a delegation.delete@DL_a
-  audit.read@AU_a principal.password@PR_self)";
+  audit.read@AU_a principal.password@PR_self
+  queue.read@Q_a queue.manage@Q_a)";
 
 const char* kPostmaster = R"(
   domain.read@D_a mailbox.create@Da_staff mailbox.create@Da_exec
@@ -174,6 +177,10 @@ TEST_F(PolicyMatrix, EveryRoleTimesEveryVerbTimesScope) {
       {"AU_a", Target::of(K::kAudit, 0, acme, da)},
       {"AU_b", Target::of(K::kAudit, 0, acme, db)},
       {"AU_g", Target::of(K::kAudit, 0, globex, dg)},
+      {"Q_a", Target::queue_entry(1, acme, da)},
+      {"Q_b", Target::queue_entry(2, acme, db)},
+      {"Q_g", Target::queue_entry(3, globex, dg)},
+      {"Q_none", Target::queue_entry(4, 0, 0)},
       {"PR_own", mgr_t(principal("other@outside.test"))},
       {"PR_other", mgr_t(principal("gm@outside.test"))},
   };
@@ -193,6 +200,7 @@ TEST_F(PolicyMatrix, EveryRoleTimesEveryVerbTimesScope) {
     if (n.rfind("template.", 0) == 0) return {"T_own", "T_exec", "T_plat", "T_other"};
     if (n.rfind("delegation.", 0) == 0) return {"DL_a", "DL_b", "DL_ab", "DL_g"};
     if (v == Verb::kAuditRead) return {"AU_cust", "AU_a", "AU_b", "AU_g"};
+    if (n.rfind("queue.", 0) == 0) return {"Q_a", "Q_b", "Q_g", "Q_none"};
     return {"PR_self", "PR_own", "PR_other"};
   };
 
@@ -282,6 +290,32 @@ TEST_F(PolicyMatrix, TokenScopeNarrowsButNeverWidens) {
   alice.token_scope = TokenScope{};  // an unrestricted token still has only its owner's rights
   EXPECT_FALSE(svc().policy().allows(alice, Verb::kMailboxDelete,
                                      Target::mailbox(acme, da, alice.mailbox_id)));
+}
+
+// Queue entries: a token narrows like everywhere else; out of scope is invisible (not found),
+// in scope without the verb is forbidden.
+TEST_F(PolicyMatrix, QueueEntriesFollowTokenScopeAndHideOutOfScope) {
+  Actor boss = as("boss@acme.test");
+  Id da = must(store().find_domain("a.example"), "a")->id;
+  Id db = must(store().find_domain("b.example"), "b")->id;
+  Id dg = must(store().find_domain("g.example"), "g")->id;
+  Id acme = boss.customer_id;
+  Id globex = as("gm@outside.test").customer_id;
+  auto qa = Target::queue_entry(1, acme, da), qb = Target::queue_entry(2, acme, db);
+  auto qg = Target::queue_entry(3, globex, dg), qnone = Target::queue_entry(4, 0, 0);
+  EXPECT_EQ(svc().policy().check(boss, Verb::kQueueManage, qg).error().code,
+            base::Errc::kNotFound);
+  EXPECT_EQ(svc().policy().check(boss, Verb::kQueueRead, qnone).error().code,
+            base::Errc::kNotFound);
+  EXPECT_TRUE(svc().policy().check(admin(), Verb::kQueueManage, qnone).ok());
+  boss.token_scope = TokenScope{{da}, {}, true, {}};
+  EXPECT_TRUE(svc().policy().check(boss, Verb::kQueueRead, qa).ok());
+  EXPECT_EQ(svc().policy().check(boss, Verb::kQueueManage, qa).error().code,
+            base::Errc::kForbidden);
+  EXPECT_EQ(svc().policy().check(boss, Verb::kQueueRead, qb).error().code,
+            base::Errc::kNotFound);
+  Actor pm = as("postmaster@a.example");
+  EXPECT_EQ(svc().policy().check(pm, Verb::kQueueRead, qa).error().code, base::Errc::kNotFound);
 }
 
 }  // namespace

@@ -1514,14 +1514,18 @@ base::Result<std::string> Service::dummy_hash() {
 }
 
 base::Result<bool> Service::is_local_domain(std::string_view domain) {
+  return PH_TRY(local_domain_id(domain)) != 0;
+}
+
+base::Result<Id> Service::local_domain_id(std::string_view domain) {
   auto name = normalize_domain(domain);
-  if (!name.ok()) return false;
-  if (auto d = PH_TRY(store_.find_domain(*name))) return !is_deleted(d->status);
+  if (!name.ok()) return Id{0};
+  if (auto d = PH_TRY(store_.find_domain(*name))) return is_deleted(d->status) ? 0 : d->id;
   if (auto da = PH_TRY(store_.find_domain_alias(*name))) {
     auto d = PH_TRY(store_.get_domain(da->domain_id));
-    return !is_deleted(d.status);
+    return is_deleted(d.status) ? 0 : d.id;
   }
-  return false;
+  return Id{0};
 }
 
 base::Status Service::resolve_into(std::string_view address, int depth,

@@ -28,6 +28,7 @@
 #include "base/result.h"
 #include "directory/model.h"
 #include "directory/policy.h"
+#include "queue/queue_store.h"
 #include "store/directory_store.h"
 
 namespace posthouse::store::sqlite {
@@ -123,6 +124,33 @@ struct Autoresponder {
   std::string body;
   std::optional<Time> start, end;
 };
+
+// Outbound queue listing (list_queue): filters and the page. Empty strings filter nothing.
+struct QueueQuery {
+  std::string state;             // a recipient state name: some recipient is in it
+  std::string domain;            // a local domain the actor can see: entries sent for it
+  std::string recipient_domain;  // some recipient is at this domain
+  int64_t after_id = 0;          // cursor: the `id` of the last entry of the previous page
+  int limit = 100;               // 1..1000
+};
+
+// One outbound queue entry with the local domain it is sent for (0/"" when none: only the
+// platform admin sees it).
+struct QueueEntry {
+  queue::QueuedMessage message;
+  Id customer_id = 0;
+  Id domain_id = 0;
+  std::string domain;
+};
+
+struct QueuePage {
+  std::vector<QueueEntry> items;
+  int64_t next_after = 0;  // 0: no further page
+};
+
+// The JSON form of an entry (CLI --json and the API): id, sender, size, created_at, domain,
+// state (summary), recipients[{address, state, attempts, next_attempt_at, last_error}].
+nlohmann::json to_json(const QueueEntry& e);
 
 // What a mail protocol needs after a successful login.
 struct MailPrincipal {
@@ -263,6 +291,21 @@ class Service {
   // message. A hit records last-used time and IP.
   base::Result<Actor> actor_for_token(std::string_view secret, std::string_view ip);
 
+  // --- outbound queue (src/directory/service_queue.cc). An entry belongs to the local domain
+  // it is sent for (QueuedMessage::origin_domain_id, else its sender's domain); queue.read and
+  // queue.manage on it are decided by the policy like any object: out of scope answers
+  // exactly like a nonexistent id. `q` must wrap this service's own database connection
+  // (retry and delete commit together with their audit record).
+  base::Result<QueuePage> list_queue(const Actor& a, queue::QueueStore& q, const QueueQuery& f);
+  base::Result<QueueEntry> get_queue_entry(const Actor& a, queue::QueueStore& q,
+                                           std::string_view queue_id);
+  // Makes the entry's waiting recipients due now (state queued); returns the entry as it is
+  // now. kConflict: nothing waits.
+  base::Result<QueueEntry> retry_queue_entry(const Actor& a, queue::QueueStore& q,
+                                             std::string_view queue_id);
+  // Removes the entry for good (no bounce is sent).
+  base::Status delete_queue_entry(const Actor& a, queue::QueueStore& q, std::string_view queue_id);
+
   // --- audit: newest first, only records in the actor's scope.
   base::Result<std::vector<AuditRecord>> list_audit(const Actor& a, int limit = 100,
                                                     Id before_id = 0);
@@ -278,6 +321,9 @@ class Service {
   // and catch-all, loop-safe. kNotFound when the domain is not local or nothing matches.
   base::Result<Resolution> resolve_recipient(std::string_view address);
   base::Result<bool> is_local_domain(std::string_view domain);
+  // The id of the active local domain serving `domain` (itself or through a domain alias);
+  // 0 when it is not local.
+  base::Result<Id> local_domain_id(std::string_view domain);
   // Submission: may the owner of this mailbox use `address` as envelope sender? Its own address,
   // subaddresses of it, and aliases (also through domain aliases) that deliver to it; never an
   // address that reaches it only through a catch-all.
@@ -317,6 +363,14 @@ class Service {
   base::Status check_services_grant(const Actor& a, const Mailbox& m, const Domain& d,
                                     const Services& want);
   base::Status purge_domain_rows(const Domain& d);
+  base::Result<QueueEntry> queue_entry_of(queue::QueuedMessage m);
+  base::Result<QueueEntry> load_queue_entry(const Actor& a, queue::QueueStore& q,
+                                            std::string_view queue_id, Verb v);
+  // Loads (queue.manage), changes and audits one entry in one transaction; returns the entry
+  // after the change (its message id 0 when it is gone).
+  base::Result<QueueEntry> change_queue_entry(const Actor& a, queue::QueueStore& q,
+                                              std::string_view queue_id, std::string_view verb,
+                                              const std::function<base::Status()>& change);
   base::Status resolve_into(std::string_view address, int depth, std::vector<std::string>* seen,
                             Resolution* out, bool allow_catchall);
 

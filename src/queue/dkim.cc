@@ -6,6 +6,7 @@
 #include <openssl/sha.h>
 #include <spdlog/spdlog.h>
 
+#include <ctime>
 #include <memory>
 
 #include "base/strings.h"
@@ -249,16 +250,21 @@ base::Result<std::vector<DkimKey>> DkimKeys::ensure(std::string_view domain,
   auto have = PH_TRY(get(domain));
   if (!have.empty()) return have;
   std::string d = base::to_lower(domain);
+  // Generated before the write transaction: an RSA key takes ~100 ms, which must not hold the
+  // database's write lock. Two racing callers both generate; the first insert wins.
+  std::vector<DkimKey> fresh;
+  for (auto a : {DkimAlgorithm::kRsaSha256, DkimAlgorithm::kEd25519Sha256}) {
+    std::string sel = fmt::format("{}{}", selector, a == DkimAlgorithm::kRsaSha256 ? "r" : "e");
+    fresh.push_back(PH_TRY(dkim_generate(a, d, sel)));
+  }
   auto tx = PH_TRY(store::sqlite::Tx::begin(db_));
   auto ins = PH_TRY(db_.prepare(
       "INSERT OR IGNORE INTO dkim_keys(domain, algorithm, selector, private_pem, public_b64, "
       "created_at) VALUES(?,?,?,?,?,?)"));
-  for (auto a : {DkimAlgorithm::kRsaSha256, DkimAlgorithm::kEd25519Sha256}) {
-    std::string sel = fmt::format("{}{}", selector, a == DkimAlgorithm::kRsaSha256 ? "r" : "e");
-    auto k = PH_TRY(dkim_generate(a, d, sel));
+  for (const auto& k : fresh) {
     ins.reset();
     ins.bind(1, d)
-        .bind(2, algorithm_name(a))
+        .bind(2, algorithm_name(k.algorithm))
         .bind(3, k.selector)
         .bind(4, k.private_pem)
         .bind(5, k.public_b64)
@@ -268,6 +274,14 @@ base::Result<std::vector<DkimKey>> DkimKeys::ensure(std::string_view domain,
   PH_CHECK(tx.commit());
   spdlog::info("dkim: generated keys for {}", d);
   return get(domain);
+}
+
+void create_domain_keys(store::sqlite::Db& db, std::string_view domain,
+                        std::string_view selector) {
+  auto keys = DkimKeys(db).ensure(domain, selector, std::time(nullptr));
+  if (!keys.ok())
+    spdlog::warn("dkim: no keys for new domain {} yet ({}); made on first use", domain,
+                 keys.error().message);
 }
 
 std::string dkim_sign_all(const std::vector<DkimKey>& keys, const std::string& message,

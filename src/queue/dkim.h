@@ -53,6 +53,12 @@ class DkimKeys {
   store::sqlite::Db& db_;
 };
 
+// A new domain's keys, made when the domain is created (CLI and API) so its DNS records are
+// complete from the start. Replaces nothing: keys already stored for the name are kept. A
+// failure is logged and not returned: the domain exists anyway, and ensure() makes the keys
+// when it is first asked for them (signing, `domain dns`), as for domains made before this.
+void create_domain_keys(store::sqlite::Db& db, std::string_view domain, std::string_view selector);
+
 // Signs `message` with every key (one DKIM-Signature per key, prepended).
 std::string dkim_sign_all(const std::vector<DkimKey>& keys, const std::string& message,
                           int64_t now);

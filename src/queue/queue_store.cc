@@ -37,7 +37,7 @@ base::Result<std::string> QueueStore::enqueue(const NewMessage& m, int64_t now) 
   auto tx = PH_TRY(store::sqlite::Tx::begin(db_));
   auto ins = PH_TRY(db_.prepare(
       "INSERT INTO queue_messages(queue_id, sender, envid, ret_full, smtputf8, eight_bit, body, "
-      "size, created_at) VALUES(?,?,?,?,?,?,?,?,?)"));
+      "size, created_at, origin_domain_id) VALUES(?,?,?,?,?,?,?,?,?,?)"));
   ins.bind(1, qid)
       .bind(2, m.sender)
       .bind(3, m.envid)
@@ -47,6 +47,7 @@ base::Result<std::string> QueueStore::enqueue(const NewMessage& m, int64_t now) 
       .bind_blob(7, m.body)
       .bind(8, static_cast<int64_t>(m.body.size()))
       .bind(9, now);
+  ins.bind(10, m.origin_domain_id);
   PH_CHECK(ins.run());
   int64_t mid = db_.last_insert_id();
   auto rcpt = PH_TRY(db_.prepare(
@@ -88,25 +89,58 @@ base::Status QueueStore::load_recipients(QueuedMessage& m) {
   return {};
 }
 
+namespace {
+constexpr std::string_view kMessageCols =
+    "SELECT id, queue_id, sender, size, created_at, origin_domain_id FROM queue_messages ";
+
+QueuedMessage read_message(const store::sqlite::Stmt& st) {
+  QueuedMessage m;
+  m.id = st.col_int(0);
+  m.queue_id = st.col_text(1);
+  m.sender = st.col_text(2);
+  m.size = st.col_int(3);
+  m.created_at = st.col_int(4);
+  m.origin_domain_id = st.col_opt_int(5);
+  return m;
+}
+}  // namespace
+
 base::Result<std::vector<QueuedMessage>> QueueStore::list(int limit) {
+  ListFilter f;
+  f.limit = limit;
+  return list_page(f);
+}
+
+base::Result<std::vector<QueuedMessage>> QueueStore::list_page(const ListFilter& f) {
+  // Constant SQL; the optional filters are bound as NULL when absent.
   auto st = PH_TRY(db_.prepare(
-      "SELECT id, queue_id, sender, size, created_at FROM queue_messages ORDER BY id LIMIT ?"));
-  st.bind(1, limit);
-  std::vector<QueuedMessage> out;
-  while (PH_TRY(st.step())) {
-    QueuedMessage m{st.col_int(0), st.col_text(1), st.col_text(2), st.col_int(3), st.col_int(4), {}};
-    out.push_back(std::move(m));
+      std::string(kMessageCols) +
+      "m WHERE id > ?1 AND (?2 IS NULL OR EXISTS (SELECT 1 FROM queue_recipients r WHERE "
+      "r.message_id = m.id AND r.state = ?2)) AND (?3 IS NULL OR EXISTS (SELECT 1 FROM "
+      "queue_recipients r WHERE r.message_id = m.id AND r.domain = ?3)) ORDER BY id LIMIT ?4"));
+  st.bind(1, f.after_id);
+  if (f.state) {
+    st.bind(2, state_name(*f.state));
+  } else {
+    st.bind_null(2);
   }
+  if (!f.recipient_domain.empty()) {
+    st.bind(3, base::to_lower(f.recipient_domain));
+  } else {
+    st.bind_null(3);
+  }
+  st.bind(4, std::clamp(f.limit, 1, 1000));
+  std::vector<QueuedMessage> out;
+  while (PH_TRY(st.step())) out.push_back(read_message(st));
   for (auto& m : out) PH_CHECK(load_recipients(m));
   return out;
 }
 
 base::Result<QueuedMessage> QueueStore::get(std::string_view queue_id) {
-  auto st = PH_TRY(db_.prepare(
-      "SELECT id, queue_id, sender, size, created_at FROM queue_messages WHERE queue_id = ?"));
+  auto st = PH_TRY(db_.prepare(std::string(kMessageCols) + "WHERE queue_id = ?"));
   st.bind(1, queue_id);
   if (!PH_TRY(st.step())) return Error(Errc::kNotFound, fmt::format("no queued message {}", queue_id));
-  QueuedMessage m{st.col_int(0), st.col_text(1), st.col_text(2), st.col_int(3), st.col_int(4), {}};
+  QueuedMessage m = read_message(st);
   PH_CHECK(load_recipients(m));
   return m;
 }
@@ -218,29 +252,39 @@ base::Result<int> QueueStore::recover(int64_t now) {
 
 base::Status QueueStore::retry(std::string_view queue_id, int64_t now) {
   auto tx = PH_TRY(store::sqlite::Tx::begin(db_));
+  PH_CHECK(retry_in_transaction(queue_id, now));
+  return tx.commit();
+}
+
+base::Status QueueStore::retry_in_transaction(std::string_view queue_id, int64_t now) {
   auto m = PH_TRY(get(queue_id));
+  // Waiting recipients become `queued` (due now, never tried since the retry); a recipient
+  // being sent right now is left to its attempt.
   auto up = PH_TRY(db_.prepare(
-      "UPDATE queue_recipients SET state = CASE WHEN attempts > 0 THEN 'deferred' ELSE "
-      "'queued' END, next_attempt_at = ?, updated_at = ? "
+      "UPDATE queue_recipients SET state = 'queued', next_attempt_at = ?, updated_at = ? "
       "WHERE message_id = ? AND state IN ('queued','deferred')"));
   up.bind(1, now).bind(2, now).bind(3, m.id);
   PH_CHECK(up.run());
   if (db_.changes() == 0) {
     return Error(Errc::kConflict, fmt::format("nothing to retry in {}", queue_id));
   }
-  return tx.commit();
+  return {};
 }
 
 base::Status QueueStore::remove(std::string_view queue_id) {
   auto tx = PH_TRY(store::sqlite::Tx::begin(db_));
+  PH_CHECK(remove_in_transaction(queue_id));
+  return tx.commit();
+}
+
+base::Status QueueStore::remove_in_transaction(std::string_view queue_id) {
   auto m = PH_TRY(get(queue_id));
   auto del_r = PH_TRY(db_.prepare("DELETE FROM queue_recipients WHERE message_id = ?"));
   del_r.bind(1, m.id);
   PH_CHECK(del_r.run());
   auto del = PH_TRY(db_.prepare("DELETE FROM queue_messages WHERE id = ?"));
   del.bind(1, m.id);
-  PH_CHECK(del.run());
-  return tx.commit();
+  return del.run();
 }
 
 base::Result<int> QueueStore::purge_finished(int64_t before) {

@@ -38,6 +38,10 @@ struct NewMessage {
   bool eight_bit = false;
   std::string body;
   std::vector<NewRecipient> recipients;
+  // The local domain (directory id) the message is sent for; 0: none. Decides who may see
+  // and manage the entry over the API and `queue --as` (directory policy). nullopt: not
+  // recorded (then the sender's domain decides, as for entries older than the column).
+  std::optional<int64_t> origin_domain_id;
 };
 
 struct QueuedRecipient {
@@ -57,6 +61,15 @@ struct QueuedMessage {
   int64_t size = 0;
   int64_t created_at = 0;
   std::vector<QueuedRecipient> recipients;
+  std::optional<int64_t> origin_domain_id;  // see NewMessage
+};
+
+// What list_page() returns: messages with id > after_id, ascending, at most `limit`.
+struct ListFilter {
+  int64_t after_id = 0;
+  int limit = 100;
+  std::optional<RecipientState> state;  // some recipient is in this state
+  std::string recipient_domain;         // some recipient is at this domain (lower case)
 };
 
 // A batch of recipients of one message claimed for one delivery attempt (state `sending`).
@@ -98,6 +111,8 @@ class QueueStore {
   // Returns the queue id ("Q" + 16 hex digits).
   base::Result<std::string> enqueue(const NewMessage& m, int64_t now);
   base::Result<std::vector<QueuedMessage>> list(int limit);
+  // One page of messages in id order, filtered (bounded by filter.limit, at most 1000).
+  base::Result<std::vector<QueuedMessage>> list_page(const ListFilter& filter);
   base::Result<QueuedMessage> get(std::string_view queue_id);
   base::Result<std::string> body(std::string_view queue_id);
   base::Result<int64_t> count(RecipientState s);
@@ -114,11 +129,15 @@ class QueueStore {
   // At start: recipients left `sending` by a crash become deferred, due now. A delivery that
   // had succeeded at the peer but was not recorded is sent again (at least once, never lost).
   base::Result<int> recover(int64_t now);
-  // Makes every non-final recipient of the message due now. kNotFound if no such message,
-  // kConflict if nothing is left to retry.
+  // Makes every waiting recipient (queued or deferred) of the message due now, in state
+  // `queued`. kNotFound if no such message, kConflict if nothing is left to retry.
   base::Status retry(std::string_view queue_id, int64_t now);
   // Deletes the message and all its recipients (whatever their state). kNotFound if absent.
   base::Status remove(std::string_view queue_id);
+  // The same two inside a write transaction the caller holds on this connection (so an audit
+  // record and the change commit together).
+  base::Status retry_in_transaction(std::string_view queue_id, int64_t now);
+  base::Status remove_in_transaction(std::string_view queue_id);
   // Messages whose every recipient is final and older than `before` are deleted.
   base::Result<int> purge_finished(int64_t before);
 

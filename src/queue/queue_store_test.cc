@@ -99,5 +99,56 @@ TEST(QueueStore, ClaimRecordRetryRemove) {
   EXPECT_EQ(q.retry(qid, 1).error().code, base::Errc::kNotFound);
 }
 
+TEST(QueueStore, PagesFiltersOriginAndRetryToQueued) {
+  auto db = std::move(*store::sqlite::Db::open(":memory:"));
+  ASSERT_TRUE(db->migrate().ok());
+  QueueStore q(*db);
+  NewMessage m;
+  m.sender = "a@local.test";
+  m.body = "Subject: x\r\n\r\nb\r\n";
+  m.recipients = {{"x@one.test", 0, ""}};
+  m.origin_domain_id = 7;
+  auto first = *q.enqueue(m, 100);
+  m.recipients = {{"y@Two.test", 0, ""}};
+  m.origin_domain_id.reset();
+  auto second = *q.enqueue(m, 100);
+  EXPECT_EQ(q.get(first)->origin_domain_id, std::optional<int64_t>(7));
+  EXPECT_FALSE(q.get(second)->origin_domain_id.has_value());
+  ListFilter f;
+  f.limit = 1;
+  auto p1 = *q.list_page(f);
+  ASSERT_EQ(p1.size(), 1u);
+  EXPECT_EQ(p1[0].queue_id, first);
+  f.after_id = p1[0].id;
+  auto p2 = *q.list_page(f);
+  ASSERT_EQ(p2.size(), 1u);
+  EXPECT_EQ(p2[0].queue_id, second);
+  f.after_id = p2[0].id;
+  EXPECT_TRUE(q.list_page(f)->empty());
+  ListFilter byd;
+  byd.recipient_domain = "TWO.test";
+  auto two = *q.list_page(byd);
+  ASSERT_EQ(two.size(), 1u);
+  EXPECT_EQ(two[0].queue_id, second);
+  // A deferred recipient goes back to queued, due now; a state filter follows it.
+  auto claims = *q.claim_due(100, 10);
+  ASSERT_EQ(claims.size(), 2u);
+  ASSERT_TRUE(q.record({{claims[0].recipients[0].id, RecipientState::kDeferred, 999, "451"},
+                        {claims[1].recipients[0].id, RecipientState::kDelivered, 0, "250"}},
+                       100)
+                  .ok());
+  ListFilter deferred;
+  deferred.state = RecipientState::kDeferred;
+  ASSERT_EQ(q.list_page(deferred)->size(), 1u);
+  ASSERT_TRUE(q.retry(first, 120).ok());
+  auto r = q.get(first)->recipients[0];
+  EXPECT_EQ(r.state, RecipientState::kQueued);
+  EXPECT_EQ(r.next_attempt_at, 120);
+  EXPECT_EQ(r.attempts, 1);
+  EXPECT_TRUE(q.list_page(deferred)->empty());
+  // Nothing waiting in the delivered one.
+  EXPECT_EQ(q.retry(second, 120).error().code, base::Errc::kConflict);
+}
+
 }  // namespace
 }  // namespace posthouse::queue

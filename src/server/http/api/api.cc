@@ -560,7 +560,9 @@ const std::vector<Entry>& table() {
          s.manager = PH_TRY(b->opt_str("manager")).value_or("");
          s.limits = PH_TRY(read_limits(*b));
          PH_CHECK(b->finish());
-         return created(d::to_json(PH_TRY(c.dir.create_domain(c.actor, s))));
+         auto dom = PH_TRY(c.dir.create_domain(c.actor, s));
+         queue::create_domain_keys(*c.s.db, dom.name, c.deps.dkim_selector);
+         return created(d::to_json(dom));
        }},
       {{V::get, "/api/v1/domains/:domain", "One domain with its usage"},
        [](Ctx& c) -> base::Result<Reply> {
@@ -979,6 +981,41 @@ const std::vector<Entry>& table() {
       {{V::delete_, "/api/v1/tokens/:id", "Revoke one of one's own tokens"},
        [](Ctx& c) -> base::Result<Reply> {
          PH_CHECK(c.dir.revoke_token(c.actor, PH_TRY(int_param(c, "id", "token"))));
+         return no_content();
+       }},
+      // ------------------------------------------------ outbound queue
+      {{V::get,
+        "/api/v1/queue",
+        "Outbound queue entries in scope (by the local domain each is sent for), oldest first",
+        true,
+        {},
+        {"state", "domain", "recipient_domain", "cursor", "limit"}},
+       [](Ctx& c) -> base::Result<Reply> {
+         d::QueueQuery q;
+         q.state = c.query("state");
+         q.domain = c.query("domain");
+         q.recipient_domain = c.query("recipient_domain");
+         q.limit = PH_TRY(page_limit(c));
+         q.after_id = PH_TRY(cursor_id(c));
+         auto page = PH_TRY(c.dir.list_queue(c.actor, *c.s.queue, q));
+         json items = json::array();
+         for (const auto& e : page.items) items.push_back(d::to_json(e));
+         return ok({{"items", items},
+                    {"next_cursor",
+                     page.next_after ? json(std::to_string(page.next_after)) : json(nullptr)}});
+       }},
+      {{V::get, "/api/v1/queue/:id",
+        "One queue entry: per-recipient state, attempts, last error, next attempt"},
+       [](Ctx& c) -> base::Result<Reply> {
+         return ok(d::to_json(PH_TRY(c.dir.get_queue_entry(c.actor, *c.s.queue, c.param("id")))));
+       }},
+      {{V::post, "/api/v1/queue/:id/retry", "Make a queue entry's waiting recipients due now"},
+       [](Ctx& c) -> base::Result<Reply> {
+         return ok(d::to_json(PH_TRY(c.dir.retry_queue_entry(c.actor, *c.s.queue, c.param("id")))));
+       }},
+      {{V::delete_, "/api/v1/queue/:id", "Delete a queue entry (no bounce is sent)"},
+       [](Ctx& c) -> base::Result<Reply> {
+         PH_CHECK(c.dir.delete_queue_entry(c.actor, *c.s.queue, c.param("id")));
          return no_content();
        }},
       // ------------------------------------------------ audit
