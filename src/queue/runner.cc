@@ -315,8 +315,8 @@ asio::awaitable<std::vector<RecipientVerdict>> Runner::attempt(const Claim& c,
     return o;
   };
   auto key_of = [&](const ClientOptions& o, const asio::ip::tcp::endpoint& ep) {
-    return fmt::format("{}|{}|{}|{}|{}", fmt::format("[{}]:{}", ep.address().to_string(), ep.port()), static_cast<int>(o.tls), o.sni,
-                       o.verify_name, o.auth_user);
+    return fmt::format("[{}]:{}|{}|{}|{}|{}", ep.address().to_string(), ep.port(),
+                       static_cast<int>(o.tls), o.sni, o.verify_name, o.auth_user);
   };
   // A parked session to any address of the route goes first.
   for (const auto& host : route->hosts) {
