@@ -109,9 +109,6 @@ class Runner : public std::enable_shared_from_this<Runner> {
   void warn_delay(const Claim& c, const std::string& body,
                   const std::vector<RecipientVerdict>& verdicts,
                   const std::vector<Outcome>& outcomes, int64_t now);
-  void warn_delay(const Claim& c, const std::string& body,
-                  const std::vector<RecipientVerdict>& verdicts, std::vector<Outcome>& outcomes,
-                  int64_t now);
 
   // Parked sessions (single-threaded: the runner's executor).
   struct Parked {
