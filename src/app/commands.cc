@@ -87,6 +87,18 @@ base::Result<queue::RunnerOptions> runner_options(const config::Config& cfg) {
   o.max_age = c.max_age_seconds;
   o.concurrency = c.concurrency;
   o.concurrency_per_domain = c.concurrency_per_domain;
+  o.max_messages_per_connection = c.max_messages_per_connection;
+  o.connection_idle = std::chrono::seconds(c.connection_idle_seconds);
+  o.delay_warning = c.delay_warning_seconds;
+  o.tls_ca_file = c.tls_ca_file;
+  if (!o.tls_ca_file.empty()) {
+    try {
+      queue::make_client_tls(o.tls_ca_file);
+    } catch (const std::exception& e) {
+      return base::Error(base::Errc::kInvalid,
+                         fmt::format("outbound: tls_ca_file {}: {}", o.tls_ca_file, e.what()));
+    }
+  }
   o.connect_timeout = std::chrono::seconds(c.connect_timeout_seconds);
   o.command_timeout = std::chrono::seconds(c.command_timeout_seconds);
   o.max_received_headers = c.max_received_headers;

@@ -303,6 +303,10 @@ base::Result<Config> parse(std::string_view text, const std::string& path) {
     PH_CHECK(s.get_int("max_age_seconds", o.max_age_seconds, 1, 60 * 86400));
     PH_CHECK(s.get_int("concurrency", o.concurrency, 1, 10000));
     PH_CHECK(s.get_int("concurrency_per_domain", o.concurrency_per_domain, 1, 10000));
+    PH_CHECK(s.get_int("max_messages_per_connection", o.max_messages_per_connection, 1, 10000));
+    PH_CHECK(s.get_int("connection_idle_seconds", o.connection_idle_seconds, 1, 3600));
+    PH_CHECK(s.get_int("delay_warning_seconds", o.delay_warning_seconds, 0, 60 * 86400));
+    PH_CHECK(s.get_string("tls_ca_file", o.tls_ca_file));
     PH_CHECK(s.get_int("connect_timeout_seconds", o.connect_timeout_seconds, 1, 3600));
     PH_CHECK(s.get_int("command_timeout_seconds", o.command_timeout_seconds, 1, 3600));
     PH_CHECK(s.get_int("max_received_headers", o.max_received_headers, 1, 10000));
@@ -335,6 +339,9 @@ base::Result<Config> parse(std::string_view text, const std::string& path) {
   c.tls.cert = resolve(c.server.data_dir, c.tls.cert);
   c.tls.key = resolve(c.server.data_dir, c.tls.key);
   if (!c.http.web_root.empty()) c.http.web_root = resolve(c.server.data_dir, c.http.web_root);
+  if (!c.outbound.tls_ca_file.empty()) {
+    c.outbound.tls_ca_file = resolve(c.server.data_dir, c.outbound.tls_ca_file);
+  }
   if (!c.testing.fault_file.empty()) {
     c.testing.fault_file = resolve(c.server.data_dir, c.testing.fault_file);
   }

@@ -112,6 +112,10 @@ struct Outbound {
   int max_age_seconds = 432000;        // then a deferred message expires and bounces (5 days)
   int concurrency = 50;                // deliveries in flight in total
   int concurrency_per_domain = 5;      // deliveries in flight per recipient domain
+  int max_messages_per_connection = 50;  // transactions per SMTP session (1: no reuse)
+  int connection_idle_seconds = 10;    // a parked session is closed after this
+  int delay_warning_seconds = 14400;   // "still trying" report after this; 0 = never
+  std::string tls_ca_file;             // CA bundle for verified TLS; "" = system store
   int connect_timeout_seconds = 30;
   int command_timeout_seconds = 300;
   int max_received_headers = 100;      // more: a mail loop, bounced

@@ -39,7 +39,8 @@ std::string build_bounce(const BounceInput& in, int64_t now) {
   std::string out;
   out += fmt::format("From: \"{}\" <MAILER-DAEMON@{}>\r\n", clean(in.from_name), mta);
   out += fmt::format("To: <{}>\r\n", clean(in.original_sender));
-  out += "Subject: Undelivered Mail Returned to Sender\r\n";
+  out += in.delayed ? "Subject: Delayed Mail (still being retried)\r\n"
+                    : "Subject: Undelivered Mail Returned to Sender\r\n";
   out += fmt::format("Date: {}\r\n", date(now));
   out += fmt::format("Message-ID: <{}@{}>\r\n", base::random_hex(12), mta);
   out += "Auto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n";
@@ -49,7 +50,14 @@ std::string build_bounce(const BounceInput& in, int64_t now) {
   out += "This is a MIME-encapsulated message.\r\n\r\n";
   out += fmt::format("--{}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n", boundary);
   out += fmt::format("This is the mail system at host {}.\r\n\r\n", mta);
-  out += "Your message could not be delivered to one or more recipients:\r\n\r\n";
+  if (in.delayed) {
+    out += "Your message could not be delivered yet to one or more recipients.\r\n";
+    out += "It is still being retried";
+    if (in.will_retry_until) out += fmt::format(" until {}", date(in.will_retry_until));
+    out += "; you need not send it again.\r\n\r\n";
+  } else {
+    out += "Your message could not be delivered to one or more recipients:\r\n\r\n";
+  }
   for (const auto& f : in.failed) {
     out += fmt::format("<{}>: {}\r\n", clean(f.address), clean(f.diagnostic));
   }
@@ -61,9 +69,12 @@ std::string build_bounce(const BounceInput& in, int64_t now) {
     out += "\r\n";
     if (!f.orcpt.empty()) out += fmt::format("Original-Recipient: {}\r\n", clean(f.orcpt));
     out += fmt::format("Final-Recipient: rfc822; {}\r\n", clean(f.address));
-    out += "Action: failed\r\n";
+    out += in.delayed ? "Action: delayed\r\n" : "Action: failed\r\n";
     out += fmt::format("Status: {}\r\n", clean(f.status));
     out += fmt::format("Diagnostic-Code: {}\r\n", clean(f.diagnostic));
+    if (in.delayed && in.will_retry_until) {
+      out += fmt::format("Will-Retry-Until: {}\r\n", date(in.will_retry_until));
+    }
   }
   out += fmt::format("\r\n--{}\r\nContent-Type: {}\r\n\r\n", boundary,
                      in.headers_only ? "text/rfc822-headers" : "message/rfc822");

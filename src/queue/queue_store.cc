@@ -167,8 +167,8 @@ base::Result<std::vector<Claim>> QueueStore::claim_due(int64_t now, int limit) {
   auto tx = PH_TRY(store::sqlite::Tx::begin(db_));
   auto st = PH_TRY(db_.prepare(
       "SELECT r.id, r.address, r.domain, r.notify, r.orcpt, r.attempts, m.id, m.queue_id, "
-      "m.sender, m.envid, m.ret_full, m.smtputf8, m.eight_bit, m.size, m.created_at "
-      "FROM queue_recipients r JOIN queue_messages m ON m.id = r.message_id "
+      "m.sender, m.envid, m.ret_full, m.smtputf8, m.eight_bit, m.size, m.created_at, "
+      "r.delay_warned FROM queue_recipients r JOIN queue_messages m ON m.id = r.message_id "
       "WHERE r.state IN ('queued','deferred') AND r.next_attempt_at <= ? "
       "ORDER BY r.next_attempt_at, r.id LIMIT ?"));
   st.bind(1, now).bind(2, limit);
@@ -177,7 +177,7 @@ base::Result<std::vector<Claim>> QueueStore::claim_due(int64_t now, int limit) {
   while (PH_TRY(st.step())) {
     ClaimedRecipient r{st.col_int(0), st.col_text(1), st.col_text(2),
                        static_cast<uint8_t>(st.col_int(3)), st.col_text(4),
-                       static_cast<int>(st.col_int(5))};
+                       static_cast<int>(st.col_int(5)), st.col_int(15) != 0};
     int64_t mid = st.col_int(6);
     auto it = std::find_if(out.begin(), out.end(), [&](const Claim& c) {
       return c.message_id == mid && c.domain == r.domain;
@@ -233,6 +233,33 @@ base::Status QueueStore::release(const std::vector<int64_t>& recipient_ids) {
   auto up = PH_TRY(db_.prepare(
       "UPDATE queue_recipients SET state = CASE WHEN attempts > 0 THEN 'deferred' ELSE "
       "'queued' END WHERE id = ? AND state = 'sending'"));
+  for (int64_t id : recipient_ids) {
+    up.reset();
+    up.bind(1, id);
+    PH_CHECK(up.run());
+  }
+  return tx.commit();
+}
+
+base::Result<std::vector<int64_t>> QueueStore::mark_delay_warned(
+    const std::vector<int64_t>& recipient_ids) {
+  auto tx = PH_TRY(store::sqlite::Tx::begin(db_));
+  auto up = PH_TRY(db_.prepare(
+      "UPDATE queue_recipients SET delay_warned = 1 WHERE id = ? AND delay_warned = 0"));
+  std::vector<int64_t> marked;
+  for (int64_t id : recipient_ids) {
+    up.reset();
+    up.bind(1, id);
+    PH_CHECK(up.run());
+    if (db_.changes() > 0) marked.push_back(id);
+  }
+  PH_CHECK(tx.commit());
+  return marked;
+}
+
+base::Status QueueStore::unmark_delay_warned(const std::vector<int64_t>& recipient_ids) {
+  auto tx = PH_TRY(store::sqlite::Tx::begin(db_));
+  auto up = PH_TRY(db_.prepare("UPDATE queue_recipients SET delay_warned = 0 WHERE id = ?"));
   for (int64_t id : recipient_ids) {
     up.reset();
     up.bind(1, id);

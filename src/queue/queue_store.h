@@ -80,6 +80,7 @@ struct ClaimedRecipient {
   uint8_t notify = 0;
   std::string orcpt;
   int attempts = 0;  // before this attempt
+  bool delay_warned = false;  // the sender was told the delivery is late
 };
 
 struct Claim {
@@ -126,6 +127,11 @@ class QueueStore {
   // Gives claimed recipients back unattempted (state as before the claim: deferred if they
   // had attempts, else queued), e.g. when the domain is at its concurrency limit.
   base::Status release(const std::vector<int64_t>& recipient_ids);
+  // Sets the delay-warned flag of those recipients that do not have it yet and returns their
+  // ids (durable when it returns): who gets a warning is decided here, once.
+  base::Result<std::vector<int64_t>> mark_delay_warned(const std::vector<int64_t>& recipient_ids);
+  // Clears the flag again (the warning could not be handed on; a later attempt retries it).
+  base::Status unmark_delay_warned(const std::vector<int64_t>& recipient_ids);
   // At start: recipients left `sending` by a crash become deferred, due now. A delivery that
   // had succeeded at the peer but was not recorded is sent again (at least once, never lost).
   base::Result<int> recover(int64_t now);

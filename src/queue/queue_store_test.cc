@@ -152,3 +152,45 @@ TEST(QueueStore, PagesFiltersOriginAndRetryToQueued) {
 
 }  // namespace
 }  // namespace posthouse::queue
+
+namespace posthouse::queue {
+namespace {
+
+TEST(QueueStore, DelayWarnedFlagIsSetOnceAndSurvivesReopen) {
+  auto dir = std::filesystem::temp_directory_path() / ("phqw-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  std::string path = (dir / "q.db").string();
+  int64_t a = 0, b = 0;
+  {
+    auto db = std::move(*store::sqlite::Db::open(path));
+    ASSERT_TRUE(db->migrate().ok());
+    QueueStore q(*db);
+    NewMessage m;
+    m.sender = "a@local.test";
+    m.body = "Subject: x\r\n\r\nb\r\n";
+    m.recipients = {{"x@one.test", 0, ""}, {"y@one.test", 0, ""}};
+    ASSERT_TRUE(q.enqueue(m, 100).ok());
+    auto claims = *q.claim_due(100, 10);
+    ASSERT_EQ(claims.size(), 1u);
+    a = claims[0].recipients[0].id;
+    b = claims[0].recipients[1].id;
+    EXPECT_FALSE(claims[0].recipients[0].delay_warned);
+    EXPECT_EQ(*q.mark_delay_warned({a}), std::vector<int64_t>{a});
+    // Only those not warned yet come back: the decision is taken once.
+    EXPECT_EQ(*q.mark_delay_warned({a, b}), std::vector<int64_t>{b});
+    EXPECT_TRUE(q.mark_delay_warned({a, b})->empty());
+    ASSERT_TRUE(q.unmark_delay_warned({b}).ok());
+    ASSERT_TRUE(q.recover(100).ok());
+  }
+  auto db = std::move(*store::sqlite::Db::open(path));
+  QueueStore q(*db);
+  auto claims = *q.claim_due(100, 10);
+  ASSERT_EQ(claims.size(), 1u);
+  EXPECT_TRUE(claims[0].recipients[0].delay_warned);
+  EXPECT_FALSE(claims[0].recipients[1].delay_warned);
+  EXPECT_EQ(*q.mark_delay_warned({a, b}), std::vector<int64_t>{b});
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace posthouse::queue

@@ -34,6 +34,12 @@ bool wants_failure_report(uint8_t notify) {
   return (notify & smtp::kNotifyFailure) != 0;
 }
 
+// RFC 3461 4.1: without NOTIFY, delays may be reported (Postfix and Exim do).
+bool wants_delay_report(uint8_t notify) {
+  if (notify == smtp::kNotifyNone) return true;
+  return (notify & smtp::kNotifyDelay) != 0;
+}
+
 }  // namespace
 
 Runner::Runner(RunnerOptions o, StoreAccess store, BounceSink bounce, net::BlockingPool& pool)
@@ -42,7 +48,7 @@ Runner::Runner(RunnerOptions o, StoreAccess store, BounceSink bounce, net::Block
       bounce_(std::move(bounce)),
       pool_(pool),
       resolver_(opts_.resolver),
-      tls_(make_client_tls()) {}
+      tls_(make_client_tls(opts_.tls_ca_file)) {}
 
 int Runner::count_received(std::string_view m, int stop_after) {
   int n = 0;
@@ -72,6 +78,53 @@ void Runner::start(asio::any_io_executor ex) {
 void Runner::stop() {
   stopped_ = true;
   if (timer_) timer_->cancel();
+  for (auto& [key, p] : parked_) {
+    p.idle->cancel();
+    p.conn->close();
+  }
+  parked_.clear();
+}
+
+std::optional<Runner::Parked> Runner::take(const std::string& key) {
+  auto it = parked_.find(key);
+  if (it == parked_.end()) return std::nullopt;
+  Parked p = std::move(it->second);
+  parked_.erase(it);
+  p.idle->cancel();
+  return p;
+}
+
+void Runner::park(const std::string& key, std::unique_ptr<Connection> conn, int sent) {
+  Parked p;
+  p.id = ++next_parked_id_;
+  p.conn = std::move(conn);
+  p.sent = sent;
+  p.idle = std::make_unique<asio::steady_timer>(timer_->get_executor());
+  p.idle->expires_after(opts_.connection_idle);
+  p.idle->async_wait([self = shared_from_this(), key, id = p.id](boost::system::error_code ec) {
+    if (ec) return;  // taken or stopped
+    auto [b, e] = self->parked_.equal_range(key);
+    for (auto it = b; it != e; ++it) {
+      if (it->second.id != id) continue;
+      auto conn = std::shared_ptr<Connection>(std::move(it->second.conn));
+      self->parked_.erase(it);
+      asio::co_spawn(
+          self->timer_->get_executor(),
+          [conn]() -> asio::awaitable<void> { co_await conn->quit(); }, asio::detached);
+      return;
+    }
+  });
+  parked_.emplace(key, std::move(p));
+}
+
+asio::awaitable<void> Runner::done_with(const std::string& key, std::unique_ptr<Connection> conn,
+                                        int sent) {
+  if (!stopped_ && conn->reusable() && sent < opts_.max_messages_per_connection &&
+      static_cast<int>(parked_.size()) < opts_.concurrency) {
+    park(key, std::move(conn), sent);
+    co_return;
+  }
+  co_await conn->quit();
 }
 
 asio::awaitable<void> Runner::loop() {
@@ -138,6 +191,10 @@ asio::awaitable<void> Runner::loop() {
       });
     }
     if (stopped_) break;
+    if (wake_) {
+      wake_ = false;
+      continue;
+    }
     timer_->expires_after(opts_.poll_interval);
     co_await timer_->async_wait(asio::as_tuple(asio::use_awaitable));
   }
@@ -145,6 +202,16 @@ asio::awaitable<void> Runner::loop() {
 
 asio::awaitable<void> Runner::deliver(Claim c) {
   auto self = shared_from_this();
+  co_await deliver_in_slot(std::move(c));
+  // The slot is free again: due messages for a destination whose session was just parked can
+  // use it now rather than at the next poll.
+  if (!parked_.empty() && !stopped_) {
+    wake_ = true;
+    if (timer_) timer_->cancel();
+  }
+}
+
+asio::awaitable<void> Runner::deliver_in_slot(Claim c) {
   struct Slot {
     Runner* r;
     std::string domain;
@@ -238,7 +305,38 @@ asio::awaitable<std::vector<RecipientVerdict>> Runner::attempt(const Claim& c,
     co.auth_user = relay->user;
     co.auth_password = relay->password;
   }
+  // Required TLS is authenticated TLS: the certificate must be for the name we looked up.
+  const bool verify = tls == TlsMode::kRequired || tls == TlsMode::kImplicit;
   uint16_t port = relay ? relay->port : opts_.mx_port;
+  auto options_for = [&](const MxHost& host) {
+    ClientOptions o = co;
+    o.sni = host.name;
+    if (verify) o.verify_name = host.name;
+    return o;
+  };
+  auto key_of = [&](const ClientOptions& o, const asio::ip::tcp::endpoint& ep) {
+    return fmt::format("[{}]:{}|{}|{}|{}|{}", ep.address().to_string(), ep.port(),
+                       static_cast<int>(o.tls), o.sni, o.verify_name, o.auth_user);
+  };
+  // A parked session to any address of the route goes first.
+  for (const auto& host : route->hosts) {
+    ClientOptions o = options_for(host);
+    for (const auto& addr : host.addresses) {
+      boost::system::error_code ec;
+      auto ip = asio::ip::make_address(addr, ec);
+      if (ec) continue;
+      std::string key = key_of(o, asio::ip::tcp::endpoint(ip, port));
+      while (auto p = take(key)) {
+        if (!co_await p->conn->reset()) {
+          p->conn->close();  // the peer let it go while idle: not this message's failure
+          continue;
+        }
+        auto r = co_await p->conn->send(tx);
+        co_await done_with(key, std::move(p->conn), p->sent + 1);
+        co_return std::move(r.recipients);
+      }
+    }
+  }
   std::vector<RecipientVerdict> last =
       same(n, Verdict::kTemporary, "4.4.1", "no address to connect to");
   for (const auto& host : route->hosts) {
@@ -246,25 +344,88 @@ asio::awaitable<std::vector<RecipientVerdict>> Runner::attempt(const Claim& c,
       co_return same(n, Verdict::kPermanent, "5.4.6",
                      fmt::format("mail for {} loops back to myself (MX {})", c.domain, host.name));
     }
-    co.sni = host.name;
+    ClientOptions o = options_for(host);
     for (const auto& addr : host.addresses) {
       boost::system::error_code ec;
       auto ip = asio::ip::make_address(addr, ec);
       if (ec) continue;
       asio::ip::tcp::endpoint ep(ip, port);
-      std::string key = ip.is_v6() ? fmt::format("[{}]:{}", addr, port) : fmt::format("{}:{}", addr, port);
-      if (!relay && std::find(opts_.self_endpoints.begin(), opts_.self_endpoints.end(), key) !=
-                        opts_.self_endpoints.end()) {
+      std::string self_key =
+          ip.is_v6() ? fmt::format("[{}]:{}", addr, port) : fmt::format("{}:{}", addr, port);
+      if (!relay && std::find(opts_.self_endpoints.begin(), opts_.self_endpoints.end(),
+                              self_key) != opts_.self_endpoints.end()) {
         co_return same(n, Verdict::kPermanent, "5.4.6",
                        fmt::format("mail for {} loops back to myself (MX {} is {})", c.domain,
-                                   host.name, key));
+                                   host.name, self_key));
       }
-      auto r = co_await send_transaction(ep, co, tx, tls_);
-      last = std::move(r.recipients);
-      if (!r.try_next) co_return last;
+      auto conn = std::make_unique<Connection>(co_await asio::this_coro::executor, o, tls_);
+      if (auto f = co_await conn->open(ep)) {
+        co_await conn->quit();
+        last = same(n, f->verdict.verdict, f->verdict.status, f->verdict.detail);
+        if (!f->try_next) co_return last;
+        continue;
+      }
+      auto r = co_await conn->send(tx);
+      co_await done_with(key_of(o, ep), std::move(conn), 1);
+      co_return std::move(r.recipients);
     }
   }
   co_return last;
+}
+
+void Runner::warn_delay(const Claim& c, const std::string& body,
+                        const std::vector<RecipientVerdict>& verdicts,
+                        const std::vector<Outcome>& outcomes, int64_t now) {
+  // Never about a null-sender message: that is a bounce or an autoreply.
+  if (opts_.delay_warning <= 0 || c.sender.empty()) return;
+  if (now - c.created_at < opts_.delay_warning) return;
+  std::vector<int64_t> ids;
+  for (std::size_t i = 0; i < c.recipients.size(); ++i) {
+    const auto& r = c.recipients[i];
+    if (outcomes[i].state == RecipientState::kDeferred && !r.delay_warned &&
+        wants_delay_report(r.notify)) {
+      ids.push_back(r.id);
+    }
+  }
+  if (ids.empty()) return;
+  std::vector<int64_t> marked;
+  auto st = store_([&](QueueStore& q) -> base::Status {
+    marked = PH_TRY(q.mark_delay_warned(ids));
+    return {};
+  });
+  if (!st) {
+    spdlog::warn("queue: {}: cannot mark the delay warning: {}", c.queue_id, st.error().message);
+    return;
+  }
+  if (marked.empty()) return;
+  BounceInput b;
+  b.reporting_mta = opts_.hostname;
+  b.original_sender = c.sender;
+  b.envid = c.envid;
+  b.original_message = body;
+  b.headers_only = true;
+  b.arrival_date = c.created_at;
+  b.delayed = true;
+  b.will_retry_until = c.created_at + opts_.max_age;
+  for (std::size_t i = 0; i < c.recipients.size(); ++i) {
+    const auto& r = c.recipients[i];
+    if (std::find(marked.begin(), marked.end(), r.id) == marked.end()) continue;
+    const std::string& vs = verdicts[i].status;
+    std::string status = !vs.empty() && vs[0] == '4' ? vs : "4.0.0";
+    b.failed.push_back({r.address, status, "smtp; " + verdicts[i].detail, r.orcpt});
+  }
+  if (auto sent = bounce_(c.sender, build_bounce(b, now)); !sent) {
+    spdlog::error("queue: {}: cannot send the delay warning to <{}>: {}", c.queue_id, c.sender,
+                  sent.error().message);
+    // A later attempt tries again.
+    if (auto un = store_([&](QueueStore& q) { return q.unmark_delay_warned(marked); }); !un) {
+      spdlog::warn("queue: {}: cannot unmark the delay warning: {}", c.queue_id,
+                   un.error().message);
+    }
+    return;
+  }
+  spdlog::info("queue: {}: delay warning for {} recipient(s) sent to <{}>", c.queue_id,
+               marked.size(), c.sender);
 }
 
 void Runner::finish(const Claim& c, const std::string& body,
@@ -297,6 +458,7 @@ void Runner::finish(const Claim& c, const std::string& body,
     }
     outcomes.push_back(std::move(o));
   }
+  warn_delay(c, body, verdicts, outcomes, now);
   if (!failed.empty()) {
     if (c.sender.empty()) {
       spdlog::info("queue: {}: no bounce for a null-sender message", c.queue_id);

@@ -12,8 +12,22 @@
 //   bounce sink, unless the sender is null (never a bounce to a bounce) or NOTIFY excludes
 //   FAILURE. The sink runs before the outcome is recorded (a crash may repeat a bounce, never
 //   lose one).
+// - Delay warnings: a recipient still deferred `delay_warning` seconds after the message
+//   arrived gets one RFC 3464 "Action: delayed" report (per claim: the recipients of one
+//   message at one domain share it), unless the sender is null or NOTIFY excludes DELAY. The
+//   recipient's durable flag is set before the report is handed on: at most once, across
+//   restarts too.
 // - Concurrency: at most `concurrency` transactions in flight and `concurrency_per_domain`
 //   per recipient domain; recipients over a limit are released unattempted.
+// - Connection reuse: after a transaction the session is parked (at most `concurrency`
+//   sessions, each for at most `connection_idle`), keyed by address, port, TLS mode, verified
+//   name, server name and AUTH user. A later claim routed to that key sends RSET and its own
+//   transaction on it (a session that fails RSET is dropped and a new one opened); after
+//   `max_messages_per_connection` transactions it is closed. A session lost during a
+//   transaction defers that transaction's recipients only.
+// - TLS: require_tls_domains and smarthosts with "required"/"implicit" TLS verify the
+//   certificate (CA store: `tls_ca_file` or the system's) and the MX / relay name;
+//   opportunistic STARTTLS does not (RFC 7435).
 // - The QueueStore and bounce sink are used on the blocking pool, DNS on the runner's own
 //   threads; nothing blocks an I/O thread.
 #pragma once
@@ -24,6 +38,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -52,6 +67,10 @@ struct RunnerOptions {
   int64_t max_age = 432000;
   int concurrency = 50;
   int concurrency_per_domain = 5;
+  int max_messages_per_connection = 50;   // 1: a session per transaction
+  std::chrono::seconds connection_idle{10};
+  int64_t delay_warning = 14400;          // seconds; 0: no delay warnings
+  std::string tls_ca_file;                // "" = the system's CA store
   std::chrono::seconds connect_timeout{30};
   std::chrono::seconds command_timeout{300};
   int max_received_headers = 100;
@@ -81,11 +100,27 @@ class Runner : public std::enable_shared_from_this<Runner> {
  private:
   boost::asio::awaitable<void> loop();
   boost::asio::awaitable<void> deliver(Claim c);
+  boost::asio::awaitable<void> deliver_in_slot(Claim c);
   boost::asio::awaitable<std::vector<RecipientVerdict>> attempt(const Claim& c,
                                                                 const std::string& body);
   boost::asio::awaitable<base::Result<Route>> route_for(const Claim& c, TlsMode& tls,
                                                          const Relay*& relay);
   void finish(const Claim& c, const std::string& body, const std::vector<RecipientVerdict>& v);
+  void warn_delay(const Claim& c, const std::string& body,
+                  const std::vector<RecipientVerdict>& verdicts,
+                  const std::vector<Outcome>& outcomes, int64_t now);
+
+  // Parked sessions (single-threaded: the runner's executor).
+  struct Parked {
+    uint64_t id = 0;
+    std::unique_ptr<Connection> conn;
+    int sent = 0;  // transactions so far
+    std::unique_ptr<boost::asio::steady_timer> idle;
+  };
+  std::optional<Parked> take(const std::string& key);
+  void park(const std::string& key, std::unique_ptr<Connection> conn, int sent);
+  boost::asio::awaitable<void> done_with(const std::string& key, std::unique_ptr<Connection> conn,
+                                         int sent);
 
   RunnerOptions opts_;
   StoreAccess store_;
@@ -96,8 +131,11 @@ class Runner : public std::enable_shared_from_this<Runner> {
   std::shared_ptr<boost::asio::ssl::context> tls_;
   std::unique_ptr<boost::asio::steady_timer> timer_;
   std::map<std::string, int> per_domain_;
+  std::multimap<std::string, Parked> parked_;
+  uint64_t next_parked_id_ = 0;
   int active_ = 0;
   bool stopped_ = false;
+  bool wake_ = false;  // a delivery ended with a parked session: claim again before sleeping
 };
 
 }  // namespace posthouse::queue

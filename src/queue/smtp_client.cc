@@ -31,19 +31,23 @@ std::string dot_stuff(std::string_view body) {
   return out;
 }
 
-std::shared_ptr<asio::ssl::context> make_client_tls() {
+std::shared_ptr<asio::ssl::context> make_client_tls(const std::string& ca_file) {
   auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
   ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
                    asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
                    asio::ssl::context::no_tlsv1_1);
+  // Off by default: Session::handshake() turns it on for connections that must verify.
   ctx->set_verify_mode(asio::ssl::verify_none);
+  if (ca_file.empty()) {
+    ctx->set_default_verify_paths();
+  } else {
+    ctx->load_verify_file(ca_file);
+  }
   return ctx;
 }
 
-namespace {
-
 // One SMTP client connection: buffered, bounded line reads and deadline-guarded I/O.
-class Session {
+class Connection::Session {
  public:
   Session(asio::any_io_executor ex, const ClientOptions& o,
           std::shared_ptr<asio::ssl::context> tls)
@@ -58,12 +62,33 @@ class Session {
   }
 
   asio::awaitable<base::Status> handshake() {
-    if (!opts_.sni.empty()) SSL_set_tlsext_host_name(stream_.native_handle(), opts_.sni.c_str());
+    SSL* ssl = stream_.native_handle();
+    boost::system::error_code ip_ec;
+    asio::ip::make_address(opts_.sni, ip_ec);
+    // No SNI for an address literal (RFC 6066 3).
+    if (!opts_.sni.empty() && ip_ec) SSL_set_tlsext_host_name(ssl, opts_.sni.c_str());
+    const std::string& name = opts_.verify_name;
+    if (!name.empty()) {
+      SSL_set_verify(ssl, SSL_VERIFY_PEER, nullptr);
+      boost::system::error_code ec;
+      asio::ip::make_address(name, ec);
+      int ok = ec ? SSL_set1_host(ssl, name.c_str())
+                  : X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), name.c_str());
+      if (ok != 1) co_return Error(Errc::kInvalid, fmt::format("cannot verify the name {}", name));
+    }
     arm(opts_.command_timeout);
     auto [ec] = co_await stream_.async_handshake(asio::ssl::stream_base::client,
                                                  asio::as_tuple(asio::use_awaitable));
     disarm();
-    if (ec) co_return Error(Errc::kIo, fmt::format("TLS handshake failed: {}", ec.message()));
+    if (ec) {
+      long vr = SSL_get_verify_result(ssl);
+      if (!name.empty() && vr != X509_V_OK) {
+        co_return Error(Errc::kForbidden,
+                        fmt::format("TLS certificate verification failed for {}: {}", name,
+                                    X509_verify_cert_error_string(vr)));
+      }
+      co_return Error(Errc::kIo, fmt::format("TLS handshake failed: {}", ec.message()));
+    }
     tls_ = true;
     buf_.clear();
     co_return base::Status{};
@@ -102,6 +127,7 @@ class Session {
   }
 
   bool is_tls() const { return tls_; }
+  smtp::Extensions ext;  // what the last EHLO offered
   static std::string where(const tcp::endpoint& ep) {
     return fmt::format("[{}]:{}", ep.address().to_string(), ep.port());
   }
@@ -151,7 +177,7 @@ class Session {
     }
   }
 
-  const ClientOptions& opts_;
+  const ClientOptions& opts_;  // owned by the Connection
   std::shared_ptr<asio::ssl::context> tls_ctx_;
   asio::ssl::stream<tcp::socket> stream_;
   asio::steady_timer timer_;
@@ -159,6 +185,8 @@ class Session {
   bool tls_ = false;
   bool timed_out_ = false;
 };
+
+namespace {
 
 RecipientVerdict verdict_of(const smtp::ServerReply& r, const std::string& who) {
   RecipientVerdict v;
@@ -189,32 +217,62 @@ std::string mail_from(const Transaction& tx, const smtp::Extensions& ext) {
   return cmd + "\r\n";
 }
 
-asio::awaitable<AttemptResult> run(Session& s, const tcp::endpoint& peer,
-                                   const ClientOptions& o, const Transaction& tx) {
-  const std::size_t n = tx.recipients.size();
-  std::string who = fmt::format("{}{}", o.sni.empty() ? "" : o.sni, Session::where(peer));
+}  // namespace
+
+Connection::Connection(asio::any_io_executor ex, ClientOptions opts,
+                       std::shared_ptr<asio::ssl::context> tls)
+    : opts_(std::move(opts)) {
+  s_ = std::make_unique<Session>(ex, opts_, std::move(tls));
+}
+
+Connection::~Connection() = default;
+
+bool Connection::is_tls() const { return s_->is_tls(); }
+
+void Connection::close() {
+  reusable_ = false;
+  s_->close();
+}
+
+asio::awaitable<std::optional<Connection::Failure>> Connection::open(const tcp::endpoint& peer) {
+  Session& s = *s_;
+  const ClientOptions& o = opts_;
+  who_ = fmt::format("{}{}", o.sni.empty() ? "" : o.sni, Session::where(peer));
+  auto fail = [](RecipientVerdict v, bool next) { return Failure{std::move(v), next}; };
   auto temp = [&](const std::string& what, bool next) {
-    return all(n, own(Verdict::kTemporary, "4.4.2", fmt::format("{}: {}", who, what)), next);
+    return fail(own(Verdict::kTemporary, "4.4.2", fmt::format("{}: {}", who_, what)), next);
+  };
+  // A certificate that does not verify: another MX may hold a good one.
+  auto tls_fail = [&](const Error& e) {
+    return e.code == Errc::kForbidden
+               ? fail(own(Verdict::kTemporary, "4.7.5",
+                          fmt::format("{}: 4.7.5 {}", who_, e.message)),
+                      true)
+               : temp(e.message, true);
+  };
+  auto replied = [&](const smtp::ServerReply& r) {
+    return fail(verdict_of(r, who_), !r.permanent());
   };
   if (auto st = co_await s.connect(peer); !st) {
-    co_return all(n, own(Verdict::kTemporary, "4.4.1", st.error().message), true);
+    co_return fail(own(Verdict::kTemporary, "4.4.1", st.error().message), true);
   }
   if (o.tls == TlsMode::kImplicit) {
-    if (auto st = co_await s.handshake(); !st) co_return temp(st.error().message, true);
+    if (auto st = co_await s.handshake(); !st) co_return tls_fail(st.error());
   }
   auto banner = co_await s.read_reply();
   if (!banner) co_return temp(fmt::format("bad greeting: {}", banner.error().message), true);
-  if (!banner->positive()) co_return all(n, verdict_of(*banner, who), !banner->permanent());
+  if (!banner->positive()) co_return replied(*banner);
   auto loops = [&](const smtp::ServerReply& r) {
     return base::iequals(smtp::greeting_domain(r), o.helo_name);
   };
   auto loop_verdict = [&] {
-    return all(n, own(Verdict::kPermanent, "5.4.6",
-                      fmt::format("mail for {} loops back to myself", who)), false);
+    return fail(own(Verdict::kPermanent, "5.4.6",
+                    fmt::format("mail for {} loops back to myself", who_)),
+                false);
   };
   if (loops(*banner)) co_return loop_verdict();
 
-  smtp::Extensions ext;
+  smtp::Extensions& ext = s.ext;
   auto ehlo = [&]() -> asio::awaitable<base::Result<smtp::ServerReply>> {
     if (auto st = co_await s.write(fmt::format("EHLO {}\r\n", o.helo_name)); !st) co_return st.error();
     auto r = co_await s.read_reply();
@@ -229,7 +287,7 @@ asio::awaitable<AttemptResult> run(Session& s, const tcp::endpoint& peer,
   };
   auto hello = co_await ehlo();
   if (!hello) co_return temp(hello.error().message, true);
-  if (!hello->positive()) co_return all(n, verdict_of(*hello, who), !hello->permanent());
+  if (!hello->positive()) co_return replied(*hello);
   if (loops(*hello)) co_return loop_verdict();
 
   if (!s.is_tls() && o.tls != TlsMode::kNone && ext.starttls) {
@@ -237,35 +295,20 @@ asio::awaitable<AttemptResult> run(Session& s, const tcp::endpoint& peer,
     auto r = co_await s.read_reply();
     if (!r) co_return temp(r.error().message, true);
     if (r->code == 220) {
-      if (auto st = co_await s.handshake(); !st) co_return temp(st.error().message, true);
+      if (auto st = co_await s.handshake(); !st) co_return tls_fail(st.error());
       hello = co_await ehlo();
       if (!hello) co_return temp(hello.error().message, true);
-      if (!hello->positive()) co_return all(n, verdict_of(*hello, who), !hello->permanent());
+      if (!hello->positive()) co_return replied(*hello);
     } else if (o.tls == TlsMode::kRequired) {
-      co_return all(n, own(Verdict::kTemporary, "4.7.5",
-                           fmt::format("{}: STARTTLS refused: {}", who, r->summary())), true);
+      co_return fail(own(Verdict::kTemporary, "4.7.5",
+                         fmt::format("{}: STARTTLS refused: {}", who_, r->summary())),
+                     true);
     }
   }
   if (o.tls == TlsMode::kRequired && !s.is_tls()) {
-    co_return all(n, own(Verdict::kTemporary, "4.7.5",
-                         fmt::format("{}: TLS is required but the server offers no STARTTLS", who)),
-                  true);
-  }
-  if (tx.smtputf8 && !ext.smtputf8) {
-    co_return all(n, own(Verdict::kPermanent, "5.6.7",
-                         fmt::format("{} does not support SMTPUTF8, which the message needs", who)),
-                  false);
-  }
-  if (tx.eight_bit && !ext.eight_bit_mime) {
-    co_return all(n, own(Verdict::kPermanent, "5.6.3",
-                         fmt::format("{} does not support 8BITMIME, which the message needs", who)),
-                  false);
-  }
-  if (ext.size > 0 && tx.body.size() > ext.size) {
-    co_return all(n, own(Verdict::kPermanent, "5.3.4",
-                         fmt::format("message of {} bytes exceeds {}'s limit of {} bytes",
-                                     tx.body.size(), who, ext.size)),
-                  false);
+    co_return fail(own(Verdict::kTemporary, "4.7.5",
+                       fmt::format("{}: TLS is required but the server offers no STARTTLS", who_)),
+                   true);
   }
 
   if (!o.auth_user.empty()) {
@@ -295,6 +338,34 @@ asio::awaitable<AttemptResult> run(Session& s, const tcp::endpoint& peer,
       co_return temp(fmt::format("authentication failed: {}", final_reply->summary()), false);
     }
   }
+  co_return std::nullopt;
+}
+
+asio::awaitable<AttemptResult> Connection::send(const Transaction& tx) {
+  Session& s = *s_;
+  const smtp::Extensions& ext = s.ext;
+  const std::string& who = who_;
+  const std::size_t n = tx.recipients.size();
+  reusable_ = false;
+  auto temp = [&](const std::string& what) {
+    return all(n, own(Verdict::kTemporary, "4.4.2", fmt::format("{}: {}", who, what)), false);
+  };
+  if (tx.smtputf8 && !ext.smtputf8) {
+    co_return all(n, own(Verdict::kPermanent, "5.6.7",
+                         fmt::format("{} does not support SMTPUTF8, which the message needs", who)),
+                  false);
+  }
+  if (tx.eight_bit && !ext.eight_bit_mime) {
+    co_return all(n, own(Verdict::kPermanent, "5.6.3",
+                         fmt::format("{} does not support 8BITMIME, which the message needs", who)),
+                  false);
+  }
+  if (ext.size > 0 && tx.body.size() > ext.size) {
+    co_return all(n, own(Verdict::kPermanent, "5.3.4",
+                         fmt::format("message of {} bytes exceeds {}'s limit of {} bytes",
+                                     tx.body.size(), who, ext.size)),
+                  false);
+  }
 
   // The envelope: pipelined in one write when the server allows it (RFC 2920).
   std::vector<std::string> cmds;
@@ -305,17 +376,17 @@ asio::awaitable<AttemptResult> run(Session& s, const tcp::endpoint& peer,
   if (ext.pipelining) {
     std::string all_cmds;
     for (const auto& c : cmds) all_cmds += c;
-    if (auto st = co_await s.write(all_cmds); !st) co_return temp(st.error().message, false);
+    if (auto st = co_await s.write(all_cmds); !st) co_return temp(st.error().message);
     for (std::size_t i = 0; i < cmds.size(); ++i) {
       auto r = co_await s.read_reply();
-      if (!r) co_return temp(r.error().message, false);
+      if (!r) co_return temp(r.error().message);
       replies.push_back(std::move(*r));
     }
   } else {
     for (std::size_t i = 0; i < cmds.size(); ++i) {
-      if (auto st = co_await s.write(cmds[i]); !st) co_return temp(st.error().message, false);
+      if (auto st = co_await s.write(cmds[i]); !st) co_return temp(st.error().message);
       auto r = co_await s.read_reply();
-      if (!r) co_return temp(r.error().message, false);
+      if (!r) co_return temp(r.error().message);
       replies.push_back(std::move(*r));
       if (i == 0 && !replies[0].positive()) break;
       if (i == cmds.size() - 2) {
@@ -325,10 +396,7 @@ asio::awaitable<AttemptResult> run(Session& s, const tcp::endpoint& peer,
       }
     }
   }
-  if (!replies[0].positive()) {
-    co_await s.write("QUIT\r\n");
-    co_return all(n, verdict_of(replies[0], who), false);
-  }
+  if (!replies[0].positive()) co_return all(n, verdict_of(replies[0], who), false);
   AttemptResult out;
   std::vector<std::size_t> accepted;
   for (std::size_t i = 0; i < n; ++i) {
@@ -350,7 +418,8 @@ asio::awaitable<AttemptResult> run(Session& s, const tcp::endpoint& peer,
                                : own(Verdict::kTemporary, "4.4.2", "DATA not reached");
       for (std::size_t i : accepted) out.recipients[i] = v;
     }
-    co_await s.write(data_ok ? ".\r\nQUIT\r\n" : "QUIT\r\n");
+    // An empty message ends a DATA nobody is left to receive (RFC 2920 3.1).
+    if (data_ok) co_await s.write(".\r\n");
     co_return out;
   }
   if (auto st = co_await s.write(dot_stuff(tx.body)); !st) {
@@ -366,18 +435,34 @@ asio::awaitable<AttemptResult> run(Session& s, const tcp::endpoint& peer,
             : own(Verdict::kTemporary, "4.4.2",
                   fmt::format("{}: after DATA: {}", who, fin.error().message));
   }
-  if (fin) co_await s.write("QUIT\r\n");
+  reusable_ = fin.ok() && fin->code != 421;
   co_return out;
 }
 
-}  // namespace
+asio::awaitable<bool> Connection::reset() {
+  reusable_ = false;
+  if (auto st = co_await s_->write("RSET\r\n"); !st) co_return false;
+  auto r = co_await s_->read_reply();
+  co_return r.ok() && r->code == 250;
+}
+
+asio::awaitable<void> Connection::quit() {
+  // Its reply is not awaited: a peer that stopped answering must not hold the runner.
+  (void)co_await s_->write("QUIT\r\n");
+  close();
+}
 
 asio::awaitable<AttemptResult> send_transaction(const tcp::endpoint& peer,
                                                 const ClientOptions& opts, const Transaction& tx,
                                                 std::shared_ptr<asio::ssl::context> tls) {
-  Session s(co_await asio::this_coro::executor, opts, std::move(tls));
-  AttemptResult r = co_await run(s, peer, opts, tx);
-  s.close();
+  Connection c(co_await asio::this_coro::executor, opts, std::move(tls));
+  AttemptResult r;
+  if (auto f = co_await c.open(peer)) {
+    r = all(tx.recipients.size(), f->verdict, f->try_next);
+  } else {
+    r = co_await c.send(tx);
+  }
+  co_await c.quit();
   co_return r;
 }
 
