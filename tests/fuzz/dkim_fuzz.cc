@@ -26,7 +26,7 @@ static bool wsp(char c) { return c == ' ' || c == '\t'; }
 
 static void check_body_form(std::string_view c) {
   // Lines end in CRLF; no WSP run longer than one SP, none at line end; no trailing blank
-  // lines; CR and LF only as line ends.
+  // lines; no tab or LF inside a line (a lone CR is data, not WSP: it stays).
   size_t i = 0;
   while (i < c.size()) {
     size_t e = c.find("\r\n", i);
@@ -34,7 +34,7 @@ static void check_body_form(std::string_view c) {
     std::string_view line = c.substr(i, e - i);
     if (line.empty() && c.find_first_not_of("\r\n", e) == std::string_view::npos) std::abort();
     for (size_t k = 0; k < line.size(); ++k) {
-      if (line[k] == '\t' || line[k] == '\r' || line[k] == '\n') std::abort();
+      if (line[k] == '\t' || line[k] == '\n') std::abort();
       if (line[k] == ' ' && (k + 1 == line.size() || line[k + 1] == ' ')) std::abort();
     }
     i = e + 2;
