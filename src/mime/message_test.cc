@@ -398,8 +398,8 @@ TEST(MimeHeader, AddressesAndParams) {
 // read back from the database differed from the one computed.
 TEST(MimeParse, PartMapSurvivesStorageWithBadBytesInTypes) {
   std::string raw =
-      "Content-Type: multipart/mi\xb9xed; charset=\"UTF-8:x\"\r\n"
-      "Content-Transfer-Encoding: Base\x01\x9964\r\n\r\nno boundary\r\n";
+      "Content-Type: multipart/mi\xb9" "xed; charset=\"UTF-8:x\"\r\n"
+      "Content-Transfer-Encoding: Base\x01\x99" "64\r\n\r\nno boundary\r\n";
   auto m = parse(raw);
   auto back = PartMap::parse(m.parts.serialize());
   ASSERT_TRUE(back.ok());
