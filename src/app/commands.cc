@@ -274,6 +274,9 @@ int cmd_serve(const ServeOptions& o) {
     o.max_recipients = cfg.smtp.max_recipients;
     o.max_bad_recipients = cfg.smtp.max_bad_recipients;
     o.allow_plaintext_auth = cfg.smtp.allow_plaintext_auth;
+    o.junk_command_limit = cfg.smtp.junk_command_limit;
+    o.command_rate = cfg.smtp.command_rate;
+    o.command_burst = cfg.smtp.command_burst;
     o.bare_lf = cfg.smtp.bare_lf == "reject" ? smtp::BareLf::kReject : smtp::BareLf::kNormalize;
     return std::make_shared<server::smtp::SmtpServer>(o, gateway, pool, throttle);
   };
@@ -302,6 +305,9 @@ int cmd_serve(const ServeOptions& o) {
   server::pop3::Options po;
   po.hostname = cfg.server.hostname;
   po.allow_plaintext_auth = cfg.pop3.allow_plaintext_auth;
+  po.junk_command_limit = cfg.pop3.junk_command_limit;
+  po.command_rate = cfg.pop3.command_rate;
+  po.command_burst = cfg.pop3.command_burst;
   auto pop3 = std::make_shared<server::pop3::Pop3Server>(po, *gateway, **mail, pool, throttle);
   for (auto [name, eps, tls] : {std::tuple{"pop3", &cfg.listen.pop3, false},
                                 std::tuple{"pop3s", &cfg.listen.pop3s, true}}) {

@@ -262,11 +262,17 @@ base::Result<Config> parse(std::string_view text, const std::string& path) {
     PH_CHECK(s.get_string("bare_lf", c.smtp.bare_lf));
     if (c.smtp.bare_lf != "normalize" && c.smtp.bare_lf != "reject")
       return s.err(table("smtp")->get("bare_lf"), "bare_lf", "must be \"normalize\" or \"reject\"");
+    PH_CHECK(s.get_int("junk_command_limit", c.smtp.junk_command_limit, 0, 1000000));
+    PH_CHECK(s.get_int("command_rate", c.smtp.command_rate, 0, 1000000));
+    PH_CHECK(s.get_int("command_burst", c.smtp.command_burst, 1, 1000000));
     PH_CHECK(s.finish());
   }
   {
     Section s(table("pop3"), "pop3", path);
     PH_CHECK(s.get_bool("allow_plaintext_auth", c.pop3.allow_plaintext_auth));
+    PH_CHECK(s.get_int("junk_command_limit", c.pop3.junk_command_limit, 0, 1000000));
+    PH_CHECK(s.get_int("command_rate", c.pop3.command_rate, 0, 1000000));
+    PH_CHECK(s.get_int("command_burst", c.pop3.command_burst, 1, 1000000));
     PH_CHECK(s.finish());
   }
   {

@@ -80,10 +80,16 @@ struct Smtp {
   int max_bad_recipients = 20;
   bool allow_plaintext_auth = false;  // AUTH on submission without TLS (tests, trusted LANs)
   std::string bare_lf = "normalize";  // or "reject"
+  int junk_command_limit = 100;       // NOOP/RSET/VRFY/HELP/EHLO/... per accepted message
+  int command_rate = 500;             // commands per second per connection (0: unlimited)
+  int command_burst = 1000;           // commands accepted at once before the rate applies
 };
 
 struct Pop3 {
   bool allow_plaintext_auth = false;
+  int junk_command_limit = 100;  // NOOP/RSET/STAT/LIST/UIDL/CAPA/... between two RETR/TOP/DELE
+  int command_rate = 500;        // commands per second per connection (0: unlimited)
+  int command_burst = 1000;      // commands accepted at once before the rate applies
 };
 
 struct Imap {

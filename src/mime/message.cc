@@ -449,9 +449,10 @@ PartEntry entry_for(const Part& p, std::string section) {
   e.section = std::move(section);
   e.header = {p.hdr_off, p.hdr_len};
   e.body = {p.body_off, p.body_len};
-  e.media = p.ct.type + "/" + p.ct.subtype;
-  e.encoding = p.encoding.value_or("7bit");
-  e.charset = base::to_lower(find_param(p.ct.params, "charset").value_or(""));
+  // Stored forms (part_token): the map read back from the database must equal this one.
+  e.media = part_token(p.ct.type + "/" + p.ct.subtype);
+  e.encoding = part_token(p.encoding.value_or("7bit"));
+  e.charset = part_token(find_param(p.ct.params, "charset").value_or(""));
   if (p.message) {
     e.is_message = true;
     e.msg_header = {p.message->hdr_off, p.message->hdr_len};

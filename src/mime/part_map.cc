@@ -52,9 +52,7 @@ base::Result<ByteRange> PartMap::resolve(std::string_view spec) const {
   return header ? e->msg_header : e->msg_body;
 }
 
-namespace {
-
-std::string clean_token(std::string_view s) {
+std::string part_token(std::string_view s) {
   std::string out;
   for (char c : s) {
     if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' ||
@@ -65,6 +63,8 @@ std::string clean_token(std::string_view s) {
   }
   return out;
 }
+
+namespace {
 
 bool read_u64(std::string_view s, uint64_t* v) {
   auto r = std::from_chars(s.data(), s.data() + s.size(), *v);
@@ -82,8 +82,8 @@ std::string PartMap::serialize() const {
     fmt::format_to(std::back_inserter(out), "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\n",
                    e.section, e.header.offset, e.header.length, e.body.offset, e.body.length,
                    e.is_message ? 1 : 0, e.msg_header.offset, e.msg_header.length,
-                   e.msg_body.offset, e.msg_body.length, clean_token(e.media),
-                   clean_token(e.encoding), clean_token(e.charset));
+                   e.msg_body.offset, e.msg_body.length, part_token(e.media),
+                   part_token(e.encoding), part_token(e.charset));
   }
   return out;
 }

@@ -39,6 +39,10 @@ struct PartEntry {
   bool operator==(const PartEntry&) const = default;
 };
 
+// The form PartEntry::media, encoding and charset take (and keep through serialize/parse):
+// lower case, only [a-z0-9-_./+]; anything else in the header is dropped.
+std::string part_token(std::string_view s);
+
 class PartMap {
  public:
   std::vector<PartEntry>& entries() { return entries_; }

@@ -4,7 +4,7 @@
 // Contract:
 // - canonicalize_*() and sign() are pure (OpenSSL for the signature); sign() returns the
 //   "DKIM-Signature: ..." header field (folded, ending in CRLF) to prepend to the message.
-// - DkimKeys stores one key per (domain, algorithm) in the database (table dkim_keys,
+// - DkimKeys (dkim_keys.cc) stores one key per (domain, algorithm) in the database (table dkim_keys,
 //   migration 0050): ensure() creates RSA-2048 and Ed25519 keys the first time a domain needs
 //   them. Private keys never leave it except to sign; they are never logged.
 // - One DkimKeys per thread (it wraps one SQLite connection).
@@ -21,6 +21,7 @@
 namespace posthouse::queue {
 
 enum class DkimAlgorithm { kRsaSha256, kEd25519Sha256 };
+std::string_view dkim_algorithm_name(DkimAlgorithm a);  // "rsa-sha256", "ed25519-sha256"
 
 std::string dkim_relaxed_header(std::string_view name, std::string_view value);
 std::string dkim_relaxed_body(std::string_view body);

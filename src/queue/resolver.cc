@@ -95,6 +95,36 @@ std::string normalize(std::string_view name) {
   return s;
 }
 
+}  // namespace
+
+int parse_mx_answer(const unsigned char* answer, int len, std::vector<MxHost>& hosts) {
+  hosts.clear();
+  ares_mx_reply* mx = nullptr;
+  int rc = ares_parse_mx_reply(answer, len, &mx);
+  if (rc != ARES_SUCCESS) return rc;
+  bool dropped = false;
+  for (ares_mx_reply* p = mx; p; p = p->next) {
+    if (hosts.size() >= kMaxMxRecords) break;
+    std::string name = normalize(p->host ? p->host : "");
+    // c-ares passes most bytes of a label through: a name with control, space or 8-bit bytes
+    // names no host and would carry those bytes into logs, queue errors and bounces.
+    bool printable = name.size() <= 253 && std::all_of(name.begin(), name.end(), [](char c) {
+                       return c > 0x20 && c < 0x7f;
+                     });
+    if (!printable) {
+      dropped = true;
+      continue;
+    }
+    hosts.push_back(MxHost{p->priority, std::move(name), {}});
+  }
+  ares_free_data(mx);
+  // Only unusable records is a broken answer (temporary), not "no MX" (the implicit MX).
+  if (dropped && hosts.empty()) return ARES_EBADRESP;
+  return ARES_SUCCESS;
+}
+
+namespace {
+
 struct MxResult {
   int status = ARES_ETIMEOUT;
   std::vector<MxHost> hosts;
@@ -104,17 +134,7 @@ void on_mx(void* arg, int status, int, unsigned char* abuf, int alen) {
   auto* res = static_cast<MxResult*>(arg);
   res->status = status;
   if (status != ARES_SUCCESS) return;
-  ares_mx_reply* mx = nullptr;
-  int rc = ares_parse_mx_reply(abuf, alen, &mx);
-  if (rc != ARES_SUCCESS) {
-    res->status = rc;
-    return;
-  }
-  for (ares_mx_reply* p = mx; p; p = p->next) {
-    if (res->hosts.size() >= 50) break;
-    res->hosts.push_back(MxHost{p->priority, normalize(p->host ? p->host : ""), {}});
-  }
-  ares_free_data(mx);
+  res->status = parse_mx_answer(abuf, alen, res->hosts);
 }
 
 struct AddrResult {

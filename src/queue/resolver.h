@@ -35,6 +35,14 @@ struct ResolverOptions {
   int tries = 2;
 };
 
+// The MX records of a raw DNS answer (c-ares' parser; the peer's bytes): at most
+// kMaxMxRecords hosts, names normalised (lower case, no trailing dot; "" is the null MX).
+// Records whose name is not printable ASCII are dropped; when that leaves none, the answer is
+// ARES_EBADRESP (a temporary failure, never "no MX"). Returns ARES_SUCCESS or the c-ares
+// error. Pure; fuzzed by tests/fuzz/dns_mx_fuzz.cc.
+inline constexpr std::size_t kMaxMxRecords = 50;
+int parse_mx_answer(const unsigned char* answer, int len, std::vector<MxHost>& hosts);
+
 class Resolver {
  public:
   static constexpr std::size_t kMaxHosts = 10;

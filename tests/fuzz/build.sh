@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (tests/fuzz/*_fuzz.cc) with clang, outside the main CMake build.
 # Usage: tests/fuzz/build.sh [OUT_DIR]   (default: build/fuzz)
-# Needs: clang++ (clang 14+) with libclang-rt (libFuzzer, ASan, UBSan), fmt (pkg-config).
+# Needs: clang++ (clang 14+) with libclang-rt (libFuzzer, ASan, UBSan), and (pkg-config) fmt,
+# toml++, libidn2, GMime 3, OpenSSL, spdlog, c-ares.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
 out=${1:-$root/build/fuzz}
@@ -15,12 +16,13 @@ if [ -z "$CXX" ]; then
 fi
 [ -n "$CXX" ] || { echo "fuzz/build.sh: clang++ not found (scripts/install-deps installs it)" >&2; exit 1; }
 
+PKGS="fmt tomlplusplus libidn2 gmime-3.0 libcrypto spdlog libcares"
 SAN="-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined"
 # config.cc takes the panel's default location from CMake; the fuzzers serve no panel.
-FLAGS="-std=gnu++20 -O1 -g -fno-omit-frame-pointer -DPOSTHOUSE_WEB_ROOT=\"\" -I$root/src $(pkg-config --cflags fmt tomlplusplus libidn2 2>/dev/null || true)"
-LIBS="$(pkg-config --libs fmt tomlplusplus libidn2 2>/dev/null || echo -lfmt -ltomlplusplus -lidn2)"
+FLAGS="-std=gnu++20 -O1 -g -fno-omit-frame-pointer -DPOSTHOUSE_WEB_ROOT=\"\" -I$root/src $(pkg-config --cflags $PKGS 2>/dev/null || true)"
+LIBS="$(pkg-config --libs $PKGS)"
 
-# The pure codecs and what they use from base/; nothing with I/O.
+# The pure codecs and what they use from base/; nothing with I/O (DKIM signing uses OpenSSL).
 SOURCES=(
   src/base/result.cc src/base/strings.cc
   src/protocol/text.cc
@@ -30,7 +32,11 @@ SOURCES=(
   src/protocol/imap/mutf7.cc src/protocol/imap/response.cc
   src/protocol/pop3/codec.cc
   src/config/config.cc
-  src/directory/address.cc
+  src/directory/address.cc src/directory/json.cc src/directory/model.cc
+  src/server/http/json_body.cc
+  src/protocol/smtp/client_reply.cc
+  src/mime/header.cc src/mime/message.cc src/mime/part_map.cc
+  src/queue/dkim.cc src/queue/resolver.cc
 )
 
 objs=()

@@ -16,14 +16,15 @@ for t in "$root"/tests/fuzz/*_fuzz.cc; do
   if [ -n "${FUZZ_SECONDS:-}" ]; then
     work="$out/corpus/${name%_fuzz}"
     mkdir -p "$work"
-    args=(-max_total_time="$FUZZ_SECONDS" -max_len=4096 "$work" "$corpus")
+    args=(-max_total_time="$FUZZ_SECONDS" -max_len=4096 -timeout=25 "$work" "$corpus")
   else
     args=(-runs=0 "$corpus")
   fi
-  args=(-artifact_prefix="$out/$name-" "${args[@]}")
+  args=(-artifact_prefix="$out/$name-" -print_final_stats=1 "${args[@]}")
   if "$out/$name" "${args[@]}" >"$log" 2>&1; then
     passed=$((passed + 1))
-    echo "ok   $name ($(grep -oE 'stat::number_of_executed_units: [0-9]+|#[0-9]+' "$log" | tail -1))"
+    execs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' | tail -1)
+    echo "ok   $name (${execs:-?} execs)"
   else
     failed=$((failed + 1))
     echo "FAIL $name (see $log)"

@@ -5,6 +5,8 @@ refused with the documented reply and that others are still served.
 
 Loopback addresses 127.0.0.2, 127.0.0.3, ... act as distinct client IPs."""
 import base64
+import poplib
+import smtplib
 import socket
 import threading
 import time
@@ -14,6 +16,9 @@ from harness import ServerTestCase
 from mailfixture import Fixture
 
 GOOD = [(f"good{i}@abuse.test", f"good{i}-password-1") for i in range(4)]
+# Mailboxes of the command-budget tests (one per test, so order does not matter).
+BUDGET = {name: (f"{name}@abuse.test", f"{name}-password-1")
+          for name in ("smtpjunk", "pipelined", "popjunk", "popmany", "ratepop")}
 
 
 def connect(port, src):
@@ -187,6 +192,177 @@ class Abuse(ServerTestCase):
         self.assertTrue(first.startswith(b"500 ") and b"Line too long" in first, first)
         self.assertTrue(f.readline().startswith(b"250"))
         hangup(s, f)
+
+
+def read_all(s, f):
+    """Every line the server sends until it closes the connection."""
+    lines = []
+    while True:
+        line = f.readline()
+        if not line:
+            break
+        lines.append(line)
+    hangup(s, f)
+    return lines
+
+
+def deliver(port, rcpt, count, tag):
+    """Sends `count` messages to rcpt in one smtplib session on the MX port."""
+    with smtplib.SMTP("127.0.0.1", port, timeout=60) as c:
+        c.ehlo("legit.example")
+        for i in range(count):
+            body = f"Subject: {tag} {i}\r\nFrom: a@legit.example\r\n\r\nmessage {i}\r\n"
+            refused = c.sendmail("a@legit.example", [rcpt], body)
+            assert not refused, refused
+
+
+def pop3_session(port, user, password):
+    p = poplib.POP3("127.0.0.1", port, timeout=60)
+    p.user(user)
+    p.pass_(password)
+    return p
+
+
+def pop3_count(port, user, password):
+    p = pop3_session(port, user, password)
+    try:
+        return p.stat()[0]
+    finally:
+        p.quit()
+
+
+class CommandBudget(ServerTestCase):
+    """The default budgets: 100 junk commands between two messages; 500/s with a burst of 1000
+    (docs/config.md [smtp] and [pop3])."""
+    listeners = ["smtp", "pop3", "http"]
+    extra_config = "[pop3]\nallow_plaintext_auth = true\n"
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        fx = Fixture(cls.server)
+        fx.domain("abuse.test")
+        for address, password in BUDGET.values():
+            fx.mailbox(address, password)
+
+    def test_smtp_junk_commands_end_the_session(self):
+        rcpt = BUDGET["smtpjunk"][0]
+        s, f = connect(self.server.ports["smtp"], "127.0.0.90")
+        f.readline()
+        # A message first: the limit counts junk since the last accepted message.
+        s.sendall(f"EHLO flood\r\nMAIL FROM:<a@flood.example>\r\nRCPT TO:<{rcpt}>\r\n"
+                  "DATA\r\n".encode())
+        while not f.readline().startswith(b"354"):
+            pass
+        s.sendall(b"Subject: before\r\n\r\nx\r\n.\r\n")
+        self.assertTrue(f.readline().startswith(b"250 2.0.0 OK queued"))
+        junk = [b"NOOP", b"RSET", b"VRFY postmaster", b"HELP", b"EHLO again"] * 40
+        s.sendall(b"".join(c + b"\r\n" for c in junk))
+        lines = read_all(s, f)
+        self.assertEqual(lines[-1], b"421 4.7.0 Too many commands without mail, closing "
+                         b"connection\r\n")
+        # Exactly 100 were answered (EHLO's multiline reply counts once: its last line).
+        finals = [l for l in lines[:-1] if l[3:4] == b" "]
+        self.assertEqual(len(finals), 100, lines[-5:])
+        self.assertTrue(all(l[:1] == b"2" for l in finals))
+        # The connection is closed, the other client is served, the message is kept.
+        with smtplib.SMTP("127.0.0.1", self.server.ports["smtp"], timeout=30) as c:
+            self.assertEqual(c.noop()[0], 250)
+        self.assertEqual(pop3_count(self.server.ports["pop3"], *BUDGET["smtpjunk"]), 1)
+
+    def test_smtp_pipelined_client_sending_many_messages_is_not_limited(self):
+        rcpt, password = BUDGET["pipelined"]
+        deliver(self.server.ports["smtp"], rcpt, 100, "pipelined")
+        # Junk between messages: 90 NOOPs, a message, 90 more (the count restarts per message).
+        with smtplib.SMTP("127.0.0.1", self.server.ports["smtp"], timeout=60) as c:
+            c.ehlo("legit.example")
+            for round_ in range(2):
+                for _ in range(90):
+                    self.assertEqual(c.noop()[0], 250)
+                c.sendmail("a@legit.example", [rcpt], f"Subject: r{round_}\r\n\r\nx\r\n")
+        # A raw client pipelining 100 whole transactions in one write.
+        s, f = connect(self.server.ports["smtp"], "127.0.0.91")
+        f.readline()
+        batch = b"EHLO pipe\r\n" + b"".join(
+            f"MAIL FROM:<p@pipe.example>\r\nRCPT TO:<{rcpt}>\r\nBDAT 12 LAST\r\n"
+            f"Subject: {i:03d}".encode() for i in range(100)) + b"QUIT\r\n"
+        s.sendall(batch)
+        lines = read_all(s, f)
+        self.assertEqual(sum(1 for l in lines if l.startswith(b"250 2.0.0 OK queued")), 100,
+                         lines[-3:])
+        self.assertTrue(lines[-1].startswith(b"221"))
+        self.assertEqual(pop3_count(self.server.ports["pop3"], rcpt, password), 202)
+
+    def test_pop3_junk_commands_end_the_session_and_delete_nothing(self):
+        rcpt, password = BUDGET["popjunk"]
+        deliver(self.server.ports["smtp"], rcpt, 3, "popjunk")
+        s, f = connect(self.server.ports["pop3"], "127.0.0.92")
+        f.readline()
+        s.sendall(f"USER {rcpt}\r\nPASS {password}\r\nDELE 1\r\n".encode())
+        for _ in range(3):
+            self.assertTrue(f.readline().startswith(b"+OK"))
+        s.sendall(b"NOOP\r\nSTAT\r\nRSET\r\nLIST 2\r\nUIDL 3\r\n" * 30)
+        lines = read_all(s, f)
+        self.assertEqual(lines[-1], b"-ERR Too many commands without mail retrieval, closing "
+                         b"connection\r\n")
+        self.assertEqual(len(lines), 101, lines[-3:])
+        self.assertEqual(pop3_count(self.server.ports["pop3"], rcpt, password), 3)
+
+    def test_pop3_client_fetching_many_messages_is_not_limited(self):
+        rcpt, password = BUDGET["popmany"]
+        deliver(self.server.ports["smtp"], rcpt, 150, "popmany")
+        p = pop3_session(self.server.ports["pop3"], rcpt, password)
+        self.assertEqual(len(p.uidl()[1]), 150)
+        self.assertEqual(len(p.list()[1]), 150)
+        for i in range(1, 151):
+            p.top(i, 0)
+            p.uidl(i)
+            p.list(i)
+            self.assertIn(f"message {i - 1}".encode(), b"\n".join(p.retr(i)[1]))
+            p.dele(i)
+        p.quit()
+        self.assertEqual(pop3_count(self.server.ports["pop3"], rcpt, password), 0)
+
+
+class CommandRate(ServerTestCase):
+    """A small token bucket (3 commands/s, burst 30), junk limits off: a burst over it is
+    refused and the connection closed."""
+    listeners = ["smtp", "pop3", "http"]
+    extra_config = ("[smtp]\ncommand_rate = 3\ncommand_burst = 30\njunk_command_limit = 0\n"
+                    "[pop3]\nallow_plaintext_auth = true\ncommand_rate = 3\n"
+                    "command_burst = 30\njunk_command_limit = 0\n")
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        fx = Fixture(cls.server)
+        fx.domain("abuse.test")
+        fx.mailbox(*BUDGET["ratepop"])
+
+    def test_smtp_command_rate(self):
+        s, f = connect(self.server.ports["smtp"], "127.0.0.93")
+        f.readline()
+        s.sendall(b"EHLO fast\r\n" + b"NOOP\r\n" * 200)
+        lines = read_all(s, f)
+        self.assertEqual(lines[-1], b"421 4.7.0 Too many commands too fast, closing "
+                         b"connection\r\n")
+        # The burst is answered (EHLO's reply counts once: its last line); what follows at
+        # most at 3/s while the flood is read.
+        finals = [l for l in lines[:-1] if l[3:4] == b" "]
+        self.assertGreaterEqual(len(finals), 30)
+        self.assertLess(len(finals), 201)
+        self.assertTrue(all(l.startswith(b"250") for l in lines[:-1]))
+
+    def test_pop3_command_rate(self):
+        rcpt, password = BUDGET["ratepop"]
+        s, f = connect(self.server.ports["pop3"], "127.0.0.94")
+        f.readline()
+        s.sendall(f"USER {rcpt}\r\nPASS {password}\r\n".encode() + b"NOOP\r\n" * 200)
+        lines = read_all(s, f)
+        self.assertEqual(lines[-1], b"-ERR Too many commands too fast, closing connection\r\n")
+        self.assertGreaterEqual(len(lines) - 1, 30)
+        self.assertLess(len(lines) - 1, 202)
+        self.assertTrue(all(l.startswith(b"+OK") for l in lines[:-1]))
 
 
 if __name__ == "__main__":

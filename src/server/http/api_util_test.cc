@@ -35,5 +35,19 @@ TEST(ErrorResponse, HidesInternalDetail) {
   EXPECT_NE(nf.body().find("\"field\":\"domain\""), std::string::npos);
 }
 
+// Error text can carry peer bytes cut anywhere (a verb name cut at 60 bytes inside a UTF-8
+// sequence, a percent-decoded path parameter): the answer stays a 4xx with a JSON body instead
+// of nlohmann's dump() throwing into a 500.
+TEST(ErrorResponse, InvalidUtf8InTheMessageStillGivesItsStatus) {
+  auto r = error_response(base::Error(base::Errc::kInvalid, "unknown verb \xc3", "verbs"));
+  EXPECT_EQ(r.result(), bhttp::status::unprocessable_entity);
+  auto j = nlohmann::json::parse(r.body(), nullptr, false);
+  ASSERT_FALSE(j.is_discarded()) << r.body();
+  EXPECT_EQ(j["error"]["message"], "unknown verb \xef\xbf\xbd");
+  auto nf = error_response(base::Error(base::Errc::kNotFound, "no mailbox \xff@x", "\xfe"));
+  EXPECT_EQ(nf.result(), bhttp::status::not_found);
+  EXPECT_FALSE(nlohmann::json::parse(nf.body(), nullptr, false).is_discarded());
+}
+
 }  // namespace
 }  // namespace posthouse::http

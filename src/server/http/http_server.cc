@@ -29,7 +29,13 @@ Response json_error(bhttp::status status, std::string_view code, std::string_vie
   j["error"]["code"] = code;
   j["error"]["message"] = message;
   if (!field.empty()) j["error"]["field"] = field;
-  return make_response(status, j.dump());
+  return make_response(status, dump_json(j));
+}
+
+std::string dump_json(const nlohmann::json& j) {
+  // Text from the peer (a path parameter, a cut field value) may be invalid UTF-8; dump()
+  // would throw and turn a 4xx answer into a 500.
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 bool url_decode(std::string_view in, std::string& out, bool plus_is_space) {

@@ -16,6 +16,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -43,6 +44,8 @@ Response make_response(bhttp::status status, std::string body,
                        std::string content_type = "application/json");
 Response json_error(bhttp::status status, std::string_view code, std::string_view message,
                     std::string_view field = {});
+// JSON text of `j`; invalid UTF-8 in strings is replaced (U+FFFD) instead of throwing.
+std::string dump_json(const nlohmann::json& j);
 
 // Routes by method and path pattern: literal segments and ":name" parameters
 // ("/api/v1/domains/:id"). A pattern ending in "/*" matches any rest of the path.

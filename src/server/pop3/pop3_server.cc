@@ -5,6 +5,7 @@
 
 #include "auth/login.h"
 #include "base/strings.h"
+#include "net/rate.h"
 #include "protocol/pop3/codec.h"
 #include "protocol/text.h"
 
@@ -17,6 +18,9 @@ using base::Errc;
 namespace {
 
 constexpr std::size_t kMaxLine = 255;  // RFC 2449 section 4, CRLF included
+// Pending output is written once this much is queued, even while pipelined commands remain
+// (a pipelined stream of UIDL on a large maildrop must not grow memory without bound).
+constexpr std::size_t kFlushBytes = 64 * 1024;
 
 struct Msg {
   store::Uid uid = 0;
@@ -27,7 +31,8 @@ struct Msg {
 class Session {
  public:
   Session(Pop3Server& srv, std::shared_ptr<net::Connection> conn)
-      : srv_(srv), o_(srv.options()), conn_(std::move(conn)) {}
+      : srv_(srv), o_(srv.options()), conn_(std::move(conn)),
+        rate_(o_.command_rate, o_.command_burst) {}
   ~Session() {
     if (locked_) srv_.unlock(mailbox_id_);
   }
@@ -38,6 +43,7 @@ class Session {
   void err(std::string_view text) { out_ += fmt::format("-ERR {}\r\n", text); }
   asio::awaitable<bool> flush();
   bool count_error() { return ++errors_ < o_.max_errors; }
+  bool within_budget(const codec::Command* c);
 
   asio::awaitable<bool> on_auth_state(const codec::Command& c);
   asio::awaitable<bool> on_transaction(const codec::Command& c);
@@ -52,6 +58,8 @@ class Session {
   std::shared_ptr<net::Connection> conn_;
   std::string out_;
   int errors_ = 0;
+  net::TokenBucket rate_;
+  int junk_ = 0;  // commands naming no message since the last RETR/TOP/DELE
   std::string user_;
   bool authed_ = false;
   bool locked_ = false;
@@ -68,10 +76,34 @@ asio::awaitable<bool> Session::flush() {
   co_return st.ok();
 }
 
+// The command budget: a token bucket over every command line, and a cap on commands that
+// fetch or delete nothing (NOOP, RSET, STAT, LIST, UIDL, CAPA, STLS, USER, AUTH without a
+// mechanism, ...) between two RETR/TOP/DELE. QUIT is always allowed. Over budget: -ERR and
+// close without the UPDATE state (nothing is deleted). `c` is null for an unparsable line.
+bool Session::within_budget(const codec::Command* c) {
+  using V = codec::Verb;
+  if (c && c->verb == V::kQuit) return true;
+  if (!rate_.take()) {
+    spdlog::info("{} pop3 command rate exceeded by {}", conn_->id(), conn_->peer_ip());
+    err("Too many commands too fast, closing connection");
+    return false;
+  }
+  bool mail = c && authed_ && (c->verb == V::kRetr || c->verb == V::kTop || c->verb == V::kDele);
+  bool login = c && !authed_ && (c->verb == V::kPass || (c->verb == V::kAuth && !c->arg.empty()));
+  if (mail) {
+    junk_ = 0;
+  } else if (!login && o_.junk_command_limit > 0 && ++junk_ > o_.junk_command_limit) {
+    spdlog::info("{} pop3 junk command limit reached by {}", conn_->id(), conn_->peer_ip());
+    err("Too many commands without mail retrieval, closing connection");
+    return false;
+  }
+  return true;
+}
+
 asio::awaitable<void> Session::run() {
   ok(fmt::format("Posthouse POP3 server ready <{}>", conn_->id()));
   while (!conn_->closed()) {
-    if (conn_->buffered() == 0 && !co_await flush()) co_return;
+    if ((conn_->buffered() == 0 || out_.size() >= kFlushBytes) && !co_await flush()) co_return;
     if (conn_->shutting_down()) {
       err("[SYS/TEMP] Server shutting down");
       break;
@@ -88,6 +120,7 @@ asio::awaitable<void> Session::run() {
     std::string_view text = *line;
     while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
     auto cmd = codec::parse_command(text);
+    if (!within_budget(cmd ? &*cmd : nullptr)) break;
     if (!cmd) {
       out_ += codec::error_reply(cmd.error());
       if (!count_error()) break;

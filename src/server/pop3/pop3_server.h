@@ -8,7 +8,10 @@
 // - UIDL is derived from the IMAP UID and UIDVALIDITY, so it is stable across sessions and
 //   the same basis IMAP uses.
 // - Clear-text authentication only over TLS unless `allow_plaintext_auth`.
-// - Bounded: 255-octet command lines (RFC 2449), auth attempts (LoginThrottle), errors.
+// - Bounded: 255-octet command lines (RFC 2449), auth attempts (LoginThrottle), errors,
+//   commands that fetch or delete nothing (junk_command_limit between two RETR/TOP/DELE) and
+//   commands per second (token bucket); over either: -ERR and close, nothing deleted. Output
+//   is flushed once 64 KiB are pending.
 #pragma once
 
 #include <boost/asio.hpp>
@@ -30,6 +33,9 @@ struct Options {
   std::string hostname = "localhost";
   bool allow_plaintext_auth = false;
   int max_errors = 20;
+  int junk_command_limit = 100;  // commands naming no message between two RETR/TOP/DELE (0: off)
+  int command_rate = 500;        // token bucket per connection (0: unlimited)
+  int command_burst = 1000;
 };
 
 class Pop3Server {

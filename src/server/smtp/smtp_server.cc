@@ -12,6 +12,7 @@
 #include "base/strings.h"
 #include "protocol/smtp/command.h"
 #include "protocol/smtp/reply.h"
+#include "net/rate.h"
 #include "protocol/text.h"
 
 namespace posthouse::server::smtp {
@@ -22,6 +23,9 @@ using base::Errc;
 using base::Error;
 
 namespace {
+
+// Pending replies are written once this much is queued, even while pipelined commands remain.
+constexpr std::size_t kFlushBytes = 64 * 1024;
 
 std::string rfc5322_date() {
   std::time_t t = std::time(nullptr);
@@ -36,7 +40,8 @@ class Session {
  public:
   Session(SmtpServer& srv, const Options& o, delivery::Gateway& gw, net::BlockingPool& pool,
           auth::LoginThrottle& throttle, std::shared_ptr<net::Connection> conn)
-      : srv_(srv), o_(o), gw_(gw), pool_(pool), throttle_(throttle), conn_(std::move(conn)) {}
+      : srv_(srv), o_(o), gw_(gw), pool_(pool), throttle_(throttle), conn_(std::move(conn)),
+        rate_(o.command_rate, o.command_burst) {}
 
   asio::awaitable<void> run();
 
@@ -60,6 +65,7 @@ class Session {
   asio::awaitable<bool> deliver();
   asio::awaitable<base::Result<std::string>> read_sasl_line();
   bool count_error();
+  bool within_budget(codec::Verb verb);
 
   std::string received_header() const;
 
@@ -76,6 +82,8 @@ class Session {
   std::optional<delivery::AuthUser> auth_;
   int errors_ = 0;
   int bad_rcpts_ = 0;
+  net::TokenBucket rate_;
+  int junk_ = 0;  // commands that carried no mail since the last accepted message
 
   // Transaction.
   bool in_mail_ = false;
@@ -110,13 +118,34 @@ bool Session::count_error() {
   return false;
 }
 
+// The command budget: a token bucket over all commands (BDAT chunks carry data and are bounded
+// by the message size instead), and a cap on commands that carry no mail between two accepted
+// messages (Postfix's smtpd_junk_command_limit, but closing). QUIT is always allowed.
+bool Session::within_budget(codec::Verb verb) {
+  using V = codec::Verb;
+  if (verb == V::kQuit) return true;
+  if (verb != V::kBdat && !rate_.take()) {
+    spdlog::info("{} smtp command rate exceeded by {}", conn_->id(), conn_->peer_ip());
+    reply(421, "4.7.0", "Too many commands too fast, closing connection");
+    return false;
+  }
+  bool junk = verb == V::kNoop || verb == V::kRset || verb == V::kVrfy || verb == V::kHelp ||
+              verb == V::kHelo || verb == V::kEhlo || verb == V::kStartTls || verb == V::kAuth;
+  if (junk && o_.junk_command_limit > 0 && ++junk_ > o_.junk_command_limit) {
+    spdlog::info("{} smtp junk command limit reached by {}", conn_->id(), conn_->peer_ip());
+    reply(421, "4.7.0", "Too many commands without mail, closing connection");
+    return false;
+  }
+  return true;
+}
+
 asio::awaitable<void> Session::run() {
   reply(220, "", fmt::format("{} ESMTP Posthouse", o_.hostname));
   if (!co_await flush()) co_return;
   codec::ParserOptions popts;
   popts.max_line = o_.max_line;
   while (!conn_->closed()) {
-    if (conn_->buffered() == 0 && !co_await flush()) co_return;
+    if ((conn_->buffered() == 0 || out_.size() >= kFlushBytes) && !co_await flush()) co_return;
     if (conn_->shutting_down()) {
       reply(421, "4.3.2", "Service shutting down, try again later");
       break;
@@ -137,10 +166,15 @@ asio::awaitable<void> Session::run() {
       text.remove_suffix(1);
     auto cmd = codec::parse_command(text, popts);
     if (!cmd) {
+      if (!rate_.take()) {
+        reply(421, "4.7.0", "Too many commands too fast, closing connection");
+        break;
+      }
       reply(codec::error_reply(cmd.error()));
       if (!count_error()) break;
       continue;
     }
+    if (!within_budget(cmd->verb)) break;
     bool keep = true;
     switch (cmd->verb) {
       case codec::Verb::kHelo: keep = co_await on_ehlo(*cmd, false); break;
@@ -484,6 +518,7 @@ asio::awaitable<bool> Session::deliver() {
     spdlog::info("{} smtp accepted {} from <{}> for {} recipient(s), {} bytes", conn_->id(), *r,
                  env.sender.address, env.recipients.size(), size);
     reply(250, "2.0.0", fmt::format("OK queued as {}", *r));
+    junk_ = 0;
   }
   reset_transaction();
   co_return true;

@@ -10,7 +10,10 @@
 //   requires TLS unless `allow_plaintext_auth`.
 // - Commands pipelined after STARTTLS are discarded (Connection::start_tls).
 // - Bounded: line length, message size, recipients per message, bad recipients and errors per
-//   session (then 421 and close), auth attempts (LoginThrottle).
+//   session (then 421 and close), auth attempts (LoginThrottle), commands that carry no mail
+//   (NOOP, RSET, VRFY, HELP, HELO/EHLO, STARTTLS, AUTH: junk_command_limit between two accepted
+//   messages) and commands per second (token bucket); over either: 421 4.7.0 and close.
+//   Replies are flushed once 64 KiB are pending, so pipelining cannot grow them unbounded.
 #pragma once
 
 #include <boost/asio.hpp>
@@ -36,6 +39,9 @@ struct Options {
   int max_bad_recipients = 20;
   int max_errors = 20;
   bool allow_plaintext_auth = false;
+  int junk_command_limit = 100;  // commands that carry no mail, per accepted message (0: off)
+  int command_rate = 500;        // token bucket per connection (0: unlimited); BDAT not counted
+  int command_burst = 1000;
   ::posthouse::smtp::BareLf bare_lf = ::posthouse::smtp::BareLf::kNormalize;
   std::size_t max_line = 4096;
 };
