@@ -14,6 +14,8 @@ constexpr std::array<std::string_view, kVerbCount> kVerbNames = {
     "alias.read",      "alias.edit",      "forward.edit",    "template.read",
     "template.edit",   "delegation.read", "delegation.create", "delegation.delete",
     "audit.read",      "principal.password", "autoresponder.edit",
+    // platform limits
+    "platform.read",   "platform.limits",
 };
 }  // namespace
 

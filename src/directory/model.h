@@ -57,8 +57,11 @@ enum class Verb {
   kAuditRead,
   kPrincipalPassword,  // set the password of a non-mailbox login (self, or by its customer)
   kAutoresponderEdit,  // a mailbox's autoresponder (its owner, if its services allow it)
+  // Platform limits (platform admin only).
+  kPlatformRead,
+  kPlatformLimits,
 };
-inline constexpr int kVerbCount = static_cast<int>(Verb::kAutoresponderEdit) + 1;
+inline constexpr int kVerbCount = static_cast<int>(Verb::kPlatformLimits) + 1;
 std::string_view verb_name(Verb v);
 std::optional<Verb> verb_from_name(std::string_view name);
 // The verbs a delegation may carry (DESIGN.md section 3, the "User Manager").
