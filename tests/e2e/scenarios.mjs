@@ -127,7 +127,8 @@ export const scenarios = [
       await see(page, 'its postmaster is postmaster@new.example');
       await row(page, 'new.example').waitFor();
       await shot('domains');
-      // Domain aliases, on the domain's settings tab.
+      // Domain aliases, on the domain's settings tab (at 360 px: cards, no sideways scrolling).
+      await page.setViewportSize({ width: 360, height: 780 });
       await page.goto('/domains/acme.example?tab=settings');
       await page.getByLabel('Domain alias', { exact: true }).fill('not a domain!');
       await page.getByRole('button', { name: 'Add domain alias' }).click();
@@ -136,11 +137,14 @@ export const scenarios = [
       await page.getByRole('button', { name: 'Add domain alias' }).click();
       await see(page, 'Domain alias added.');
       await row(page, 'acme-mail.example').waitFor();
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert(overflow <= 0, 'no horizontal scrolling at 360 px, overflow ' + overflow);
       await shot('domain-aliases');
       page.once('dialog', (d) => d.accept());
       await page.getByRole('button', { name: 'Remove domain alias acme-mail.example' }).click();
       await see(page, 'Domain alias acme-mail.example removed.');
       await row(page, 'acme-mail.example').waitFor({ state: 'detached' });
+      await page.setViewportSize({ width: 1280, height: 900 });
       // Templates: editing adds a version.
       await go(page, 'Templates');
       await page.getByRole('button', { name: 'Edit template staff' }).click();

@@ -524,7 +524,8 @@ class ApiPlatformLimits(ApiTestBase):
         boss, pm = self.session(BOSS), self.session(PM)
         st, js, _ = pm.request("PUT", "/api/v1/domains/a.example/aliases/a-alias.example")
         self.assertEqual(st, 403, js)
-        st, js, _ = boss.request("PUT", "/api/v1/domains/a.example/aliases/bad_name!")
+        st, js, _ = boss.request("PUT", "/api/v1/domains/a.example/aliases/"
+                                + quote("not a domain!"))
         self.assertEqual((st, js["error"]["field"]), (422, "alias"), js)
         st, js, _ = boss.request("PUT", "/api/v1/domains/a.example/aliases/a-alias.example")
         self.assertEqual(st, 204, js)
