@@ -319,6 +319,7 @@ class Commands final : public DirectoryCommands {
     b->b.add(v);
   }
   void customers(CLI::App& app);
+  void platform(CLI::App& app);
   void managers(CLI::App& app);
   void domains(CLI::App& app);
   void mailboxes(CLI::App& app);
@@ -340,6 +341,7 @@ Commands::Commands(CLI::App& app) {
   app.add_flag("--json", json_, "print results as JSON");
   app.fallthrough();  // lets --json/--as/--data follow the noun and verb
   customers(app);
+  platform(app);
   managers(app);
   domains(app);
   mailboxes(app);
@@ -420,6 +422,34 @@ void Commands::customers(CLI::App& app) {
                            &d::Service::set_customer_limits);
   branding_verb<d::Customer>(noun, "set a customer's white-label settings",
                              &d::Service::get_customer, &d::Service::set_customer_branding);
+}
+
+// ------------------------------------------------------------------ platform
+
+// `platform limits [--max-...]`: shows the platform limits and the server's usage; flags set
+// them (flags not given keep their value, "none" removes a limit).
+void Commands::platform(CLI::App& app) {
+  auto* noun = app.add_subcommand("platform", "platform-wide settings (platform admin)");
+  noun->require_subcommand(1);
+  auto l = std::make_shared<LimitFlags>();
+  auto* v = verb<LimitFlags>(
+      noun, "limits", "show or set the platform limits", l, [](Ctx& x, LimitFlags& o) {
+        auto cur = x.svc.get_platform_limits(x.actor);
+        if (!cur.ok()) return x.fail(cur.error());
+        bool change = !o.domains.empty() || !o.mailboxes.empty() || !o.mailbox_size.empty() ||
+                      !o.total_size.empty();
+        if (change) {
+          auto lim = o.apply(cur->limits);
+          if (!lim.ok()) return x.fail(lim.error());
+          cur = x.svc.set_platform_limits(x.actor, *lim);
+          if (!cur.ok()) return x.fail(cur.error());
+        }
+        const auto& u = cur->usage;
+        return x.out({{"limits", d::to_json(cur->limits)}, {"usage", d::to_json(u)}},
+                     fmt::format("limits: {}\nusage: domains={} mailboxes={} bytes={}",
+                                 fmt_limits(cur->limits), u.domains, u.mailboxes, u.bytes));
+      });
+  l->add(v, true);
 }
 
 // ------------------------------------------------------------------ manager

@@ -15,6 +15,8 @@ constexpr std::array<std::string_view, kVerbCount> kVerbNames = {
     "template.edit",   "delegation.read", "delegation.create", "delegation.delete",
     "audit.read",      "principal.password", "autoresponder.edit",
     "queue.read",      "queue.manage",
+    // platform limits
+    "platform.read",   "platform.limits",
 };
 }  // namespace
 

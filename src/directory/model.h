@@ -59,8 +59,11 @@ enum class Verb {
   kAutoresponderEdit,  // a mailbox's autoresponder (its owner, if its services allow it)
   kQueueRead,          // see outbound queue entries (list, show)
   kQueueManage,        // retry or delete outbound queue entries
+  // Platform limits (platform admin only).
+  kPlatformRead,
+  kPlatformLimits,
 };
-inline constexpr int kVerbCount = static_cast<int>(Verb::kQueueManage) + 1;
+inline constexpr int kVerbCount = static_cast<int>(Verb::kPlatformLimits) + 1;
 std::string_view verb_name(Verb v);
 std::optional<Verb> verb_from_name(std::string_view name);
 // The verbs a delegation may carry (DESIGN.md section 3, the "User Manager").

@@ -25,6 +25,7 @@ bool is_read(Verb v) {
     case Verb::kDelegationRead:
     case Verb::kAuditRead:
     case Verb::kQueueRead:
+    case Verb::kPlatformRead:
       return true;
     default:
       return false;
@@ -102,7 +103,16 @@ bool domain_admin_verb(Verb v, bool manager) {
 
 Policy::Policy(Clock clock) : clock_(std::move(clock)) {}
 
+namespace {
+// Platform-wide settings (platform limits): the platform admin alone, on the platform target.
+bool platform_verb(Verb v) { return v == Verb::kPlatformRead || v == Verb::kPlatformLimits; }
+bool platform_allows(const Actor& a, Verb v, const Target& t) {
+  return platform_verb(v) && a.role == Role::kAdmin && t.kind == K::kPlatform;
+}
+}  // namespace
+
 bool Policy::role_allows(const Actor& a, Verb v, const Target& t) const {
+  if (platform_verb(v)) return platform_allows(a, v, t);
   // Every login may change its own password; targets of kind kManager stand for any
   // non-mailbox principal here.
   if (v == Verb::kPrincipalPassword && t.kind == K::kManager) {

@@ -188,6 +188,8 @@ TEST_F(PolicyMatrix, EveryRoleTimesEveryVerbTimesScope) {
   auto labels_for = [](Verb v) -> std::vector<std::string> {
     std::string n(verb_name(v));
     if (v == Verb::kCustomerCreate) return {"P", "C_own"};
+    // Platform limits: the platform admin alone (every other role is denied on P).
+    if (n.rfind("platform.", 0) == 0) return {"P"};
     if (v == Verb::kManagerCreate || v == Verb::kDomainCreate || n.rfind("customer.", 0) == 0)
       return {"C_own", "C_other"};
     if (n.rfind("manager.", 0) == 0) return {"M_own", "M_other"};
@@ -275,6 +277,30 @@ TEST_F(PolicyMatrix, OutOfScopeAnswersLikeNonexistent) {
   auto nothing = svc().delete_domain(as("boss@acme.test"), "#999999");
   EXPECT_EQ(nothing.error().message, "domain '#999999' not found");
   EXPECT_EQ(must(store().get_domain(g), "g").status, "active");
+}
+
+// Platform limits: only the platform admin reads or sets them; a read-only admin token reads
+// but cannot set; nobody else even reads, and they answer forbidden (the platform is no
+// secret), never ok.
+TEST_F(PolicyMatrix, PlatformLimitsArePlatformAdminOnly) {
+  const auto& p = svc().policy();
+  EXPECT_TRUE(p.allows(admin(), Verb::kPlatformRead, Target::platform()));
+  EXPECT_TRUE(p.allows(admin(), Verb::kPlatformLimits, Target::platform()));
+  Actor ro = admin();
+  ro.token_scope = TokenScope{{}, {}, true, {}};
+  EXPECT_TRUE(p.allows(ro, Verb::kPlatformRead, Target::platform()));
+  EXPECT_FALSE(p.allows(ro, Verb::kPlatformLimits, Target::platform()));
+  Actor narrowed = admin();
+  narrowed.token_scope = TokenScope{{}, {Verb::kPlatformRead}, false, {}};
+  EXPECT_FALSE(p.allows(narrowed, Verb::kPlatformLimits, Target::platform()));
+  for (const char* login : {"boss@acme.test", "fm@outside.test", "sm@outside.test",
+                            "postmaster@a.example", "alice@a.example", "hr@a.example"}) {
+    for (Verb v : {Verb::kPlatformRead, Verb::kPlatformLimits}) {
+      auto st = p.check(as(login), v, Target::platform());
+      ASSERT_FALSE(st.ok()) << login;
+      EXPECT_EQ(st.error().code, base::Errc::kForbidden) << login;
+    }
+  }
 }
 
 TEST_F(PolicyMatrix, TokenScopeNarrowsButNeverWidens) {

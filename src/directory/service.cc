@@ -82,9 +82,14 @@ void diff(const json& before, const json& after, json* b, json* a) {
 }
 
 base::Status check_limits_input(const Limits& l) {
-  for (auto v : {l.max_domains, l.max_mailboxes, l.max_mailbox_bytes, l.max_total_bytes}) {
-    if (v && (*v < 0 || *v > kMaxBytes))
-      return Error(Errc::kInvalid, "limits must be between 0 and 2^50", "limits");
+  const std::pair<const std::optional<int64_t>*, const char*> fields[] = {
+      {&l.max_domains, "max_domains"},
+      {&l.max_mailboxes, "max_mailboxes"},
+      {&l.max_mailbox_bytes, "max_mailbox_bytes"},
+      {&l.max_total_bytes, "max_total_bytes"}};
+  for (const auto& [v, name] : fields) {
+    if (*v && (**v < 0 || **v > kMaxBytes))
+      return Error(Errc::kInvalid, fmt::format("{} must be between 0 and 2^50", name), name);
   }
   return {};
 }
@@ -293,7 +298,7 @@ base::Result<Limits> Service::ceiling_for_domain(const Actor& a, const Domain& d
 }
 
 base::Result<Limits> Service::ceiling_for_customer_child(const Actor& a, Id customer_id) {
-  Limits c = opts_.platform_limits;
+  Limits c = PH_TRY(store_.get_platform_limits());
   auto cust = PH_TRY(store_.get_customer(customer_id));
   tighten(&c, cust.limits);
   if (a.role == Role::kManager) {
@@ -325,7 +330,8 @@ base::Status Service::check_mailbox_slot(const Domain& d, int64_t quota, int64_t
                    "quota");
     return {};
   };
-  PH_CHECK(check(opts_.platform_limits, PH_TRY(store_.usage_platform()), "platform"));
+  PH_CHECK(
+      check(PH_TRY(store_.get_platform_limits()), PH_TRY(store_.usage_platform()), "platform"));
   auto cust = PH_TRY(store_.get_customer(d.customer_id));
   PH_CHECK(check(cust.limits, PH_TRY(store_.usage_customer(cust.id)), "customer"));
   for (Id m : PH_TRY(store_.managers_of_domain(d.id))) {
@@ -343,7 +349,8 @@ base::Status Service::check_domain_slot(Id customer_id, const std::vector<Id>& m
                    fmt::format("the {} limit of {} domains is reached", level, *l.max_domains));
     return {};
   };
-  PH_CHECK(check(opts_.platform_limits, PH_TRY(store_.usage_platform()), "platform"));
+  PH_CHECK(
+      check(PH_TRY(store_.get_platform_limits()), PH_TRY(store_.usage_platform()), "platform"));
   auto cust = PH_TRY(store_.get_customer(customer_id));
   PH_CHECK(check(cust.limits, PH_TRY(store_.usage_customer(customer_id)), "customer"));
   for (Id m : managers) {
@@ -485,7 +492,7 @@ base::Result<Customer> Service::create_customer(const Actor& a, const CustomerSp
   if (base::trim(s.name).empty() || s.name.front() == '#')
     return Error(Errc::kInvalid, "customer name must not be empty or start with '#'", "name");
   PH_CHECK(check_limits_input(s.limits));
-  PH_CHECK(within(s.limits, opts_.platform_limits));
+  PH_CHECK(within(s.limits, PH_TRY(store_.get_platform_limits())));
   std::optional<std::string> hash;
   if (s.password) hash = PH_TRY(hash_new_password(*s.password));
   Customer c;
@@ -546,10 +553,30 @@ base::Result<Customer> Service::set_customer_limits(const Actor& a, std::string_
                                                     const Limits& l) {
   PH_CHECK(check_limits_input(l));
   return change_customer(a, ref, Verb::kCustomerLimits, [&](Customer& c) -> base::Status {
-    PH_CHECK(within(l, opts_.platform_limits));
+    PH_CHECK(within(l, PH_TRY(store_.get_platform_limits())));
     c.limits = l;
     return {};
   });
+}
+
+// ---------------------------------------------------------------- platform limits
+
+base::Result<PlatformLimits> Service::get_platform_limits(const Actor& a) {
+  PH_CHECK(authorize(a, Verb::kPlatformRead, Target::platform(), "platform"));
+  return PlatformLimits{PH_TRY(store_.get_platform_limits()), PH_TRY(store_.usage_platform())};
+}
+
+base::Result<PlatformLimits> Service::set_platform_limits(const Actor& a, const Limits& l) {
+  PH_CHECK(authorize(a, Verb::kPlatformLimits, Target::platform(), "platform"));
+  PH_CHECK(check_limits_input(l));
+  PlatformLimits out;
+  PH_CHECK(store_.in_transaction([&]() -> base::Status {
+    auto before = PH_TRY(store_.get_platform_limits());
+    PH_CHECK(store_.set_platform_limits(l, now()));
+    out = {l, PH_TRY(store_.usage_platform())};
+    return audit(a, Verb::kPlatformLimits, "platform", 0, 0, 0, to_json(before), to_json(l));
+  }));
+  return out;
 }
 
 base::Result<Customer> Service::set_customer_branding(const Actor& a, std::string_view ref,

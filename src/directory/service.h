@@ -41,7 +41,6 @@ namespace posthouse::directory {
 struct Options {
   auth::PasswordOptions password;
   int64_t retention_days = 30;  // restorable-delete window before purge_expired() removes
-  Limits platform_limits;       // caps over the whole server; nullopt = unlimited
   int max_alias_targets = 100;
   int max_forward_targets = 20;
   int max_resolve_depth = 10;  // alias/forward expansion depth (loops are cut anyway)
@@ -91,6 +90,12 @@ struct MailboxEdit {
   std::optional<int64_t> quota_bytes;
   std::optional<std::string> status;  // "active" | "disabled"
   std::optional<Services> services;
+};
+
+// The platform limits (stored, migration 0070) and the whole server's usage against them.
+struct PlatformLimits {
+  Limits limits;
+  Usage usage;
 };
 
 struct DelegationSpec {
@@ -196,6 +201,13 @@ class Service {
   base::Result<Usage> customer_usage(const Actor& a, std::string_view ref);
   // Removes a customer that has no domains left (with its logins, managers and templates).
   base::Status delete_customer(const Actor& a, std::string_view ref);
+
+  // --- platform limits (platform admin only: platform.read / platform.limits). Read from the
+  // database at every limit check, so a change applies at once to every connection. Setting
+  // them below current usage (or below a customer's own limits) is allowed: nothing is
+  // removed, and new domains, mailboxes and quota raises are refused until usage is below.
+  base::Result<PlatformLimits> get_platform_limits(const Actor& a);
+  base::Result<PlatformLimits> set_platform_limits(const Actor& a, const Limits& l);
 
   // --- managers
   base::Result<Principal> create_manager(const Actor& a, const ManagerSpec& s);

@@ -242,15 +242,53 @@ TEST_F(Limiting, QuotaOverTheDomainsRemainingBytes) {
 }
 
 TEST_F(Limiting, PlatformLimitsCapEverything) {
-  Options o = testing::fast_options();
-  o.platform_limits.max_mailboxes = 7;  // the world has 6 active mailboxes
-  Conn c(path_, o, [this] { return now_; });
   Actor a = Service::cli_admin();
+  auto set = svc().set_platform_limits(a, Limits{{}, 7, {}, {}});  // the world has 6 mailboxes
+  ASSERT_TRUE(set.ok());
+  EXPECT_EQ(set->usage.mailboxes, 6);
+  // Stored, so another connection (the mail side, another API worker) sees it at once.
+  Conn c(path_, testing::fast_options(), [this] { return now_; });
+  EXPECT_EQ(must(c.svc->get_platform_limits(a), "get").limits.max_mailboxes.value_or(-1), 7);
   EXPECT_TRUE(c.svc->create_mailbox(a, {"p1@a.example", "", "staff", {}, {}}).ok());
   auto r = c.svc->create_mailbox(a, {"p2@b.example", "", "staff", {}, {}});
   EXPECT_EQ(code(r), Errc::kLimit);
-  EXPECT_NE(r.error().message.find("platform"), std::string::npos);
+  EXPECT_NE(r.error().message.find("the platform limit of 7 mailboxes is reached"),
+            std::string::npos);
   EXPECT_EQ(code(c.svc->set_customer_limits(a, "acme", Limits{{}, 9, {}, {}})), Errc::kLimit);
+  // Lowering below usage is allowed and blocks new ones; nothing existing is touched.
+  must(svc().set_platform_limits(a, Limits{1, 2, {}, {}}), "lower");
+  auto lowered = must(svc().get_platform_limits(a), "get");
+  EXPECT_EQ(lowered.usage.mailboxes, 7);
+  EXPECT_EQ(lowered.usage.domains, 3);
+  auto dom = svc().create_domain(a, {"acme", "new.example", {}, {}, ""});
+  EXPECT_EQ(code(dom), Errc::kLimit);
+  EXPECT_NE(dom.error().message.find("the platform limit of 1 domains is reached"),
+            std::string::npos);
+  // Removing the cap (unset) lets creation go on.
+  must(svc().set_platform_limits(a, Limits{}), "clear");
+  EXPECT_TRUE(svc().create_domain(a, {"acme", "new.example", {}, {}, ""}).ok());
+}
+
+TEST_F(Limiting, PlatformLimitsOnlyByThePlatformAdminAndAudited) {
+  auto boss = svc().actor_for("boss@acme.test");
+  ASSERT_TRUE(boss.ok());
+  EXPECT_EQ(code(svc().set_platform_limits(*boss, Limits{1, {}, {}, {}})), Errc::kForbidden);
+  EXPECT_EQ(code(svc().get_platform_limits(*boss)), Errc::kForbidden);
+  auto pm = svc().actor_for("postmaster@a.example");
+  ASSERT_TRUE(pm.ok());
+  EXPECT_EQ(code(svc().set_platform_limits(*pm, Limits{1, {}, {}, {}})), Errc::kForbidden);
+  EXPECT_FALSE(must(svc().get_platform_limits(Service::cli_admin()), "get").limits.max_domains);
+  // Bad values name their field and change nothing.
+  auto bad = svc().set_platform_limits(Service::cli_admin(), Limits{{}, -1, {}, {}});
+  ASSERT_EQ(code(bad), Errc::kInvalid);
+  EXPECT_EQ(bad.error().field, "max_mailboxes");
+  EXPECT_FALSE(must(svc().get_platform_limits(Service::cli_admin()), "get").limits.max_mailboxes);
+  must(svc().set_platform_limits(Service::cli_admin(), Limits{5, {}, {}, {}}), "set");
+  auto recs = must(svc().list_audit(Service::cli_admin(), 1), "audit");
+  ASSERT_EQ(recs.size(), 1u);
+  EXPECT_EQ(recs[0].verb, "platform.limits");
+  EXPECT_EQ(recs[0].target, "platform");
+  EXPECT_NE(recs[0].after.value_or("").find("\"max_domains\":5"), std::string::npos);
 }
 
 // Two threads, two connections to one database file, one free slot: exactly one wins.

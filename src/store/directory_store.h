@@ -82,6 +82,10 @@ class DirectoryStore {
   // Managers whose domain list holds this domain (their limits apply to it).
   virtual base::Result<std::vector<Id>> managers_of_domain(Id domain_id) = 0;
 
+  // Platform limits: the one stored row (migration 0070); unset fields are unlimited.
+  virtual base::Result<directory::Limits> get_platform_limits() = 0;
+  virtual base::Status set_platform_limits(const directory::Limits& l, directory::Time at) = 0;
+
   // Aliases.
   virtual base::Result<Id> insert_alias(const directory::Alias& a) = 0;
   virtual base::Result<std::optional<directory::Alias>> find_alias(std::string_view address) = 0;

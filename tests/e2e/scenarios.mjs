@@ -73,6 +73,50 @@ export const scenarios = [
     },
   },
   {
+    // Platform limits at 360 px, by keyboard: the focus lands on the heading, Tab reaches the
+    // first limit, Enter saves; a domain over the limit is refused with the server's message.
+    name: 'platform-limits',
+    viewport: { width: 360, height: 780 },
+    async run({ page, world, shot }) {
+      await login(page, world.admin);
+      await go(page, 'Platform limits');
+      const h1 = page.getByRole('heading', { level: 1, name: 'Platform limits' });
+      await h1.waitFor();
+      await see(page, '(no limit)');
+      assert(await h1.evaluate((e) => e === document.activeElement), 'the new page heading has the focus');
+      await page.keyboard.press('Tab');
+      const first = page.getByLabel('Domains at most');
+      assert(await first.evaluate((e) => e === document.activeElement), 'Tab reaches the first limit');
+      await page.keyboard.type('x');
+      await page.keyboard.press('Enter');
+      await page.locator('.field.has-error', { hasText: 'Domains at most' }).getByText('Enter a whole number.').waitFor();
+      await first.fill('3');
+      await first.press('Enter');
+      await see(page, 'Platform limits saved.');
+      await see(page, '3 of 3');
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert(overflow <= 0, 'no horizontal scrolling at 360 px, overflow ' + overflow);
+      await shot('platform-limits');
+      // The limit holds: a fourth domain is refused, with the reason.
+      await go(page, 'Domains');
+      await page.getByLabel('Domain name').fill('over.example');
+      await page.getByLabel('Customer', { exact: true }).fill('acme');
+      await page.getByRole('button', { name: 'Add domain' }).click();
+      await see(page, 'the platform limit of 3 domains is reached');
+      await shot('over-platform-limit');
+      // Lowering below usage is allowed and says what it blocks; clearing lifts it.
+      await go(page, 'Platform limits');
+      await page.getByLabel('Domains at most').fill('2');
+      await page.getByRole('button', { name: 'Save limits' }).click();
+      await see(page, 'Usage is above the limit for domains');
+      await page.getByLabel('Domains at most').fill('');
+      await page.getByRole('button', { name: 'Save limits' }).click();
+      await page.getByText('Usage is above the limit').waitFor({ state: 'detached' });
+      await go(page, 'Audit log');
+      await row(page, 'platform.limits').first().waitFor();
+    },
+  },
+  {
     name: 'customer',
     async run({ page, world, shot }) {
       await login(page, world.boss);
@@ -83,6 +127,24 @@ export const scenarios = [
       await see(page, 'its postmaster is postmaster@new.example');
       await row(page, 'new.example').waitFor();
       await shot('domains');
+      // Domain aliases, on the domain's settings tab (at 360 px: cards, no sideways scrolling).
+      await page.setViewportSize({ width: 360, height: 780 });
+      await page.goto('/domains/acme.example?tab=settings');
+      await page.getByLabel('Domain alias', { exact: true }).fill('not a domain!');
+      await page.getByRole('button', { name: 'Add domain alias' }).click();
+      await page.locator('.field.has-error', { hasText: 'Domain alias' }).waitFor();
+      await page.getByLabel('Domain alias', { exact: true }).fill('acme-mail.example');
+      await page.getByRole('button', { name: 'Add domain alias' }).click();
+      await see(page, 'Domain alias added.');
+      await row(page, 'acme-mail.example').waitFor();
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert(overflow <= 0, 'no horizontal scrolling at 360 px, overflow ' + overflow);
+      await shot('domain-aliases');
+      page.once('dialog', (d) => d.accept());
+      await page.getByRole('button', { name: 'Remove domain alias acme-mail.example' }).click();
+      await see(page, 'Domain alias acme-mail.example removed.');
+      await row(page, 'acme-mail.example').waitFor({ state: 'detached' });
+      await page.setViewportSize({ width: 1280, height: 900 });
       // Templates: editing adds a version.
       await go(page, 'Templates');
       await page.getByRole('button', { name: 'Edit template staff' }).click();

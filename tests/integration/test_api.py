@@ -163,6 +163,10 @@ MATRIX = [
     ("GET", "/api/v1/templates/staff/versions/1?customer=acme", None, ACME_ADMINS | {OPS},
      False),
     ("GET", "/api/v1/me", None, set(ROLES), False),
+    # Platform limits: the platform admin alone ({} clears them: idempotent).
+    ("GET", "/api/v1/platform/limits", None, {ADMIN}, False),
+    ("PUT", "/api/v1/platform/limits", {}, {ADMIN}, False),
+    ("GET", "/api/v1/domains/a.example/aliases", None, A_ADMINS | {HR}, False),
 ]
 
 
@@ -432,6 +436,106 @@ class ApiFlows(ApiTestBase):
         self.assertGreater(len(seen), 4)
         self.assertEqual(admin.request("GET", "/api/v1/mailboxes?limit=0")[0], 422)
         self.assertEqual(admin.request("GET", "/api/v1/mailboxes?cursor=x")[0], 422)
+
+
+class ApiPlatformLimits(ApiTestBase):
+    def test_only_the_admin_sets_them_and_creation_over_the_limit_fails(self):
+        admin = self.session(ADMIN)
+        st, js, _ = admin.request("GET", "/api/v1/platform/limits")
+        self.assertEqual(st, 200, js)
+        self.assertEqual(js["limits"], {"max_domains": None, "max_mailboxes": None,
+                                        "max_mailbox_bytes": None, "max_total_bytes": None})
+        self.assertEqual(js["usage"]["domains"], 3)
+        self.assertEqual(js["over"], [])
+        # Nobody else reads or sets them, with a session or a token.
+        for role in (BOSS, SALES, OPS, PM, ALICE, HR):
+            for c in (self.session(role), self.token(role)[0]):
+                for method, body in (("GET", None), ("PUT", {"max_domains": 100})):
+                    st, js, _ = c.request(method, "/api/v1/platform/limits", body)
+                    self.assertIn(st, (403, 404), f"{role} {method}: {js}")
+        # A read-only admin token reads but cannot set.
+        ro, _ = self.token(ADMIN, read_only=True)
+        self.assertEqual(ro.request("GET", "/api/v1/platform/limits")[0], 200)
+        self.assertEqual(ro.request("PUT", "/api/v1/platform/limits", {"max_domains": 1})[0],
+                         403)
+        # Bad input names its field and changes nothing.
+        for body, field in (({"max_domains": "4"}, "max_domains"),
+                            ({"max_mailboxes": -1}, "max_mailboxes"),
+                            ({"max_total_bytes": 1 << 60}, "max_total_bytes"),
+                            ({"max_domian": 4}, "max_domian")):
+            st, js, _ = admin.request("PUT", "/api/v1/platform/limits", body)
+            self.assertEqual((st, js["error"]["field"]), (422, field), js)
+        st, js, _ = admin.request("PUT", "/api/v1/platform/limits", raw="[1]")
+        self.assertEqual(st, 400)
+        st, js, _ = admin.request("GET", "/api/v1/platform/limits")
+        self.assertIsNone(js["limits"]["max_domains"])
+        self.assertIsNone(js["limits"]["max_mailboxes"])
+        # One more domain fits, the next is refused with a clear error.
+        st, js, _ = admin.request("PUT", "/api/v1/platform/limits", {"max_domains": 4})
+        self.assertEqual(st, 200, js)
+        self.assertEqual(js["limits"]["max_domains"], 4)
+        boss = self.session(BOSS)
+        st, js, _ = boss.request("POST", "/api/v1/domains", {"name": "c.example"})
+        self.assertEqual(st, 201, js)
+        st, js, _ = boss.request("POST", "/api/v1/domains", {"name": "d.example"})
+        self.assertEqual(st, 409, js)
+        self.assertEqual(js["error"]["code"], "limit_exceeded")
+        self.assertIn("the platform limit of 4 domains is reached", js["error"]["message"])
+        self.assertEqual(boss.request("GET", "/api/v1/domains/d.example")[0], 404)
+        # Lowering below usage is allowed: nothing goes away, "over" says what is blocked.
+        st, js, _ = admin.request("PUT", "/api/v1/platform/limits", {"max_domains": 2})
+        self.assertEqual(st, 200, js)
+        self.assertEqual(js["over"], ["max_domains"])
+        self.assertEqual(js["usage"]["domains"], 4)
+        self.assertEqual(boss.request("GET", "/api/v1/domains/c.example")[0], 200)
+        # Audited, with the change.
+        st, js, _ = admin.request("GET", "/api/v1/audit?limit=1")
+        rec = js["items"][0]
+        self.assertEqual((rec["verb"], rec["target"], rec["actor"]),
+                         ("platform.limits", "platform", "admin"))
+        # The CLI shows and sets the same stored limits.
+        out = json.loads(self.server.cli("platform", "limits", "--json").stdout)
+        self.assertEqual(out["limits"]["max_domains"], 2)
+        self.assertEqual(out["usage"]["domains"], 4)
+        p = self.server.cli("--as", BOSS, "platform", "limits", "--max-domains", "none",
+                            check=False)
+        self.assertNotEqual(p.returncode, 0)
+        self.assertIn("not allowed", p.stderr)
+        p = self.server.cli("platform", "limits", "--max-domains", "many", check=False)
+        self.assertNotEqual(p.returncode, 0)
+        out = json.loads(self.server.cli("platform", "limits", "--max-domains", "none",
+                                         "--max-mailboxes", "100", "--json").stdout)
+        self.assertIsNone(out["limits"]["max_domains"])
+        self.assertEqual(out["limits"]["max_mailboxes"], 100)
+        st, js, _ = boss.request("POST", "/api/v1/domains", {"name": "d.example"})
+        self.assertEqual(st, 201, js)
+
+    def test_managers_carry_their_domain_names(self):
+        for role in (BOSS, SALES, OPS, ADMIN):
+            st, js, _ = self.session(role).request("GET", "/api/v1/managers/ops@partner.test")
+            self.assertEqual(st, 200, js)
+            self.assertEqual([d["name"] for d in js["domains"]], ["a.example"], role)
+            self.assertEqual([d["id"] for d in js["domains"]], js["domain_ids"])
+        st, js, _ = self.session(BOSS).request("GET", "/api/v1/managers")
+        ops = [m for m in js["items"] if m["login"] == "ops@partner.test"][0]
+        self.assertEqual(ops["domains"][0]["name"], "a.example")
+
+    def test_domain_aliases_by_customer_not_postmaster(self):
+        boss, pm = self.session(BOSS), self.session(PM)
+        st, js, _ = pm.request("PUT", "/api/v1/domains/a.example/aliases/a-alias.example")
+        self.assertEqual(st, 403, js)
+        st, js, _ = boss.request("PUT", "/api/v1/domains/a.example/aliases/"
+                                + quote("not a domain!"))
+        self.assertEqual((st, js["error"]["field"]), (422, "alias"), js)
+        st, js, _ = boss.request("PUT", "/api/v1/domains/a.example/aliases/a-alias.example")
+        self.assertEqual(st, 204, js)
+        st, js, _ = pm.request("GET", "/api/v1/domains/a.example/aliases")
+        self.assertEqual([a["name"] for a in js["items"]], ["a-alias.example"])
+        st, js, _ = boss.request("PUT", "/api/v1/domains/b.example/aliases/a-alias.example")
+        self.assertEqual(st, 409, js)
+        self.assertEqual(pm.request("DELETE", "/api/v1/domain-aliases/a-alias.example")[0], 403)
+        self.assertEqual(boss.request("DELETE", "/api/v1/domain-aliases/a-alias.example")[0],
+                         204)
 
 
 class ApiBadInput(ApiTestBase):

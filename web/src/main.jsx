@@ -5,6 +5,7 @@ import { navigate, useLocation, match, Link } from './ui.jsx';
 import { Login } from './pages/login.jsx';
 import { Account, Tokens } from './pages/account.jsx';
 import { Customers, CustomerPage } from './pages/customers.jsx';
+import { Platform } from './pages/platform.jsx';
 import { Domains, DomainPage } from './pages/domains.jsx';
 import { Managers } from './pages/managers.jsx';
 import { Templates } from './pages/templates.jsx';
@@ -20,7 +21,7 @@ function menu(me) {
   const r = me.role;
   const full = r === 'admin' || r === 'customer' || (r === 'manager' && me.manager_kind === 'full');
   const items = [];
-  if (r === 'admin') items.push(['/customers', 'Customers']);
+  if (r === 'admin') items.push(['/customers', 'Customers'], ['/platform', 'Platform limits']);
   if (r === 'customer' && me.customer_id) items.push([`/customers/${me.customer_id}`, 'My account']);
   if (r === 'admin' || r === 'customer' || r === 'manager') items.push(['/domains', 'Domains']);
   if (r === 'postmaster') items.push([`/domains/${me.domain_name || ''}`, 'My domain']);
@@ -46,6 +47,7 @@ function home(me) {
 const ROUTES = [
   ['/customers', Customers],
   ['/customers/:customer', CustomerPage],
+  ['/platform', Platform],
   ['/domains', Domains],
   ['/domains/:domain', DomainPage],
   ['/managers', Managers],

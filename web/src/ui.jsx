@@ -403,8 +403,8 @@ export function Section({ title, children, id }) {
 
 // Usage against a limit, as a labelled meter.
 export function UsageBar({ label, used, limit, format = (x) => x }) {
-  const has = limit !== null && limit !== undefined && limit > 0;
-  const pct = has ? Math.min(100, Math.round((used / limit) * 100)) : 0;
+  const has = limit !== null && limit !== undefined;
+  const pct = !has ? 0 : limit > 0 ? Math.min(100, Math.round((used / limit) * 100)) : 100;
   return (
     <div class="usage">
       <div class="usage-label">
@@ -413,7 +413,7 @@ export function UsageBar({ label, used, limit, format = (x) => x }) {
           {format(used)} {has ? `of ${format(limit)} (${pct}%)` : '(no limit)'}
         </span>
       </div>
-      {has && <meter min="0" max={limit} value={used} low={limit * 0.8} high={limit * 0.95} optimum={0} aria-label={label} />}
+      {has && limit > 0 && <meter min="0" max={limit} value={used} low={limit * 0.8} high={limit * 0.95} optimum={0} aria-label={label} />}
     </div>
   );
 }

@@ -554,6 +554,22 @@ base::Result<std::vector<Id>> SqliteDirectoryStore::managers_of_domain(Id domain
              domain_id);
 }
 
+// ---- platform limits
+
+base::Result<d::Limits> SqliteDirectoryStore::get_platform_limits() {
+  return must(select_one<d::Limits>(db_,
+                                    "SELECT max_domains, max_mailboxes, max_mailbox_bytes, "
+                                    "max_total_bytes FROM platform_limits WHERE id=1",
+                                    [](const Stmt& st) { return limits_at(st, 0); }),
+              "platform limits");
+}
+base::Status SqliteDirectoryStore::set_platform_limits(const d::Limits& l, d::Time at) {
+  return exec_bound(db_,
+                    "UPDATE platform_limits SET max_domains=?, max_mailboxes=?, "
+                    "max_mailbox_bytes=?, max_total_bytes=?, updated_at=? WHERE id=1",
+                    l.max_domains, l.max_mailboxes, l.max_mailbox_bytes, l.max_total_bytes, at);
+}
+
 // ---- aliases
 
 base::Result<Id> SqliteDirectoryStore::insert_alias(const d::Alias& a) {

@@ -54,6 +54,8 @@ class SqliteDirectoryStore final : public DirectoryStore {
   base::Result<directory::Usage> usage_manager(Id manager_id) override;
   base::Result<directory::Usage> usage_domain(Id domain_id) override;
   base::Result<std::vector<Id>> managers_of_domain(Id domain_id) override;
+  base::Result<directory::Limits> get_platform_limits() override;
+  base::Status set_platform_limits(const directory::Limits& l, directory::Time at) override;
 
   base::Result<Id> insert_alias(const directory::Alias& a) override;
   base::Result<std::optional<directory::Alias>> find_alias(std::string_view address) override;

@@ -144,6 +144,58 @@ function Aliases({ domain, canEdit }) {
   );
 }
 
+// Other domain names whose mail goes to this domain's mailboxes and aliases (user@alias is
+// delivered as user@domain). Adding and removing needs domain.edit (customer and managers).
+function DomainAliases({ domain, canEdit }) {
+  const [n, setN] = useState(0);
+  const [msg, setMsg] = useState(null);
+  return (
+    <>
+      <p class="help">Mail to any address at a domain alias is delivered as if it were sent to the same address at {domain}.</p>
+      <Notice>{msg}</Notice>
+      <PagedTable
+        path={`/domains/${seg(domain)}/aliases`}
+        reloadKey={n}
+        caption={`Domain aliases of ${domain}`}
+        empty="No domain aliases."
+        columns={[
+          { label: 'Domain alias', key: 'name' },
+          {
+            label: 'Actions',
+            render: (a) =>
+              canEdit && (
+                <ActionButton
+                  label="Remove"
+                  kind="danger"
+                  ariaLabel={`Remove domain alias ${a.name}`}
+                  confirm={`Remove the domain alias ${a.name}? Mail to it will be refused.`}
+                  action={() => del(`/domain-aliases/${seg(a.name)}`)}
+                  onDone={() => {
+                    setMsg(`Domain alias ${a.name} removed.`);
+                    setN(n + 1);
+                  }}
+                />
+              ),
+          },
+        ]}
+      />
+      {canEdit && (
+        <Form
+          name="Add domain alias"
+          submit="Add domain alias"
+          resetOnDone
+          fields={[{ name: 'alias', label: 'Domain alias', required: true, placeholder: 'example.net', help: 'Publish MX records for it pointing here too.' }]}
+          onSubmit={(v) => put(`/domains/${seg(domain)}/aliases/${seg(v.alias.trim())}`)}
+          onDone={() => {
+            setMsg('Domain alias added.');
+            setN(n + 1);
+          }}
+        />
+      )}
+    </>
+  );
+}
+
 function Forwards({ domain }) {
   const [n, setN] = useState(0);
   return (
@@ -252,6 +304,9 @@ export function DomainPage({ me, domain }) {
               />
             </Section>
           )}
+          <Section title="Domain aliases">
+            <DomainAliases domain={dom.name} canEdit={!pm && dom.status !== 'deleted'} />
+          </Section>
           <Section title="Catch-all">
             <Form
               name="Catch-all"

@@ -4,6 +4,13 @@ import { Form, Section, PagedTable, ActionButton, Notice, useLoad, useLocation }
 import { limitFields, LimitsForm } from './limits.jsx';
 import { BrandingEditor } from './branding.jsx';
 
+// A manager's domains by name: the server names those the viewer may see (`domains`), the
+// id stands for any other (there should be none for whoever administers the manager).
+function domainNames(m, dName) {
+  const named = Object.fromEntries((m.domains || []).map((d) => [d.id, d.name]));
+  return m.domain_ids.map((id) => named[id] || dName[id] || '#' + id);
+}
+
 export function Managers({ me }) {
   const { query } = useLocation();
   const customer = query.get('customer') || '';
@@ -32,7 +39,7 @@ export function Managers({ me }) {
           { label: 'Login', key: 'login' },
           { label: 'Name', key: 'display_name' },
           { label: 'Kind', key: 'manager_kind' },
-          { label: 'Domains', render: (m) => (m.manager_kind === 'full' ? 'all' : m.domain_ids.map((id) => dName[id] || '#' + id).join(', ') || 'none') },
+          { label: 'Domains', render: (m) => (m.manager_kind === 'full' ? 'all' : domainNames(m, dName).join(', ') || 'none') },
           {
             label: 'Actions',
             render: (m) =>
@@ -54,7 +61,7 @@ export function Managers({ me }) {
               key={'d' + edit.id}
               name="Manager domains"
               submit="Save domains"
-              fields={[{ name: 'domains', label: 'Domains', type: 'multi', options: doms.map((d) => ({ value: d.name })), value: edit.domain_ids.map((id) => dName[id]).filter(Boolean) }]}
+              fields={[{ name: 'domains', label: 'Domains', type: 'multi', options: doms.map((d) => ({ value: d.name })), value: domainNames(edit, dName).filter((x) => !x.startsWith('#')) }]}
               onSubmit={(v) => put(`/managers/${seg(edit.login)}/domains`, v)}
               onDone={() => {
                 setMsg('Domains saved.');

@@ -148,6 +148,18 @@ const std::vector<std::pair<std::string, std::string>> kLimitFields = {
     {"max_mailbox_bytes", "integer"},
     {"max_total_bytes", "integer"}};
 
+// Platform limits with usage, and which limits usage already exceeds (a lowered limit blocks
+// new objects but removes nothing).
+json platform_limits_json(const d::PlatformLimits& p) {
+  const auto& l = p.limits;
+  const auto& u = p.usage;
+  json over = json::array();
+  if (l.max_domains && u.domains > *l.max_domains) over.push_back("max_domains");
+  if (l.max_mailboxes && u.mailboxes > *l.max_mailboxes) over.push_back("max_mailboxes");
+  if (l.max_total_bytes && u.bytes > *l.max_total_bytes) over.push_back("max_total_bytes");
+  return {{"limits", d::to_json(l)}, {"usage", d::to_json(u)}, {"over", over}};
+}
+
 base::Result<d::Branding> read_branding(JsonBody& b) {
   d::Branding r;
   auto s = [&](const char* k, std::string* out) -> base::Status {
@@ -332,6 +344,19 @@ void add_grantee(Ctx& c, json& j) {
   j["grantee"] = login ? json(*login) : json(nullptr);
 }
 
+// A manager with its domains' names beside their ids, for people: a name only where the viewer
+// may read that domain (else null), so nothing outside the viewer's scope is revealed.
+json manager_json(Ctx& c, const d::Principal& p) {
+  json j = d::to_json(p);
+  json doms = json::array();
+  for (d::Id id : p.domain_ids) {
+    auto dom = c.dir.get_domain(c.actor, "#" + std::to_string(id));
+    doms.push_back({{"id", id}, {"name", dom.ok() ? json(dom->name) : json(nullptr)}});
+  }
+  j["domains"] = doms;
+  return j;
+}
+
 // A route calling one Status-returning service function on a path parameter: 204 on success.
 Fn status_call(base::Status (d::Service::*f)(const d::Actor&, std::string_view),
                const char* param) {
@@ -457,6 +482,20 @@ const std::vector<Entry>& table() {
          return ok(
              d::to_json(PH_TRY(c.dir.set_customer_branding(c.actor, c.param("customer"), br))));
        }},
+      // ------------------------------------------------ platform limits (platform admin)
+      {{V::get, "/api/v1/platform/limits", "Platform limits and the whole server's usage"},
+       [](Ctx& c) -> base::Result<Reply> {
+         return ok(platform_limits_json(PH_TRY(c.dir.get_platform_limits(c.actor))));
+       }},
+      {{V::put, "/api/v1/platform/limits",
+        "Set the platform limits (absent or null: unlimited; below usage blocks new objects)", true,
+        kLimitFields},
+       [](Ctx& c) -> base::Result<Reply> {
+         auto* b = PH_TRY(c.body());
+         auto l = PH_TRY(read_limits(*b));
+         PH_CHECK(b->finish());
+         return ok(platform_limits_json(PH_TRY(c.dir.set_platform_limits(c.actor, l))));
+       }},
       // ------------------------------------------------ managers
       {{V::get,
         "/api/v1/managers",
@@ -465,7 +504,10 @@ const std::vector<Entry>& table() {
         {},
         {"customer", "cursor", "limit"}},
        [](Ctx& c) -> base::Result<Reply> {
-         return paged(c, to_items(PH_TRY(c.dir.list_managers(c.actor, c.query("customer")))));
+         std::vector<json> items;
+         for (const auto& p : PH_TRY(c.dir.list_managers(c.actor, c.query("customer"))))
+           items.push_back(manager_json(c, p));
+         return paged(c, std::move(items));
        }},
       {{V::post, "/api/v1/managers", "Create a manager (scoped or full)", true,
         Fields{{"customer", "string"},
@@ -489,11 +531,11 @@ const std::vector<Entry>& table() {
          s.password = PH_TRY(b->opt_str("password"));
          s.limits = PH_TRY(read_limits(*b));
          PH_CHECK(b->finish());
-         return created(d::to_json(PH_TRY(c.dir.create_manager(c.actor, s))));
+         return created(manager_json(c, PH_TRY(c.dir.create_manager(c.actor, s))));
        }},
       {{V::get, "/api/v1/managers/:login", "One manager"},
        [](Ctx& c) -> base::Result<Reply> {
-         return ok(d::to_json(PH_TRY(c.dir.get_manager(c.actor, c.param("login")))));
+         return ok(manager_json(c, PH_TRY(c.dir.get_manager(c.actor, c.param("login")))));
        }},
       {{V::put,
         "/api/v1/managers/:login/domains",
@@ -505,14 +547,15 @@ const std::vector<Entry>& table() {
          auto doms = PH_TRY(b->opt_str_list("domains"));
          if (!doms) return Error(Errc::kInvalid, "domains is required", "domains");
          PH_CHECK(b->finish());
-         return ok(d::to_json(PH_TRY(c.dir.set_manager_domains(c.actor, c.param("login"), *doms))));
+         return ok(
+             manager_json(c, PH_TRY(c.dir.set_manager_domains(c.actor, c.param("login"), *doms))));
        }},
       {{V::put, "/api/v1/managers/:login/limits", "Set a manager's limits", true, kLimitFields},
        [](Ctx& c) -> base::Result<Reply> {
          auto* b = PH_TRY(c.body());
          auto l = PH_TRY(read_limits(*b));
          PH_CHECK(b->finish());
-         return ok(d::to_json(PH_TRY(c.dir.set_manager_limits(c.actor, c.param("login"), l))));
+         return ok(manager_json(c, PH_TRY(c.dir.set_manager_limits(c.actor, c.param("login"), l))));
        }},
       {{V::put, "/api/v1/managers/:login/branding", "Set a manager's white-label settings", true,
         kBrandingFields},
@@ -520,7 +563,8 @@ const std::vector<Entry>& table() {
          auto* b = PH_TRY(c.body());
          auto br = PH_TRY(read_branding(*b));
          PH_CHECK(b->finish());
-         return ok(d::to_json(PH_TRY(c.dir.set_manager_branding(c.actor, c.param("login"), br))));
+         return ok(
+             manager_json(c, PH_TRY(c.dir.set_manager_branding(c.actor, c.param("login"), br))));
        }},
       {{V::put, "/api/v1/managers/:login/password", "Set a manager's (or any login's) password",
         true, kPasswordField},
