@@ -463,7 +463,7 @@ def main():
                             "msgs/s", "higher", vals, peer="Postfix")
 
         if "imap" in only:
-            prof.mark(ph, "imap")
+            prof.mark(ph, "imap-setup")
             print("2. IMAP command mix", flush=True)
             async def preload(side):
                 await asyncio.gather(*(
@@ -472,6 +472,7 @@ def main():
                     for u in imap_users))
             for side in (ph, dov):
                 asyncio.run(preload(side))
+            prof.mark(ph, "imap")
             ops = {"Posthouse": [], "Dovecot": []}
             p99 = {"Posthouse": [], "Dovecot": []}
             per_op = {}
@@ -518,13 +519,14 @@ def main():
                     peer="Dovecot", note="PSS counts shared pages once")
 
         if "pop3" in only:
-            prof.mark(ph, "pop3")
+            prof.mark(ph, "pop3-setup")
             n = cfg["pop3_msgs"]
             print(f"4. POP3 RETR of {n} messages", flush=True)
             for side in (ph, dov):
                 asyncio.run(imapload.load_mailbox(side.port("imap"), f"pop@{peers.DOMAIN}",
                                                   PASSWORD, n, 4096, concurrency=8))
                 pop3_round(side.port("pop3"), "pop", 10)  # warm-up (Dovecot builds its UIDLs)
+            prof.mark(ph, "pop3")
             v = {"Posthouse": [], "Dovecot": []}
             for _ in R:
                 for side in (ph, dov):
@@ -533,9 +535,10 @@ def main():
                     peer="Dovecot")
 
         if "api" in only:
-            prof.mark(ph, "api")
+            prof.mark(ph, "api-setup")
             print("5. admin API: wrk, GET /api/v1/mailboxes with a bearer token", flush=True)
             token = api_token(ph)
+            prof.mark(ph, "api")
             v = [wrk_round(ph.port("http"), token, cfg["api_seconds"], cfg["api_conns"])
                  for _ in R]
             res.add(f"API GET /api/v1/mailboxes (wrk, {cfg['api_conns']} conns)", "req/s",
