@@ -19,6 +19,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -183,6 +184,25 @@ def idle_round(side, users, n):
     return r
 
 
+def fresh_idle_server(side, users, preload):
+    """Starts a new instance (Posthouse or Dovecot) with `users`, each INBOX holding `preload`
+    4 KiB messages, so each IDLE round measures a process that never held the sessions before
+    (memory freed by an earlier round would otherwise stay in Posthouse's allocator and be
+    reused, hiding its growth)."""
+    if isinstance(side, peers.Posthouse):
+        side.start()
+    for u in users:
+        side.add_user(u, PASSWORD)
+    if isinstance(side, peers.Dovecot):
+        side.start()
+
+    async def load():
+        await asyncio.gather(*(imapload.load_mailbox(side.port("imap"), f"{u}@{peers.DOMAIN}",
+                                                     PASSWORD, preload, 4096, concurrency=2)
+                               for u in users))
+    asyncio.run(load())
+
+
 # ---------------------------------------------------------------------------------------------
 # 4. POP3 RETR
 
@@ -341,6 +361,32 @@ class Profile:
         self.current = name
 
 
+class LoadSampler:
+    """Samples the 1-minute load average every 10 s during the run: other jobs on the machine
+    compete for the CPUs, and the figures are only comparable with the load they ran under."""
+
+    def __init__(self):
+        self.samples = []
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+
+    def run(self):
+        while True:
+            self.samples.append(os.getloadavg()[0])
+            if self.stop.wait(10):
+                return
+
+    def summary(self):
+        self.stop.set()
+        v = sorted(self.samples)
+        if not v:
+            return "-"
+        return (f"min {v[0]:.1f}, median {statistics.median(v):.1f}, max {v[-1]:.1f} "
+                f"({len(v)} samples of the 1-minute load average, every 10 s; "
+                f"{os.cpu_count()} CPUs)")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", default=os.path.join(HERE, "..", "build", "release", "posthouse"))
@@ -352,15 +398,18 @@ def main():
     ap.add_argument("--hash-mem", type=int, default=8192, help="argon2id KiB, both sides")
     ap.add_argument("--callgrind", metavar="FILE",
                     help="run Posthouse under valgrind --tool=callgrind, profile to FILE")
-    ap.add_argument("--out", default=os.path.join(HERE, "results", "latest.md"))
+    ap.add_argument("--out", help="results file (default bench/results/latest.md; none with "
+                    "--callgrind, whose figures are those of a program under valgrind)")
     args = ap.parse_args()
+    if args.out is None and not args.callgrind:
+        args.out = os.path.join(HERE, "results", "latest.md")
     only = args.only.split(",")
     q = args.quick
     cfg = dict(
         smtp_msgs={4096: 60 if q else 300, 65536: 40 if q else 150},
         smtp_levels=[1, 10, 50],
         imap_clients=10, imap_users=10, imap_preload=50 if q else 100, imap_seconds=3 if q else 8,
-        idle_clients=200 if q else 1000,
+        idle_clients=200 if q else 1000, idle_users=10, idle_preload=20 if q else 100,
         pop3_msgs=200 if q else 1000,
         api_seconds=2 if q else 5, api_conns=16,
         login_samples=10 if q else 40,
@@ -370,6 +419,7 @@ def main():
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     started = time.time()
+    load = LoadSampler()
     res = Results()
     ph = dov = pfx = None
     try:
@@ -377,6 +427,7 @@ def main():
         dov = peers.Dovecot(args.hash_ops, args.hash_mem)
         pfx = peers.Postfix()
         imap_users = [f"u{k}" for k in range(1, cfg["imap_users"] + 1)]
+        idle_users = [f"idle{k}" for k in range(1, cfg["idle_users"] + 1)]
         for local in imap_users + ["pop", "sink", "timing"]:
             ph.add_user(local, PASSWORD)
             dov.add_user(local, PASSWORD)
@@ -412,7 +463,7 @@ def main():
                             "msgs/s", "higher", vals, peer="Postfix")
 
         if "imap" in only:
-            prof.mark(ph, "imap")
+            prof.mark(ph, "imap-setup")
             print("2. IMAP command mix", flush=True)
             async def preload(side):
                 await asyncio.gather(*(
@@ -421,6 +472,7 @@ def main():
                     for u in imap_users))
             for side in (ph, dov):
                 asyncio.run(preload(side))
+            prof.mark(ph, "imap")
             ops = {"Posthouse": [], "Dovecot": []}
             p99 = {"Posthouse": [], "Dovecot": []}
             per_op = {}
@@ -443,29 +495,38 @@ def main():
         if "idle" in only:
             prof.mark(ph, "idle")
             n = cfg["idle_clients"]
-            print(f"3. memory per idle IMAP connection ({n} clients in IDLE)", flush=True)
+            print(f"3. memory per idle IMAP connection ({n} clients in IDLE; fresh servers "
+                  f"each round)", flush=True)
             rss = {"Posthouse": [], "Dovecot": []}
             pss = {"Posthouse": [], "Dovecot": []}
             nprocs = {}
             for _ in R:
-                for side in (ph, dov):
-                    a, b, ok, nproc = idle_round(side, imap_users, n)
+                for make in (lambda: peers.Posthouse(args.bin, args.hash_ops, args.hash_mem),
+                             lambda: peers.Dovecot(args.hash_ops, args.hash_mem)):
+                    side = make()
+                    try:
+                        fresh_idle_server(side, idle_users, cfg["idle_preload"])
+                        a, b, ok, nproc = idle_round(side, idle_users, n)
+                    finally:
+                        side.stop()
                     rss[side.name].append(a)
                     pss[side.name].append(b)
                     nprocs[side.name] = nproc
             res.add(f"IMAP IDLE x{n}: RSS growth per connection", "KiB", "lower", rss,
-                    peer="Dovecot", note=f"Dovecot: all {nprocs.get('Dovecot')} processes summed")
+                    peer="Dovecot", note=f"a fresh server of each kind per round; Dovecot: all "
+                    f"{nprocs.get('Dovecot')} processes summed")
             res.add(f"IMAP IDLE x{n}: PSS growth per connection", "KiB", "lower", pss,
                     peer="Dovecot", note="PSS counts shared pages once")
 
         if "pop3" in only:
-            prof.mark(ph, "pop3")
+            prof.mark(ph, "pop3-setup")
             n = cfg["pop3_msgs"]
             print(f"4. POP3 RETR of {n} messages", flush=True)
             for side in (ph, dov):
                 asyncio.run(imapload.load_mailbox(side.port("imap"), f"pop@{peers.DOMAIN}",
                                                   PASSWORD, n, 4096, concurrency=8))
                 pop3_round(side.port("pop3"), "pop", 10)  # warm-up (Dovecot builds its UIDLs)
+            prof.mark(ph, "pop3")
             v = {"Posthouse": [], "Dovecot": []}
             for _ in R:
                 for side in (ph, dov):
@@ -474,9 +535,10 @@ def main():
                     peer="Dovecot")
 
         if "api" in only:
-            prof.mark(ph, "api")
+            prof.mark(ph, "api-setup")
             print("5. admin API: wrk, GET /api/v1/mailboxes with a bearer token", flush=True)
             token = api_token(ph)
+            prof.mark(ph, "api")
             v = [wrk_round(ph.port("http"), token, cfg["api_seconds"], cfg["api_conns"])
                  for _ in R]
             res.add(f"API GET /api/v1/mailboxes (wrk, {cfg['api_conns']} conns)", "req/s",
@@ -509,7 +571,7 @@ def main():
                 except Exception as e:  # noqa: BLE001 - stop the others anyway
                     print(f"stopping {side.name}: {e!r}")
     elapsed = time.time() - started
-    report(res, args, cfg, elapsed, ph, dov)
+    report(res, args, cfg, elapsed, load.summary())
 
 
 def table(res):
@@ -525,13 +587,13 @@ def table(res):
     return head, rows
 
 
-def report(res, args, cfg, elapsed, ph, dov):
+def report(res, args, cfg, elapsed, load):
     head, rows = table(res)
     widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
     print()
     for row in [head] + rows:
         print("  ".join(str(x).ljust(w) for x, w in zip(row, widths)))
-    print(f"\n{args.rounds} rounds, medians; run took {elapsed:.0f} s")
+    print(f"\n{args.rounds} rounds, medians; run took {elapsed:.0f} s; load average: {load}")
     if args.out:
         os.makedirs(os.path.dirname(args.out), exist_ok=True)
         v = peers.versions(os.path.abspath(args.bin))
@@ -544,6 +606,7 @@ def report(res, args, cfg, elapsed, ph, dov):
             f.write("- versions: " + ", ".join(f"{k} {x}" for k, x in v.items()) + "\n")
             f.write(f"- rounds: {args.rounds} (interleaved: each round runs every side in turn); "
                     f"median shown; run took {elapsed:.0f} s\n")
+            f.write(f"- load average during the run: {load}\n")
             f.write(f"- password scheme (IMAP/POP3 logins, both sides): argon2id "
                     f"t={args.hash_ops}, m={args.hash_mem} KiB; both sides cache verified "
                     f"credentials for 300 s (Dovecot auth_cache, Posthouse auth_cache_ttl_seconds); "
