@@ -18,6 +18,7 @@ Server::Server(ServerOptions opts, std::shared_ptr<asio::ssl::context> tls)
     contexts_.push_back(std::make_unique<asio::io_context>(1));
     guards_.push_back(asio::make_work_guard(*contexts_.back()));
   }
+  signals_ = std::make_unique<asio::signal_set>(*contexts_[0], SIGINT, SIGTERM);
 }
 
 Server::~Server() = default;
@@ -196,8 +197,7 @@ void Server::begin_shutdown() {
 }
 
 void Server::run() {
-  asio::signal_set signals(*contexts_[0], SIGINT, SIGTERM);
-  signals.async_wait([this](const boost::system::error_code& ec, int sig) {
+  signals_->async_wait([this](const boost::system::error_code& ec, int sig) {
     if (!ec) {
       spdlog::info("received signal {}", sig);
       begin_shutdown();

@@ -89,6 +89,10 @@ class Server {
   ServerOptions opts_;
   std::shared_ptr<asio::ssl::context> tls_;
   std::vector<std::unique_ptr<asio::io_context>> contexts_;
+  // SIGINT/SIGTERM are caught from construction, before any listener is bound: a signal that
+  // arrives while `serve` is still starting (its listeners already accept into the backlog)
+  // waits for run() and drains, instead of killing the process.
+  std::unique_ptr<asio::signal_set> signals_;
   std::vector<asio::executor_work_guard<asio::io_context::executor_type>> guards_;
   std::vector<std::unique_ptr<ListenerSpec>> specs_;
   std::vector<Acceptor> acceptors_;

@@ -51,11 +51,6 @@ TEST(QueueStore, StateNames) {
   EXPECT_EQ(q.enqueue(empty, 0).error().code, base::Errc::kInvalid);
 }
 
-}  // namespace
-}  // namespace posthouse::queue
-
-namespace posthouse::queue {
-namespace {
 
 TEST(QueueStore, ClaimRecordRetryRemove) {
   auto db = std::move(*store::sqlite::Db::open(":memory:"));
@@ -150,11 +145,6 @@ TEST(QueueStore, PagesFiltersOriginAndRetryToQueued) {
   EXPECT_EQ(q.retry(second, 120).error().code, base::Errc::kConflict);
 }
 
-}  // namespace
-}  // namespace posthouse::queue
-
-namespace posthouse::queue {
-namespace {
 
 TEST(QueueStore, DelayWarnedFlagIsSetOnceAndSurvivesReopen) {
   auto dir = std::filesystem::temp_directory_path() / ("phqw-" + std::to_string(getpid()));

@@ -106,11 +106,18 @@ int parse_mx_answer(const unsigned char* answer, int len, std::vector<MxHost>& h
   for (ares_mx_reply* p = mx; p; p = p->next) {
     if (hosts.size() >= kMaxMxRecords) break;
     std::string name = normalize(p->host ? p->host : "");
-    // c-ares passes most bytes of a label through: a name with control, space or 8-bit bytes
-    // names no host and would carry those bytes into logs, queue errors and bounces.
-    bool printable = name.size() <= 253 && std::all_of(name.begin(), name.end(), [](char c) {
-                       return c > 0x20 && c < 0x7f;
+    // A label may hold any byte on the wire; c-ares passes them through or escapes them
+    // ("\\018"), depending on its version. A name with anything but letters, digits, '-', '_'
+    // and '.' names no host and would carry those bytes into logs, queue errors and bounces.
+    bool printable = !name.empty() && name.size() <= 253 &&
+                     std::all_of(name.begin(), name.end(), [](char c) {
+                       return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+                              c == '_' || c == '.';
                      });
+    if (name.empty()) {  // the null MX (RFC 7505): "." normalised away
+      hosts.push_back(MxHost{p->priority, std::move(name), {}});
+      continue;
+    }
     if (!printable) {
       dropped = true;
       continue;

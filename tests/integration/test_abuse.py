@@ -158,13 +158,7 @@ class Abuse(ServerTestCase):
         s, f = connect(self.server.ports["smtp"], "127.0.0.70")
         f.readline()
         s.sendall(b"BOGUS\r\n" * 5000)
-        lines = []
-        while True:
-            line = f.readline()
-            if not line:
-                break
-            lines.append(line)
-        hangup(s, f)
+        lines = read_all(s, f)
         self.assertTrue(lines[-1].startswith(b"421 "), lines[-3:])
         self.assertIn(b"Too many errors", lines[-1])
         self.assertLess(len(lines), 5000)
