@@ -1,5 +1,7 @@
 #include "protocol/pop3/codec.h"
 
+#include <cstring>
+
 #include <fmt/format.h>
 
 #include "base/strings.h"
@@ -189,25 +191,37 @@ std::string capa_reply(const CapaOptions& o) {
 void MultilineEncoder::feed(std::string_view data, std::string& out) {
   if (data.empty()) return;
   empty_ = false;
-  size_t start = 0;
-  for (size_t i = 0; i < data.size(); ++i) {
-    char c = data[i];
-    if (at_line_start_ && c == '.') {
-      out.append(data.data() + start, i - start);
+  // Line by line with memchr: only a line's first byte (stuffing) and the byte before its LF
+  // (bare LF) matter; the runs between are copied whole.
+  const char* const begin = data.data();
+  const char* const end = begin + data.size();
+  const char* start = begin;  // first byte not yet copied
+  const char* p = begin;
+  while (p < end) {
+    if (at_line_start_ && *p == '.') {
+      out.append(start, p);
       out += '.';  // the stuffing dot; the original dot follows with the next run
-      start = i;
+      start = p;
     }
-    if (c == '\n' && !last_cr_) {
+    const auto* nl = static_cast<const char*>(std::memchr(p, '\n', end - p));
+    if (nl == nullptr) {
+      at_line_start_ = false;
+      last_cr_ = end[-1] == '\r';
+      break;
+    }
+    bool cr_before = nl > begin ? nl[-1] == '\r' : last_cr_;
+    if (!cr_before) {
       // A bare LF goes out as CRLF, so clients that split on LF and clients that split on
       // CRLF see the same lines (and the same stuffing).
-      out.append(data.data() + start, i - start);
+      out.append(start, nl);
       out += '\r';
-      start = i;
+      start = nl;
     }
-    at_line_start_ = c == '\n';
-    last_cr_ = c == '\r';
+    at_line_start_ = true;
+    last_cr_ = false;
+    p = nl + 1;
   }
-  out.append(data.data() + start, data.size() - start);
+  out.append(start, end);
 }
 
 void MultilineEncoder::finish(std::string& out) {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+
 namespace posthouse::pop3 {
 namespace {
 
@@ -141,6 +143,39 @@ TEST(Pop3Multiline, TerminatesUnterminatedData) {
   EXPECT_EQ(encode("bare\n.lf\n", 100), "bare\r\n..lf\r\n.\r\n");
   EXPECT_EQ(encode("cr\r+\n", 100), "cr\r+\r\n.\r\n");  // fuzz regression: bare LF at end
   EXPECT_EQ(encode("a\r\nb\n", 1), "a\r\nb\r\n.\r\n");
+}
+
+// The definition, a byte at a time: what the run-copying encoder must produce.
+std::string reference_encode(std::string_view msg) {
+  std::string out;
+  bool line_start = true, cr = false;
+  for (char c : msg) {
+    if (line_start && c == '.') out += '.';
+    if (c == '\n' && !cr) out += '\r';
+    out += c;
+    line_start = c == '\n';
+    cr = c == '\r';
+  }
+  if (!msg.empty() && !line_start) out += cr ? "\n" : "\r\n";
+  return out + ".\r\n";
+}
+
+TEST(Pop3Multiline, MatchesTheByteAtATimeDefinitionForAnyChunking) {
+  std::mt19937 rng(1939);
+  const char alphabet[] = {'.', '\r', '\n', 'a', ' '};
+  for (int round = 0; round < 2000; ++round) {
+    std::string msg(rng() % 40, 'x');
+    for (auto& c : msg) c = alphabet[rng() % sizeof alphabet];
+    MultilineEncoder enc;
+    std::string out;
+    for (size_t i = 0; i < msg.size();) {
+      size_t n = 1 + rng() % 7;
+      enc.feed(std::string_view(msg).substr(i, n), out);
+      i += n;
+    }
+    enc.finish(out);
+    ASSERT_EQ(out, reference_encode(msg)) << "input: " << testing::PrintToString(msg);
+  }
 }
 
 TEST(Pop3Top, Prefix) {

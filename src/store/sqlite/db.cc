@@ -9,18 +9,50 @@ namespace posthouse::store::sqlite {
 using base::Errc;
 using base::Error;
 
+StmtCache::~StmtCache() { clear(); }
+
+void StmtCache::clear() {
+  for (auto& [sql, slot] : free) {
+    for (auto* s : slot) sqlite3_finalize(s);
+  }
+  free.clear();
+  cached = 0;
+  ++generation;
+}
+
 Stmt& Stmt::operator=(Stmt&& o) noexcept {
   if (this != &o) {
-    if (s_) sqlite3_finalize(s_);
+    release();
     db_ = o.db_;
     s_ = o.s_;
+    cache_ = std::move(o.cache_);
+    slot_ = o.slot_;
+    gen_ = o.gen_;
     o.s_ = nullptr;
   }
   return *this;
 }
 
-Stmt::~Stmt() {
-  if (s_) sqlite3_finalize(s_);
+Stmt::~Stmt() { release(); }
+
+void Stmt::release() {
+  if (!s_) return;
+  sqlite3_stmt* s = s_;
+  s_ = nullptr;
+  auto cache = cache_.lock();
+  if (!cache || !slot_ || gen_ != cache->generation || slot_->size() >= Db::kMaxCachedPerText) {
+    sqlite3_finalize(s);
+    return;
+  }
+  if (cache->cached >= Db::kMaxCachedStatements) {
+    cache->clear();  // dynamic SQL filled it: start over (slot_ is gone with it)
+    sqlite3_finalize(s);
+    return;
+  }
+  sqlite3_reset(s);  // releases the read snapshot and any lock
+  sqlite3_clear_bindings(s);
+  slot_->push_back(s);
+  ++cache->cached;
 }
 
 Stmt& Stmt::bind(int i, int64_t v) {
@@ -127,10 +159,25 @@ base::Status Db::exec(std::string_view sql) {
 }
 
 base::Result<Stmt> Db::prepare(std::string_view sql) {
+  auto it = cache_->free.find(sql);
   sqlite3_stmt* s = nullptr;
-  int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &s, nullptr);
-  if (rc != SQLITE_OK) return error_from(rc, "prepare");
-  return Stmt(this, s);
+  if (it != cache_->free.end() && !it->second.empty()) {
+    s = it->second.back();
+    it->second.pop_back();
+    --cache_->cached;
+    ++cache_->hits;
+  } else {
+    int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &s, nullptr);
+    if (rc != SQLITE_OK) return error_from(rc, "prepare");
+    ++cache_->misses;
+    if (it == cache_->free.end()) it = cache_->free.emplace(std::string(sql), StmtCache::Slot{}).first;
+  }
+  StmtCache::Slot& slot = it->second;
+  Stmt st(this, s);
+  st.cache_ = cache_;
+  st.slot_ = &slot;
+  st.gen_ = cache_->generation;
+  return st;
 }
 
 int64_t Db::last_insert_id() const { return sqlite3_last_insert_rowid(db_); }
@@ -165,17 +212,24 @@ base::Status Db::migrate() {
   return {};
 }
 
+namespace {
+base::Status run_cached(Db& db, std::string_view sql) {
+  auto st = PH_TRY(db.prepare(sql));
+  return st.run();
+}
+}  // namespace
+
 base::Result<Tx> Tx::begin(Db& db) {
-  PH_CHECK(db.exec("BEGIN IMMEDIATE"));
+  PH_CHECK(run_cached(db, "BEGIN IMMEDIATE"));
   return Tx(db);
 }
 
 Tx::~Tx() {
-  if (!done_) (void)db_->exec("ROLLBACK");
+  if (!done_) (void)run_cached(*db_, "ROLLBACK");
 }
 
 base::Status Tx::commit() {
-  auto st = db_->exec("COMMIT");
+  auto st = run_cached(*db_, "COMMIT");
   if (st) done_ = true;
   return st;
 }

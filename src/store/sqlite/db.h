@@ -6,6 +6,11 @@
 // - Every statement is prepared; values are bound, never formatted into SQL (CONVENTIONS 4).
 // - Errors come back as base::Result; SQLITE_BUSY/LOCKED map to Errc::kTemporary, constraint
 //   violations to Errc::kConflict, everything else to Errc::kIo.
+// - Db::prepare keeps finished statements for reuse: a Stmt going out of scope is reset and
+//   handed back to its connection's cache (keyed by the SQL text), so SQL is parsed once per
+//   connection, not once per call. Up to kMaxCachedStatements are kept; when that is
+//   exceeded (dynamic SQL), the cache is emptied and refilled. A Stmt may outlive its Db:
+//   it then finalizes instead.
 // - Databases are opened in WAL mode with synchronous=FULL so a committed transaction is
 //   durable (fsync) before commit() returns.
 #pragma once
@@ -17,6 +22,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <vector>
 
 #include "base/result.h"
 
@@ -24,10 +31,28 @@ namespace posthouse::store::sqlite {
 
 class Db;
 
+// The finished statements of one connection, by SQL text (see Db::prepare).
+struct StmtCache {
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  using Slot = std::vector<sqlite3_stmt*>;
+  std::unordered_map<std::string, Slot, Hash, std::equal_to<>> free;
+  size_t cached = 0;        // statements held in `free`
+  uint64_t generation = 0;  // bumped when `free` is emptied: older slots are gone
+  uint64_t hits = 0, misses = 0;
+  ~StmtCache();
+  void clear();
+};
+
 class Stmt {
  public:
   Stmt() = default;
-  Stmt(Stmt&& o) noexcept : db_(o.db_), s_(o.s_) { o.s_ = nullptr; }
+  Stmt(Stmt&& o) noexcept
+      : db_(o.db_), s_(o.s_), cache_(std::move(o.cache_)), slot_(o.slot_), gen_(o.gen_) {
+    o.s_ = nullptr;
+  }
   Stmt& operator=(Stmt&& o) noexcept;
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
@@ -63,8 +88,12 @@ class Stmt {
  private:
   friend class Db;
   Stmt(Db* db, sqlite3_stmt* s) : db_(db), s_(s) {}
+  void release();  // back to the cache, or finalized
   Db* db_ = nullptr;
   sqlite3_stmt* s_ = nullptr;
+  std::weak_ptr<StmtCache> cache_;
+  StmtCache::Slot* slot_ = nullptr;
+  uint64_t gen_ = 0;
 };
 
 class Db {
@@ -75,8 +104,13 @@ class Db {
   Db(const Db&) = delete;
   Db& operator=(const Db&) = delete;
 
+  static constexpr size_t kMaxCachedStatements = 256;
+  static constexpr size_t kMaxCachedPerText = 4;
+
   base::Status exec(std::string_view sql);  // for trusted constant SQL only (DDL, PRAGMA)
+  // One statement; reuses a cached one for the same text when there is one.
   base::Result<Stmt> prepare(std::string_view sql);
+  const StmtCache& statement_cache() const { return *cache_; }
   int64_t last_insert_id() const;
   int changes() const;
   sqlite3* raw() { return db_; }
@@ -89,8 +123,9 @@ class Db {
   base::Error error_from(int rc, std::string_view what) const;
 
  private:
-  explicit Db(sqlite3* db) : db_(db) {}
+  explicit Db(sqlite3* db) : db_(db), cache_(std::make_shared<StmtCache>()) {}
   sqlite3* db_;
+  std::shared_ptr<StmtCache> cache_;
 };
 
 // RAII transaction: BEGIN IMMEDIATE on construction (takes the write lock up front, so

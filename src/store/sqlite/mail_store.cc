@@ -1381,10 +1381,18 @@ base::Result<FolderStatus> SqliteMailStore::status(MailboxId mb, FolderId folder
   auto lease = PH_TRY(impl_->reader());
   Conn& c = *lease;
   // One read transaction, so the first unseen UID matches the counters.
-  PH_CHECK(c.db().exec("BEGIN"));
+  {
+    PH_QUERY(b, c, "BEGIN");
+    PH_CHECK(b->run());
+  }
   struct End {
     Conn& c;
-    ~End() { (void)c.db().exec("COMMIT"); }
+    ~End() {
+      if (auto s = c.stmt("COMMIT"); s.ok()) {
+        (void)(*s)->run();
+        (*s)->reset();
+      }
+    }
   } end{c};
   FolderStatus st;
   {
