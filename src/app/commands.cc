@@ -434,8 +434,8 @@ int cmd_serve(const ServeOptions& o) {
         [&services](const std::function<base::Status(queue::QueueStore&)>& f) {
           return services.with([&](delivery::Services& s) { return f(*s.queue); });
         },
-        [gateway](const std::string& to, std::string message) {
-          return gateway->deliver_system(to, std::move(message));
+        [gateway](const std::string& to, std::string message, std::optional<int64_t> origin) {
+          return gateway->deliver_system(to, std::move(message), origin.value_or(0));
         },
         pool);
     runner->start(server.main_context().get_executor());

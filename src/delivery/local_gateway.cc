@@ -162,10 +162,12 @@ void LocalGateway::autoreply(const std::string& sender, const std::string& raw,
   if (!r) spdlog::warn("autoreply for mailbox {} failed: {}", mailbox_id, r.error().message);
 }
 
-base::Status LocalGateway::deliver_system(const std::string& to, std::string message) {
+base::Status LocalGateway::deliver_system(const std::string& to, std::string message,
+                                          int64_t origin_domain_id) {
   Envelope e;
   e.recipients = {Recipient{to, 0, ""}};
-  auto r = accept_from(e, std::move(message), /*trusted=*/true, /*system=*/true);
+  auto r = accept_from(e, std::move(message), /*trusted=*/true, /*system=*/true,
+                       origin_domain_id);
   if (!r) return std::move(r).error();
   return {};
 }

@@ -43,8 +43,10 @@ class LocalGateway final : public Gateway {
                                                const std::string& password,
                                                const std::string& protocol);
   // System mail (bounces of the outbound queue) from the null sender to `to`: a local mailbox
-  // or the queue. Durable when it returns OK.
-  base::Status deliver_system(const std::string& to, std::string message);
+  // or the queue. Durable when it returns OK. origin_domain_id: the local domain the report is
+  // sent for (the reported entry's), 0 when none is known.
+  base::Status deliver_system(const std::string& to, std::string message,
+                              int64_t origin_domain_id = 0);
   // Creates the mailbox's folders and sets its quota in the message store.
   base::Status provision(int64_t mailbox_id);
 

@@ -168,7 +168,7 @@ base::Result<std::vector<Claim>> QueueStore::claim_due(int64_t now, int limit) {
   auto st = PH_TRY(db_.prepare(
       "SELECT r.id, r.address, r.domain, r.notify, r.orcpt, r.attempts, m.id, m.queue_id, "
       "m.sender, m.envid, m.ret_full, m.smtputf8, m.eight_bit, m.size, m.created_at, "
-      "r.delay_warned FROM queue_recipients r JOIN queue_messages m ON m.id = r.message_id "
+      "r.delay_warned, m.origin_domain_id FROM queue_recipients r JOIN queue_messages m ON m.id = r.message_id "
       "WHERE r.state IN ('queued','deferred') AND r.next_attempt_at <= ? "
       "ORDER BY r.next_attempt_at, r.id LIMIT ?"));
   st.bind(1, now).bind(2, limit);
@@ -193,6 +193,7 @@ base::Result<std::vector<Claim>> QueueStore::claim_due(int64_t now, int limit) {
       c.eight_bit = st.col_int(12) != 0;
       c.size = st.col_int(13);
       c.created_at = st.col_int(14);
+      c.origin_domain_id = st.col_opt_int(16);
       c.domain = r.domain;
       out.push_back(std::move(c));
       it = out.end() - 1;

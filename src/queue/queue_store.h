@@ -94,6 +94,7 @@ struct Claim {
   int64_t size = 0;
   int64_t created_at = 0;
   std::string domain;  // every recipient of a claim has this domain
+  std::optional<int64_t> origin_domain_id;  // see NewMessage; reports about it inherit it
   std::vector<ClaimedRecipient> recipients;
 };
 

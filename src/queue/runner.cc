@@ -414,7 +414,7 @@ void Runner::warn_delay(const Claim& c, const std::string& body,
     std::string status = !vs.empty() && vs[0] == '4' ? vs : "4.0.0";
     b.failed.push_back({r.address, status, "smtp; " + verdicts[i].detail, r.orcpt});
   }
-  if (auto sent = bounce_(c.sender, build_bounce(b, now)); !sent) {
+  if (auto sent = bounce_(c.sender, build_bounce(b, now), c.origin_domain_id); !sent) {
     spdlog::error("queue: {}: cannot send the delay warning to <{}>: {}", c.queue_id, c.sender,
                   sent.error().message);
     // A later attempt tries again.
@@ -471,7 +471,7 @@ void Runner::finish(const Claim& c, const std::string& body,
       b.headers_only = !c.ret_full;
       b.failed = std::move(failed);
       b.arrival_date = c.created_at;
-      if (auto st = bounce_(c.sender, build_bounce(b, now)); !st) {
+      if (auto st = bounce_(c.sender, build_bounce(b, now), c.origin_domain_id); !st) {
         // The report must not be lost: the failed recipients stay pending and are tried
         // (and reported) again.
         spdlog::error("queue: {}: cannot send the bounce to <{}>: {}", c.queue_id, c.sender,

@@ -83,7 +83,11 @@ struct RunnerOptions {
 };
 
 // Hands a bounce (a complete message) to local delivery or the queue, from the null sender.
-using BounceSink = std::function<base::Status(const std::string& to, std::string message)>;
+// Sends a report (bounce, delay warning) from the null sender to `to`. origin_domain_id is
+// the queue entry's: a report that has to leave again is owned by the same local domain, so
+// whoever could see the entry sees its report.
+using BounceSink = std::function<base::Status(const std::string& to, std::string message,
+                                              std::optional<int64_t> origin_domain_id)>;
 // Runs f(QueueStore&) with exclusive use of a store; blocking.
 using StoreAccess = std::function<base::Status(const std::function<base::Status(QueueStore&)>&)>;
 

@@ -462,6 +462,24 @@ class Outbound(OutboundBase):
         self.assertIn("null MX", r["last_error"])
         self.assertIn("Status: 5.1.10", self.status_of(self.wait_bounce("null-mx")[0]))
 
+    def test_report_about_forwarded_mail_belongs_to_the_forwarding_domain(self):
+        # A stranger writes to a local mailbox that forwards out; the forward fails for good,
+        # so a bounce goes back out to the stranger. Both queue entries are sent for a.test:
+        # whoever may see the forward in the queue API sees its bounce too.
+        self.a.cli("mailbox", "create", "fwd@a.test", "--template", "staff", "--password",
+                   "fwd-password-1")
+        self.a.cli("forward", "set", "fwd@a.test", "gone@nothing.test", "--no-keep-copy")
+        with smtplib.SMTP("127.0.0.1", self.a.ports["smtp"], timeout=30) as s:
+            s.sendmail("stranger@elsewhere.test", ["fwd@a.test"],
+                       b"From: stranger@elsewhere.test\r\nTo: fwd@a.test\r\n"
+                       b"Subject: forwarded-then-bounced\r\n\r\nhi\r\n")
+        fwd, _ = self.wait_state("gone@nothing.test", ["bounced"])
+        self.assertEqual(fwd["domain"], "a.test")
+        report, _ = self.wait_state("stranger@elsewhere.test",
+                                    ["queued", "sending", "deferred", "bounced"])
+        self.assertEqual(report["sender"], "")
+        self.assertEqual(report["domain"], "a.test")
+
     def test_implicit_mx_from_address_record(self):
         sink = self.peer(Sink(RETRY_ADDR, self.port))
         self.submit(["x@implicit.test"], "implicit-mx")
