@@ -51,18 +51,31 @@ bool atext(char c) {
 
 }  // namespace
 
-base::Result<std::string> normalize_domain(std::string_view input, std::string_view field) {
-  std::string in(base::trim(input));
-  if (!in.empty() && in.back() == '.') in.pop_back();  // the root label is implied
-  if (in.empty()) return invalid("domain is empty", field);
-  if (in.size() > 1000 || !valid_utf8(in)) return invalid("domain is not valid", field);
-  char* out = nullptr;
-  int rc = idn2_to_ascii_8z(in.c_str(), &out, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
-  if (rc != IDN2_OK) {
-    return invalid("domain '" + in + "' is not a valid domain name: " + idn2_strerror(rc), field);
+namespace {
+
+// Plain LDH ASCII with no label that has "--" in its 3rd and 4th octets (the form reserved
+// for A-labels like "xn--", which only IDNA may judge): IDNA2008 maps such a name to itself
+// lower-cased, so libidn2 (and its NFC pass) can be skipped. Most names are like this.
+bool plain_ldh(std::string_view s) {
+  size_t label_start = 0;
+  for (size_t i = 0; i <= s.size(); ++i) {
+    if (i == s.size() || s[i] == '.') {
+      if (i - label_start >= 4 && s[label_start + 2] == '-' && s[label_start + 3] == '-') {
+        return false;
+      }
+      label_start = i + 1;
+      continue;
+    }
+    char c = s[i];
+    if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+          c == '-')) {
+      return false;
+    }
   }
-  std::string d = base::to_lower(out);
-  idn2_free(out);
+  return true;
+}
+
+base::Result<std::string> check_labels(std::string d, std::string_view field) {
   if (d.size() > 253) return invalid("domain is longer than 253 octets", field);
   auto labels = base::split(d, '.');
   if (labels.size() < 2) return invalid("domain '" + d + "' needs at least two labels", field);
@@ -77,6 +90,39 @@ base::Result<std::string> normalize_domain(std::string_view input, std::string_v
     }
   }
   return d;
+}
+
+std::string_view prepared(std::string_view input, std::string& in) {
+  in.assign(base::trim(input));
+  if (!in.empty() && in.back() == '.') in.pop_back();  // the root label is implied
+  return in;
+}
+
+}  // namespace
+
+namespace detail {
+base::Result<std::string> normalize_domain_idna(std::string_view input, std::string_view field) {
+  std::string in;
+  prepared(input, in);
+  if (in.empty()) return invalid("domain is empty", field);
+  if (in.size() > 1000 || !valid_utf8(in)) return invalid("domain is not valid", field);
+  char* out = nullptr;
+  int rc = idn2_to_ascii_8z(in.c_str(), &out, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
+  if (rc != IDN2_OK) {
+    return invalid("domain '" + in + "' is not a valid domain name: " + idn2_strerror(rc), field);
+  }
+  std::string d = base::to_lower(out);
+  idn2_free(out);
+  return check_labels(std::move(d), field);
+}
+}  // namespace detail
+
+base::Result<std::string> normalize_domain(std::string_view input, std::string_view field) {
+  std::string in;
+  prepared(input, in);
+  if (in.empty()) return invalid("domain is empty", field);
+  if (in.size() <= 253 && plain_ldh(in)) return check_labels(base::to_lower(in), field);
+  return detail::normalize_domain_idna(input, field);
 }
 
 base::Result<Address> parse_address(std::string_view input, std::string_view field) {

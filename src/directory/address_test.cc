@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+#include <vector>
+
 namespace posthouse::directory {
 namespace {
 
@@ -31,6 +34,29 @@ TEST(Address, BadDomainsAreRejected) {
   std::string longname;
   for (int i = 0; i < 60; ++i) longname += "abcd.";
   EXPECT_FALSE(normalize_domain(longname + "com").ok());
+}
+
+TEST(Address, PlainAsciiFastPathAgreesWithIdna) {
+  // normalize_domain skips libidn2 for plain LDH names; on any ASCII input the answer (value,
+  // or refusal) must be the one IDNA gives.
+  std::mt19937 rng(5890);
+  const std::string alphabet = "aZ9-.x-n_";
+  std::vector<std::string> inputs = {"xn--bcher-kva.example", "XN--BCHER-KVA.example",
+                                     "ab--cd.example", "xn--.example", "a.b", "a-b.c-d",
+                                     "1.2", "-a.b", "a.b-", std::string(63, 'a') + ".b",
+                                     std::string(64, 'a') + ".b", "a.b."};
+  for (int i = 0; i < 3000; ++i) {
+    std::string s(1 + rng() % 12, 'a');
+    for (auto& c : s) c = alphabet[rng() % alphabet.size()];
+    inputs.push_back(s);
+  }
+  for (const auto& in : inputs) {
+    auto fast = normalize_domain(in);
+    auto idna = detail::normalize_domain_idna(in, "domain");
+    ASSERT_EQ(fast.ok(), idna.ok()) << in << ": " << (fast.ok() ? *fast : fast.error().message)
+                                    << " vs " << (idna.ok() ? *idna : idna.error().message);
+    if (fast.ok()) EXPECT_EQ(*fast, *idna) << in;
+  }
 }
 
 TEST(Address, AsciiAndUnicodeLocalParts) {
