@@ -118,6 +118,39 @@ class Pop3(ServerTestCase):
         self.assertIn(b"Subject: d1", lines)
         p.quit()
 
+    def test_read_ahead_never_serves_the_wrong_message(self):
+        # After a RETR the server reads the next message ahead; out-of-order RETRs, TOP and
+        # DELE of the read-ahead message must not change what each command returns.
+        self.fx.mailbox("ahead@example.test", "ahead-password-1")
+        sent = [self.deliver("ahead@example.test", f"ahead-{i}") for i in range(1, 6)]
+        p = self.pop3s("ahead@example.test", "ahead-password-1")
+
+        def retr(n):
+            _, lines, _ = p.retr(n)
+            return b"\r\n".join(lines) + b"\r\n"
+
+        def same(n, got):
+            # The stored message has a Received: trace header above what was sent.
+            self.assertTrue(got.endswith(sent[n - 1]), (n, got[-120:]))
+
+        same(1, retr(1))   # reads 2 ahead
+        same(3, retr(3))   # 2 unused; reads 4 ahead
+        same(2, retr(2))   # reads 3 ahead
+        p.dele(3)
+        same(4, retr(4))   # reads 5 ahead
+        _, top, _ = p.top(5, 0)
+        self.assertIn(b"Subject: ahead-5", top)
+        self.assertNotIn(b"end", top)
+        same(5, retr(5))
+        same(1, retr(1))   # reads 2 ahead (3 is deleted in this session: skipped)
+        same(2, retr(2))
+        with self.assertRaises(poplib.error_proto):
+            p.retr(3)
+        p.quit()
+        p = self.pop3s("ahead@example.test", "ahead-password-1")
+        self.assertEqual(p.stat()[0], 4)
+        p.quit()
+
     def test_maildrop_lock(self):
         a = self.pop3s()
         b = poplib.POP3_SSL("127.0.0.1", self.server.ports["pop3s"], context=CTX, timeout=30)

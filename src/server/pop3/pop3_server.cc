@@ -21,11 +21,25 @@ constexpr std::size_t kMaxLine = 255;  // RFC 2449 section 4, CRLF included
 // Pending output is written once this much is queued, even while pipelined commands remain
 // (a pipelined stream of UIDL on a large maildrop must not grow memory without bound).
 constexpr std::size_t kFlushBytes = 64 * 1024;
+// After a RETR, the next message up to this size is read ahead on the blocking pool while the
+// client receives the current one: clients fetch in order, and a RETR then costs no thread
+// hand-off on its critical path.
+constexpr uint64_t kReadAheadMax = 1024 * 1024;
 
 struct Msg {
   store::Uid uid = 0;
   uint64_t size = 0;  // octets as sent (CRLF line ends)
   bool deleted = false;
+};
+
+// A message read ahead (see kReadAheadMax). Lives on the connection's executor (one thread).
+struct ReadAhead {
+  explicit ReadAhead(const asio::any_io_executor& ex, store::Uid u)
+      : uid(u), wake(ex, asio::steady_timer::time_point::max()) {}
+  store::Uid uid;
+  bool done = false;
+  base::Result<std::string> body = base::Error(Errc::kInternal, "not read");
+  asio::steady_timer wake;  // cancelled when done
 };
 
 class Session {
@@ -52,6 +66,8 @@ class Session {
   asio::awaitable<void> update();
   Msg* message(uint64_t n, bool allow_deleted = false);
   asio::awaitable<bool> send_message(const Msg& m, std::optional<uint64_t> top_lines);
+  asio::awaitable<base::Result<std::string>> read_body(const Msg& m);
+  void read_ahead_after(const Msg& m);
 
   Pop3Server& srv_;
   const Options& o_;
@@ -67,6 +83,7 @@ class Session {
   store::FolderId inbox_ = 0;
   uint32_t uidvalidity_ = 0;
   std::vector<Msg> msgs_;
+  std::shared_ptr<ReadAhead> ahead_;
 };
 
 asio::awaitable<bool> Session::flush() {
@@ -294,11 +311,8 @@ Msg* Session::message(uint64_t n, bool allow_deleted) {
 }
 
 asio::awaitable<bool> Session::send_message(const Msg& m, std::optional<uint64_t> top_lines) {
-  auto& mail = srv_.mail();
-  int64_t mb = mailbox_id_;
-  store::FolderId f = inbox_;
-  store::Uid uid = m.uid;
-  auto body = co_await srv_.pool().run([&] { return mail.read(mb, f, uid); });
+  auto body = co_await read_body(m);
+  if (!top_lines) read_ahead_after(m);
   if (!body) {
     err("[SYS/TEMP] Cannot read message");
     co_return true;
@@ -311,6 +325,42 @@ asio::awaitable<bool> Session::send_message(const Msg& m, std::optional<uint64_t
   enc.feed(data, out_);
   enc.finish(out_);
   co_return co_await flush();
+}
+
+asio::awaitable<base::Result<std::string>> Session::read_body(const Msg& m) {
+  if (ahead_ && ahead_->uid == m.uid) {
+    auto a = std::move(ahead_);
+    if (!a->done) {
+      boost::system::error_code ec;  // operation_aborted: the read finished
+      co_await a->wake.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+    }
+    if (a->done && a->body) co_return std::move(a->body);
+    // A failed read ahead is tried again below (and answered from that).
+  }
+  auto& mail = srv_.mail();
+  int64_t mb = mailbox_id_;
+  store::FolderId f = inbox_;
+  store::Uid uid = m.uid;
+  co_return co_await srv_.pool().run([&] { return mail.read(mb, f, uid); });
+}
+
+void Session::read_ahead_after(const Msg& m) {
+  ahead_.reset();
+  auto i = static_cast<std::size_t>(&m - msgs_.data()) + 1;
+  while (i < msgs_.size() && msgs_[i].deleted) ++i;
+  if (i >= msgs_.size() || msgs_[i].size > kReadAheadMax) return;
+  auto a = std::make_shared<ReadAhead>(conn_->executor(), msgs_[i].uid);
+  ahead_ = a;
+  asio::co_spawn(
+      conn_->executor(),
+      [a, &pool = srv_.pool(), &mail = srv_.mail(), mb = mailbox_id_,
+       f = inbox_]() -> asio::awaitable<void> {
+        store::Uid uid = a->uid;
+        a->body = co_await pool.run([&] { return mail.read(mb, f, uid); });
+        a->done = true;
+        a->wake.cancel();
+      },
+      asio::detached);
 }
 
 asio::awaitable<bool> Session::on_transaction(const codec::Command& c) {
