@@ -92,19 +92,14 @@ base::Result<std::string> check_labels(std::string d, std::string_view field) {
   return d;
 }
 
-std::string_view prepared(std::string_view input, std::string& in) {
-  in.assign(base::trim(input));
+std::string prepared(std::string_view input) {
+  std::string in(base::trim(input));
   if (!in.empty() && in.back() == '.') in.pop_back();  // the root label is implied
   return in;
 }
 
-}  // namespace
-
-namespace detail {
-base::Result<std::string> normalize_domain_idna(std::string_view input, std::string_view field) {
-  std::string in;
-  prepared(input, in);
-  if (in.empty()) return invalid("domain is empty", field);
+// `in` is prepared() and not empty.
+base::Result<std::string> idna_domain(const std::string& in, std::string_view field) {
   if (in.size() > 1000 || !valid_utf8(in)) return invalid("domain is not valid", field);
   char* out = nullptr;
   int rc = idn2_to_ascii_8z(in.c_str(), &out, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
@@ -115,14 +110,22 @@ base::Result<std::string> normalize_domain_idna(std::string_view input, std::str
   idn2_free(out);
   return check_labels(std::move(d), field);
 }
+
+}  // namespace
+
+namespace detail {
+base::Result<std::string> normalize_domain_idna(std::string_view input, std::string_view field) {
+  std::string in = prepared(input);
+  if (in.empty()) return invalid("domain is empty", field);
+  return idna_domain(in, field);
+}
 }  // namespace detail
 
 base::Result<std::string> normalize_domain(std::string_view input, std::string_view field) {
-  std::string in;
-  prepared(input, in);
+  std::string in = prepared(input);
   if (in.empty()) return invalid("domain is empty", field);
   if (in.size() <= 253 && plain_ldh(in)) return check_labels(base::to_lower(in), field);
-  return detail::normalize_domain_idna(input, field);
+  return idna_domain(in, field);
 }
 
 base::Result<Address> parse_address(std::string_view input, std::string_view field) {

@@ -168,7 +168,8 @@ base::Result<std::vector<Claim>> QueueStore::claim_due(int64_t now, int limit) {
   auto st = PH_TRY(db_.prepare(
       "SELECT r.id, r.address, r.domain, r.notify, r.orcpt, r.attempts, m.id, m.queue_id, "
       "m.sender, m.envid, m.ret_full, m.smtputf8, m.eight_bit, m.size, m.created_at, "
-      "r.delay_warned, m.origin_domain_id FROM queue_recipients r JOIN queue_messages m ON m.id = r.message_id "
+      "r.delay_warned, m.origin_domain_id "
+      "FROM queue_recipients r JOIN queue_messages m ON m.id = r.message_id "
       "WHERE r.state IN ('queued','deferred') AND r.next_attempt_at <= ? "
       "ORDER BY r.next_attempt_at, r.id LIMIT ?"));
   st.bind(1, now).bind(2, limit);

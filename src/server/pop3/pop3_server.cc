@@ -32,6 +32,13 @@ struct Msg {
   bool deleted = false;
 };
 
+// One message from the store, on the blocking pool. Takes only what outlives a session.
+asio::awaitable<base::Result<std::string>> read_stored(net::BlockingPool& pool,
+                                                       store::MailStore& mail, int64_t mb,
+                                                       store::FolderId f, store::Uid uid) {
+  co_return co_await pool.run([&] { return mail.read(mb, f, uid); });
+}
+
 // A message read ahead (see kReadAheadMax). Lives on the connection's executor (one thread).
 struct ReadAhead {
   explicit ReadAhead(const asio::any_io_executor& ex, store::Uid u)
@@ -337,11 +344,7 @@ asio::awaitable<base::Result<std::string>> Session::read_body(const Msg& m) {
     if (a->done && a->body) co_return std::move(a->body);
     // A failed read ahead is tried again below (and answered from that).
   }
-  auto& mail = srv_.mail();
-  int64_t mb = mailbox_id_;
-  store::FolderId f = inbox_;
-  store::Uid uid = m.uid;
-  co_return co_await srv_.pool().run([&] { return mail.read(mb, f, uid); });
+  co_return co_await read_stored(srv_.pool(), srv_.mail(), mailbox_id_, inbox_, m.uid);
 }
 
 void Session::read_ahead_after(const Msg& m) {
@@ -355,8 +358,7 @@ void Session::read_ahead_after(const Msg& m) {
       conn_->executor(),
       [a, &pool = srv_.pool(), &mail = srv_.mail(), mb = mailbox_id_,
        f = inbox_]() -> asio::awaitable<void> {
-        store::Uid uid = a->uid;
-        a->body = co_await pool.run([&] { return mail.read(mb, f, uid); });
+        a->body = co_await read_stored(pool, mail, mb, f, a->uid);
         a->done = true;
         a->wake.cancel();
       },
