@@ -22,6 +22,7 @@
 #include "directory/service.h"
 #include "store/sqlite/db.h"
 #include "store/sqlite/directory_store.h"
+#include "store/sqlite/dkim_key_store.h"
 
 namespace posthouse::app {
 
@@ -533,7 +534,10 @@ void Commands::domains(CLI::App& app) {
         if (!l.ok()) return x.fail(l.error());
         d::DomainSpec s{o.customer, o.name, o.pw.get(), *l, o.manager};
         auto created = x.svc.create_domain(x.actor, s);
-        if (created.ok()) queue::create_domain_keys(x.db, created->name, x.dkim_selector);
+        if (created.ok()) {
+          store::sqlite::SqliteDkimKeyStore keys(x.db);
+          queue::create_domain_keys(keys, created->name, x.dkim_selector);
+        }
         return x.done<d::Domain>(created, [](auto& r) {
           return fmt::format("domain {} created (postmaster@{})", r.name, r.name);
         });
@@ -582,7 +586,8 @@ void Commands::domains(CLI::App& app) {
       [](Ctx& x, std::string& n) {
         auto dm = x.svc.get_domain(x.actor, n);
         if (!dm.ok()) return x.fail(dm.error());
-        auto keys = queue::DkimKeys(x.db).ensure(dm->name, x.dkim_selector, std::time(nullptr));
+        store::sqlite::SqliteDkimKeyStore key_store(x.db);
+        auto keys = queue::DkimKeys(key_store).ensure(dm->name, x.dkim_selector, std::time(nullptr));
         if (!keys.ok()) return x.fail(keys.error());
         json j = json::array();
         std::string text;
@@ -1039,7 +1044,8 @@ void Commands::passwords(CLI::App& app) {
       return x.fail(Error(Errc::kForbidden, "not allowed: bootstrap-admin"));
     auto given = o.pw.get();
     std::string pw = given ? *given : base::random_password();
-    auto st = d::bootstrap_platform_admin(x.db, o.login, pw);
+    store::sqlite::SqliteDirectoryStore dir_store(x.db);
+    auto st = d::bootstrap_platform_admin(dir_store, o.login, pw);
     if (!st.ok()) return x.fail(st.error());
     json j = {{"login", o.login}};
     if (!given) j["password"] = pw;

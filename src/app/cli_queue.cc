@@ -10,6 +10,7 @@
 
 #include "app/cli_directory.h"
 #include "queue/queue_store.h"
+#include "store/sqlite/queue_store.h"
 
 namespace posthouse::app {
 
@@ -57,7 +58,7 @@ QueueCommands::QueueCommands(CLI::App& app, const DirectoryCommands& globals) : 
         }
         return fail(s.error(), json);
       }
-      queue::QueueStore q(*(*s)->db);
+      store::sqlite::SqliteQueueStore q(*(*s)->db);
       return fn(**s, q, json);
     };
   };

@@ -33,6 +33,7 @@
 #include "server/http/http_server.h"
 #include "server/http/static_files.h"
 #include "store/sqlite/db.h"
+#include "store/sqlite/stores.h"
 
 namespace posthouse::app {
 
@@ -156,12 +157,14 @@ int cmd_init(const InitOptions& o) {
   if (o.force) {
     for (const char* f : {"posthouse.db", "posthouse.db-wal", "posthouse.db-shm"}) fs::remove(dir / f, ec);
   }
-  auto db = store::sqlite::Db::open(cfg->db_path());
-  if (!db) return fail(1, db.error().message);
-  if (auto st = (*db)->migrate(); !st) return fail(1, st.error().message);
+  store::sqlite::SqliteBackend backend(cfg->db_path());
+  if (auto st = backend.migrate(); !st) return fail(1, st.error().message);
+  auto stores = backend.open();
+  if (!stores) return fail(1, stores.error().message);
   // The platform admin's password is shown once and stored only as an argon2id hash.
   std::string password = base::random_password();
-  if (auto st = directory::bootstrap_platform_admin(**db, "admin", password, password_options(*cfg));
+  if (auto st = directory::bootstrap_platform_admin((*stores)->directory(), "admin", password,
+                                                    password_options(*cfg));
       !st) {
     return fail(1, st.error().message);
   }
@@ -214,9 +217,8 @@ int cmd_serve(const ServeOptions& o) {
                                  std::strerror(errno)));
     }
   }
-  auto db = store::sqlite::Db::open(cfg.db_path());
-  if (!db) return fail(1, db.error().message);
-  if (auto st = (*db)->migrate(); !st) return fail(1, st.error().message);
+  store::sqlite::SqliteBackend backend(cfg.db_path());
+  if (auto st = backend.migrate(); !st) return fail(1, st.error().message);
 
   auto tls = net::make_server_tls(cfg.tls.cert, cfg.tls.key);
   if (!tls) return fail(2, tls.error().message);
@@ -261,7 +263,7 @@ int cmd_serve(const ServeOptions& o) {
     if (!st && st.error().code == base::Errc::kNotFound) return {};  // never received mail
     return st;
   };
-  delivery::ServicePool services(cfg.db_path(), dir_opts);
+  delivery::ServicePool services(backend, dir_opts);
   auto gateway = std::make_shared<delivery::LocalGateway>(
       delivery::GatewayOptions{cfg.server.hostname}, services, **mail);
   auto throttle = std::make_shared<auth::LoginThrottle>();
@@ -386,7 +388,7 @@ int cmd_serve(const ServeOptions& o) {
         while (true) {
           auto n = co_await pool.run([&] {
             return services.with([&](delivery::Services& s) -> base::Result<int> {
-              auto swept = auth::WebSessions(*s.db, api_deps.sessions).sweep(static_cast<int64_t>(std::time(nullptr)));
+              auto swept = auth::WebSessions(*s.sessions, api_deps.sessions).sweep(static_cast<int64_t>(std::time(nullptr)));
               if (!swept) spdlog::warn("sweep of web sessions failed: {}", swept.error().message);
               return s.directory->purge_expired();
             });
@@ -419,7 +421,7 @@ int cmd_serve(const ServeOptions& o) {
               if (!PH_TRY(s.directory->is_local_domain(domain))) {
                 return std::vector<queue::DkimKey>{};
               }
-              queue::DkimKeys k(*s.db);
+              queue::DkimKeys k(*s.dkim_keys);
               return k.ensure(domain, selector, now);
             });
         if (!keys) {

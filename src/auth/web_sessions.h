@@ -1,4 +1,4 @@
-// Control-panel login sessions (cookie based), stored in SQLite.
+// Control-panel login sessions (cookie based), kept in a store::SessionStore.
 //
 // Contract:
 // - create() returns the session id (a 256-bit random secret for the cookie, never stored or
@@ -8,7 +8,7 @@
 //   (no use for idle_timeout) sessions, and deletes those; a hit refreshes last_seen.
 // - A new id is issued at every login (create), so a fixated id is worthless; destroy_subject()
 //   ends every session of one principal (password change, deletion).
-// - Blocking (SQLite): call from the blocking pool. One Db per caller thread.
+// - Blocking (the store): call from the blocking pool; one object per thread, like its store.
 #pragma once
 
 #include <cstdint>
@@ -16,7 +16,7 @@
 
 #include "base/hash.h"
 #include "base/result.h"
-#include "store/sqlite/db.h"
+#include "store/session_store.h"
 
 namespace posthouse::auth {
 
@@ -45,7 +45,7 @@ struct SessionOptions {
 
 class WebSessions {
  public:
-  WebSessions(store::sqlite::Db& db, SessionOptions opts = {}) : db_(db), opts_(opts) {}
+  WebSessions(store::SessionStore& store, SessionOptions opts = {}) : store_(store), opts_(opts) {}
 
   base::Result<NewSession> create(const SessionSubject& subject, const std::string& ip,
                                   int64_t now);
@@ -55,7 +55,7 @@ class WebSessions {
   base::Status sweep(int64_t now);  // deletes expired and idle sessions
 
  private:
-  store::sqlite::Db& db_;
+  store::SessionStore& store_;
   SessionOptions opts_;
 };
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "store/sqlite/session_store.h"
+
 namespace posthouse::auth {
 namespace {
 
@@ -10,12 +12,14 @@ class WebSessionsTest : public ::testing::Test {
   void SetUp() override {
     db_ = std::move(*store::sqlite::Db::open(":memory:"));
     ASSERT_TRUE(db_->migrate().ok());
+    store_ = std::make_unique<store::sqlite::SqliteSessionStore>(*db_);
   }
   std::unique_ptr<store::sqlite::Db> db_;
+  std::unique_ptr<store::sqlite::SqliteSessionStore> store_;
 };
 
 TEST_F(WebSessionsTest, CreateLookupDestroy) {
-  WebSessions ws(*db_);
+  WebSessions ws(*store_);
   auto s = ws.create({"principal", 7}, "127.0.0.1", 1000);
   ASSERT_TRUE(s.ok());
   EXPECT_GE(s->id.size(), 40u);
@@ -33,7 +37,7 @@ TEST_F(WebSessionsTest, CreateLookupDestroy) {
 }
 
 TEST_F(WebSessionsTest, IdleAndAbsoluteExpiry) {
-  WebSessions ws(*db_, SessionOptions{1000, 100});
+  WebSessions ws(*store_, SessionOptions{1000, 100});
   auto s = *ws.create({"mailbox", 1}, "::1", 0);
   EXPECT_TRUE(ws.lookup(s.id, 90).ok());
   EXPECT_FALSE(ws.lookup(s.id, 300).ok());  // idle
@@ -43,7 +47,7 @@ TEST_F(WebSessionsTest, IdleAndAbsoluteExpiry) {
 }
 
 TEST_F(WebSessionsTest, DestroySubjectEndsAllItsSessions) {
-  WebSessions ws(*db_);
+  WebSessions ws(*store_);
   auto a = *ws.create({"principal", 1}, "ip", 0);
   auto b = *ws.create({"principal", 1}, "ip", 0);
   auto c = *ws.create({"principal", 2}, "ip", 0);

@@ -135,14 +135,7 @@ std::string build_reply(const AutoreplySettings& s, std::string_view from_addres
 
 base::Result<bool> AutoreplyLog::claim(int64_t mailbox_id, const std::string& sender,
                                        int64_t period, int64_t now) {
-  // One statement decides and records, so two concurrent deliveries cannot both reply.
-  auto st = PH_TRY(db_.prepare(
-      "INSERT INTO autoreply_log(mailbox_id, sender, sent_at) VALUES(?, ?, ?) "
-      "ON CONFLICT(mailbox_id, sender) DO UPDATE SET sent_at = excluded.sent_at "
-      "WHERE autoreply_log.sent_at <= ?"));
-  st.bind(1, mailbox_id).bind(2, base::to_lower(sender)).bind(3, now).bind(4, now - period);
-  PH_CHECK(st.run());
-  return db_.changes() > 0;
+  return store_.claim(mailbox_id, base::to_lower(sender), period, now);
 }
 
 }  // namespace posthouse::delivery

@@ -21,7 +21,7 @@
 
 #include "base/result.h"
 #include "mime/message.h"
-#include "store/sqlite/db.h"
+#include "store/autoreply_store.h"
 
 namespace posthouse::delivery {
 
@@ -48,13 +48,13 @@ std::string build_reply(const AutoreplySettings& s, std::string_view from_addres
 
 class AutoreplyLog {
  public:
-  explicit AutoreplyLog(store::sqlite::Db& db) : db_(db) {}
+  explicit AutoreplyLog(store::AutoreplyStore& store) : store_(store) {}
   // True if a reply to `sender` is due (and records it as sent now).
   base::Result<bool> claim(int64_t mailbox_id, const std::string& sender, int64_t period,
                            int64_t now);
 
  private:
-  store::sqlite::Db& db_;
+  store::AutoreplyStore& store_;
 };
 
 }  // namespace posthouse::delivery

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "store/sqlite/autoreply_store.h"
+
 namespace posthouse::delivery {
 namespace {
 
@@ -71,7 +73,8 @@ TEST(Autoreply, ReplyMessageShape) {
 TEST(AutoreplyLog, OncePerSenderPerPeriod) {
   auto db = std::move(*store::sqlite::Db::open(":memory:"));
   ASSERT_TRUE(db->migrate().ok());
-  AutoreplyLog log(*db);
+  store::sqlite::SqliteAutoreplyStore store(*db);
+  AutoreplyLog log(store);
   EXPECT_TRUE(*log.claim(1, "alice@r.test", 100, 1000));
   EXPECT_FALSE(*log.claim(1, "ALICE@r.test", 100, 1050));
   EXPECT_TRUE(*log.claim(1, "carol@r.test", 100, 1050));

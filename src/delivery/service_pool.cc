@@ -12,11 +12,13 @@ base::Result<std::unique_ptr<Services>> ServicePool::acquire() {
     }
   }
   auto s = std::make_unique<Services>();
-  s->db = PH_TRY(store::sqlite::Db::open(db_path_));
-  s->dir_store = std::make_unique<store::sqlite::SqliteDirectoryStore>(*s->db);
-  s->directory = std::make_unique<directory::Service>(*s->dir_store, opts_);
-  s->queue = std::make_unique<queue::QueueStore>(*s->db);
-  s->autoreply = std::make_unique<AutoreplyLog>(*s->db);
+  s->stores = PH_TRY(backend_.open());
+  s->directory = std::make_unique<directory::Service>(s->stores->directory(), opts_);
+  s->dir_store = &s->stores->directory();
+  s->queue = &s->stores->queue();
+  s->sessions = &s->stores->sessions();
+  s->dkim_keys = &s->stores->dkim_keys();
+  s->autoreply = std::make_unique<AutoreplyLog>(s->stores->autoreply());
   return s;
 }
 

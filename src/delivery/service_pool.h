@@ -1,7 +1,7 @@
-// A pool of per-connection service objects over the one database (posthouse.db): the
-// directory::Service, the outbound QueueStore and the AutoreplyLog.
+// A pool of per-connection service objects over the main database (a store::Backend): the
+// stores of one connection, the directory::Service over them and the AutoreplyLog.
 //
-// Why: each wraps one SQLite connection used by one thread at a time, while the blocking pool
+// Why: each set wraps one connection used by one thread at a time, while the blocking pool
 // runs many threads. with() lends a set (opening a new connection when all are busy, so a
 // caller never waits for another) and takes it back afterwards.
 // Contract: thread-safe; grows to the number of concurrent callers and no further.
@@ -16,23 +16,26 @@
 #include "delivery/autoreply.h"
 #include "directory/service.h"
 #include "queue/queue_store.h"
-#include "store/sqlite/db.h"
-#include "store/sqlite/directory_store.h"
+#include "store/stores.h"
 
 namespace posthouse::delivery {
 
+// One connection's set. The pointers point into `stores` and live as long as it.
 struct Services {
-  std::unique_ptr<store::sqlite::Db> db;
-  std::unique_ptr<store::sqlite::SqliteDirectoryStore> dir_store;
+  std::unique_ptr<store::Stores> stores;
   std::unique_ptr<directory::Service> directory;
-  std::unique_ptr<queue::QueueStore> queue;
+  store::DirectoryStore* dir_store = nullptr;  // raw reads the service has no verb for
+  store::QueueStore* queue = nullptr;
+  store::SessionStore* sessions = nullptr;
+  store::DkimKeyStore* dkim_keys = nullptr;
   std::unique_ptr<AutoreplyLog> autoreply;
 };
 
 class ServicePool {
  public:
-  ServicePool(std::string db_path, directory::Options opts)
-      : db_path_(std::move(db_path)), opts_(std::move(opts)) {}
+  // The backend must outlive the pool.
+  ServicePool(store::Backend& backend, directory::Options opts)
+      : backend_(backend), opts_(std::move(opts)) {}
 
   // f(Services&) must return a base::Result<T> or base::Status.
   template <class F>
@@ -51,7 +54,7 @@ class ServicePool {
   base::Result<std::unique_ptr<Services>> acquire();
   void release(std::unique_ptr<Services> s);
 
-  std::string db_path_;
+  store::Backend& backend_;
   directory::Options opts_;
   std::mutex mu_;
   std::vector<std::unique_ptr<Services>> free_;

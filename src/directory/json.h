@@ -1,33 +1,16 @@
-// JSON forms of the model (nlohmann/json): used for stored settings columns, audit diffs and
-// the CLI's --json output. The field names here are the stable, documented JSON interface
-// (src/directory/README.md). Secrets (password hashes) are never written by these functions.
+// The JSON forms of the directory's records (src/model/json.h), by their directory names.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include "directory/model.h"
+#include "model/json.h"
 
 namespace posthouse::directory {
 
-nlohmann::json to_json(const Limits& l);
-Limits limits_from_json(const nlohmann::json& j);
-nlohmann::json to_json(const Branding& b);
-Branding branding_from_json(const nlohmann::json& j);
-nlohmann::json to_json(const Services& s);
-Services services_from_json(const nlohmann::json& j);
-nlohmann::json to_json(const TemplateSettings& s);
-TemplateSettings template_settings_from_json(const nlohmann::json& j);
-nlohmann::json to_json(const Customer& c);
-nlohmann::json to_json(const Principal& p);
-nlohmann::json to_json(const Domain& d);
-nlohmann::json to_json(const Mailbox& m);
-nlohmann::json to_json(const Alias& a);
-nlohmann::json to_json(const Template& t);
-nlohmann::json to_json(const Delegation& d);
-nlohmann::json to_json(const AuditRecord& r);
-nlohmann::json to_json(const Usage& u);
-
-// Parses stored JSON text; malformed text (never written by us) yields an empty object.
-nlohmann::json parse_or_empty(const std::string& text);
+using model::branding_from_json;
+using model::limits_from_json;
+using model::parse_or_empty;
+using model::services_from_json;
+using model::template_settings_from_json;
+using model::to_json;
 
 }  // namespace posthouse::directory

@@ -10,8 +10,6 @@
 #include "base/strings.h"
 #include "directory/address.h"
 #include "directory/json.h"
-#include "store/sqlite/db.h"
-#include "store/sqlite/directory_store.h"
 
 namespace posthouse::directory {
 
@@ -1666,12 +1664,11 @@ base::Result<int> Service::purge_expired() {
 
 // ---------------------------------------------------------------- bootstrap
 
-base::Status bootstrap_platform_admin(store::sqlite::Db& db, std::string_view login,
+base::Status bootstrap_platform_admin(store::DirectoryStore& store, std::string_view login,
                                       std::string_view password,
                                       const auth::PasswordOptions& opts) {
   PH_CHECK(auth::check_password_policy(password, opts));
   auto hash = PH_TRY(auth::hash_password(password, opts));
-  store::sqlite::SqliteDirectoryStore store(db);
   return store.in_transaction([&]() -> base::Status {
     if (PH_TRY(store.find_principal(login)))
       return Error(Errc::kConflict, fmt::format("login '{}' already exists", login));

@@ -28,7 +28,7 @@
 #include "base/result.h"
 #include "directory/model.h"
 #include "directory/policy.h"
-#include "queue/queue_store.h"
+#include "store/queue_store.h"
 #include "store/directory_store.h"
 
 namespace posthouse::store::sqlite {
@@ -142,7 +142,7 @@ struct QueueQuery {
 // One outbound queue entry with the local domain it is sent for (0/"" when none: only the
 // platform admin sees it).
 struct QueueEntry {
-  queue::QueuedMessage message;
+  store::QueuedMessage message;
   Id customer_id = 0;
   Id domain_id = 0;
   std::string domain;
@@ -308,15 +308,15 @@ class Service {
   // queue.manage on it are decided by the policy like any object: out of scope answers
   // exactly like a nonexistent id. `q` must wrap this service's own database connection
   // (retry and delete commit together with their audit record).
-  base::Result<QueuePage> list_queue(const Actor& a, queue::QueueStore& q, const QueueQuery& f);
-  base::Result<QueueEntry> get_queue_entry(const Actor& a, queue::QueueStore& q,
+  base::Result<QueuePage> list_queue(const Actor& a, store::QueueStore& q, const QueueQuery& f);
+  base::Result<QueueEntry> get_queue_entry(const Actor& a, store::QueueStore& q,
                                            std::string_view queue_id);
   // Makes the entry's waiting recipients due now (state queued); returns the entry as it is
   // now. kConflict: nothing waits.
-  base::Result<QueueEntry> retry_queue_entry(const Actor& a, queue::QueueStore& q,
+  base::Result<QueueEntry> retry_queue_entry(const Actor& a, store::QueueStore& q,
                                              std::string_view queue_id);
   // Removes the entry for good (no bounce is sent).
-  base::Status delete_queue_entry(const Actor& a, queue::QueueStore& q, std::string_view queue_id);
+  base::Status delete_queue_entry(const Actor& a, store::QueueStore& q, std::string_view queue_id);
 
   // --- audit: newest first, only records in the actor's scope.
   base::Result<std::vector<AuditRecord>> list_audit(const Actor& a, int limit = 100,
@@ -375,12 +375,12 @@ class Service {
   base::Status check_services_grant(const Actor& a, const Mailbox& m, const Domain& d,
                                     const Services& want);
   base::Status purge_domain_rows(const Domain& d);
-  base::Result<QueueEntry> queue_entry_of(queue::QueuedMessage m);
-  base::Result<QueueEntry> load_queue_entry(const Actor& a, queue::QueueStore& q,
+  base::Result<QueueEntry> queue_entry_of(store::QueuedMessage m);
+  base::Result<QueueEntry> load_queue_entry(const Actor& a, store::QueueStore& q,
                                             std::string_view queue_id, Verb v);
   // Loads (queue.manage), changes and audits one entry in one transaction; returns the entry
   // after the change (its message id 0 when it is gone).
-  base::Result<QueueEntry> change_queue_entry(const Actor& a, queue::QueueStore& q,
+  base::Result<QueueEntry> change_queue_entry(const Actor& a, store::QueueStore& q,
                                               std::string_view queue_id, std::string_view verb,
                                               const std::function<base::Status()>& change);
   base::Status resolve_into(std::string_view address, int depth, std::vector<std::string>* seen,
@@ -394,9 +394,9 @@ class Service {
 };
 
 // Creates the platform admin principal (`login`, normally "admin") with this password in a
-// migrated database. `posthouse init` calls it with a generated password and prints it once.
-// kConflict if that login exists.
-base::Status bootstrap_platform_admin(store::sqlite::Db& db, std::string_view login,
+// migrated directory store. `posthouse init` calls it with a generated password and prints it
+// once. kConflict if that login exists.
+base::Status bootstrap_platform_admin(store::DirectoryStore& store, std::string_view login,
                                       std::string_view password,
                                       const auth::PasswordOptions& opts = {});
 

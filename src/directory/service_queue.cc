@@ -36,10 +36,10 @@ Target target_of(const QueueEntry& e) {
   return Target::queue_entry(e.message.id, e.customer_id, e.domain_id);
 }
 
-json recipients_json(const queue::QueuedMessage& m) {
+json recipients_json(const store::QueuedMessage& m) {
   json out = json::array();
   for (const auto& r : m.recipients)
-    out.push_back({{"address", r.address}, {"state", queue::state_name(r.state)}});
+    out.push_back({{"address", r.address}, {"state", store::state_name(r.state)}});
   return out;
 }
 
@@ -53,20 +53,20 @@ json to_json(const QueueEntry& e) {
   std::string summary;
   int rank = 99;
   for (const auto& r : m.recipients) {
-    bool waiting = r.state == queue::RecipientState::kQueued ||
-                   r.state == queue::RecipientState::kDeferred;
+    bool waiting = r.state == store::RecipientState::kQueued ||
+                   r.state == store::RecipientState::kDeferred;
     rcpts.push_back({{"address", r.address},
-                     {"state", queue::state_name(r.state)},
+                     {"state", store::state_name(r.state)},
                      {"attempts", r.attempts},
                      {"next_attempt_at", waiting ? json(r.next_attempt_at) : json(nullptr)},
                      {"last_error", r.last_error}});
-    int rk = r.state == queue::RecipientState::kSending    ? 0
-             : r.state == queue::RecipientState::kQueued   ? 1
-             : r.state == queue::RecipientState::kDeferred ? 2
+    int rk = r.state == store::RecipientState::kSending    ? 0
+             : r.state == store::RecipientState::kQueued   ? 1
+             : r.state == store::RecipientState::kDeferred ? 2
                                                            : 3;
     if (rk < rank) {
       rank = rk;
-      summary = queue::state_name(r.state);
+      summary = store::state_name(r.state);
     }
   }
   return {{"id", m.queue_id},
@@ -80,7 +80,7 @@ json to_json(const QueueEntry& e) {
 
 // The local domain an entry is sent for: the one recorded at enqueue, else (older entries)
 // the sender's domain if it is local. None: customer 0, only the platform admin sees it.
-base::Result<QueueEntry> Service::queue_entry_of(queue::QueuedMessage m) {
+base::Result<QueueEntry> Service::queue_entry_of(store::QueuedMessage m) {
   QueueEntry e;
   Id dom = 0;
   if (m.origin_domain_id) {
@@ -102,14 +102,14 @@ base::Result<QueueEntry> Service::queue_entry_of(queue::QueuedMessage m) {
   return e;
 }
 
-base::Result<QueuePage> Service::list_queue(const Actor& a, queue::QueueStore& q,
+base::Result<QueuePage> Service::list_queue(const Actor& a, store::QueueStore& q,
                                             const QueueQuery& f) {
   if (f.limit < 1 || f.limit > kMaxPage)
     return Error(Errc::kInvalid, fmt::format("limit must be an integer from 1 to {}", kMaxPage),
                  "limit");
-  queue::ListFilter lf;
+  store::ListFilter lf;
   if (!f.state.empty()) {
-    lf.state = queue::state_from_name(f.state);
+    lf.state = store::state_from_name(f.state);
     if (!lf.state)
       return Error(Errc::kInvalid,
                    "state must be one of queued, sending, deferred, delivered, bounced, expired",
@@ -143,7 +143,7 @@ base::Result<QueuePage> Service::list_queue(const Actor& a, queue::QueueStore& q
   return page;
 }
 
-base::Result<QueueEntry> Service::load_queue_entry(const Actor& a, queue::QueueStore& q,
+base::Result<QueueEntry> Service::load_queue_entry(const Actor& a, store::QueueStore& q,
                                                    std::string_view queue_id, Verb v) {
   PH_CHECK(check_queue_id(queue_id));
   auto m = q.get(queue_id);
@@ -160,12 +160,12 @@ base::Result<QueueEntry> Service::load_queue_entry(const Actor& a, queue::QueueS
   return e;
 }
 
-base::Result<QueueEntry> Service::get_queue_entry(const Actor& a, queue::QueueStore& q,
+base::Result<QueueEntry> Service::get_queue_entry(const Actor& a, store::QueueStore& q,
                                                   std::string_view queue_id) {
   return load_queue_entry(a, q, queue_id, Verb::kQueueRead);
 }
 
-base::Result<QueueEntry> Service::change_queue_entry(const Actor& a, queue::QueueStore& q,
+base::Result<QueueEntry> Service::change_queue_entry(const Actor& a, store::QueueStore& q,
                                                      std::string_view queue_id,
                                                      std::string_view verb,
                                                      const std::function<base::Status()>& change) {
@@ -191,13 +191,13 @@ base::Result<QueueEntry> Service::change_queue_entry(const Actor& a, queue::Queu
   return after;
 }
 
-base::Result<QueueEntry> Service::retry_queue_entry(const Actor& a, queue::QueueStore& q,
+base::Result<QueueEntry> Service::retry_queue_entry(const Actor& a, store::QueueStore& q,
                                                     std::string_view queue_id) {
   return change_queue_entry(a, q, queue_id, "queue.retry",
                             [&] { return q.retry_in_transaction(queue_id, now()); });
 }
 
-base::Status Service::delete_queue_entry(const Actor& a, queue::QueueStore& q,
+base::Status Service::delete_queue_entry(const Actor& a, store::QueueStore& q,
                                          std::string_view queue_id) {
   auto r = change_queue_entry(a, q, queue_id, "queue.delete",
                               [&] { return q.remove_in_transaction(queue_id); });

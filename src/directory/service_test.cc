@@ -730,10 +730,10 @@ TEST(Bootstrap, CreatesThePlatformAdminOnce) {
   auth::PasswordOptions o;
   o.opslimit = 1;
   o.memlimit = 8192;
-  ASSERT_TRUE(bootstrap_platform_admin(*db, "admin", "generated-password-1", o).ok());
-  EXPECT_EQ(code(bootstrap_platform_admin(*db, "admin", "generated-password-2", o)),
-            Errc::kConflict);
   store::sqlite::SqliteDirectoryStore st(*db);
+  ASSERT_TRUE(bootstrap_platform_admin(st, "admin", "generated-password-1", o).ok());
+  EXPECT_EQ(code(bootstrap_platform_admin(st, "admin", "generated-password-2", o)),
+            Errc::kConflict);
   Options opts = testing::fast_options();
   opts.password = o;
   Service svc(st, opts);

@@ -4,10 +4,10 @@
 // Contract:
 // - canonicalize_*() and sign() are pure (OpenSSL for the signature); sign() returns the
 //   "DKIM-Signature: ..." header field (folded, ending in CRLF) to prepend to the message.
-// - DkimKeys (dkim_keys.cc) stores one key per (domain, algorithm) in the database (table dkim_keys,
-//   migration 0050): ensure() creates RSA-2048 and Ed25519 keys the first time a domain needs
-//   them. Private keys never leave it except to sign; they are never logged.
-// - One DkimKeys per thread (it wraps one SQLite connection).
+// - DkimKeys (dkim_keys.cc) keeps one key per (domain, algorithm) in a store::DkimKeyStore:
+//   ensure() creates RSA-2048 and Ed25519 keys the first time a domain needs them. Private
+//   keys never leave it except to sign; they are never logged.
+// - One DkimKeys per thread at a time, like the store it wraps.
 #pragma once
 
 #include <cstdint>
@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "base/result.h"
-#include "store/sqlite/db.h"
+#include "store/dkim_key_store.h"
 
 namespace posthouse::queue {
 
@@ -44,21 +44,21 @@ base::Result<DkimKey> dkim_generate(DkimAlgorithm a, std::string domain, std::st
 
 class DkimKeys {
  public:
-  explicit DkimKeys(store::sqlite::Db& db) : db_(db) {}
+  explicit DkimKeys(store::DkimKeyStore& store) : store_(store) {}
   // The domain's keys, generated and stored first when it has none.
   base::Result<std::vector<DkimKey>> ensure(std::string_view domain, std::string_view selector,
                                             int64_t now);
   base::Result<std::vector<DkimKey>> get(std::string_view domain);
 
  private:
-  store::sqlite::Db& db_;
+  store::DkimKeyStore& store_;
 };
 
 // A new domain's keys, made when the domain is created (CLI and API) so its DNS records are
 // complete from the start. Replaces nothing: keys already stored for the name are kept. A
 // failure is logged and not returned: the domain exists anyway, and ensure() makes the keys
 // when it is first asked for them (signing, `domain dns`), as for domains made before this.
-void create_domain_keys(store::sqlite::Db& db, std::string_view domain, std::string_view selector);
+void create_domain_keys(store::DkimKeyStore& store, std::string_view domain, std::string_view selector);
 
 // Signs `message` with every key (one DKIM-Signature per key, prepended).
 std::string dkim_sign_all(const std::vector<DkimKey>& keys, const std::string& message,

@@ -1,157 +1,23 @@
-// The outbound queue's storage: messages for external recipients with a per-recipient state.
-//
-// Contract:
-// - enqueue() is durable when it returns OK (one transaction; synchronous=FULL WAL commit):
-//   the SMTP 250 for external recipients depends on it. On error nothing is visible.
-// - States and transitions are the named ones of RecipientState (docs/outbound.md); a recipient
-//   never goes back from a final state (delivered, bounced, expired).
-// - One QueueStore per thread (it wraps one SQLite connection).
+// The queue's names for the outbound queue's storage (store/queue_store.h): the queue runner,
+// the directory's queue verbs and the CLI use them unqualified in posthouse::queue.
 #pragma once
 
-#include <cstdint>
-#include <optional>
-#include <string>
-#include <string_view>
-#include <vector>
-
-#include "base/result.h"
-#include "store/sqlite/db.h"
+#include "store/queue_store.h"
 
 namespace posthouse::queue {
 
-enum class RecipientState { kQueued, kSending, kDeferred, kDelivered, kBounced, kExpired };
-std::string_view state_name(RecipientState s);
-std::optional<RecipientState> state_from_name(std::string_view s);
-bool is_final(RecipientState s);
-
-struct NewRecipient {
-  std::string address;
-  uint8_t notify = 0;
-  std::string orcpt;
-};
-
-struct NewMessage {
-  std::string sender;  // "" = null sender
-  std::string envid;
-  bool ret_full = false;
-  bool smtputf8 = false;
-  bool eight_bit = false;
-  std::string body;
-  std::vector<NewRecipient> recipients;
-  // The local domain (directory id) the message is sent for; 0: none. Decides who may see
-  // and manage the entry over the API and `queue --as` (directory policy). nullopt: not
-  // recorded (then the sender's domain decides, as for entries older than the column).
-  std::optional<int64_t> origin_domain_id;
-};
-
-struct QueuedRecipient {
-  int64_t id = 0;
-  std::string address;
-  std::string domain;
-  RecipientState state = RecipientState::kQueued;
-  int attempts = 0;
-  int64_t next_attempt_at = 0;
-  std::string last_error;
-};
-
-struct QueuedMessage {
-  int64_t id = 0;
-  std::string queue_id;
-  std::string sender;
-  int64_t size = 0;
-  int64_t created_at = 0;
-  std::vector<QueuedRecipient> recipients;
-  std::optional<int64_t> origin_domain_id;  // see NewMessage
-};
-
-// What list_page() returns: messages with id > after_id, ascending, at most `limit`.
-struct ListFilter {
-  int64_t after_id = 0;
-  int limit = 100;
-  std::optional<RecipientState> state;  // some recipient is in this state
-  std::string recipient_domain;         // some recipient is at this domain (lower case)
-};
-
-// A batch of recipients of one message claimed for one delivery attempt (state `sending`).
-struct ClaimedRecipient {
-  int64_t id = 0;
-  std::string address;
-  std::string domain;
-  uint8_t notify = 0;
-  std::string orcpt;
-  int attempts = 0;  // before this attempt
-  bool delay_warned = false;  // the sender was told the delivery is late
-};
-
-struct Claim {
-  int64_t message_id = 0;
-  std::string queue_id;
-  std::string sender;
-  std::string envid;
-  bool ret_full = false;
-  bool smtputf8 = false;
-  bool eight_bit = false;
-  int64_t size = 0;
-  int64_t created_at = 0;
-  std::string domain;  // every recipient of a claim has this domain
-  std::optional<int64_t> origin_domain_id;  // see NewMessage; reports about it inherit it
-  std::vector<ClaimedRecipient> recipients;
-};
-
-// The outcome of one attempt for one recipient.
-struct Outcome {
-  int64_t recipient_id = 0;
-  RecipientState state = RecipientState::kDeferred;  // delivered, deferred, bounced, expired
-  int64_t next_attempt_at = 0;                       // for deferred
-  std::string detail;                                // last reply / diagnostic
-};
-
-class QueueStore {
- public:
-  explicit QueueStore(store::sqlite::Db& db) : db_(db) {}
-
-  // Returns the queue id ("Q" + 16 hex digits).
-  base::Result<std::string> enqueue(const NewMessage& m, int64_t now);
-  base::Result<std::vector<QueuedMessage>> list(int limit);
-  // One page of messages in id order, filtered (bounded by filter.limit, at most 1000).
-  base::Result<std::vector<QueuedMessage>> list_page(const ListFilter& filter);
-  base::Result<QueuedMessage> get(std::string_view queue_id);
-  base::Result<std::string> body(std::string_view queue_id);
-  base::Result<int64_t> count(RecipientState s);
-
-  // Claims recipients due at `now` (queued or deferred with next_attempt_at <= now), at most
-  // `limit`, grouped by (message, domain), and moves them to `sending` in one transaction, so
-  // two runners never claim the same recipient (PostgreSQL: FOR UPDATE SKIP LOCKED).
-  base::Result<std::vector<Claim>> claim_due(int64_t now, int limit);
-  // Records the outcomes of an attempt (attempts + 1 for each). Only `sending` rows change.
-  base::Status record(const std::vector<Outcome>& outcomes, int64_t now);
-  // Gives claimed recipients back unattempted (state as before the claim: deferred if they
-  // had attempts, else queued), e.g. when the domain is at its concurrency limit.
-  base::Status release(const std::vector<int64_t>& recipient_ids);
-  // Sets the delay-warned flag of those recipients that do not have it yet and returns their
-  // ids (durable when it returns): who gets a warning is decided here, once.
-  base::Result<std::vector<int64_t>> mark_delay_warned(const std::vector<int64_t>& recipient_ids);
-  // Clears the flag again (the warning could not be handed on; a later attempt retries it).
-  base::Status unmark_delay_warned(const std::vector<int64_t>& recipient_ids);
-  // At start: recipients left `sending` by a crash become deferred, due now. A delivery that
-  // had succeeded at the peer but was not recorded is sent again (at least once, never lost).
-  base::Result<int> recover(int64_t now);
-  // Makes every waiting recipient (queued or deferred) of the message due now, in state
-  // `queued`. kNotFound if no such message, kConflict if nothing is left to retry.
-  base::Status retry(std::string_view queue_id, int64_t now);
-  // Deletes the message and all its recipients (whatever their state). kNotFound if absent.
-  base::Status remove(std::string_view queue_id);
-  // The same two inside a write transaction the caller holds on this connection (so an audit
-  // record and the change commit together).
-  base::Status retry_in_transaction(std::string_view queue_id, int64_t now);
-  base::Status remove_in_transaction(std::string_view queue_id);
-  // Messages whose every recipient is final and older than `before` are deleted.
-  base::Result<int> purge_finished(int64_t before);
-
- private:
-  base::Status load_recipients(QueuedMessage& m);
-
-  store::sqlite::Db& db_;
-};
+using store::Claim;
+using store::ClaimedRecipient;
+using store::is_final;
+using store::ListFilter;
+using store::NewMessage;
+using store::NewRecipient;
+using store::Outcome;
+using store::QueuedMessage;
+using store::QueuedRecipient;
+using store::QueueStore;
+using store::RecipientState;
+using store::state_from_name;
+using store::state_name;
 
 }  // namespace posthouse::queue

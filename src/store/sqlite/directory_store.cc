@@ -2,11 +2,11 @@
 
 #include <fmt/format.h>
 
-#include "directory/json.h"
+#include "model/json.h"
 
 namespace posthouse::store::sqlite {
 
-namespace d = directory;
+namespace d = model;
 using base::Errc;
 using base::Error;
 using nlohmann::json;

@@ -5,7 +5,7 @@
 namespace posthouse::store::sqlite {
 namespace {
 
-namespace d = directory;
+namespace d = model;
 using base::Errc;
 
 class DirectoryStoreTest : public ::testing::Test {

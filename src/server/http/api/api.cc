@@ -324,7 +324,7 @@ std::string set_cookie(const Request& req, const std::string& value, int64_t max
 
 // A changed password ends every cookie session of that login (the caller logs in again).
 base::Status end_sessions(Ctx& c, const std::string& kind, d::Id id) {
-  return auth::WebSessions(*c.s.db, c.deps.sessions).destroy_subject({kind, id});
+  return auth::WebSessions(*c.s.sessions, c.deps.sessions).destroy_subject({kind, id});
 }
 base::Status end_principal_sessions(Ctx& c, const std::string& login) {
   auto p = PH_TRY(c.s.dir_store->find_principal(base::to_lower(login)));
@@ -605,7 +605,7 @@ const std::vector<Entry>& table() {
          s.limits = PH_TRY(read_limits(*b));
          PH_CHECK(b->finish());
          auto dom = PH_TRY(c.dir.create_domain(c.actor, s));
-         queue::create_domain_keys(*c.s.db, dom.name, c.deps.dkim_selector);
+         queue::create_domain_keys(*c.s.dkim_keys, dom.name, c.deps.dkim_selector);
          return created(d::to_json(dom));
        }},
       {{V::get, "/api/v1/domains/:domain", "One domain with its usage"},
@@ -618,7 +618,7 @@ const std::vector<Entry>& table() {
                                                 "DMARC, autoconfig SRV)"},
        [](Ctx& c) -> base::Result<Reply> {
          auto dm = PH_TRY(c.dir.get_domain(c.actor, c.param("domain")));
-         queue::DkimKeys keys(*c.s.db);
+         queue::DkimKeys keys(*c.s.dkim_keys);
          auto k = PH_TRY(keys.ensure(dm.name, c.deps.dkim_selector, std::time(nullptr)));
          json j = json::array();
          for (const auto& r : queue::domain_dns_records(dm.name, c.deps.hostname, k)) {
@@ -1132,7 +1132,7 @@ base::Result<d::Actor> authenticate(delivery::Services& s, Request& req, const D
   }
   std::string sid = cookie_value(req);
   if (sid.empty()) return none;
-  auth::WebSessions sessions(*s.db, deps.sessions);
+  auth::WebSessions sessions(*s.sessions, deps.sessions);
   auto info = sessions.lookup(sid, unix_now());
   if (!info) return none;
   if (!safe_method(req.raw.method())) {
@@ -1230,7 +1230,7 @@ Handler login_handler(const Deps* deps) {
       co_return co_await deps->pool->run([&]() -> base::Result<Reply> {
         return deps->services->with([&](delivery::Services& s) -> base::Result<Reply> {
           auto a = PH_TRY(s.directory->login(*address, *password));
-          auth::WebSessions sessions(*s.db, deps->sessions);
+          auth::WebSessions sessions(*s.sessions, deps->sessions);
           if (!old.empty()) (void)sessions.destroy(old);
           auth::SessionSubject subj = a.principal_id
                                           ? auth::SessionSubject{"principal", a.principal_id}
@@ -1274,7 +1274,7 @@ Handler logout_handler(const Deps* deps) {
         if (req.raw.find(bhttp::field::authorization) != req.raw.end() || sid.empty())
           return Error(Errc::kUnauthenticated, "no session");
         PH_TRY(authenticate(s, req, *deps));
-        PH_CHECK(auth::WebSessions(*s.db, deps->sessions).destroy(sid));
+        PH_CHECK(auth::WebSessions(*s.sessions, deps->sessions).destroy(sid));
         Reply rep = no_content();
         rep.headers.push_back({"Set-Cookie", set_cookie(req, "", 0)});
         return rep;

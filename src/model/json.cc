@@ -1,6 +1,6 @@
-#include "directory/json.h"
+#include "model/json.h"
 
-namespace posthouse::directory {
+namespace posthouse::model {
 
 using nlohmann::json;
 
@@ -202,4 +202,4 @@ json to_json(const Usage& u) {
   return {{"domains", u.domains}, {"mailboxes", u.mailboxes}, {"bytes", u.bytes}};
 }
 
-}  // namespace posthouse::directory
+}  // namespace posthouse::model

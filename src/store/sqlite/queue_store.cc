@@ -1,4 +1,4 @@
-#include "queue/queue_store.h"
+#include "store/sqlite/queue_store.h"
 
 #include <fmt/format.h>
 
@@ -7,34 +7,15 @@
 #include "base/ids.h"
 #include "base/strings.h"
 
-namespace posthouse::queue {
+namespace posthouse::store::sqlite {
 
 using base::Errc;
 using base::Error;
 
-namespace {
-constexpr std::string_view kNames[] = {"queued",    "sending", "deferred",
-                                       "delivered", "bounced", "expired"};
-}
-
-std::string_view state_name(RecipientState s) { return kNames[static_cast<int>(s)]; }
-
-std::optional<RecipientState> state_from_name(std::string_view s) {
-  for (int i = 0; i < 6; ++i) {
-    if (kNames[i] == s) return static_cast<RecipientState>(i);
-  }
-  return std::nullopt;
-}
-
-bool is_final(RecipientState s) {
-  return s == RecipientState::kDelivered || s == RecipientState::kBounced ||
-         s == RecipientState::kExpired;
-}
-
-base::Result<std::string> QueueStore::enqueue(const NewMessage& m, int64_t now) {
+base::Result<std::string> SqliteQueueStore::enqueue(const NewMessage& m, int64_t now) {
   if (m.recipients.empty()) return Error(Errc::kInvalid, "no recipients");
   std::string qid = "Q" + base::to_lower(base::random_hex(8));
-  auto tx = PH_TRY(store::sqlite::Tx::begin(db_));
+  auto tx = PH_TRY(Tx::begin(db_));
   auto ins = PH_TRY(db_.prepare(
       "INSERT INTO queue_messages(queue_id, sender, envid, ret_full, smtputf8, eight_bit, body, "
       "size, created_at, origin_domain_id) VALUES(?,?,?,?,?,?,?,?,?,?)"));
@@ -70,7 +51,7 @@ base::Result<std::string> QueueStore::enqueue(const NewMessage& m, int64_t now) 
   return qid;
 }
 
-base::Status QueueStore::load_recipients(QueuedMessage& m) {
+base::Status SqliteQueueStore::load_recipients(QueuedMessage& m) {
   auto st = PH_TRY(db_.prepare(
       "SELECT id, address, domain, state, attempts, next_attempt_at, last_error "
       "FROM queue_recipients WHERE message_id = ? ORDER BY id"));
@@ -93,7 +74,7 @@ namespace {
 constexpr std::string_view kMessageCols =
     "SELECT id, queue_id, sender, size, created_at, origin_domain_id FROM queue_messages ";
 
-QueuedMessage read_message(const store::sqlite::Stmt& st) {
+QueuedMessage read_message(const Stmt& st) {
   QueuedMessage m;
   m.id = st.col_int(0);
   m.queue_id = st.col_text(1);
@@ -105,13 +86,13 @@ QueuedMessage read_message(const store::sqlite::Stmt& st) {
 }
 }  // namespace
 
-base::Result<std::vector<QueuedMessage>> QueueStore::list(int limit) {
+base::Result<std::vector<QueuedMessage>> SqliteQueueStore::list(int limit) {
   ListFilter f;
   f.limit = limit;
   return list_page(f);
 }
 
-base::Result<std::vector<QueuedMessage>> QueueStore::list_page(const ListFilter& f) {
+base::Result<std::vector<QueuedMessage>> SqliteQueueStore::list_page(const ListFilter& f) {
   // Constant SQL; the optional filters are bound as NULL when absent.
   auto st = PH_TRY(db_.prepare(
       std::string(kMessageCols) +
@@ -136,7 +117,7 @@ base::Result<std::vector<QueuedMessage>> QueueStore::list_page(const ListFilter&
   return out;
 }
 
-base::Result<QueuedMessage> QueueStore::get(std::string_view queue_id) {
+base::Result<QueuedMessage> SqliteQueueStore::get(std::string_view queue_id) {
   auto st = PH_TRY(db_.prepare(std::string(kMessageCols) + "WHERE queue_id = ?"));
   st.bind(1, queue_id);
   if (!PH_TRY(st.step())) return Error(Errc::kNotFound, fmt::format("no queued message {}", queue_id));
@@ -145,26 +126,22 @@ base::Result<QueuedMessage> QueueStore::get(std::string_view queue_id) {
   return m;
 }
 
-base::Result<std::string> QueueStore::body(std::string_view queue_id) {
+base::Result<std::string> SqliteQueueStore::body(std::string_view queue_id) {
   auto st = PH_TRY(db_.prepare("SELECT body FROM queue_messages WHERE queue_id = ?"));
   st.bind(1, queue_id);
   if (!PH_TRY(st.step())) return Error(Errc::kNotFound, fmt::format("no queued message {}", queue_id));
   return st.col_blob(0);
 }
 
-base::Result<int64_t> QueueStore::count(RecipientState s) {
+base::Result<int64_t> SqliteQueueStore::count(RecipientState s) {
   auto st = PH_TRY(db_.prepare("SELECT count(*) FROM queue_recipients WHERE state = ?"));
   st.bind(1, state_name(s));
   PH_TRY(st.step());
   return st.col_int(0);
 }
 
-}  // namespace posthouse::queue
-
-namespace posthouse::queue {
-
-base::Result<std::vector<Claim>> QueueStore::claim_due(int64_t now, int limit) {
-  auto tx = PH_TRY(store::sqlite::Tx::begin(db_));
+base::Result<std::vector<Claim>> SqliteQueueStore::claim_due(int64_t now, int limit) {
+  auto tx = PH_TRY(Tx::begin(db_));
   auto st = PH_TRY(db_.prepare(
       "SELECT r.id, r.address, r.domain, r.notify, r.orcpt, r.attempts, m.id, m.queue_id, "
       "m.sender, m.envid, m.ret_full, m.smtputf8, m.eight_bit, m.size, m.created_at, "
@@ -213,8 +190,8 @@ base::Result<std::vector<Claim>> QueueStore::claim_due(int64_t now, int limit) {
   return out;
 }
 
-base::Status QueueStore::record(const std::vector<Outcome>& outcomes, int64_t now) {
-  auto tx = PH_TRY(store::sqlite::Tx::begin(db_));
+base::Status SqliteQueueStore::record(const std::vector<Outcome>& outcomes, int64_t now) {
+  auto tx = PH_TRY(Tx::begin(db_));
   auto up = PH_TRY(db_.prepare(
       "UPDATE queue_recipients SET state = ?, attempts = attempts + 1, next_attempt_at = ?, "
       "last_error = ?, updated_at = ? WHERE id = ? AND state = 'sending'"));
@@ -230,8 +207,8 @@ base::Status QueueStore::record(const std::vector<Outcome>& outcomes, int64_t no
   return tx.commit();
 }
 
-base::Status QueueStore::release(const std::vector<int64_t>& recipient_ids) {
-  auto tx = PH_TRY(store::sqlite::Tx::begin(db_));
+base::Status SqliteQueueStore::release(const std::vector<int64_t>& recipient_ids) {
+  auto tx = PH_TRY(Tx::begin(db_));
   auto up = PH_TRY(db_.prepare(
       "UPDATE queue_recipients SET state = CASE WHEN attempts > 0 THEN 'deferred' ELSE "
       "'queued' END WHERE id = ? AND state = 'sending'"));
@@ -243,9 +220,9 @@ base::Status QueueStore::release(const std::vector<int64_t>& recipient_ids) {
   return tx.commit();
 }
 
-base::Result<std::vector<int64_t>> QueueStore::mark_delay_warned(
+base::Result<std::vector<int64_t>> SqliteQueueStore::mark_delay_warned(
     const std::vector<int64_t>& recipient_ids) {
-  auto tx = PH_TRY(store::sqlite::Tx::begin(db_));
+  auto tx = PH_TRY(Tx::begin(db_));
   auto up = PH_TRY(db_.prepare(
       "UPDATE queue_recipients SET delay_warned = 1 WHERE id = ? AND delay_warned = 0"));
   std::vector<int64_t> marked;
@@ -259,8 +236,8 @@ base::Result<std::vector<int64_t>> QueueStore::mark_delay_warned(
   return marked;
 }
 
-base::Status QueueStore::unmark_delay_warned(const std::vector<int64_t>& recipient_ids) {
-  auto tx = PH_TRY(store::sqlite::Tx::begin(db_));
+base::Status SqliteQueueStore::unmark_delay_warned(const std::vector<int64_t>& recipient_ids) {
+  auto tx = PH_TRY(Tx::begin(db_));
   auto up = PH_TRY(db_.prepare("UPDATE queue_recipients SET delay_warned = 0 WHERE id = ?"));
   for (int64_t id : recipient_ids) {
     up.reset();
@@ -270,7 +247,7 @@ base::Status QueueStore::unmark_delay_warned(const std::vector<int64_t>& recipie
   return tx.commit();
 }
 
-base::Result<int> QueueStore::recover(int64_t now) {
+base::Result<int> SqliteQueueStore::recover(int64_t now) {
   auto up = PH_TRY(db_.prepare(
       "UPDATE queue_recipients SET state = 'deferred', next_attempt_at = ?, updated_at = ? "
       "WHERE state = 'sending'"));
@@ -279,13 +256,13 @@ base::Result<int> QueueStore::recover(int64_t now) {
   return db_.changes();
 }
 
-base::Status QueueStore::retry(std::string_view queue_id, int64_t now) {
-  auto tx = PH_TRY(store::sqlite::Tx::begin(db_));
+base::Status SqliteQueueStore::retry(std::string_view queue_id, int64_t now) {
+  auto tx = PH_TRY(Tx::begin(db_));
   PH_CHECK(retry_in_transaction(queue_id, now));
   return tx.commit();
 }
 
-base::Status QueueStore::retry_in_transaction(std::string_view queue_id, int64_t now) {
+base::Status SqliteQueueStore::retry_in_transaction(std::string_view queue_id, int64_t now) {
   auto m = PH_TRY(get(queue_id));
   // Waiting recipients become `queued` (due now, never tried since the retry); a recipient
   // being sent right now is left to its attempt.
@@ -300,13 +277,13 @@ base::Status QueueStore::retry_in_transaction(std::string_view queue_id, int64_t
   return {};
 }
 
-base::Status QueueStore::remove(std::string_view queue_id) {
-  auto tx = PH_TRY(store::sqlite::Tx::begin(db_));
+base::Status SqliteQueueStore::remove(std::string_view queue_id) {
+  auto tx = PH_TRY(Tx::begin(db_));
   PH_CHECK(remove_in_transaction(queue_id));
   return tx.commit();
 }
 
-base::Status QueueStore::remove_in_transaction(std::string_view queue_id) {
+base::Status SqliteQueueStore::remove_in_transaction(std::string_view queue_id) {
   auto m = PH_TRY(get(queue_id));
   auto del_r = PH_TRY(db_.prepare("DELETE FROM queue_recipients WHERE message_id = ?"));
   del_r.bind(1, m.id);
@@ -316,8 +293,8 @@ base::Status QueueStore::remove_in_transaction(std::string_view queue_id) {
   return del.run();
 }
 
-base::Result<int> QueueStore::purge_finished(int64_t before) {
-  auto tx = PH_TRY(store::sqlite::Tx::begin(db_));
+base::Result<int> SqliteQueueStore::purge_finished(int64_t before) {
+  auto tx = PH_TRY(Tx::begin(db_));
   auto st = PH_TRY(db_.prepare(
       "SELECT m.id FROM queue_messages m WHERE m.created_at < ? AND NOT EXISTS (SELECT 1 FROM "
       "queue_recipients r WHERE r.message_id = m.id AND r.state IN ('queued','sending',"
@@ -339,4 +316,4 @@ base::Result<int> QueueStore::purge_finished(int64_t before) {
   return static_cast<int>(ids.size());
 }
 
-}  // namespace posthouse::queue
+}  // namespace posthouse::store::sqlite

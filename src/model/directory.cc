@@ -1,8 +1,8 @@
-#include "directory/model.h"
+#include "model/directory.h"
 
 #include <array>
 
-namespace posthouse::directory {
+namespace posthouse::model {
 namespace {
 constexpr std::array<std::string_view, kVerbCount> kVerbNames = {
     "customer.create", "customer.read",   "customer.edit",   "customer.limits",
@@ -61,4 +61,4 @@ std::string_view principal_kind_name(PrincipalKind k) {
   return "?";
 }
 
-}  // namespace posthouse::directory
+}  // namespace posthouse::model

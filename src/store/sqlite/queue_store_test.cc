@@ -1,10 +1,10 @@
-#include "queue/queue_store.h"
+#include "store/sqlite/queue_store.h"
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
 
-namespace posthouse::queue {
+namespace posthouse::store::sqlite {
 namespace {
 
 TEST(QueueStore, EnqueueIsDurableAcrossReopen) {
@@ -13,9 +13,9 @@ TEST(QueueStore, EnqueueIsDurableAcrossReopen) {
   std::string path = (dir / "q.db").string();
   std::string qid;
   {
-    auto db = std::move(*store::sqlite::Db::open(path));
+    auto db = std::move(*Db::open(path));
     ASSERT_TRUE(db->migrate().ok());
-    QueueStore q(*db);
+    SqliteQueueStore q(*db);
     NewMessage m;
     m.sender = "bob@example.test";
     m.body = std::string("Subject: x\r\n\r\nbody\0with nul\r\n", 30);
@@ -24,8 +24,8 @@ TEST(QueueStore, EnqueueIsDurableAcrossReopen) {
     ASSERT_TRUE(r.ok()) << r.error().message;
     qid = *r;
   }
-  auto db = std::move(*store::sqlite::Db::open(path));
-  QueueStore q(*db);
+  auto db = std::move(*Db::open(path));
+  SqliteQueueStore q(*db);
   auto m = q.get(qid);
   ASSERT_TRUE(m.ok());
   EXPECT_EQ(m->sender, "bob@example.test");
@@ -45,17 +45,17 @@ TEST(QueueStore, StateNames) {
   EXPECT_TRUE(is_final(RecipientState::kExpired));
   EXPECT_FALSE(is_final(RecipientState::kSending));
   NewMessage empty;
-  auto db = std::move(*store::sqlite::Db::open(":memory:"));
+  auto db = std::move(*Db::open(":memory:"));
   ASSERT_TRUE(db->migrate().ok());
-  QueueStore q(*db);
+  SqliteQueueStore q(*db);
   EXPECT_EQ(q.enqueue(empty, 0).error().code, base::Errc::kInvalid);
 }
 
 
 TEST(QueueStore, ClaimRecordRetryRemove) {
-  auto db = std::move(*store::sqlite::Db::open(":memory:"));
+  auto db = std::move(*Db::open(":memory:"));
   ASSERT_TRUE(db->migrate().ok());
-  QueueStore q(*db);
+  SqliteQueueStore q(*db);
   NewMessage m;
   m.sender = "a@local.test";
   m.body = "Subject: x\r\n\r\nb\r\n";
@@ -95,9 +95,9 @@ TEST(QueueStore, ClaimRecordRetryRemove) {
 }
 
 TEST(QueueStore, PagesFiltersOriginAndRetryToQueued) {
-  auto db = std::move(*store::sqlite::Db::open(":memory:"));
+  auto db = std::move(*Db::open(":memory:"));
   ASSERT_TRUE(db->migrate().ok());
-  QueueStore q(*db);
+  SqliteQueueStore q(*db);
   NewMessage m;
   m.sender = "a@local.test";
   m.body = "Subject: x\r\n\r\nb\r\n";
@@ -152,9 +152,9 @@ TEST(QueueStore, DelayWarnedFlagIsSetOnceAndSurvivesReopen) {
   std::string path = (dir / "q.db").string();
   int64_t a = 0, b = 0;
   {
-    auto db = std::move(*store::sqlite::Db::open(path));
+    auto db = std::move(*Db::open(path));
     ASSERT_TRUE(db->migrate().ok());
-    QueueStore q(*db);
+    SqliteQueueStore q(*db);
     NewMessage m;
     m.sender = "a@local.test";
     m.body = "Subject: x\r\n\r\nb\r\n";
@@ -172,8 +172,8 @@ TEST(QueueStore, DelayWarnedFlagIsSetOnceAndSurvivesReopen) {
     ASSERT_TRUE(q.unmark_delay_warned({b}).ok());
     ASSERT_TRUE(q.recover(100).ok());
   }
-  auto db = std::move(*store::sqlite::Db::open(path));
-  QueueStore q(*db);
+  auto db = std::move(*Db::open(path));
+  SqliteQueueStore q(*db);
   auto claims = *q.claim_due(100, 10);
   ASSERT_EQ(claims.size(), 1u);
   EXPECT_TRUE(claims[0].recipients[0].delay_warned);
@@ -183,4 +183,4 @@ TEST(QueueStore, DelayWarnedFlagIsSetOnceAndSurvivesReopen) {
 }
 
 }  // namespace
-}  // namespace posthouse::queue
+}  // namespace posthouse::store::sqlite
