@@ -8,7 +8,7 @@
 #include <iostream>
 
 #include "app/cli_directory.h"
-#include "store/backup.h"
+#include "store/sqlite/backup.h"
 
 namespace posthouse::app {
 
@@ -27,7 +27,7 @@ class ProgressBar {
   explicit ProgressBar(bool quiet) : quiet_(quiet), tty_(isatty(STDERR_FILENO) != 0) {}
   ~ProgressBar() { finish(); }
 
-  void operator()(const store::BackupProgress& p) {
+  void operator()(const store::sqlite::BackupProgress& p) {
     if (quiet_) return;
     if (p.phase != phase_) {
       finish();
@@ -44,7 +44,7 @@ class ProgressBar {
   }
 
  private:
-  static std::string line(const store::BackupProgress& p) {
+  static std::string line(const store::sqlite::BackupProgress& p) {
     constexpr int kWidth = 30;
     double frac = p.bytes_total ? static_cast<double>(p.bytes_done) / p.bytes_total
                   : p.items_total ? static_cast<double>(p.items_done) / p.items_total
@@ -61,7 +61,7 @@ class ProgressBar {
   bool quiet_;
   bool tty_;
   std::string phase_;
-  store::BackupProgress last_;
+  store::sqlite::BackupProgress last_;
 };
 
 }  // namespace
@@ -82,9 +82,9 @@ bool BackupCommands::selected() const { return *backup_ || *restore_; }
 
 int BackupCommands::run() {
   ProgressBar bar(quiet_);
-  auto progress = [&bar](const store::BackupProgress& p) { bar(p); };
+  auto progress = [&bar](const store::sqlite::BackupProgress& p) { bar(p); };
   if (*backup_) {
-    auto r = store::backup(globals_.data_dir(), dir_, progress);
+    auto r = store::sqlite::backup(globals_.data_dir(), dir_, progress);
     bar.finish();
     if (!r) {
       std::cerr << "posthouse: backup failed: " << r.error().message << "\n";
@@ -97,7 +97,7 @@ int BackupCommands::run() {
     return 0;
   }
   std::vector<std::string> problems;
-  auto r = store::restore(dir_, globals_.data_dir(), progress, &problems);
+  auto r = store::sqlite::restore(dir_, globals_.data_dir(), progress, &problems);
   bar.finish();
   if (!r) {
     for (const auto& p : problems) std::cerr << p << "\n";

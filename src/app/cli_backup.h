@@ -1,4 +1,4 @@
-// `posthouse backup DIR` and `posthouse restore DIR` (store/backup.h): an online snapshot of
+// `posthouse backup DIR` and `posthouse restore DIR` (store/sqlite/backup.h): an online snapshot of
 // the data dir given by the global --data, and its restore into a new data dir (--data).
 // Progress goes to stderr (redrawn on a terminal, one line per phase otherwise); the result
 // to stdout. Exit 0 ok, 1 failed (the error on stderr).

@@ -9,6 +9,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "base/clock.h"
 #include "base/ids.h"
 #include "base/log.h"
 #include "base/strings.h"
@@ -244,6 +245,11 @@ int cmd_serve(const ServeOptions& o) {
     spdlog::warn("fault injection is on: store faults are read from {} (testing.fault_file)",
                  cfg.testing.fault_file);
   }
+  if (!cfg.testing.clock_file.empty()) {
+    base::use_clock_file(cfg.testing.clock_file);
+    spdlog::warn("test clock is on: the offset in {} moves time forward (testing.clock_file)",
+                 cfg.testing.clock_file);
+  }
   auto mail = store::sqlite::SqliteMailStore::open(mso);
   if (!mail) return fail(1, mail.error().message);
   if (auto swept = (*mail)->sweep_crash_debris(); !swept) {
@@ -388,7 +394,7 @@ int cmd_serve(const ServeOptions& o) {
         while (true) {
           auto n = co_await pool.run([&] {
             return services.with([&](delivery::Services& s) -> base::Result<int> {
-              auto swept = auth::WebSessions(*s.sessions, api_deps.sessions).sweep(static_cast<int64_t>(std::time(nullptr)));
+              auto swept = auth::WebSessions(*s.sessions, api_deps.sessions).sweep(base::unix_now());
               if (!swept) spdlog::warn("sweep of web sessions failed: {}", swept.error().message);
               return s.directory->purge_expired();
             });
@@ -415,7 +421,7 @@ int cmd_serve(const ServeOptions& o) {
         auto at = sender.rfind('@');
         if (at == std::string::npos) return body;
         std::string domain = base::to_lower(sender.substr(at + 1));
-        int64_t now = std::time(nullptr);
+        int64_t now = base::unix_now();
         auto keys = services.with(
             [&](delivery::Services& s) -> base::Result<std::vector<queue::DkimKey>> {
               if (!PH_TRY(s.directory->is_local_domain(domain))) {

@@ -1,11 +1,13 @@
 #include "auth/login.h"
 
+#include "base/clock.h"
+
 namespace posthouse::auth {
 
 base::Result<std::chrono::milliseconds> login_admit(LoginThrottle& throttle, const std::string& ip,
                                                     const std::string& account,
                                                     std::chrono::seconds* retry_after) {
-  auto d = throttle.check(ip, account, LoginThrottle::Clock::now());
+  auto d = throttle.check(ip, account, base::steady_now());
   if (retry_after) *retry_after = d.retry_after;
   if (d.locked) return base::Error(base::Errc::kLimit, "too many failed attempts", "locked");
   return d.delay;
@@ -13,7 +15,7 @@ base::Result<std::chrono::milliseconds> login_admit(LoginThrottle& throttle, con
 
 void login_record(LoginThrottle& throttle, const std::string& ip, const std::string& account,
                   const base::Error* error) {
-  auto now = LoginThrottle::Clock::now();
+  auto now = base::steady_now();
   if (!error || error->code == base::Errc::kForbidden) {
     throttle.record_success(ip, account, now);
   } else if (error->code == base::Errc::kUnauthenticated) {

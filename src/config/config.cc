@@ -291,6 +291,7 @@ base::Result<Config> parse(std::string_view text, const std::string& path) {
   {
     Section s(table("testing"), "testing", path);
     PH_CHECK(s.get_string("fault_file", c.testing.fault_file));
+    PH_CHECK(s.get_string("clock_file", c.testing.clock_file));
     PH_CHECK(s.finish());
   }
   {
@@ -350,6 +351,9 @@ base::Result<Config> parse(std::string_view text, const std::string& path) {
   }
   if (!c.testing.fault_file.empty()) {
     c.testing.fault_file = resolve(c.server.data_dir, c.testing.fault_file);
+  }
+  if (!c.testing.clock_file.empty()) {
+    c.testing.clock_file = resolve(c.server.data_dir, c.testing.clock_file);
   }
   return c;
 }

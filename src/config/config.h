@@ -105,6 +105,7 @@ struct Imap {
 // Test-only switches; every one is off by default (docs/config.md).
 struct Testing {
   std::string fault_file;  // store fault-injection control file (store/fault_file.h); "" = off
+  std::string clock_file;  // seconds to add to both clocks (base/clock.h); "" = off
 };
 
 // Outbound delivery (docs/outbound.md).

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "base/clock.h"
 #include "base/ids.h"
 #include "base/strings.h"
 #include "queue/dsn.h"
@@ -24,7 +25,7 @@ std::string domain_of(std::string_view address) {
   return at == std::string_view::npos ? std::string() : base::to_lower(address.substr(at + 1));
 }
 
-int64_t now_seconds() { return static_cast<int64_t>(std::time(nullptr)); }
+int64_t now_seconds() { return base::unix_now(); }
 
 // Reads the autoresponder from the mailbox's settings JSON ({"autoresponder": {...}}).
 AutoreplySettings autoreply_settings(const directory::Mailbox& m) {

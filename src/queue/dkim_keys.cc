@@ -5,6 +5,7 @@
 
 #include <ctime>
 
+#include "base/clock.h"
 #include "base/strings.h"
 #include "queue/dkim.h"
 
@@ -50,7 +51,7 @@ base::Result<std::vector<DkimKey>> DkimKeys::ensure(std::string_view domain,
 
 void create_domain_keys(store::DkimKeyStore& store, std::string_view domain,
                         std::string_view selector) {
-  auto keys = DkimKeys(store).ensure(domain, selector, std::time(nullptr));
+  auto keys = DkimKeys(store).ensure(domain, selector, base::unix_now());
   if (!keys.ok())
     spdlog::warn("dkim: no keys for new domain {} yet ({}); made on first use", domain,
                  keys.error().message);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "base/clock.h"
 #include "base/strings.h"
 #include "protocol/smtp/command.h"
 #include "queue/dsn.h"
@@ -18,11 +19,7 @@ using base::Error;
 
 namespace {
 
-int64_t now_seconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+int64_t now_seconds() { return base::unix_now(); }
 
 std::vector<RecipientVerdict> same(std::size_t n, Verdict v, std::string status,
                                    std::string detail) {

@@ -31,7 +31,7 @@
 
 #include "base/result.h"
 
-namespace posthouse::store {
+namespace posthouse::store::sqlite {
 
 inline constexpr const char* kBackupFormat = "posthouse-backup-1";
 
@@ -65,4 +65,4 @@ base::Result<BackupReport> restore(const std::string& backup_dir, const std::str
                                    const ProgressFn& progress = {},
                                    std::vector<std::string>* problems = nullptr);
 
-}  // namespace posthouse::store
+}  // namespace posthouse::store::sqlite

@@ -1,4 +1,4 @@
-#include "store/backup.h"
+#include "store/sqlite/backup.h"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -10,7 +10,7 @@
 
 #include "store/sqlite/mail_store.h"
 
-namespace posthouse::store {
+namespace posthouse::store::sqlite {
 namespace {
 
 namespace fs = std::filesystem;
@@ -155,4 +155,4 @@ TEST_F(BackupRaceTest, ABodyMissingInEverySnapshotFailsClearlyAndLeavesNoManifes
 }
 
 }  // namespace
-}  // namespace posthouse::store
+}  // namespace posthouse::store::sqlite

@@ -1,4 +1,4 @@
-#include "store/backup.h"
+#include "store/sqlite/backup.h"
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -19,7 +19,7 @@
 #include "store/blob_store.h"
 #include "store/sqlite/mail_store.h"
 
-namespace posthouse::store {
+namespace posthouse::store::sqlite {
 
 namespace fs = std::filesystem;
 using base::Errc;
@@ -607,4 +607,4 @@ base::Result<BackupReport> restore(const std::string& dir, const std::string& ta
   return rep;
 }
 
-}  // namespace posthouse::store
+}  // namespace posthouse::store::sqlite
