@@ -1,18 +1,15 @@
-// `posthouse init` and `posthouse serve`: the composition root that builds every part from the
+// `posthouse init`, `check` and `serve` (serve.cc): the composition root that builds every part from the
 // config. Each returns the process exit code (0 ok, 1 failed, 2 usage/config error).
 #pragma once
 
 #include <string>
 
-#include "auth/password.h"
-#include "config/config.h"
-#include "directory/service.h"
+#include "app/options.h"
 
 namespace posthouse::app {
 
-// Directory settings from the config file ([directory] keys).
-auth::PasswordOptions password_options(const config::Config& cfg);
-directory::Options directory_options(const config::Config& cfg);
+// Prints "posthouse: msg" on stderr and returns code (for `return fail(1, ...)`).
+int fail(int code, const std::string& msg);
 
 struct InitOptions {
   std::string data_dir;

@@ -1,7 +1,8 @@
 // Browser tests of the web panel: Debian's chromium driven by playwright-core against a real
 // `posthouse serve` (see server.mjs). One scenario per role, the HR user-manager flow and a
 // cross-domain negative. Screenshots go to tests/e2e/screenshots/ for review.
-// Prints `E2E: N passed, N failed`; exits non-zero on any failure.
+// Prints `E2E: N passed, N failed`; exits non-zero on any failure (a server that does not exit 0
+// after SIGTERM, or whose log holds a sanitizer report, is one).
 // Usage: POSTHOUSE_BIN=build/asan/posthouse node tests/e2e/run.mjs [name-filter...]
 import { chromium } from 'playwright-core';
 import fs from 'node:fs';
@@ -92,7 +93,11 @@ async function main() {
     failed++;
     console.log(`FAIL setup: ${e.stack || e}\n${server.log()}`);
   } finally {
-    await server.stop();
+    const problem = await server.stop();
+    if (problem) {
+      failed++;
+      console.log(`FAIL server: ${problem}`);
+    }
   }
   console.log(`E2E: ${passed} passed, ${failed} failed`);
   process.exit(failed ? 1 : 0);

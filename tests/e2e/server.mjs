@@ -34,7 +34,7 @@ export class Server {
     return execFileSync(this.bin, ['--data', this.data, ...args], {
       input: input === undefined ? '' : input + '\n',
       encoding: 'utf8',
-      env: { ...process.env, ASAN_OPTIONS: process.env.ASAN_OPTIONS || 'detect_leaks=0' },
+      env: { ...process.env, ASAN_OPTIONS: process.env.ASAN_OPTIONS || 'detect_leaks=1:halt_on_error=1' },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
   }
@@ -59,9 +59,9 @@ export class Server {
     const log = fs.openSync(this.logPath, 'a');
     this.proc = spawn(this.bin, ['serve', '--data', this.data], {
       stdio: ['ignore', log, log],
-      env: { ...process.env, ASAN_OPTIONS: process.env.ASAN_OPTIONS || 'detect_leaks=0' },
+      env: { ...process.env, ASAN_OPTIONS: process.env.ASAN_OPTIONS || 'detect_leaks=1:halt_on_error=1' },
     });
-    this.exited = new Promise((r) => this.proc.on('exit', r));
+    this.exited = new Promise((r) => this.proc.on('exit', (code, signal) => r({ code, signal })));
     for (let i = 0; i < 600; i++) {
       if (this.proc.exitCode !== null) throw new Error('posthouse exited:\n' + this.log());
       try {
@@ -87,13 +87,23 @@ export class Server {
     }
   }
 
+  // Stops the server and returns what went wrong with it ('' when nothing): an exit other
+  // than 0 after SIGTERM, or a sanitizer report in its log.
   async stop() {
-    if (this.proc && this.proc.exitCode === null) {
-      this.proc.kill('SIGTERM');
-      const t = setTimeout(() => this.proc.kill('SIGKILL'), 30000);
-      await this.exited;
-      clearTimeout(t);
-    }
+    if (!this.proc) return '';
+    if (this.proc.exitCode === null) this.proc.kill('SIGTERM');
+    const t = setTimeout(() => this.proc.kill('SIGKILL'), 30000);
+    const { code, signal } = await this.exited;
+    clearTimeout(t);
+    const problems = [];
+    if (code !== 0) problems.push(`posthouse exited ${code === null ? 'by ' + signal : code} after SIGTERM`);
+    const reports = this.log()
+      .split('\n')
+      .filter((l) => /runtime error:|AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer/.test(l));
+    if (reports.length) problems.push('sanitizer report in the server log:\n' + reports.join('\n'));
+    if (problems.length) problems.push(this.log().slice(-4000));
+    this.proc = null;
     fs.rmSync(this.dir, { recursive: true, force: true });
+    return problems.join('\n');
   }
 }

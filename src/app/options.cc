@@ -1,0 +1,133 @@
+#include "app/options.h"
+
+#include <fmt/format.h>
+
+#include <cstdlib>
+
+#include "base/strings.h"
+#include "queue/smtp_client.h"
+
+namespace posthouse::app {
+
+auth::PasswordOptions password_options(const config::Config& cfg) {
+  auth::PasswordOptions o;
+  o.min_length = static_cast<std::size_t>(cfg.directory.password_min_length);
+  o.opslimit = static_cast<unsigned long long>(cfg.directory.password_hash_ops);
+  o.memlimit = static_cast<std::size_t>(cfg.directory.password_hash_memory_kib) * 1024;
+  return o;
+}
+
+directory::Options directory_options(const config::Config& cfg) {
+  directory::Options o;
+  o.password = password_options(cfg);
+  o.retention_days = cfg.directory.retention_days;
+  return o;
+}
+
+base::Result<queue::RunnerOptions> runner_options(const config::Config& cfg) {
+  const auto& c = cfg.outbound;
+  queue::RunnerOptions o;
+  o.hostname = cfg.server.hostname;
+  o.resolver.server = c.resolver;
+  o.mx_port = static_cast<uint16_t>(c.mx_port);
+  o.poll_interval = std::chrono::seconds(c.poll_interval_seconds);
+  o.retry_initial = c.retry_initial_seconds;
+  o.retry_max = c.retry_max_seconds;
+  o.max_age = c.max_age_seconds;
+  o.concurrency = c.concurrency;
+  o.concurrency_per_domain = c.concurrency_per_domain;
+  o.max_messages_per_connection = c.max_messages_per_connection;
+  o.connection_idle = std::chrono::seconds(c.connection_idle_seconds);
+  o.delay_warning = c.delay_warning_seconds;
+  o.tls_ca_file = c.tls_ca_file;
+  if (!o.tls_ca_file.empty()) {
+    try {
+      queue::make_client_tls(o.tls_ca_file);
+    } catch (const std::exception& e) {
+      return base::Error(base::Errc::kInvalid,
+                         fmt::format("outbound: tls_ca_file {}: {}", o.tls_ca_file, e.what()));
+    }
+  }
+  o.connect_timeout = std::chrono::seconds(c.connect_timeout_seconds);
+  o.command_timeout = std::chrono::seconds(c.command_timeout_seconds);
+  o.max_received_headers = c.max_received_headers;
+  for (const auto& d : c.require_tls_domains) o.require_tls_domains.push_back(base::to_lower(d));
+  for (const auto& ep : cfg.listen.smtp) o.self_endpoints.push_back(ep.to_string());
+  auto relay = [&](const std::string& hostport) -> base::Result<queue::Relay> {
+    queue::Relay r;
+    auto colon = hostport.rfind(':');
+    r.host = hostport.substr(0, colon);
+    if (r.host.size() > 2 && r.host.front() == '[' && r.host.back() == ']')
+      r.host = r.host.substr(1, r.host.size() - 2);
+    int port = std::atoi(hostport.c_str() + colon + 1);
+    if (r.host.empty() || port <= 0 || port > 65535)
+      return base::Error(base::Errc::kInvalid, fmt::format("outbound: bad relay \"{}\"", hostport));
+    r.port = static_cast<uint16_t>(port);
+    r.tls = c.smarthost_tls == "none"       ? queue::TlsMode::kNone
+            : c.smarthost_tls == "required" ? queue::TlsMode::kRequired
+            : c.smarthost_tls == "implicit" ? queue::TlsMode::kImplicit
+                                            : queue::TlsMode::kOpportunistic;
+    r.user = c.smarthost_user;
+    r.password = c.smarthost_password;
+    return r;
+  };
+  if (!c.smarthost.empty()) o.smarthost = PH_TRY(relay(c.smarthost));
+  for (const auto& d : c.smarthost_domains) {
+    auto eq = d.find('=');
+    o.sender_relays[base::to_lower(d.substr(0, eq))] = PH_TRY(relay(d.substr(eq + 1)));
+  }
+  return o;
+}
+
+server::smtp::Options smtp_options(const config::Config& cfg, server::smtp::Mode mode) {
+  server::smtp::Options o;
+  o.hostname = cfg.server.hostname;
+  o.mode = mode;
+  o.max_message_bytes = static_cast<uint64_t>(cfg.smtp.max_message_bytes);
+  o.max_recipients = cfg.smtp.max_recipients;
+  o.max_bad_recipients = cfg.smtp.max_bad_recipients;
+  o.allow_plaintext_auth = cfg.smtp.allow_plaintext_auth;
+  o.junk_command_limit = cfg.smtp.junk_command_limit;
+  o.command_rate = cfg.smtp.command_rate;
+  o.command_burst = cfg.smtp.command_burst;
+  o.bare_lf = cfg.smtp.bare_lf == "reject" ? smtp::BareLf::kReject : smtp::BareLf::kNormalize;
+  return o;
+}
+
+server::pop3::Options pop3_options(const config::Config& cfg) {
+  server::pop3::Options o;
+  o.hostname = cfg.server.hostname;
+  o.allow_plaintext_auth = cfg.pop3.allow_plaintext_auth;
+  o.junk_command_limit = cfg.pop3.junk_command_limit;
+  o.command_rate = cfg.pop3.command_rate;
+  o.command_burst = cfg.pop3.command_burst;
+  return o;
+}
+
+server::imap::Options imap_options(const config::Config& cfg) {
+  server::imap::Options o;
+  o.hostname = cfg.server.hostname;
+  o.allow_plaintext_auth = cfg.imap.allow_plaintext_auth;
+  o.max_idle_connections = cfg.imap.max_idle_connections;
+  o.append_limit = static_cast<uint64_t>(cfg.imap.append_limit);
+  o.max_line_bytes = static_cast<size_t>(cfg.limits.max_line_bytes);
+  o.max_errors = cfg.imap.max_errors;
+  o.literal_plus = cfg.imap.literal_plus;
+  o.command_rate = cfg.imap.command_rate;
+  o.command_burst = cfg.imap.command_burst;
+  o.idle_timeout = std::chrono::seconds(cfg.limits.idle_timeout_seconds);
+  return o;
+}
+
+net::ServerOptions server_options(const config::Config& cfg) {
+  net::ServerOptions o;
+  o.threads = cfg.server.threads;
+  o.max_connections = cfg.limits.max_connections;
+  o.max_connections_per_ip = cfg.limits.max_connections_per_ip;
+  o.idle_timeout = std::chrono::seconds(cfg.limits.idle_timeout_seconds);
+  o.shutdown_grace = std::chrono::seconds(cfg.limits.shutdown_grace_seconds);
+  o.max_buffer_bytes = static_cast<std::size_t>(cfg.limits.max_buffer_bytes);
+  return o;
+}
+
+}  // namespace posthouse::app

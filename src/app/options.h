@@ -1,0 +1,28 @@
+// The composition root's translations of the config file into each part's options: one
+// function per part, pure (no I/O), so `serve`, the CLI and tests build parts the same way.
+#pragma once
+
+#include "auth/password.h"
+#include "base/result.h"
+#include "config/config.h"
+#include "directory/service.h"
+#include "net/server.h"
+#include "queue/runner.h"
+#include "server/imap/imap_server.h"
+#include "server/pop3/pop3_server.h"
+#include "server/smtp/smtp_server.h"
+
+namespace posthouse::app {
+
+// [directory] keys.
+auth::PasswordOptions password_options(const config::Config& cfg);
+directory::Options directory_options(const config::Config& cfg);
+// [outbound]; kInvalid for a bad relay or an unreadable tls_ca_file.
+base::Result<queue::RunnerOptions> runner_options(const config::Config& cfg);
+server::smtp::Options smtp_options(const config::Config& cfg, server::smtp::Mode mode);
+server::pop3::Options pop3_options(const config::Config& cfg);
+server::imap::Options imap_options(const config::Config& cfg);
+// [server] threads and [limits].
+net::ServerOptions server_options(const config::Config& cfg);
+
+}  // namespace posthouse::app
