@@ -22,6 +22,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -58,9 +60,12 @@ class Stmt {
   Stmt& operator=(const Stmt&) = delete;
   ~Stmt();
 
-  // Binding: indexes start at 1, like SQLite. Chainable.
+  // Binding: indexes start at 1, like SQLite. Chainable. Unsigned values are stored as
+  // their int64 conversion (UIDs, MODSEQs and sizes all fit).
   Stmt& bind(int i, int64_t v);
   Stmt& bind(int i, int v) { return bind(i, static_cast<int64_t>(v)); }
+  Stmt& bind(int i, uint32_t v) { return bind(i, static_cast<int64_t>(v)); }
+  Stmt& bind(int i, uint64_t v) { return bind(i, static_cast<int64_t>(v)); }
   Stmt& bind(int i, bool v) { return bind(i, static_cast<int64_t>(v ? 1 : 0)); }
   Stmt& bind(int i, std::string_view v);
   Stmt& bind(int i, const char* v) { return bind(i, std::string_view(v)); }
@@ -70,6 +75,15 @@ class Stmt {
   template <class T>
   Stmt& bind(int i, const std::optional<T>& v) {
     return v ? bind(i, *v) : bind_null(i);
+  }
+  // Binds every argument in order from index 1: bind_all(a, b) is bind(1, a).bind(2, b). A
+  // std::tuple argument binds its elements in turn, so a column group that an INSERT and an
+  // UPDATE share is written once (the *_values() helpers of the directory store).
+  template <class... A>
+  Stmt& bind_all(const A&... args) {
+    [[maybe_unused]] int i = 0;  // unused when there is nothing to bind
+    (bind_next(i, args), ...);
+    return *this;
   }
 
   // Steps once: true when a row is available, false when done.
@@ -87,6 +101,19 @@ class Stmt {
 
  private:
   friend class Db;
+  template <class T>
+  struct IsTuple : std::false_type {};
+  template <class... T>
+  struct IsTuple<std::tuple<T...>> : std::true_type {};
+  template <class T>
+  void bind_next(int& i, const T& v) {
+    if constexpr (IsTuple<T>::value) {
+      std::apply([&](const auto&... e) { (bind_next(i, e), ...); }, v);
+    } else {
+      bind(++i, v);
+    }
+  }
+
   Stmt(Db* db, sqlite3_stmt* s) : db_(db), s_(s) {}
   void release();  // back to the cache, or finalized
   Db* db_ = nullptr;
@@ -94,6 +121,52 @@ class Stmt {
   std::weak_ptr<StmtCache> cache_;
   StmtCache::Slot* slot_ = nullptr;
   uint64_t gen_ = 0;
+};
+
+// Reads the current row's columns in order, so a reader names each field once and no column
+// index is written twice:
+//   Row r(st);  x.id = r.i64();  x.name = r.text();  r.into(x.size, x.flags);
+// into() picks each read by the target's type: integers (cast from the stored int64, as the
+// writers bind them; NULL reads as 0), bool (non-zero), std::string (text; NULL reads as ""),
+// std::optional<int64_t> and std::optional<std::string> (NULL is nullopt). Borrowed: the Stmt must
+// outlive the Row and stay on the same row.
+class Row {
+ public:
+  explicit Row(const Stmt& st, int first = 0) : st_(st), i_(first) {}
+  int64_t i64() { return st_.col_int(i_++); }
+  bool flag() { return i64() != 0; }
+  std::string text() { return st_.col_text(i_++); }
+  std::string blob() { return st_.col_blob(i_++); }
+  std::optional<int64_t> opt_i64() { return st_.col_opt_int(i_++); }
+  std::optional<std::string> opt_text() { return st_.col_opt_text(i_++); }
+  // The next column as T (the types into() accepts).
+  template <class T>
+  T get() {
+    if constexpr (std::is_same_v<T, bool>) {
+      return flag();
+    } else if constexpr (std::is_integral_v<T>) {
+      return static_cast<T>(i64());
+    } else if constexpr (std::is_same_v<T, std::string>) {
+      return text();
+    } else if constexpr (std::is_same_v<T, std::optional<int64_t>>) {
+      return opt_i64();
+    } else {
+      static_assert(std::is_same_v<T, std::optional<std::string>>, "unsupported column type");
+      return opt_text();
+    }
+  }
+  template <class... T>
+  void into(T&... out) {
+    ((out = get<T>()), ...);
+  }
+  Row& skip(int n = 1) {
+    i_ += n;
+    return *this;
+  }
+
+ private:
+  const Stmt& st_;
+  int i_;
 };
 
 class Db {
