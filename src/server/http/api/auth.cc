@@ -9,9 +9,6 @@
 
 namespace posthouse::http::api {
 
-using base::Errc;
-using base::Error;
-
 namespace {
 
 bool safe_method(bhttp::verb m) { return m == bhttp::verb::get || m == bhttp::verb::head; }

@@ -7,9 +7,6 @@
 
 namespace posthouse::http::api {
 
-using base::Errc;
-using base::Error;
-
 namespace {
 
 // The whole of s as a decimal number, or nullopt.
@@ -19,22 +16,6 @@ std::optional<T> parse_number(std::string_view s) {
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
   if (ec != std::errc() || p != s.data() + s.size()) return std::nullopt;
   return n;
-}
-
-base::Result<d::Branding> read_branding(JsonBody& b) {
-  d::Branding r;
-  auto s = [&](const char* k, std::string* out) -> base::Status {
-    auto v = PH_TRY(b.opt_str(k));
-    if (v) *out = *v;
-    return {};
-  };
-  PH_CHECK(s("sender_name", &r.sender_name));
-  PH_CHECK(s("sender_address", &r.sender_address));
-  PH_CHECK(s("product_name", &r.product_name));
-  PH_CHECK(s("logo_url", &r.logo_url));
-  PH_CHECK(s("welcome_text", &r.welcome_text));
-  PH_CHECK(s("reset_text", &r.reset_text));
-  return r;
 }
 
 }  // namespace
@@ -127,6 +108,14 @@ Fn status_call(base::Status (d::Service::*f)(const d::Actor&, std::string_view),
   };
 }
 
+Fn id_call(base::Status (d::Service::*f)(const d::Actor&, d::Id), const char* param,
+           const char* what) {
+  return [f, param, what](Ctx& c) -> base::Result<Reply> {
+    PH_CHECK((c.dir.*f)(c.actor, PH_TRY(int_param(c, param, what))));
+    return no_content();
+  };
+}
+
 // ---------------------------------------------------------------- bodies
 
 const Fields& limit_fields() {
@@ -157,6 +146,24 @@ base::Result<d::Limits> read_limits(JsonBody& b) {
   l.max_total_bytes = PH_TRY(b.opt_int("max_total_bytes"));
   return l;
 }
+
+base::Result<d::Branding> read_branding(JsonBody& b) {
+  d::Branding r;
+  auto s = [&](const char* k, std::string* out) -> base::Status {
+    auto v = PH_TRY(b.opt_str(k));
+    if (v) *out = *v;
+    return {};
+  };
+  PH_CHECK(s("sender_name", &r.sender_name));
+  PH_CHECK(s("sender_address", &r.sender_address));
+  PH_CHECK(s("product_name", &r.product_name));
+  PH_CHECK(s("logo_url", &r.logo_url));
+  PH_CHECK(s("welcome_text", &r.welcome_text));
+  PH_CHECK(s("reset_text", &r.reset_text));
+  return r;
+}
+
+base::Result<std::string> read_password(JsonBody& b) { return b.str("password"); }
 
 base::Result<std::optional<d::Services>> read_services(JsonBody& b, const d::Services& base) {
   auto j = PH_TRY(b.opt_json("services"));
@@ -199,27 +206,6 @@ base::Result<std::vector<std::string>> required_str_list(JsonBody& b, const char
   auto v = PH_TRY(b.opt_str_list(key));
   if (!v) return Error(Errc::kInvalid, fmt::format("{} is required", key), key);
   return *v;
-}
-
-base::Result<d::Limits> limits_body(Ctx& c) {
-  auto* b = PH_TRY(c.body());
-  auto l = PH_TRY(read_limits(*b));
-  PH_CHECK(b->finish());
-  return l;
-}
-
-base::Result<d::Branding> branding_body(Ctx& c) {
-  auto* b = PH_TRY(c.body());
-  auto br = PH_TRY(read_branding(*b));
-  PH_CHECK(b->finish());
-  return br;
-}
-
-base::Result<std::string> password_body(Ctx& c) {
-  auto* b = PH_TRY(c.body());
-  auto p = PH_TRY(b->str("password"));
-  PH_CHECK(b->finish());
-  return p;
 }
 
 }  // namespace posthouse::http::api

@@ -7,8 +7,8 @@
 // - A handler (Fn) runs on a BlockingPool thread with an authenticated Actor and a Service lent
 //   by the ServicePool (auth.h: wrap). It calls service functions with c.actor, decides no
 //   permission, and returns errors as base::Error; the runner maps them (api_util.h).
-// - Bodies are read strictly (JsonBody): the *_body(Ctx&) readers here read the whole body and
-//   fail on any field they do not know (422 naming it); a malformed body is 400.
+// - Bodies are read strictly (JsonBody): whole_body(c, read_x) fails on any field read_x does
+//   not read (422 naming it); a malformed body is 400.
 // - Lists answer {"items": [...], "next_cursor": "…" | null}; ?limit= (1..kMaxPage, default
 //   kDefaultPage) and ?cursor= are checked here (422 naming the parameter).
 #pragma once
@@ -33,6 +33,8 @@
 namespace posthouse::http::api {
 
 namespace d = posthouse::directory;
+using base::Errc;
+using base::Error;
 using json = nlohmann::json;
 
 constexpr int kDefaultPage = 100;
@@ -125,6 +127,19 @@ base::Result<std::vector<std::string>> domain_refs(Ctx& c);
 
 // A route calling one Status-returning service function on a path parameter: 204 on success.
 Fn status_call(base::Status (d::Service::*f)(const d::Actor&, std::string_view), const char* param);
+// The same for a numeric path parameter (not a number: 404 "<what> not found").
+Fn id_call(base::Status (d::Service::*f)(const d::Actor&, d::Id), const char* param,
+           const char* what);
+// POST …/restore of a soft-deleted object: restore it, then answer it as `get` reads it.
+template <class T>
+Fn restore_call(base::Status (d::Service::*restore)(const d::Actor&, std::string_view),
+                base::Result<T> (d::Service::*get)(const d::Actor&, std::string_view),
+                const char* param) {
+  return [restore, get, param](Ctx& c) -> base::Result<Reply> {
+    PH_CHECK((c.dir.*restore)(c.actor, c.param(param)));
+    return ok(d::to_json(PH_TRY((c.dir.*get)(c.actor, c.param(param)))));
+  };
+}
 
 // ---------------------------------------------------------------- bodies
 
@@ -133,6 +148,8 @@ const Fields& branding_fields();  // sender_name, sender_address, product_name, 
 const Fields& password_field();   // password
 
 base::Result<d::Limits> read_limits(JsonBody& b);  // the limit_fields() present (null: unlimited)
+base::Result<d::Branding> read_branding(JsonBody& b);  // the branding_fields() present
+base::Result<std::string> read_password(JsonBody& b);  // required
 // A strict object of booleans over `base` (unknown service names are refused, like unknown
 // fields); nullopt when "services" is absent.
 base::Result<std::optional<d::Services>> read_services(JsonBody& b, const d::Services& base);
@@ -141,9 +158,13 @@ base::Result<std::vector<d::Verb>> read_verbs(const std::vector<std::string>& na
 base::Result<std::vector<std::string>> str_list(JsonBody& b, const char* key);
 base::Result<std::vector<std::string>> required_str_list(JsonBody& b, const char* key);
 
-// Whole bodies: exactly these fields.
-base::Result<d::Limits> limits_body(Ctx& c);
-base::Result<d::Branding> branding_body(Ctx& c);
-base::Result<std::string> password_body(Ctx& c);
+// The whole body as `read` reads it: any field `read` did not read is refused (422).
+template <class T>
+base::Result<T> whole_body(Ctx& c, base::Result<T> (*read)(JsonBody&)) {
+  auto* b = PH_TRY(c.body());
+  auto v = PH_TRY(read(*b));
+  PH_CHECK(b->finish());
+  return v;
+}
 
 }  // namespace posthouse::http::api

@@ -38,13 +38,13 @@ std::vector<Entry> customer_routes() {
       {{V::put, "/api/v1/customers/:customer/limits", "Set a customer's limits", true,
         limit_fields()},
        [](Ctx& c) -> base::Result<Reply> {
-         auto l = PH_TRY(limits_body(c));
+         auto l = PH_TRY(whole_body(c, read_limits));
          return ok(d::to_json(PH_TRY(c.dir.set_customer_limits(c.actor, c.param("customer"), l))));
        }},
       {{V::put, "/api/v1/customers/:customer/branding", "Set a customer's white-label settings",
         true, branding_fields()},
        [](Ctx& c) -> base::Result<Reply> {
-         auto br = PH_TRY(branding_body(c));
+         auto br = PH_TRY(whole_body(c, read_branding));
          return ok(
              d::to_json(PH_TRY(c.dir.set_customer_branding(c.actor, c.param("customer"), br))));
        }},

@@ -69,10 +69,7 @@ std::vector<Entry> delegation_routes() {
          {"expires_at", "integer"}}},
        create_delegation},
       {{V::delete_, "/api/v1/delegations/:id", "Delete a delegation"},
-       [](Ctx& c) -> base::Result<Reply> {
-         PH_CHECK(c.dir.delete_delegation(c.actor, PH_TRY(int_param(c, "id", "delegation"))));
-         return no_content();
-       }},
+       id_call(&d::Service::delete_delegation, "id", "delegation")},
   };
 }
 

@@ -67,7 +67,7 @@ base::Result<Reply> set_catchall(Ctx& c) {
 }
 
 base::Result<Reply> set_postmaster_password(Ctx& c) {
-  auto pw = PH_TRY(password_body(c));
+  auto pw = PH_TRY(whole_body(c, read_password));
   PH_CHECK(c.dir.set_postmaster_password(c.actor, c.param("domain"), pw));
   auto dom = PH_TRY(c.dir.get_domain(c.actor, c.param("domain")));
   PH_CHECK(end_principal_sessions(c, "postmaster@" + dom.name));
@@ -133,10 +133,7 @@ std::vector<Entry> domain_routes() {
       {{V::delete_, "/api/v1/domains/:domain", "Delete a domain (restorable)"},
        status_call(&d::Service::delete_domain, "domain")},
       {{V::post, "/api/v1/domains/:domain/restore", "Restore a deleted domain"},
-       [](Ctx& c) -> base::Result<Reply> {
-         PH_CHECK(c.dir.restore_domain(c.actor, c.param("domain")));
-         return ok(d::to_json(PH_TRY(c.dir.get_domain(c.actor, c.param("domain")))));
-       }},
+       restore_call(&d::Service::restore_domain, &d::Service::get_domain, "domain")},
       {{V::post, "/api/v1/domains/:domain/purge", "Purge a deleted domain for good"},
        status_call(&d::Service::purge_domain, "domain")},
   };

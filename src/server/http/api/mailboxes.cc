@@ -7,9 +7,6 @@
 
 namespace posthouse::http::api {
 
-using base::Errc;
-using base::Error;
-
 base::Result<json> mailbox_view(Ctx& c, const std::string& ref) {
   auto m = PH_TRY(c.dir.get_mailbox(c.actor, ref));
   json j = d::to_json(m);
@@ -49,17 +46,15 @@ json autoresponder_json(const d::Autoresponder& r) {
           {"end", or_null(r.end)}};
 }
 
-base::Result<d::Autoresponder> autoresponder_body(Ctx& c) {
-  auto* b = PH_TRY(c.body());
+base::Result<d::Autoresponder> read_autoresponder(JsonBody& b) {
   d::Autoresponder r;
-  auto en = PH_TRY(b->opt_bool("enabled"));
+  auto en = PH_TRY(b.opt_bool("enabled"));
   if (!en) return Error(Errc::kInvalid, "enabled is required", "enabled");
   r.enabled = *en;
-  r.subject = PH_TRY(b->opt_str("subject")).value_or("");
-  r.body = PH_TRY(b->opt_str("body")).value_or("");
-  r.start = PH_TRY(b->opt_int("start"));
-  r.end = PH_TRY(b->opt_int("end"));
-  PH_CHECK(b->finish());
+  r.subject = PH_TRY(b.opt_str("subject")).value_or("");
+  r.body = PH_TRY(b.opt_str("body")).value_or("");
+  r.start = PH_TRY(b.opt_int("start"));
+  r.end = PH_TRY(b.opt_int("end"));
   return r;
 }
 
@@ -112,7 +107,7 @@ base::Result<Reply> edit_mailbox(Ctx& c) {
 }
 
 base::Result<Reply> set_password(Ctx& c) {
-  auto pw = PH_TRY(password_body(c));
+  auto pw = PH_TRY(whole_body(c, read_password));
   PH_CHECK(c.dir.set_mailbox_password(c.actor, c.param("address"), pw));
   auto m = PH_TRY(c.dir.get_mailbox(c.actor, c.param("address")));
   PH_CHECK(end_sessions(c, "mailbox", m.id));
@@ -182,17 +177,14 @@ std::vector<Entry> mailbox_routes() {
       {{V::put, "/api/v1/mailboxes/:address/autoresponder", "Set a mailbox's autoresponder", true,
         autoresponder_fields()},
        [](Ctx& c) -> base::Result<Reply> {
-         auto r = PH_TRY(autoresponder_body(c));
+         auto r = PH_TRY(whole_body(c, read_autoresponder));
          return ok(
              autoresponder_json(PH_TRY(c.dir.set_autoresponder(c.actor, c.param("address"), r))));
        }},
       {{V::delete_, "/api/v1/mailboxes/:address", "Delete a mailbox (restorable)"},
        status_call(&d::Service::delete_mailbox, "address")},
       {{V::post, "/api/v1/mailboxes/:address/restore", "Restore a deleted mailbox"},
-       [](Ctx& c) -> base::Result<Reply> {
-         PH_CHECK(c.dir.restore_mailbox(c.actor, c.param("address")));
-         return ok(d::to_json(PH_TRY(c.dir.get_mailbox(c.actor, c.param("address")))));
-       }},
+       restore_call(&d::Service::restore_mailbox, &d::Service::get_mailbox, "address")},
       {{V::post, "/api/v1/mailboxes/:address/purge", "Purge a deleted mailbox for good"},
        status_call(&d::Service::purge_mailbox, "address")},
   };

@@ -17,8 +17,8 @@ base::Result<json> forward_body(Ctx& c, const std::string& ref);
 const Fields& forward_fields();
 
 json autoresponder_json(const d::Autoresponder& r);
-// PUT …/autoresponder: "enabled" is required; subject and body default to "".
-base::Result<d::Autoresponder> autoresponder_body(Ctx& c);
+// PUT …/autoresponder (with whole_body): "enabled" is required; subject and body default to "".
+base::Result<d::Autoresponder> read_autoresponder(JsonBody& b);
 const Fields& autoresponder_fields();
 
 }  // namespace posthouse::http::api

@@ -5,9 +5,6 @@
 
 namespace posthouse::http::api {
 
-using base::Errc;
-using base::Error;
-
 namespace {
 
 // A manager with its domains' names beside their ids, for people: a name only where the viewer
@@ -86,20 +83,20 @@ std::vector<Entry> manager_routes() {
        set_domains},
       {{V::put, "/api/v1/managers/:login/limits", "Set a manager's limits", true, limit_fields()},
        [](Ctx& c) -> base::Result<Reply> {
-         auto l = PH_TRY(limits_body(c));
+         auto l = PH_TRY(whole_body(c, read_limits));
          return ok(manager_json(c, PH_TRY(c.dir.set_manager_limits(c.actor, c.param("login"), l))));
        }},
       {{V::put, "/api/v1/managers/:login/branding", "Set a manager's white-label settings", true,
         branding_fields()},
        [](Ctx& c) -> base::Result<Reply> {
-         auto br = PH_TRY(branding_body(c));
+         auto br = PH_TRY(whole_body(c, read_branding));
          return ok(
              manager_json(c, PH_TRY(c.dir.set_manager_branding(c.actor, c.param("login"), br))));
        }},
       {{V::put, "/api/v1/managers/:login/password", "Set a manager's (or any login's) password",
         true, password_field()},
        [](Ctx& c) -> base::Result<Reply> {
-         auto pw = PH_TRY(password_body(c));
+         auto pw = PH_TRY(whole_body(c, read_password));
          PH_CHECK(c.dir.set_principal_password(c.actor, c.param("login"), pw));
          PH_CHECK(end_principal_sessions(c, c.param("login")));
          return no_content();

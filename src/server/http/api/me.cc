@@ -27,7 +27,7 @@ base::Result<Reply> whoami(Ctx& c) {
 
 // A changed password ends every session of the login, this one too (its cookie is cleared).
 base::Result<Reply> set_own_password(Ctx& c) {
-  auto pw = PH_TRY(password_body(c));
+  auto pw = PH_TRY(whole_body(c, read_password));
   Reply rep = no_content();
   if (c.actor.mailbox_id && !c.actor.principal_id) {
     PH_CHECK(c.dir.set_mailbox_password(c.actor, c.actor.login, pw));
@@ -60,7 +60,7 @@ std::vector<Entry> me_routes() {
       {{V::put, "/api/v1/me/autoresponder", "Set one's own autoresponder", true,
         autoresponder_fields()},
        [](Ctx& c) -> base::Result<Reply> {
-         auto r = PH_TRY(autoresponder_body(c));
+         auto r = PH_TRY(whole_body(c, read_autoresponder));
          return ok(autoresponder_json(PH_TRY(c.dir.set_autoresponder(c.actor, c.actor.login, r))));
        }},
   };

@@ -29,7 +29,7 @@ std::vector<Entry> platform_routes() {
         "Set the platform limits (absent or null: unlimited; below usage blocks new objects)", true,
         limit_fields()},
        [](Ctx& c) -> base::Result<Reply> {
-         auto l = PH_TRY(limits_body(c));
+         auto l = PH_TRY(whole_body(c, read_limits));
          return ok(platform_limits_json(PH_TRY(c.dir.set_platform_limits(c.actor, l))));
        }},
   };

@@ -7,9 +7,6 @@
 
 namespace posthouse::http::api {
 
-using base::Errc;
-using base::Error;
-
 namespace {
 
 struct Credentials {

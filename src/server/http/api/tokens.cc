@@ -75,10 +75,7 @@ std::vector<Entry> token_routes() {
          {"expires_at", "integer"}}},
        create_token},
       {{V::delete_, "/api/v1/tokens/:id", "Revoke one of one's own tokens"},
-       [](Ctx& c) -> base::Result<Reply> {
-         PH_CHECK(c.dir.revoke_token(c.actor, PH_TRY(int_param(c, "id", "token"))));
-         return no_content();
-       }},
+       id_call(&d::Service::revoke_token, "id", "token")},
   };
 }
 
