@@ -76,6 +76,12 @@ base::Result<Reply> paged(const Ctx& c, std::vector<json> items) {
   return ok({{"items", out}, {"next_cursor", next}});
 }
 
+std::vector<json> with_status(const Ctx& c, std::vector<json> items) {
+  if (auto st = c.query("status"); !st.empty())
+    std::erase_if(items, [&](const json& j) { return j["status"] != st; });
+  return items;
+}
+
 base::Result<std::vector<std::string>> domain_refs(Ctx& c) {
   std::vector<std::string> refs;
   if (auto dom = c.query("domain"); !dom.empty()) {

@@ -110,6 +110,9 @@ base::Result<int64_t> cursor_id(const Ctx& c);
 // items: JSON objects with an integer "id", any order; one page ascending by id from ?cursor=.
 base::Result<Reply> paged(const Ctx& c, std::vector<json> items);
 
+// items whose "status" is ?status= (all when it is absent): the filter of domains and mailboxes.
+std::vector<json> with_status(const Ctx& c, std::vector<json> items);
+
 template <class T>
 std::vector<json> to_items(const std::vector<T>& v) {
   std::vector<json> out;

@@ -13,9 +13,7 @@ namespace {
 
 base::Result<Reply> list_domains(Ctx& c) {
   auto items = to_items(PH_TRY(c.dir.list_domains(c.actor, c.query("customer"))));
-  if (auto st = c.query("status"); !st.empty())
-    std::erase_if(items, [&](const json& j) { return j["status"] != st; });
-  return paged(c, std::move(items));
+  return paged(c, with_status(c, std::move(items)));
 }
 
 base::Result<Reply> create_domain(Ctx& c) {

@@ -73,9 +73,7 @@ base::Result<Reply> list_mailboxes(Ctx& c) {
   auto items = PH_TRY(per_domain(c, [&](const std::string& ref) -> base::Result<std::vector<json>> {
     return to_items(PH_TRY(c.dir.list_mailboxes(c.actor, ref)));
   }));
-  if (auto st = c.query("status"); !st.empty())
-    std::erase_if(items, [&](const json& j) { return j["status"] != st; });
-  return paged(c, std::move(items));
+  return paged(c, with_status(c, std::move(items)));
 }
 
 base::Result<Reply> create_mailbox(Ctx& c) {
