@@ -21,10 +21,15 @@ Error type_error(const char* key, const char* want) {
 }
 }  // namespace
 
-base::Result<std::optional<std::string>> JsonBody::opt_str(const char* key) {
+const nlohmann::json* JsonBody::field(const char* key) {
   read_.insert(key);
   auto it = j_.find(key);
-  if (it == j_.end() || it->is_null()) return std::optional<std::string>();
+  return it == j_.end() || it->is_null() ? nullptr : &*it;
+}
+
+base::Result<std::optional<std::string>> JsonBody::opt_str(const char* key) {
+  const auto* it = field(key);
+  if (!it) return std::optional<std::string>();
   if (!it->is_string()) return type_error(key, "a string");
   return std::optional<std::string>(it->get<std::string>());
 }
@@ -36,25 +41,22 @@ base::Result<std::string> JsonBody::str(const char* key) {
 }
 
 base::Result<std::optional<int64_t>> JsonBody::opt_int(const char* key) {
-  read_.insert(key);
-  auto it = j_.find(key);
-  if (it == j_.end() || it->is_null()) return std::optional<int64_t>();
+  const auto* it = field(key);
+  if (!it) return std::optional<int64_t>();
   if (!it->is_number_integer()) return type_error(key, "an integer");
   return std::optional<int64_t>(it->get<int64_t>());
 }
 
 base::Result<std::optional<bool>> JsonBody::opt_bool(const char* key) {
-  read_.insert(key);
-  auto it = j_.find(key);
-  if (it == j_.end() || it->is_null()) return std::optional<bool>();
+  const auto* it = field(key);
+  if (!it) return std::optional<bool>();
   if (!it->is_boolean()) return type_error(key, "true or false");
   return std::optional<bool>(it->get<bool>());
 }
 
 base::Result<std::optional<std::vector<std::string>>> JsonBody::opt_str_list(const char* key) {
-  read_.insert(key);
-  auto it = j_.find(key);
-  if (it == j_.end() || it->is_null()) return std::optional<std::vector<std::string>>();
+  const auto* it = field(key);
+  if (!it) return std::optional<std::vector<std::string>>();
   if (!it->is_array()) return type_error(key, "an array of strings");
   std::vector<std::string> out;
   for (const auto& e : *it) {
@@ -65,9 +67,8 @@ base::Result<std::optional<std::vector<std::string>>> JsonBody::opt_str_list(con
 }
 
 base::Result<std::optional<nlohmann::json>> JsonBody::opt_json(const char* key) {
-  read_.insert(key);
-  auto it = j_.find(key);
-  if (it == j_.end() || it->is_null()) return std::optional<nlohmann::json>();
+  const auto* it = field(key);
+  if (!it) return std::optional<nlohmann::json>();
   return std::optional<nlohmann::json>(*it);
 }
 

@@ -35,6 +35,9 @@ class JsonBody {
   const nlohmann::json& raw() const { return j_; }
 
  private:
+  // Marks key as read; the field's value, or nullptr when it is absent or null.
+  const nlohmann::json* field(const char* key);
+
   nlohmann::json j_;
   std::set<std::string> read_;
 };

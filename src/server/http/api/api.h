@@ -36,7 +36,7 @@ struct Deps {
   net::BlockingPool* pool = nullptr;
   std::shared_ptr<auth::LoginThrottle> throttle;
   auth::SessionOptions sessions;
-  store::MailStore* mail = nullptr;  // for a mailbox's used bytes (self-service); may be null
+  store::MailStore* mail = nullptr;    // for a mailbox's used bytes (self-service); may be null
   std::string hostname = "localhost";  // the MX named in a domain's DNS records
   std::string dkim_selector = "ph1";
 };
@@ -48,8 +48,8 @@ struct RouteDoc {
   std::string path;
   std::string summary;
   bool auth = true;
-  std::vector<std::pair<std::string, std::string>> body;  // field → "string", "integer", ...
-  std::vector<std::string> query;                         // accepted query parameters
+  std::vector<std::pair<std::string, std::string>> body = {};  // field → "string", "integer", ...
+  std::vector<std::string> query = {};                         // accepted query parameters
 };
 
 void add_api_routes(Router& router, const Deps& deps);
