@@ -128,9 +128,7 @@ void add_mailbox_batch_verbs(CLI::App* noun, const Verbs& verbs) {
   auto none = std::make_shared<int>();
   verbs.add<int>(noun, "purge-expired", "purge deletions older than the retention period", none,
                  [](Ctx& x, int&) {
-                   if (x.actor.role != d::Role::kAdmin)
-                     return x.fail(Error(Errc::kForbidden, "not allowed: purge-expired"));
-                   auto n = x.svc.purge_expired();
+                   auto n = x.svc.purge_expired(x.actor);
                    if (!n.ok()) return x.fail(n.error());
                    return x.out({{"purged", *n}}, fmt::format("{} purged", *n));
                  });

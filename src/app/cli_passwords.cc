@@ -3,7 +3,6 @@
 
 #include "app/cli_directory_internal.h"
 #include "base/ids.h"
-#include "store/sqlite/directory_store.h"
 
 namespace posthouse::app::directory_cli {
 
@@ -24,8 +23,8 @@ void add_password_commands(CLI::App& app, const Verbs& verbs) {
         if (!pw) return x.fail(Error(Errc::kInvalid, "give --password or --password-stdin"));
         auto a = x.svc.actor_for(o.login);
         if (!a.ok()) return x.fail(a.error());
-        auto st = a->role == d::Role::kUser ? x.svc.set_mailbox_password(x.actor, o.login, *pw)
-                                            : x.svc.set_principal_password(x.actor, o.login, *pw);
+        auto st = a->mailbox_id ? x.svc.set_mailbox_password(x.actor, o.login, *pw)
+                                : x.svc.set_principal_password(x.actor, o.login, *pw);
         return x.done(st, "password set");
       });
   v->add_option("login", s->login)->required();
@@ -47,12 +46,9 @@ void add_password_commands(CLI::App& app, const Verbs& verbs) {
   // generated and printed once.
   auto b = std::make_shared<Set>();
   v = verbs.add<Set>(noun, "bootstrap-admin", "", b, [](Ctx& x, Set& o) {
-    if (x.actor.role != d::Role::kAdmin || x.actor.principal_id != 0)
-      return x.fail(Error(Errc::kForbidden, "not allowed: bootstrap-admin"));
     auto given = o.pw.get();
     std::string pw = given ? *given : base::random_password();
-    store::sqlite::SqliteDirectoryStore dir_store(x.db);
-    auto st = d::bootstrap_platform_admin(dir_store, o.login, pw);
+    auto st = x.svc.bootstrap_admin(x.actor, o.login, pw);
     if (!st.ok()) return x.fail(st.error());
     json j = {{"login", o.login}};
     if (!given) j["password"] = pw;

@@ -216,10 +216,7 @@ base::Result<Limits> Service::ceiling_for_customer_child(const Actor& a, Id cust
   Limits c = PH_TRY(store_.get_platform_limits());
   auto cust = PH_TRY(store_.get_customer(customer_id));
   tighten(&c, cust.limits);
-  if (a.role == Role::kManager) {
-    auto self = PH_TRY(store_.get_principal(a.principal_id));
-    tighten(&c, self.limits);
-  }
+  if (Id self = acting_manager(a)) tighten(&c, PH_TRY(store_.get_principal(self)).limits);
   return c;
 }
 

@@ -85,5 +85,20 @@ TEST_F(ServiceAudit, ExpiredDeletionsArePurgedAfterRetention) {
   EXPECT_EQ(log.front().verb, "domain.purge");
 }
 
+// The CLI's `mailbox purge-expired` runs the same job on demand: platform.purge, the platform
+// admin's alone; the purge is still audited as the system's.
+TEST_F(ServiceAudit, PurgeExpiredOnDemandNeedsPlatformPurge) {
+  now_ += 31 * 86400;  // gone@a.example (deleted in build) is past the retention period
+  for (const char* login : {"boss@acme.test", "fm@outside.test", "postmaster@a.example"}) {
+    auto n = svc().purge_expired(as(login));
+    ASSERT_EQ(code(n), Errc::kForbidden) << login;
+    EXPECT_EQ(n.error().message, "not allowed: platform.purge");
+  }
+  EXPECT_TRUE(must(store().find_mailbox("gone@a.example"), "gone").has_value());
+  EXPECT_EQ(must(svc().purge_expired(admin()), "purge"), 1);
+  EXPECT_FALSE(must(store().find_mailbox("gone@a.example"), "gone").has_value());
+  EXPECT_EQ(must(svc().list_audit(admin(), 1), "audit").front().actor, "system");
+}
+
 }  // namespace
 }  // namespace posthouse::directory

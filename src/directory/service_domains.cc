@@ -35,8 +35,7 @@ base::Result<Domain> Service::create_domain(const Actor& a, const DomainSpec& s)
       managers.push_back(assign->id);
     }
     // A full manager creating a domain holds it: it counts against the manager's limits.
-    if (a.role == Role::kManager && !contains(managers, a.principal_id))
-      managers.push_back(a.principal_id);
+    if (Id self = acting_manager(a); self && !contains(managers, self)) managers.push_back(self);
     PH_CHECK(check_domain_slot(cid, managers));
     Limits ceiling = PH_TRY(ceiling_for_customer_child(a, cid));
     for (Id m : managers) tighten(&ceiling, PH_TRY(store_.get_principal(m)).limits);
@@ -75,13 +74,11 @@ base::Result<Domain> Service::get_domain(const Actor& a, std::string_view ref) {
 }
 
 base::Result<std::vector<Domain>> Service::list_domains(const Actor& a, std::string_view customer) {
-  Id cid = 0;
-  if (!customer.empty())
-    cid = PH_TRY(customer_for(a, customer, Verb::kCustomerRead));
-  else if (a.role != Role::kAdmin)
-    cid = a.customer_id;
+  // Without a customer: the actor's own (the platform admin has none: every customer's); the
+  // policy decides on each domain.
+  Id cid = a.customer_id;
+  if (!customer.empty()) cid = PH_TRY(customer_for(a, customer, Verb::kCustomerRead));
   std::vector<Domain> out;
-  if (a.role != Role::kAdmin && cid == 0) return out;
   for (auto& d : PH_TRY(store_.list_domains(cid))) {
     if (policy_.allows(a, Verb::kDomainRead, Target::domain(d.customer_id, d.id))) out.push_back(d);
   }

@@ -34,6 +34,12 @@ base::Result<PlatformLimits> Service::set_platform_limits(const Actor& a, const 
 
 // ---------------------------------------------------------------- bootstrap
 
+base::Status Service::bootstrap_admin(const Actor& a, std::string_view login,
+                                      std::string_view password) {
+  PH_CHECK(authorize(a, Verb::kPlatformBootstrap, Target::platform(), "platform"));
+  return bootstrap_platform_admin(store_, login, password, opts_.password);
+}
+
 base::Status bootstrap_platform_admin(store::DirectoryStore& store, std::string_view login,
                                       std::string_view password,
                                       const auth::PasswordOptions& opts) {

@@ -66,6 +66,20 @@ TEST_F(ServicePlatform, PlatformLimitsOnlyByThePlatformAdminAndAudited) {
   EXPECT_NE(recs[0].after.value_or("").find("\"max_domains\":5"), std::string::npos);
 }
 
+// The CLI's hidden `password bootstrap-admin`: the local operator only (platform.bootstrap),
+// never a login, not even an admin one.
+TEST_F(ServicePlatform, BootstrapAdminIsTheLocalOperatorsAlone) {
+  must_ok(svc().bootstrap_admin(admin(), "root", "root-password-1"), "root");
+  EXPECT_EQ(code(svc().bootstrap_admin(admin(), "root", "root-password-2")), Errc::kConflict);
+  for (const char* login : {"root", "boss@acme.test", "postmaster@a.example"}) {
+    auto st = svc().bootstrap_admin(as(login), "root2", "root-password-3");
+    ASSERT_EQ(code(st), Errc::kForbidden) << login;
+    EXPECT_EQ(st.error().message, "not allowed: platform.bootstrap");
+  }
+  EXPECT_FALSE(must(store().find_principal("root2"), "root2").has_value());
+  EXPECT_EQ(must(svc().login("root", "root-password-1"), "login").role, Role::kAdmin);
+}
+
 TEST(ServiceBootstrap, CreatesThePlatformAdminOnce) {
   auth::PasswordOptions o;
   o.opslimit = 1;

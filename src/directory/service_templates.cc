@@ -37,9 +37,10 @@ base::Result<Template> Service::create_template(const Actor& a, std::string_view
   PH_CHECK(check_template(name, s));
   Template t;
   PH_CHECK(store_.in_transaction([&]() -> base::Status {
+    // "-", or no customer for an actor without one (the platform admin): platform-wide.
     Id cid = 0;
-    if (customer == "-" || (customer.empty() && a.role == Role::kAdmin)) {
-      PH_CHECK(authorize(a, Verb::kCustomerCreate, Target::platform(), "platform"));
+    if (customer == "-" || (customer.empty() && a.customer_id == 0)) {
+      PH_CHECK(authorize(a, Verb::kPlatformTemplate, Target::platform(), "platform"));
     } else {
       cid = PH_TRY(customer_for(a, customer, Verb::kTemplateEdit));
     }

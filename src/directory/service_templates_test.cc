@@ -30,5 +30,22 @@ TEST_F(ServiceTemplates, TemplatesAreVersionedAndMailboxesRememberTheirVersion) 
   EXPECT_EQ(code(svc().edit_template(boss, "", "basic", s)), Errc::kNotFound);
 }
 
+// Platform-wide templates are created under platform.template (the platform admin's alone),
+// named "-" or, for an actor without a customer, nothing.
+TEST_F(ServiceTemplates, PlatformTemplatesNeedPlatformTemplate) {
+  TemplateSettings s;
+  for (const char* login : {"boss@acme.test", "fm@outside.test"}) {
+    auto r = svc().create_template(as(login), "-", "everyone", s);
+    ASSERT_EQ(code(r), Errc::kForbidden) << login;
+    EXPECT_EQ(r.error().message, "not allowed: platform.template");
+  }
+  EXPECT_FALSE(must(store().find_template(0, "everyone"), "t").has_value());
+  auto t = must(svc().create_template(admin(), "", "everyone", s), "platform");
+  EXPECT_EQ(t.customer_id, 0);
+  EXPECT_EQ(must(svc().list_audit(admin(), 1), "audit").front().verb, "template.edit");
+  // A customer's own template under the same name is its own business.
+  EXPECT_TRUE(svc().create_template(as("boss@acme.test"), "", "everyone", s).ok());
+}
+
 }  // namespace
 }  // namespace posthouse::directory

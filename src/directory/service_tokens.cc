@@ -46,9 +46,7 @@ base::Result<NewToken> Service::create_token(const Actor& a, const TokenSpec& s)
   if (!a.active) return Error(Errc::kUnauthenticated, "not logged in");
   if (a.principal_id == 0 && a.mailbox_id == 0)
     return Error(Errc::kInvalid, "API tokens belong to a login; use --as LOGIN", "owner");
-  if (a.token_id) return Error(Errc::kForbidden, "not allowed: a token cannot create tokens");
-  if (a.role == Role::kUser && !a.tokens_allowed)
-    return Error(Errc::kForbidden, "not allowed: API tokens are not enabled for this mailbox");
+  PH_CHECK(authorize(a, Verb::kTokenCreate, Target::own_token(), "token"));
   PH_CHECK(check_text(s.name, kMaxTokenName, "name"));
   if (base::trim(s.name).empty()) return Error(Errc::kInvalid, "name is required", "name");
   if (s.expires_at && *s.expires_at <= now())
@@ -95,8 +93,8 @@ base::Result<NewToken> Service::create_token(const Actor& a, const TokenSpec& s)
     t.id = PH_TRY(store_.insert_token(t));
     json after = {{"name", t.name}, {"prefix", t.prefix}, {"scope", scope_json(t.scope, names)}};
     if (t.expires_at) after["expires_at"] = *t.expires_at;
-    return audit_custom(a, "token.create", fmt::format("token:#{}", t.id), a.customer_id,
-                        a.domain_id, a.mailbox_id, json::object(), after);
+    return audit(a, Verb::kTokenCreate, fmt::format("token:#{}", t.id), a.customer_id, a.domain_id,
+                 a.mailbox_id, json::object(), after);
   }));
   out.token = t;
   return out;
@@ -115,14 +113,13 @@ base::Status Service::revoke_token(const Actor& a, Id id) {
   bool own = (a.principal_id && t->owner_principal_id == a.principal_id) ||
              (!a.principal_id && a.mailbox_id && t->owner_mailbox_id == a.mailbox_id);
   if (!own) return token_not_found(id);  // another's token answers like a missing one
-  if (a.token_scope && a.token_scope->read_only)
-    return Error(Errc::kForbidden, "not allowed: token.revoke");
+  PH_CHECK(authorize(a, Verb::kTokenRevoke, Target::own_token(id), "token"));
   if (t->revoked_at) return {};
   return store_.in_transaction([&]() -> base::Status {
     PH_CHECK(store_.revoke_token(id, now()));
-    return audit_custom(a, "token.revoke", fmt::format("token:#{}", id), a.customer_id, a.domain_id,
-                        a.mailbox_id, {{"name", t->name}, {"revoked", false}},
-                        {{"name", t->name}, {"revoked", true}});
+    return audit(a, Verb::kTokenRevoke, fmt::format("token:#{}", id), a.customer_id, a.domain_id,
+                 a.mailbox_id, {{"name", t->name}, {"revoked", false}},
+                 {{"name", t->name}, {"revoked", true}});
   });
 }
 
@@ -149,7 +146,8 @@ base::Result<Actor> Service::actor_for_token(std::string_view secret, std::strin
   }
   auto a = actor_for(login);
   if (!a.ok() || !a->active) return bad_token();
-  if (a->role == Role::kUser && !a->tokens_allowed) return bad_token();
+  // The owner must still be allowed tokens (a mailbox whose tokens service was switched off).
+  if (!policy_.allows(*a, Verb::kTokenCreate, Target::own_token())) return bad_token();
   a->token_id = t->id;
   a->token_scope = t->scope;
   a->source = "api";

@@ -110,6 +110,16 @@ TEST_F(ApiTokens, MailboxTokensNeedTheService) {
   auto nt = must(svc().create_token(alice, {"x", {}, {}, false, {}, std::nullopt}), "create");
   auto a = must(svc().actor_for_token(nt.secret, "::1"), "use");
   EXPECT_EQ(a.mailbox_id, alice.mailbox_id);
+  // A token never mints a token (policy: token.create), whatever its scope.
+  auto minted = svc().create_token(a, {"y", {}, {}, false, {}, std::nullopt});
+  ASSERT_FALSE(minted.ok());
+  EXPECT_EQ(minted.error().code, base::Errc::kForbidden);
+  EXPECT_EQ(minted.error().message, "not allowed: token.create");
+  // Switching the service off kills the mailbox's tokens at their next use.
+  s.tokens = false;
+  e.services = s;
+  must(svc().edit_mailbox(admin(), "alice@a.example", e), "disable tokens");
+  EXPECT_EQ(svc().actor_for_token(nt.secret, "::1").error().code, base::Errc::kUnauthenticated);
 }
 
 }  // namespace
