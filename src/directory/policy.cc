@@ -55,6 +55,8 @@ std::optional<Verb> read_verb(K kind) {
       return Verb::kAuditRead;
     case K::kQueue:
       return Verb::kQueueRead;
+    case K::kToken:
+      return std::nullopt;  // one's own tokens: always visible to oneself
   }
   return std::nullopt;
 }
@@ -78,11 +80,21 @@ bool in_domains(const Target& t, Id customer, const std::vector<Id>& domains) {
 // Verbs a postmaster or scoped manager holds on the domains of its scope.
 bool domain_admin_verb(Verb v, bool manager) {
   switch (v) {
-    case Verb::kDomainRead: case Verb::kMailboxCreate: case Verb::kMailboxRead:
-    case Verb::kMailboxEdit: case Verb::kMailboxPassword: case Verb::kMailboxDelete:
-    case Verb::kMailboxRestore: case Verb::kAliasRead: case Verb::kAliasEdit:
-    case Verb::kForwardEdit: case Verb::kAutoresponderEdit: case Verb::kDelegationRead: case Verb::kDelegationCreate:
-    case Verb::kDelegationDelete: case Verb::kAuditRead:
+    case Verb::kDomainRead:
+    case Verb::kMailboxCreate:
+    case Verb::kMailboxRead:
+    case Verb::kMailboxEdit:
+    case Verb::kMailboxPassword:
+    case Verb::kMailboxDelete:
+    case Verb::kMailboxRestore:
+    case Verb::kAliasRead:
+    case Verb::kAliasEdit:
+    case Verb::kForwardEdit:
+    case Verb::kAutoresponderEdit:
+    case Verb::kDelegationRead:
+    case Verb::kDelegationCreate:
+    case Verb::kDelegationDelete:
+    case Verb::kAuditRead:
       return true;
     // Customer-level rights on a domain: only managers hold these, never a postmaster
     // (a postmaster must not raise its own limits or delete its own domain).
@@ -104,15 +116,46 @@ bool domain_admin_verb(Verb v, bool manager) {
 Policy::Policy(Clock clock) : clock_(std::move(clock)) {}
 
 namespace {
-// Platform-wide settings (platform limits): the platform admin alone, on the platform target.
-bool platform_verb(Verb v) { return v == Verb::kPlatformRead || v == Verb::kPlatformLimits; }
-bool platform_allows(const Actor& a, Verb v, const Target& t) {
-  return platform_verb(v) && a.role == Role::kAdmin && t.kind == K::kPlatform;
+// Platform-wide settings and jobs: the platform admin alone, on the platform target.
+bool platform_verb(Verb v) {
+  switch (v) {
+    case Verb::kPlatformRead:
+    case Verb::kPlatformLimits:
+    case Verb::kPlatformPurge:
+    case Verb::kPlatformBootstrap:
+    case Verb::kPlatformTemplate:
+      return true;
+    default:
+      return false;
+  }
 }
+bool platform_allows(const Actor& a, Verb v, const Target& t) {
+  if (a.role != Role::kAdmin || t.kind != K::kPlatform) return false;
+  // Creating an admin login is for whoever holds the database file (the local CLI without
+  // --as), never for a login: an admin login must not mint another one.
+  if (v == Verb::kPlatformBootstrap) return a.principal_id == 0 && a.mailbox_id == 0;
+  return true;
+}
+
+// API tokens, always the acting login's own: every login may hold them, a mailbox only while
+// its services include tokens. A request authenticated by a token never mints one (a narrowed
+// token must not make a wider one). The service also asks token.create when a token is used:
+// a token works only while its owner could still create it. Revoking one's own is always
+// allowed (also to a mailbox whose tokens service was switched off).
+bool token_allows(const Actor& a, Verb v, const Target& t) {
+  if (t.kind != K::kToken) return false;
+  if (v == Verb::kTokenRevoke) return true;
+  if (v != Verb::kTokenCreate || a.token_id || a.token_scope) return false;
+  return a.role != Role::kUser || a.tokens_allowed;
+}
+bool token_verb(Verb v) { return v == Verb::kTokenCreate || v == Verb::kTokenRevoke; }
 }  // namespace
+
+Id acting_manager(const Actor& a) { return a.role == Role::kManager ? a.principal_id : 0; }
 
 bool Policy::role_allows(const Actor& a, Verb v, const Target& t) const {
   if (platform_verb(v)) return platform_allows(a, v, t);
+  if (token_verb(v) || t.kind == K::kToken) return token_allows(a, v, t);
   // Every login may change its own password; targets of kind kManager stand for any
   // non-mailbox principal here.
   if (v == Verb::kPrincipalPassword && t.kind == K::kManager) {
@@ -204,10 +247,14 @@ bool Policy::allows(const Actor& a, Verb v, const Target& t) const {
   if (!a.active) return false;
   if (a.token_scope) {
     const TokenScope& s = *a.token_scope;
-    if (!s.verbs.empty() && !contains(s.verbs, v)) return false;
     if (s.read_only && !is_read(v)) return false;
-    if (!s.domain_ids.empty() && (t.domain_id == 0 || !contains(s.domain_ids, t.domain_id)))
-      return false;
+    // The verbs and domains a token names narrow what it does to the directory; its owner's
+    // own tokens lie outside them (any token that may write may revoke its owner's tokens).
+    if (t.kind != K::kToken) {
+      if (!s.verbs.empty() && !contains(s.verbs, v)) return false;
+      if (!s.domain_ids.empty() && (t.domain_id == 0 || !contains(s.domain_ids, t.domain_id)))
+        return false;
+    }
   }
   return role_allows(a, v, t) || delegation_allows(a, v, t);
 }

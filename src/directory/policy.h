@@ -9,7 +9,12 @@
 // - A Target carries the ownership chain of the object (customer, domain, mailbox) as stored,
 //   filled in by the service from the database; the policy trusts it and does no I/O.
 // - "Create" verbs target the parent: mailbox.create targets the domain (with template_id set
-//   to the template named), domain.create the customer, customer.create the platform.
+//   to the template named), domain.create the customer, customer.create and platform.template
+//   the platform, token.create the acting login's own tokens (Target::own_token).
+// - A token's scope narrows every verb, but its verbs and domains do not apply to its owner's
+//   own tokens (Target::own_token): only read-only stops a token revoking them.
+// - Platform verbs (platform.*) are the platform admin's alone; platform.bootstrap only the
+//   local CLI operator's (the admin actor without a login row: whoever can write the database).
 // - Delegations are honoured only while not expired at the policy's clock.
 // - Thread-safe (const, no state beyond the clock).
 #pragma once
@@ -37,9 +42,9 @@ struct Actor {
   ManagerKind manager_kind = ManagerKind::kScoped;
   std::vector<Id> domain_ids;           // manager
   std::vector<Delegation> delegations;  // held by this principal or mailbox
-  bool forwarding_allowed = false;     // user: from its mailbox services
-  bool autoresponder_allowed = false;  // user: from its mailbox services
-  bool tokens_allowed = false;         // user: from its mailbox services (own API tokens)
+  bool forwarding_allowed = false;      // user: from its mailbox services
+  bool autoresponder_allowed = false;   // user: from its mailbox services
+  bool tokens_allowed = false;          // user: from its mailbox services (own API tokens)
   // Request context, recorded in the audit.
   std::optional<Id> token_id;
   std::optional<TokenScope> token_scope;
@@ -58,8 +63,10 @@ struct Target {
     kTemplate,
     kDelegation,
     kAudit,
-    kQueue  // an outbound queue entry: customer/domain = the local domain it is sent for
-            // (0/0 when no local domain owns it: platform admin only)
+    kQueue,  // an outbound queue entry: customer/domain = the local domain it is sent for
+             // (0/0 when no local domain owns it: platform admin only)
+    kToken   // the acting login's own API tokens; another's token is never a target (the
+             // service answers it like a missing one before asking)
   };
   Kind kind = Kind::kPlatform;
   Id id = 0;
@@ -83,7 +90,13 @@ struct Target {
   static Target domain(Id c, Id d) { return of(Kind::kDomain, d, c, d); }
   static Target mailbox(Id c, Id d, Id m) { return of(Kind::kMailbox, m, c, d, m); }
   static Target queue_entry(Id id, Id c, Id d) { return of(Kind::kQueue, id, c, d); }
+  static Target own_token(Id id = 0) { return of(Kind::kToken, id, 0); }
 };
+
+// No escalation through limits (invariant 2): the manager principal `a` acts as, or 0. That
+// manager's own limits cap every limit it sets, and a domain it creates is assigned to it (and
+// counts against its limits).
+Id acting_manager(const Actor& a);
 
 class Policy {
  public:

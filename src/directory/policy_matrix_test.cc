@@ -24,8 +24,9 @@ using K = Target::Kind;
 // MB_b carol@b, MB_g gina@g; AL_a/AL_b/AL_g aliases; T_own staff, T_exec, T_plat (platform),
 // T_other (globex); DL_a, DL_b, DL_ab, DL_g delegations over those domains; AU_cust (acme,
 // no domain), AU_a, AU_b, AU_g audit records; Q_a, Q_b, Q_g outbound queue entries sent for
-// those domains, Q_none one no local domain owns (a bounce to a remote sender); PR_self the actor's own login, PR_own another
-// acme login, PR_other a globex login.
+// those domains, Q_none one no local domain owns (a bounce to a remote sender); PR_self the
+// actor's own login, PR_own another acme login, PR_other a globex login; TK_self the actor's
+// own API tokens.
 const char* kCustomerRights = R"(
   customer.read@C_own customer.edit@C_own manager.create@C_own domain.create@C_own
   manager.read@M_own manager.edit@M_own manager.delete@M_own
@@ -48,7 +49,8 @@ const char* kCustomerRights = R"(
   delegation.read@DL_ab delegation.create@DL_ab delegation.delete@DL_ab
   audit.read@AU_cust audit.read@AU_a audit.read@AU_b
   queue.read@Q_a queue.manage@Q_a queue.read@Q_b queue.manage@Q_b
-  principal.password@PR_self principal.password@PR_own)";
+  principal.password@PR_self principal.password@PR_own
+  token.create@TK_self token.revoke@TK_self)";
 
 const char* kCustomerOnly =
     "customer.edit@C_own manager.create@C_own manager.edit@M_own manager.delete@M_own "
@@ -67,7 +69,7 @@ const char* kScopedManager = R"(
   template.read@T_own template.read@T_exec template.read@T_plat
   delegation.read@DL_a delegation.create@DL_a delegation.delete@DL_a
   audit.read@AU_a principal.password@PR_self
-  queue.read@Q_a queue.manage@Q_a)";
+  queue.read@Q_a queue.manage@Q_a token.create@TK_self token.revoke@TK_self)";
 
 const char* kPostmaster = R"(
   domain.read@D_a mailbox.create@Da_staff mailbox.create@Da_exec
@@ -78,13 +80,17 @@ const char* kPostmaster = R"(
   alias.read@AL_a alias.edit@AL_a
   template.read@T_own template.read@T_exec template.read@T_plat
   delegation.read@DL_a delegation.create@DL_a delegation.delete@DL_a
-  audit.read@AU_a principal.password@PR_self)";
+  audit.read@AU_a principal.password@PR_self token.create@TK_self token.revoke@TK_self)";
 
-const char* kUser = "mailbox.read@MB_self mailbox.password@MB_self forward.edit@MB_self autoresponder.edit@MB_self";
+// Mailbox users of the staff template: its services leave tokens off.
+const char* kUser =
+    "mailbox.read@MB_self mailbox.password@MB_self forward.edit@MB_self autoresponder.edit@MB_self "
+    "token.revoke@TK_self";
 
 // hr@a: mailbox.create (template staff), mailbox.delete, mailbox.password on a.example.
 const char* kDelegate = R"(
-  mailbox.read@MB_self mailbox.password@MB_self forward.edit@MB_self autoresponder.edit@MB_self mailbox.delete@MB_self
+  mailbox.read@MB_self mailbox.password@MB_self forward.edit@MB_self autoresponder.edit@MB_self
+  mailbox.delete@MB_self token.revoke@TK_self
   mailbox.read@MB_a mailbox.password@MB_a mailbox.delete@MB_a
   domain.read@D_a mailbox.create@Da_staff template.read@T_own)";
 
@@ -183,19 +189,20 @@ TEST_F(PolicyMatrix, EveryRoleTimesEveryVerbTimesScope) {
       {"Q_none", Target::queue_entry(4, 0, 0)},
       {"PR_own", mgr_t(principal("other@outside.test"))},
       {"PR_other", mgr_t(principal("gm@outside.test"))},
+      {"TK_self", Target::own_token()},
   };
   // Which labels each verb is tried on.
   auto labels_for = [](Verb v) -> std::vector<std::string> {
     std::string n(verb_name(v));
     if (v == Verb::kCustomerCreate) return {"P", "C_own"};
-    // Platform limits: the platform admin alone (every other role is denied on P).
+    // Platform settings and jobs: the platform admin alone (every other role is denied on P).
     if (n.rfind("platform.", 0) == 0) return {"P"};
+    if (n.rfind("token.", 0) == 0) return {"TK_self"};
     if (v == Verb::kManagerCreate || v == Verb::kDomainCreate || n.rfind("customer.", 0) == 0)
       return {"C_own", "C_other"};
     if (n.rfind("manager.", 0) == 0) return {"M_own", "M_other"};
     if (v == Verb::kMailboxCreate) return {"Da_staff", "Da_exec", "Db_staff", "Dg_gstaff"};
-    if (n.rfind("domain.", 0) == 0 || v == Verb::kPostmasterPassword)
-      return {"D_a", "D_b", "D_g"};
+    if (n.rfind("domain.", 0) == 0 || v == Verb::kPostmasterPassword) return {"D_a", "D_b", "D_g"};
     if (n.rfind("mailbox.", 0) == 0 || v == Verb::kForwardEdit || v == Verb::kAutoresponderEdit)
       return {"MB_self", "MB_a", "MB_b", "MB_g"};
     if (n.rfind("alias.", 0) == 0) return {"AL_a", "AL_b", "AL_g"};
@@ -295,12 +302,75 @@ TEST_F(PolicyMatrix, PlatformLimitsArePlatformAdminOnly) {
   EXPECT_FALSE(p.allows(narrowed, Verb::kPlatformLimits, Target::platform()));
   for (const char* login : {"boss@acme.test", "fm@outside.test", "sm@outside.test",
                             "postmaster@a.example", "alice@a.example", "hr@a.example"}) {
-    for (Verb v : {Verb::kPlatformRead, Verb::kPlatformLimits}) {
+    for (Verb v : {Verb::kPlatformRead, Verb::kPlatformLimits, Verb::kPlatformPurge,
+                   Verb::kPlatformBootstrap, Verb::kPlatformTemplate}) {
       auto st = p.check(as(login), v, Target::platform());
       ASSERT_FALSE(st.ok()) << login;
       EXPECT_EQ(st.error().code, base::Errc::kForbidden) << login;
     }
   }
+}
+
+// An admin login holds every platform verb but platform.bootstrap: only the local operator
+// (the CLI admin without a login, who holds the database file) creates admin logins.
+TEST_F(PolicyMatrix, BootstrapIsTheLocalOperatorsAlone) {
+  auth::PasswordOptions fast = testing::fast_options().password;
+  must_ok(bootstrap_platform_admin(store(), "root", "root-password-1", fast), "root");
+  Actor root = as("root");
+  const auto& p = svc().policy();
+  for (Verb v : {Verb::kPlatformRead, Verb::kPlatformLimits, Verb::kPlatformPurge,
+                 Verb::kPlatformTemplate, Verb::kCustomerCreate})
+    EXPECT_TRUE(p.allows(root, v, Target::platform())) << verb_name(v);
+  auto st = p.check(root, Verb::kPlatformBootstrap, Target::platform());
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, base::Errc::kForbidden);
+  EXPECT_EQ(st.error().message, "not allowed: platform.bootstrap");
+  EXPECT_TRUE(p.allows(admin(), Verb::kPlatformBootstrap, Target::platform()));
+  // Platform verbs need the platform target.
+  Id acme = must(store().find_customer("acme"), "acme")->id;
+  EXPECT_FALSE(p.allows(admin(), Verb::kPlatformPurge, Target::customer(acme)));
+}
+
+// token.create: any login for its own tokens, a mailbox only with the tokens service, never
+// a request that is itself authenticated by a token (whatever the token's scope).
+TEST_F(PolicyMatrix, TokensAreMintedByTheirOwnerOnlyNeverByAToken) {
+  const auto& p = svc().policy();
+  Actor alice = as("alice@a.example");
+  EXPECT_FALSE(p.allows(alice, Verb::kTokenCreate, Target::own_token()));
+  alice.tokens_allowed = true;
+  EXPECT_TRUE(p.allows(alice, Verb::kTokenCreate, Target::own_token()));
+  for (Actor a : {admin(), as("boss@acme.test"), as("postmaster@a.example"), alice}) {
+    EXPECT_TRUE(p.allows(a, Verb::kTokenCreate, Target::own_token())) << a.login;
+    a.token_id = 7;
+    a.token_scope = TokenScope{};
+    auto st = p.check(a, Verb::kTokenCreate, Target::own_token());
+    ASSERT_FALSE(st.ok()) << a.login;
+    EXPECT_EQ(st.error().code, base::Errc::kForbidden);
+    EXPECT_EQ(st.error().message, "not allowed: token.create");
+  }
+  // Only on one's own tokens: not on any other target, delegated or not.
+  EXPECT_FALSE(p.allows(admin(), Verb::kTokenCreate, Target::platform()));
+  EXPECT_FALSE(p.allows(as("hr@a.example"), Verb::kTokenCreate, Target::own_token()));
+}
+
+// token.revoke: a token narrowed to other verbs or domains may still revoke its owner's
+// tokens (they lie outside its scope); a read-only one may not.
+TEST_F(PolicyMatrix, TokensRevokeTheirOwnersTokensUnlessReadOnly) {
+  const auto& p = svc().policy();
+  Actor boss = as("boss@acme.test");
+  Id da = must(store().find_domain("a.example"), "a")->id;
+  boss.token_id = 7;
+  boss.token_scope = TokenScope{{da}, {Verb::kDomainRead}, false, {}};
+  EXPECT_TRUE(p.allows(boss, Verb::kTokenRevoke, Target::own_token(3)));
+  EXPECT_FALSE(p.allows(boss, Verb::kMailboxRead, Target::own_token(3)));
+  boss.token_scope->read_only = true;
+  auto st = p.check(boss, Verb::kTokenRevoke, Target::own_token(3));
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().code, base::Errc::kForbidden);
+  EXPECT_EQ(st.error().message, "not allowed: token.revoke");
+  // A mailbox whose tokens service is off still revokes what it holds.
+  EXPECT_TRUE(p.allows(as("alice@a.example"), Verb::kTokenRevoke, Target::own_token(3)));
+  EXPECT_FALSE(p.allows(as("gone@a.example"), Verb::kTokenRevoke, Target::own_token(3)));
 }
 
 TEST_F(PolicyMatrix, TokenScopeNarrowsButNeverWidens) {
@@ -329,8 +399,7 @@ TEST_F(PolicyMatrix, QueueEntriesFollowTokenScopeAndHideOutOfScope) {
   Id globex = as("gm@outside.test").customer_id;
   auto qa = Target::queue_entry(1, acme, da), qb = Target::queue_entry(2, acme, db);
   auto qg = Target::queue_entry(3, globex, dg), qnone = Target::queue_entry(4, 0, 0);
-  EXPECT_EQ(svc().policy().check(boss, Verb::kQueueManage, qg).error().code,
-            base::Errc::kNotFound);
+  EXPECT_EQ(svc().policy().check(boss, Verb::kQueueManage, qg).error().code, base::Errc::kNotFound);
   EXPECT_EQ(svc().policy().check(boss, Verb::kQueueRead, qnone).error().code,
             base::Errc::kNotFound);
   EXPECT_TRUE(svc().policy().check(admin(), Verb::kQueueManage, qnone).ok());
@@ -338,8 +407,7 @@ TEST_F(PolicyMatrix, QueueEntriesFollowTokenScopeAndHideOutOfScope) {
   EXPECT_TRUE(svc().policy().check(boss, Verb::kQueueRead, qa).ok());
   EXPECT_EQ(svc().policy().check(boss, Verb::kQueueManage, qa).error().code,
             base::Errc::kForbidden);
-  EXPECT_EQ(svc().policy().check(boss, Verb::kQueueRead, qb).error().code,
-            base::Errc::kNotFound);
+  EXPECT_EQ(svc().policy().check(boss, Verb::kQueueRead, qb).error().code, base::Errc::kNotFound);
   Actor pm = as("postmaster@a.example");
   EXPECT_EQ(svc().policy().check(pm, Verb::kQueueRead, qa).error().code, base::Errc::kNotFound);
 }

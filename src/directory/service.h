@@ -28,12 +28,8 @@
 #include "base/result.h"
 #include "directory/model.h"
 #include "directory/policy.h"
-#include "store/queue_store.h"
 #include "store/directory_store.h"
-
-namespace posthouse::store::sqlite {
-class Db;
-}
+#include "store/queue_store.h"
 
 namespace posthouse::directory {
 
@@ -208,6 +204,10 @@ class Service {
   // removed, and new domains, mailboxes and quota raises are refused until usage is below.
   base::Result<PlatformLimits> get_platform_limits(const Actor& a);
   base::Result<PlatformLimits> set_platform_limits(const Actor& a, const Limits& l);
+  // bootstrap_platform_admin (below) for the local CLI operator (platform.bootstrap: the admin
+  // actor without a login; an admin login may not mint another), with this service's password
+  // options. kConflict if the login exists.
+  base::Status bootstrap_admin(const Actor& a, std::string_view login, std::string_view password);
 
   // --- managers
   base::Result<Principal> create_manager(const Actor& a, const ManagerSpec& s);
@@ -342,8 +342,10 @@ class Service {
   base::Result<bool> may_send_as(Id mailbox_id, std::string_view address);
 
   // --- maintenance: purges deleted mailboxes/domains older than the retention period.
-  // Audited as actor "system". Returns how many objects were purged.
+  // Audited as actor "system". Returns how many objects were purged. Without an actor it is
+  // the server's own job; with one (the CLI's purge-expired) it needs platform.purge.
   base::Result<int> purge_expired();
+  base::Result<int> purge_expired(const Actor& a);
 
  private:
   base::Status authorize(const Actor& a, Verb v, const Target& t, std::string_view what);
@@ -390,7 +392,7 @@ class Service {
   Options opts_;
   Policy policy_;
   void forget_credentials(Id mailbox_id);  // credential cache entries of a mailbox
-  std::string dummy_hash_;  // verified against for unknown logins (see authenticate)
+  std::string dummy_hash_;                 // verified against for unknown logins (see authenticate)
 };
 
 // Creates the platform admin principal (`login`, normally "admin") with this password in a

@@ -1,4 +1,4 @@
-// directory::Service: API tokens, the mailbox autoresponder and template versions.
+// directory::Service: API tokens (create, list, revoke) and the actor behind a token.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -8,23 +8,20 @@
 #include "base/ids.h"
 #include "base/strings.h"
 #include "directory/address.h"
-#include "directory/json.h"
 #include "directory/service.h"
+#include "directory/service_internal.h"
 
 namespace posthouse::directory {
 
 using base::Errc;
 using base::Error;
 using nlohmann::json;
-using K = Target::Kind;
 
 namespace {
 
 constexpr std::size_t kMaxTokenName = 100;
 constexpr std::size_t kMaxTokensPerOwner = 100;
 constexpr std::size_t kMaxIpAllow = 32;
-constexpr std::size_t kMaxSubject = 200;
-constexpr std::size_t kMaxBody = 16 * 1024;
 constexpr std::string_view kTokenPrefix = "pht_";
 constexpr Time kTokenTouchInterval = 60;  // seconds between "last used" writes
 
@@ -41,16 +38,6 @@ json scope_json(const TokenScope& s, const std::vector<std::string>& domains) {
       {"domains", domains}, {"verbs", verbs}, {"read_only", s.read_only}, {"ip_allow", s.ip_allow}};
 }
 
-// Body text may hold line breaks; nothing else below 0x20.
-base::Status check_body(std::string_view s) {
-  if (s.size() > kMaxBody)
-    return Error(Errc::kInvalid, fmt::format("body is longer than {} bytes", kMaxBody), "body");
-  std::string flat(s);
-  std::replace_if(
-      flat.begin(), flat.end(), [](char c) { return c == '\n' || c == '\r' || c == '\t'; }, ' ');
-  return check_text(flat, kMaxBody, "body");
-}
-
 }  // namespace
 
 // ---------------------------------------------------------------- tokens
@@ -59,9 +46,7 @@ base::Result<NewToken> Service::create_token(const Actor& a, const TokenSpec& s)
   if (!a.active) return Error(Errc::kUnauthenticated, "not logged in");
   if (a.principal_id == 0 && a.mailbox_id == 0)
     return Error(Errc::kInvalid, "API tokens belong to a login; use --as LOGIN", "owner");
-  if (a.token_id) return Error(Errc::kForbidden, "not allowed: a token cannot create tokens");
-  if (a.role == Role::kUser && !a.tokens_allowed)
-    return Error(Errc::kForbidden, "not allowed: API tokens are not enabled for this mailbox");
+  PH_CHECK(authorize(a, Verb::kTokenCreate, Target::own_token(), "token"));
   PH_CHECK(check_text(s.name, kMaxTokenName, "name"));
   if (base::trim(s.name).empty()) return Error(Errc::kInvalid, "name is required", "name");
   if (s.expires_at && *s.expires_at <= now())
@@ -90,8 +75,7 @@ base::Result<NewToken> Service::create_token(const Actor& a, const TokenSpec& s)
   // probing: an invisible domain answers like a missing one).
   for (const auto& ref : s.domains) {
     auto d = PH_TRY(load_domain(a, ref, Verb::kDomainRead));
-    if (std::find(t.scope.domain_ids.begin(), t.scope.domain_ids.end(), d.id) ==
-        t.scope.domain_ids.end()) {
+    if (!contains(t.scope.domain_ids, d.id)) {
       t.scope.domain_ids.push_back(d.id);
       names.push_back(d.name);
     }
@@ -109,8 +93,8 @@ base::Result<NewToken> Service::create_token(const Actor& a, const TokenSpec& s)
     t.id = PH_TRY(store_.insert_token(t));
     json after = {{"name", t.name}, {"prefix", t.prefix}, {"scope", scope_json(t.scope, names)}};
     if (t.expires_at) after["expires_at"] = *t.expires_at;
-    return audit_custom(a, "token.create", fmt::format("token:#{}", t.id), a.customer_id,
-                        a.domain_id, a.mailbox_id, json::object(), after);
+    return audit(a, Verb::kTokenCreate, fmt::format("token:#{}", t.id), a.customer_id, a.domain_id,
+                 a.mailbox_id, json::object(), after);
   }));
   out.token = t;
   return out;
@@ -129,14 +113,13 @@ base::Status Service::revoke_token(const Actor& a, Id id) {
   bool own = (a.principal_id && t->owner_principal_id == a.principal_id) ||
              (!a.principal_id && a.mailbox_id && t->owner_mailbox_id == a.mailbox_id);
   if (!own) return token_not_found(id);  // another's token answers like a missing one
-  if (a.token_scope && a.token_scope->read_only)
-    return Error(Errc::kForbidden, "not allowed: token.revoke");
+  PH_CHECK(authorize(a, Verb::kTokenRevoke, Target::own_token(id), "token"));
   if (t->revoked_at) return {};
   return store_.in_transaction([&]() -> base::Status {
     PH_CHECK(store_.revoke_token(id, now()));
-    return audit_custom(a, "token.revoke", fmt::format("token:#{}", id), a.customer_id, a.domain_id,
-                        a.mailbox_id, {{"name", t->name}, {"revoked", false}},
-                        {{"name", t->name}, {"revoked", true}});
+    return audit(a, Verb::kTokenRevoke, fmt::format("token:#{}", id), a.customer_id, a.domain_id,
+                 a.mailbox_id, {{"name", t->name}, {"revoked", false}},
+                 {{"name", t->name}, {"revoked", true}});
   });
 }
 
@@ -163,7 +146,8 @@ base::Result<Actor> Service::actor_for_token(std::string_view secret, std::strin
   }
   auto a = actor_for(login);
   if (!a.ok() || !a->active) return bad_token();
-  if (a->role == Role::kUser && !a->tokens_allowed) return bad_token();
+  // The owner must still be allowed tokens (a mailbox whose tokens service was switched off).
+  if (!policy_.allows(*a, Verb::kTokenCreate, Target::own_token())) return bad_token();
   a->token_id = t->id;
   a->token_scope = t->scope;
   a->source = "api";
@@ -175,68 +159,6 @@ base::Result<Actor> Service::actor_for_token(std::string_view secret, std::strin
       t->last_used_ip.value_or("") != ip)
     PH_CHECK(store_.touch_token(t->id, at, ip));
   return a;
-}
-
-// ---------------------------------------------------------------- autoresponder
-
-base::Result<Autoresponder> Service::get_autoresponder(const Actor& a, std::string_view ref) {
-  auto m = PH_TRY(get_mailbox(a, ref));
-  auto j = parse_or_empty(m.settings_json);
-  Autoresponder r;
-  if (!j.is_object() || !j.contains("autoresponder") || !j["autoresponder"].is_object()) return r;
-  const auto& x = j["autoresponder"];
-  r.enabled = x.value("enabled", false);
-  r.subject = x.value("subject", std::string());
-  r.body = x.value("body", std::string());
-  if (x.contains("start") && x["start"].is_number_integer()) r.start = x["start"].get<Time>();
-  if (x.contains("end") && x["end"].is_number_integer()) r.end = x["end"].get<Time>();
-  return r;
-}
-
-base::Result<Autoresponder> Service::set_autoresponder(const Actor& a, std::string_view ref,
-                                                       const Autoresponder& r) {
-  // The subject becomes a header of the reply: no CR/LF (check_text refuses controls).
-  PH_CHECK(check_text(r.subject, kMaxSubject, "subject"));
-  PH_CHECK(check_body(r.body));
-  if (r.start && r.end && *r.end <= *r.start)
-    return Error(Errc::kInvalid, "end must be after start", "end");
-  Autoresponder out = r;
-  PH_CHECK(store_.in_transaction([&]() -> base::Status {
-    auto m = PH_TRY(load_mailbox(a, ref, Verb::kAutoresponderEdit));
-    if (!m.services.autoresponder)
-      return Error(Errc::kForbidden,
-                   "not allowed: the autoresponder is not enabled for " + m.address);
-    auto j = parse_or_empty(m.settings_json);
-    if (!j.is_object()) j = json::object();
-    json before = j.value("autoresponder", json::object());
-    json after = {{"enabled", r.enabled}, {"subject", r.subject}, {"body", r.body}};
-    if (r.start) after["start"] = *r.start;
-    if (r.end) after["end"] = *r.end;
-    j["autoresponder"] = after;
-    m.settings_json = j.dump();
-    m.updated_at = now();
-    PH_CHECK(store_.update_mailbox(m));
-    auto d = PH_TRY(store_.get_domain(m.domain_id));
-    return audit(a, Verb::kAutoresponderEdit, "mailbox:" + m.address, d.customer_id, d.id, m.id,
-                 before, after);
-  }));
-  return out;
-}
-
-// ---------------------------------------------------------------- template versions
-
-base::Result<TemplateSettings> Service::get_template_version(const Actor& a,
-                                                             std::string_view customer,
-                                                             std::string_view name,
-                                                             int64_t version) {
-  for (const auto& t : PH_TRY(list_templates(a, customer))) {
-    if (t.name != name) continue;
-    if (version < 1 || version > t.version)
-      return Error(Errc::kNotFound,
-                   fmt::format("template '{}' version {} not found", name, version));
-    return store_.get_template_version(t.id, version);
-  }
-  return Error(Errc::kNotFound, fmt::format("template '{}' not found", name));
 }
 
 }  // namespace posthouse::directory

@@ -1,4 +1,4 @@
-// API tokens and the autoresponder at the service layer (the HTTP tests repeat these end to end).
+// directory::Service: API tokens (service_tokens.cc); the HTTP tests repeat these end to end.
 #include <gtest/gtest.h>
 
 #include "directory/test_world.h"
@@ -110,27 +110,16 @@ TEST_F(ApiTokens, MailboxTokensNeedTheService) {
   auto nt = must(svc().create_token(alice, {"x", {}, {}, false, {}, std::nullopt}), "create");
   auto a = must(svc().actor_for_token(nt.secret, "::1"), "use");
   EXPECT_EQ(a.mailbox_id, alice.mailbox_id);
-}
-
-TEST_F(ApiTokens, AutoresponderSelfServiceIsAuditedAndHeaderSafe) {
-  Actor alice = as("alice@a.example");
-  Autoresponder r{true, "Away", "Back Monday.\nRegards", 100, 200};
-  must(svc().set_autoresponder(alice, "alice@a.example", r), "set");
-  auto got = must(svc().get_autoresponder(alice, "alice@a.example"), "get");
-  EXPECT_TRUE(got.enabled);
-  EXPECT_EQ(got.subject, "Away");
-  EXPECT_EQ(got.end, 200);
-  auto m = must(svc().get_mailbox(admin(), "alice@a.example"), "mb");
-  EXPECT_NE(m.settings_json.find("\"autoresponder\""), std::string::npos);
-  r.subject = "Away\r\nBcc: victim@x.test";
-  auto bad = svc().set_autoresponder(alice, "alice@a.example", r);
-  ASSERT_FALSE(bad.ok());
-  EXPECT_EQ(bad.error().field, "subject");
-  // Another user cannot touch it; it does not even exist for them.
-  r.subject = "Away";
-  EXPECT_EQ(svc().set_autoresponder(as("bob@a.example"), "alice@a.example", r).error().code,
-            base::Errc::kNotFound);
-  EXPECT_EQ(must(svc().list_audit(admin(), 1), "audit")[0].verb, "autoresponder.edit");
+  // A token never mints a token (policy: token.create), whatever its scope.
+  auto minted = svc().create_token(a, {"y", {}, {}, false, {}, std::nullopt});
+  ASSERT_FALSE(minted.ok());
+  EXPECT_EQ(minted.error().code, base::Errc::kForbidden);
+  EXPECT_EQ(minted.error().message, "not allowed: token.create");
+  // Switching the service off kills the mailbox's tokens at their next use.
+  s.tokens = false;
+  e.services = s;
+  must(svc().edit_mailbox(admin(), "alice@a.example", e), "disable tokens");
+  EXPECT_EQ(svc().actor_for_token(nt.secret, "::1").error().code, base::Errc::kUnauthenticated);
 }
 
 }  // namespace

@@ -46,6 +46,11 @@ T must(base::Result<T> r, const char* what) {
   }
   return std::move(r).value();
 }
+// The error code of a failed result (-1 cast to Errc for a success), for EXPECT_EQ.
+template <class R>
+base::Errc code(const R& r) {
+  return r.ok() ? static_cast<base::Errc>(-1) : r.error().code;
+}
 inline void must_ok(base::Status s, const char* what) {
   if (!s.ok()) {
     ADD_FAILURE() << what << ": " << s.error().message;

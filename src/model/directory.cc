@@ -17,6 +17,8 @@ constexpr std::array<std::string_view, kVerbCount> kVerbNames = {
     "queue.read",      "queue.manage",
     // platform limits
     "platform.read",   "platform.limits",
+    "platform.purge",  "platform.bootstrap", "platform.template",
+    "token.create",    "token.revoke",
 };
 }  // namespace
 

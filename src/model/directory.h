@@ -62,8 +62,13 @@ enum class Verb {
   // Platform limits (platform admin only).
   kPlatformRead,
   kPlatformLimits,
+  kPlatformPurge,      // purge expired deletions now (platform admin only)
+  kPlatformBootstrap,  // create a platform admin login (the local CLI operator only)
+  kPlatformTemplate,   // create platform-wide templates (platform admin only)
+  kTokenCreate,        // hold API tokens of one's own: mint one, and keep using those minted
+  kTokenRevoke,        // revoke one of one's own API tokens
 };
-inline constexpr int kVerbCount = static_cast<int>(Verb::kPlatformLimits) + 1;
+inline constexpr int kVerbCount = static_cast<int>(Verb::kTokenRevoke) + 1;
 std::string_view verb_name(Verb v);
 std::optional<Verb> verb_from_name(std::string_view name);
 // The verbs a delegation may carry (DESIGN.md section 3, the "User Manager").
