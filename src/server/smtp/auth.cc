@@ -62,21 +62,26 @@ asio::awaitable<base::Result<std::string>> Session::read_sasl_line() {
   co_return s;
 }
 
+asio::awaitable<std::optional<std::string>> Session::first_response(const codec::Command& c,
+                                                                    std::string_view challenge) {
+  if (c.auth_initial) co_return *c.auth_initial;
+  reply(334, "", challenge);
+  auto l = co_await read_sasl_line();
+  if (!l) co_return std::nullopt;
+  co_return std::move(*l);
+}
+
+bool Session::cancelled(std::string_view response) {
+  if (response != "*") return false;
+  reply(501, "5.0.0", "Authentication cancelled");
+  return true;
+}
+
 asio::awaitable<Session::SaslOutcome> Session::read_plain(const codec::Command& c) {
-  std::string resp;
-  if (c.auth_initial) {
-    resp = *c.auth_initial;
-  } else {
-    reply(334, "", "");
-    auto l = co_await read_sasl_line();
-    if (!l) co_return false;
-    resp = *l;
-  }
-  if (resp == "*") {
-    reply(501, "5.0.0", "Authentication cancelled");
-    co_return true;
-  }
-  auto creds = protocol::decode_sasl_plain(resp);
+  auto resp = co_await first_response(c, "");
+  if (!resp) co_return false;
+  if (cancelled(*resp)) co_return true;
+  auto creds = protocol::decode_sasl_plain(*resp);
   if (!creds) {
     reply(codec::error_reply(creds.error()));
     co_return count_error();
@@ -89,27 +94,14 @@ asio::awaitable<Session::SaslOutcome> Session::read_plain(const codec::Command& 
 }
 
 asio::awaitable<Session::SaslOutcome> Session::read_login(const codec::Command& c) {
-  std::string user_b64;
-  if (c.auth_initial) {
-    user_b64 = *c.auth_initial;
-  } else {
-    reply(334, "", "VXNlcm5hbWU6");
-    auto l = co_await read_sasl_line();
-    if (!l) co_return false;
-    user_b64 = *l;
-  }
-  if (user_b64 == "*") {
-    reply(501, "5.0.0", "Authentication cancelled");
-    co_return true;
-  }
-  reply(334, "", "UGFzc3dvcmQ6");
+  auto user_b64 = co_await first_response(c, "VXNlcm5hbWU6");  // "Username:"
+  if (!user_b64) co_return false;
+  if (cancelled(*user_b64)) co_return true;
+  reply(334, "", "UGFzc3dvcmQ6");  // "Password:"
   auto p = co_await read_sasl_line();
   if (!p) co_return false;
-  if (*p == "*") {
-    reply(501, "5.0.0", "Authentication cancelled");
-    co_return true;
-  }
-  auto u = protocol::decode_sasl_login_step(user_b64);
+  if (cancelled(*p)) co_return true;
+  auto u = protocol::decode_sasl_login_step(*user_b64);
   auto pw = protocol::decode_sasl_login_step(*p);
   if (!u || !pw) {
     reply(501, "5.5.2", "Cannot decode SASL response");

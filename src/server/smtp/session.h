@@ -72,6 +72,12 @@ class Session {
   asio::awaitable<bool> on_auth(const codec::Command& c);
   bool refuse_auth();
   asio::awaitable<base::Result<std::string>> read_sasl_line();
+  // The first response: AUTH's initial response, else the line read after "334 challenge";
+  // nothing when the peer is gone.
+  asio::awaitable<std::optional<std::string>> first_response(const codec::Command& c,
+                                                             std::string_view challenge);
+  // A response of "*" (RFC 4954 4): replies 501 and returns true.
+  bool cancelled(std::string_view response);
   asio::awaitable<SaslOutcome> read_plain(const codec::Command& c);
   asio::awaitable<SaslOutcome> read_login(const codec::Command& c);
   asio::awaitable<bool> login(const Credentials& creds);
