@@ -1,14 +1,14 @@
 #include "config/config.h"
 
+#include <arpa/inet.h>
 #include <fmt/format.h>
 #include <netinet/in.h>
-#include <arpa/inet.h>
+#include <toml++/toml.h>
 
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
-#include <toml++/toml.h>
 
 namespace posthouse::config {
 namespace {
@@ -30,8 +30,10 @@ class Section {
 
   const toml::node* get(std::string_view key) {
     seen_.insert(std::string(key));
-    return t_ ? t_->get(key) : nullptr;
+    return at(key);
   }
+  // The node of a key already read (for an error about its value).
+  const toml::node* at(std::string_view key) const { return t_ ? t_->get(key) : nullptr; }
 
   base::Status get_int(std::string_view key, int& out, int lo, int hi) {
     auto n = get(key);
@@ -154,192 +156,189 @@ base::Result<Endpoint> parse_endpoint(std::string_view s) {
     if (c < '0' || c > '9') return Error(Errc::kInvalid, fmt::format("bad port in \"{}\"", s));
     v = v * 10 + (c - '0');
   }
-  if (v == 0 || v > 65535) return Error(Errc::kInvalid, fmt::format("port out of range in \"{}\"", s));
+  if (v == 0 || v > 65535)
+    return Error(Errc::kInvalid, fmt::format("port out of range in \"{}\"", s));
   ep.port = static_cast<uint16_t>(v);
   return ep;
 }
 
-base::Result<Config> parse(std::string_view text, const std::string& path) {
-  // toml++ is built with exceptions here; parsing happens at start only, where they are allowed.
-  toml::table root;
-  try {
-    root = toml::parse(text, path);
-  } catch (const toml::parse_error& e) {
-    return Error(Errc::kInvalid, fmt::format("{}:{}: {}", path, e.source().begin.line,
-                                             e.description()));
-  }
-  Config c;
-  c.path = path;
-  std::string base_dir =
-      std::filesystem::absolute(std::filesystem::path(path)).parent_path().string();
+namespace {
 
-  const std::set<std::string> known = {"server", "listen", "tls",       "limits",
-                                       "http",   "directory", "smtp", "pop3", "imap",
-                                       "testing", "outbound"};
-  for (auto&& [k, v] : root) {
-    if (!known.count(std::string(k.str())) || !v.is_table()) {
-      return Error(Errc::kInvalid,
-                   fmt::format("{}:{}: {}: unknown section", path, v.source().begin.line, k.str()),
-                   std::string(k.str()));
-    }
-  }
-  auto table = [&](const char* name) { return root[name].as_table(); };
+// One function per table: each reads its keys with their ranges, in the order they are
+// documented, and checks what a range cannot say.
 
-  {
-    Section s(table("server"), "server", path);
-    PH_CHECK(s.get_string("hostname", c.server.hostname));
-    c.server.data_dir = ".";
-    PH_CHECK(s.get_string("data_dir", c.server.data_dir));
-    PH_CHECK(s.get_int("threads", c.server.threads, 0, 256));
-    PH_CHECK(s.get_int("blocking_threads", c.server.blocking_threads, 1, 256));
-    PH_CHECK(s.get_string("log_level", c.server.log_level));
-    static const std::set<std::string> levels = {"trace", "debug", "info", "warn", "error"};
-    if (!levels.count(c.server.log_level))
-      return s.err(table("server")->get("log_level"), "log_level",
-                   "must be one of trace, debug, info, warn, error");
-    PH_CHECK(s.finish());
+base::Status read_server(Section& s, Server& o) {
+  PH_CHECK(s.get_string("hostname", o.hostname));
+  o.data_dir = ".";
+  PH_CHECK(s.get_string("data_dir", o.data_dir));
+  PH_CHECK(s.get_int("threads", o.threads, 0, 256));
+  PH_CHECK(s.get_int("blocking_threads", o.blocking_threads, 1, 256));
+  PH_CHECK(s.get_string("log_level", o.log_level));
+  static const std::set<std::string> levels = {"trace", "debug", "info", "warn", "error"};
+  if (!levels.count(o.log_level))
+    return s.err(s.at("log_level"), "log_level", "must be one of trace, debug, info, warn, error");
+  return {};
+}
+
+base::Status read_listen(Section& s, Listen& o) {
+  PH_CHECK(s.get_endpoints("smtp", o.smtp));
+  PH_CHECK(s.get_endpoints("submission", o.submission));
+  PH_CHECK(s.get_endpoints("submissions", o.submissions));
+  PH_CHECK(s.get_endpoints("imap", o.imap));
+  PH_CHECK(s.get_endpoints("imaps", o.imaps));
+  PH_CHECK(s.get_endpoints("pop3", o.pop3));
+  PH_CHECK(s.get_endpoints("pop3s", o.pop3s));
+  PH_CHECK(s.get_endpoints("http", o.http));
+  return {};
+}
+
+base::Status read_tls(Section& s, Tls& o) {
+  PH_CHECK(s.get_string("cert", o.cert));
+  PH_CHECK(s.get_string("key", o.key));
+  return {};
+}
+
+base::Status read_limits(Section& s, Limits& o) {
+  PH_CHECK(s.get_int("max_connections", o.max_connections, 1, 1000000));
+  PH_CHECK(s.get_int("max_connections_per_ip", o.max_connections_per_ip, 1, 1000000));
+  PH_CHECK(s.get_int("idle_timeout_seconds", o.idle_timeout_seconds, 1, 86400));
+  PH_CHECK(s.get_int("max_line_bytes", o.max_line_bytes, 512, 16 << 20));
+  PH_CHECK(s.get_int("max_buffer_bytes", o.max_buffer_bytes, 4096, 1 << 30));
+  PH_CHECK(s.get_int("shutdown_grace_seconds", o.shutdown_grace_seconds, 0, 3600));
+  return {};
+}
+
+base::Status read_http(Section& s, Http& o) {
+  PH_CHECK(s.get_bool("tls", o.tls));
+  PH_CHECK(s.get_int("max_header_bytes", o.max_header_bytes, 1024, 1 << 20));
+  PH_CHECK(s.get_int("max_body_bytes", o.max_body_bytes, 1024, 1 << 30));
+  PH_CHECK(s.get_int("session_lifetime_seconds", o.session_lifetime_seconds, 1, 30 * 86400));
+  PH_CHECK(s.get_int("session_idle_seconds", o.session_idle_seconds, 1, 30 * 86400));
+  o.web_root = POSTHOUSE_WEB_ROOT;
+  PH_CHECK(s.get_string("web_root", o.web_root));
+  return {};
+}
+
+base::Status read_directory(Section& s, Directory& o) {
+  PH_CHECK(s.get_int("password_min_length", o.password_min_length, 1, 1024));
+  PH_CHECK(s.get_int("retention_days", o.retention_days, 0, 3650));
+  PH_CHECK(s.get_int("password_hash_ops", o.password_hash_ops, 1, 64));
+  PH_CHECK(s.get_int("password_hash_memory_kib", o.password_hash_memory_kib, 8, 4 << 20));
+  PH_CHECK(s.get_int("auth_cache_ttl_seconds", o.auth_cache_ttl_seconds, 0, 86400));
+  PH_CHECK(s.get_int("auth_cache_size", o.auth_cache_size, 0, 10000000));
+  return {};
+}
+
+// The keys [smtp], [pop3] and [imap] share, read last in each: the command budget.
+base::Status read_command_rate(Section& s, int& rate, int& burst) {
+  PH_CHECK(s.get_int("command_rate", rate, 0, 1000000));
+  PH_CHECK(s.get_int("command_burst", burst, 1, 1000000));
+  return {};
+}
+
+// A byte count up to 1 GiB held in an int64_t field (read through get_int's int).
+base::Status get_bytes(Section& s, std::string_view key, int64_t& out, int lo) {
+  int v = static_cast<int>(std::min<int64_t>(out, 1 << 30));
+  PH_CHECK(s.get_int(key, v, lo, 1 << 30));
+  out = v;
+  return {};
+}
+
+base::Status read_smtp(Section& s, Smtp& o) {
+  PH_CHECK(get_bytes(s, "max_message_bytes", o.max_message_bytes, 1024));
+  PH_CHECK(s.get_int("max_recipients", o.max_recipients, 1, 100000));
+  PH_CHECK(s.get_int("max_bad_recipients", o.max_bad_recipients, 1, 100000));
+  PH_CHECK(s.get_bool("allow_plaintext_auth", o.allow_plaintext_auth));
+  PH_CHECK(s.get_string("bare_lf", o.bare_lf));
+  if (o.bare_lf != "normalize" && o.bare_lf != "reject")
+    return s.err(s.at("bare_lf"), "bare_lf", "must be \"normalize\" or \"reject\"");
+  PH_CHECK(s.get_int("junk_command_limit", o.junk_command_limit, 0, 1000000));
+  return read_command_rate(s, o.command_rate, o.command_burst);
+}
+
+base::Status read_pop3(Section& s, Pop3& o) {
+  PH_CHECK(s.get_bool("allow_plaintext_auth", o.allow_plaintext_auth));
+  PH_CHECK(s.get_int("junk_command_limit", o.junk_command_limit, 0, 1000000));
+  return read_command_rate(s, o.command_rate, o.command_burst);
+}
+
+base::Status read_imap(Section& s, Imap& o) {
+  PH_CHECK(s.get_bool("allow_plaintext_auth", o.allow_plaintext_auth));
+  PH_CHECK(s.get_int("max_idle_connections", o.max_idle_connections, 0, 1000000));
+  PH_CHECK(get_bytes(s, "append_limit", o.append_limit, 1024));
+  PH_CHECK(s.get_int("max_errors", o.max_errors, 1, 100000));
+  PH_CHECK(s.get_bool("literal_plus", o.literal_plus));
+  return read_command_rate(s, o.command_rate, o.command_burst);
+}
+
+base::Status read_testing(Section& s, Testing& o) {
+  PH_CHECK(s.get_string("fault_file", o.fault_file));
+  return s.get_string("clock_file", o.clock_file);
+}
+
+// [outbound]'s smarthost keys: the mode, the credentials, and per-sender-domain routes.
+base::Status read_smarthost(Section& s, Outbound& o) {
+  PH_CHECK(s.get_string("smarthost", o.smarthost));
+  PH_CHECK(s.get_string("smarthost_tls", o.smarthost_tls));
+  static const std::set<std::string> tls_modes = {"none", "starttls", "required", "implicit"};
+  if (!tls_modes.count(o.smarthost_tls))
+    return s.err(s.at("smarthost_tls"), "smarthost_tls",
+                 "must be one of none, starttls, required, implicit");
+  PH_CHECK(s.get_string("smarthost_user", o.smarthost_user));
+  PH_CHECK(s.get_string("smarthost_password", o.smarthost_password));
+  PH_CHECK(s.get_strings("smarthost_domains", o.smarthost_domains));
+  for (const auto& d : o.smarthost_domains) {
+    auto eq = d.find('=');
+    if (eq == std::string::npos || eq == 0 || d.rfind(':') == std::string::npos ||
+        d.rfind(':') < eq)
+      return s.err(s.at("smarthost_domains"), "smarthost_domains",
+                   fmt::format("\"{}\": expected \"sender.domain=host:port\"", d));
   }
-  {
-    Section s(table("listen"), "listen", path);
-    PH_CHECK(s.get_endpoints("smtp", c.listen.smtp));
-    PH_CHECK(s.get_endpoints("submission", c.listen.submission));
-    PH_CHECK(s.get_endpoints("submissions", c.listen.submissions));
-    PH_CHECK(s.get_endpoints("imap", c.listen.imap));
-    PH_CHECK(s.get_endpoints("imaps", c.listen.imaps));
-    PH_CHECK(s.get_endpoints("pop3", c.listen.pop3));
-    PH_CHECK(s.get_endpoints("pop3s", c.listen.pop3s));
-    PH_CHECK(s.get_endpoints("http", c.listen.http));
-    PH_CHECK(s.finish());
+  if (!o.smarthost.empty() && o.smarthost.rfind(':') == std::string::npos)
+    return s.err(s.at("smarthost"), "smarthost", "expected \"host:port\"");
+  return {};
+}
+
+base::Status read_outbound(Section& s, Outbound& o) {
+  PH_CHECK(s.get_bool("enabled", o.enabled));
+  PH_CHECK(s.get_string("resolver", o.resolver));
+  if (!o.resolver.empty()) {
+    if (auto ep = parse_endpoint(o.resolver); !ep)
+      return s.err(s.at("resolver"), "resolver", ep.error().message);
   }
-  {
-    Section s(table("tls"), "tls", path);
-    PH_CHECK(s.get_string("cert", c.tls.cert));
-    PH_CHECK(s.get_string("key", c.tls.key));
-    PH_CHECK(s.finish());
-  }
-  {
-    Section s(table("limits"), "limits", path);
-    PH_CHECK(s.get_int("max_connections", c.limits.max_connections, 1, 1000000));
-    PH_CHECK(s.get_int("max_connections_per_ip", c.limits.max_connections_per_ip, 1, 1000000));
-    PH_CHECK(s.get_int("idle_timeout_seconds", c.limits.idle_timeout_seconds, 1, 86400));
-    PH_CHECK(s.get_int("max_line_bytes", c.limits.max_line_bytes, 512, 16 << 20));
-    PH_CHECK(s.get_int("max_buffer_bytes", c.limits.max_buffer_bytes, 4096, 1 << 30));
-    PH_CHECK(s.get_int("shutdown_grace_seconds", c.limits.shutdown_grace_seconds, 0, 3600));
-    PH_CHECK(s.finish());
-  }
-  {
-    Section s(table("http"), "http", path);
-    PH_CHECK(s.get_bool("tls", c.http.tls));
-    PH_CHECK(s.get_int("max_header_bytes", c.http.max_header_bytes, 1024, 1 << 20));
-    PH_CHECK(s.get_int("max_body_bytes", c.http.max_body_bytes, 1024, 1 << 30));
-    PH_CHECK(s.get_int("session_lifetime_seconds", c.http.session_lifetime_seconds, 1,
-                       30 * 86400));
-    PH_CHECK(s.get_int("session_idle_seconds", c.http.session_idle_seconds, 1, 30 * 86400));
-    c.http.web_root = POSTHOUSE_WEB_ROOT;
-    PH_CHECK(s.get_string("web_root", c.http.web_root));
-    PH_CHECK(s.finish());
-  }
-  {
-    Section s(table("directory"), "directory", path);
-    PH_CHECK(s.get_int("password_min_length", c.directory.password_min_length, 1, 1024));
-    PH_CHECK(s.get_int("retention_days", c.directory.retention_days, 0, 3650));
-    PH_CHECK(s.get_int("password_hash_ops", c.directory.password_hash_ops, 1, 64));
-    PH_CHECK(s.get_int("password_hash_memory_kib", c.directory.password_hash_memory_kib, 8,
-                       4 << 20));
-    PH_CHECK(s.get_int("auth_cache_ttl_seconds", c.directory.auth_cache_ttl_seconds, 0, 86400));
-    PH_CHECK(s.get_int("auth_cache_size", c.directory.auth_cache_size, 0, 10000000));
-    PH_CHECK(s.finish());
-  }
-  {
-    Section s(table("smtp"), "smtp", path);
-    int64_t mmb = c.smtp.max_message_bytes;
-    int mmb_int = static_cast<int>(std::min<int64_t>(mmb, 1 << 30));
-    PH_CHECK(s.get_int("max_message_bytes", mmb_int, 1024, 1 << 30));
-    c.smtp.max_message_bytes = mmb_int;
-    PH_CHECK(s.get_int("max_recipients", c.smtp.max_recipients, 1, 100000));
-    PH_CHECK(s.get_int("max_bad_recipients", c.smtp.max_bad_recipients, 1, 100000));
-    PH_CHECK(s.get_bool("allow_plaintext_auth", c.smtp.allow_plaintext_auth));
-    PH_CHECK(s.get_string("bare_lf", c.smtp.bare_lf));
-    if (c.smtp.bare_lf != "normalize" && c.smtp.bare_lf != "reject")
-      return s.err(table("smtp")->get("bare_lf"), "bare_lf", "must be \"normalize\" or \"reject\"");
-    PH_CHECK(s.get_int("junk_command_limit", c.smtp.junk_command_limit, 0, 1000000));
-    PH_CHECK(s.get_int("command_rate", c.smtp.command_rate, 0, 1000000));
-    PH_CHECK(s.get_int("command_burst", c.smtp.command_burst, 1, 1000000));
-    PH_CHECK(s.finish());
-  }
-  {
-    Section s(table("pop3"), "pop3", path);
-    PH_CHECK(s.get_bool("allow_plaintext_auth", c.pop3.allow_plaintext_auth));
-    PH_CHECK(s.get_int("junk_command_limit", c.pop3.junk_command_limit, 0, 1000000));
-    PH_CHECK(s.get_int("command_rate", c.pop3.command_rate, 0, 1000000));
-    PH_CHECK(s.get_int("command_burst", c.pop3.command_burst, 1, 1000000));
-    PH_CHECK(s.finish());
-  }
-  {
-    Section s(table("imap"), "imap", path);
-    PH_CHECK(s.get_bool("allow_plaintext_auth", c.imap.allow_plaintext_auth));
-    PH_CHECK(s.get_int("max_idle_connections", c.imap.max_idle_connections, 0, 1000000));
-    int al = static_cast<int>(std::min<int64_t>(c.imap.append_limit, 1 << 30));
-    PH_CHECK(s.get_int("append_limit", al, 1024, 1 << 30));
-    c.imap.append_limit = al;
-    PH_CHECK(s.get_int("max_errors", c.imap.max_errors, 1, 100000));
-    PH_CHECK(s.get_bool("literal_plus", c.imap.literal_plus));
-    PH_CHECK(s.get_int("command_rate", c.imap.command_rate, 0, 1000000));
-    PH_CHECK(s.get_int("command_burst", c.imap.command_burst, 1, 1000000));
-    PH_CHECK(s.finish());
-  }
-  {
-    Section s(table("testing"), "testing", path);
-    PH_CHECK(s.get_string("fault_file", c.testing.fault_file));
-    PH_CHECK(s.get_string("clock_file", c.testing.clock_file));
-    PH_CHECK(s.finish());
-  }
-  {
-    Section s(table("outbound"), "outbound", path);
-    auto& o = c.outbound;
-    PH_CHECK(s.get_bool("enabled", o.enabled));
-    PH_CHECK(s.get_string("resolver", o.resolver));
-    if (!o.resolver.empty()) {
-      if (auto ep = parse_endpoint(o.resolver); !ep)
-        return s.err(table("outbound")->get("resolver"), "resolver", ep.error().message);
-    }
-    PH_CHECK(s.get_int("mx_port", o.mx_port, 1, 65535));
-    PH_CHECK(s.get_int("poll_interval_seconds", o.poll_interval_seconds, 1, 3600));
-    PH_CHECK(s.get_int("retry_initial_seconds", o.retry_initial_seconds, 1, 86400));
-    PH_CHECK(s.get_int("retry_max_seconds", o.retry_max_seconds, 1, 604800));
-    PH_CHECK(s.get_int("max_age_seconds", o.max_age_seconds, 1, 60 * 86400));
-    PH_CHECK(s.get_int("concurrency", o.concurrency, 1, 10000));
-    PH_CHECK(s.get_int("concurrency_per_domain", o.concurrency_per_domain, 1, 10000));
-    PH_CHECK(s.get_int("max_messages_per_connection", o.max_messages_per_connection, 1, 10000));
-    PH_CHECK(s.get_int("connection_idle_seconds", o.connection_idle_seconds, 1, 3600));
-    PH_CHECK(s.get_int("delay_warning_seconds", o.delay_warning_seconds, 0, 60 * 86400));
-    PH_CHECK(s.get_string("tls_ca_file", o.tls_ca_file));
-    PH_CHECK(s.get_int("connect_timeout_seconds", o.connect_timeout_seconds, 1, 3600));
-    PH_CHECK(s.get_int("command_timeout_seconds", o.command_timeout_seconds, 1, 3600));
-    PH_CHECK(s.get_int("max_received_headers", o.max_received_headers, 1, 10000));
-    PH_CHECK(s.get_strings("require_tls_domains", o.require_tls_domains));
-    PH_CHECK(s.get_string("smarthost", o.smarthost));
-    PH_CHECK(s.get_string("smarthost_tls", o.smarthost_tls));
-    static const std::set<std::string> tls_modes = {"none", "starttls", "required", "implicit"};
-    if (!tls_modes.count(o.smarthost_tls))
-      return s.err(table("outbound")->get("smarthost_tls"), "smarthost_tls",
-                   "must be one of none, starttls, required, implicit");
-    PH_CHECK(s.get_string("smarthost_user", o.smarthost_user));
-    PH_CHECK(s.get_string("smarthost_password", o.smarthost_password));
-    PH_CHECK(s.get_strings("smarthost_domains", o.smarthost_domains));
-    for (const auto& d : o.smarthost_domains) {
-      auto eq = d.find('=');
-      if (eq == std::string::npos || eq == 0 || d.rfind(':') == std::string::npos ||
-          d.rfind(':') < eq)
-        return s.err(table("outbound")->get("smarthost_domains"), "smarthost_domains",
-                     fmt::format("\"{}\": expected \"sender.domain=host:port\"", d));
-    }
-    if (!o.smarthost.empty() && o.smarthost.rfind(':') == std::string::npos)
-      return s.err(table("outbound")->get("smarthost"), "smarthost", "expected \"host:port\"");
-    PH_CHECK(s.get_string("dkim_selector", o.dkim_selector));
-    PH_CHECK(s.get_bool("dkim_sign", o.dkim_sign));
-    PH_CHECK(s.finish());
-  }
+  PH_CHECK(s.get_int("mx_port", o.mx_port, 1, 65535));
+  PH_CHECK(s.get_int("poll_interval_seconds", o.poll_interval_seconds, 1, 3600));
+  PH_CHECK(s.get_int("retry_initial_seconds", o.retry_initial_seconds, 1, 86400));
+  PH_CHECK(s.get_int("retry_max_seconds", o.retry_max_seconds, 1, 604800));
+  PH_CHECK(s.get_int("max_age_seconds", o.max_age_seconds, 1, 60 * 86400));
+  PH_CHECK(s.get_int("concurrency", o.concurrency, 1, 10000));
+  PH_CHECK(s.get_int("concurrency_per_domain", o.concurrency_per_domain, 1, 10000));
+  PH_CHECK(s.get_int("max_messages_per_connection", o.max_messages_per_connection, 1, 10000));
+  PH_CHECK(s.get_int("connection_idle_seconds", o.connection_idle_seconds, 1, 3600));
+  PH_CHECK(s.get_int("delay_warning_seconds", o.delay_warning_seconds, 0, 60 * 86400));
+  PH_CHECK(s.get_string("tls_ca_file", o.tls_ca_file));
+  PH_CHECK(s.get_int("connect_timeout_seconds", o.connect_timeout_seconds, 1, 3600));
+  PH_CHECK(s.get_int("command_timeout_seconds", o.command_timeout_seconds, 1, 3600));
+  PH_CHECK(s.get_int("max_received_headers", o.max_received_headers, 1, 10000));
+  PH_CHECK(s.get_strings("require_tls_domains", o.require_tls_domains));
+  PH_CHECK(read_smarthost(s, o));
+  PH_CHECK(s.get_string("dkim_selector", o.dkim_selector));
+  PH_CHECK(s.get_bool("dkim_sign", o.dkim_sign));
+  return {};
+}
+
+// Reads table `name` of `root` (absent: every key keeps its default) with `read`, then refuses
+// the keys `read` did not ask for.
+template <class T>
+base::Status read_table(const toml::table& root, const char* name, const std::string& path,
+                        base::Status (*read)(Section&, T&), T& out) {
+  Section s(root[name].as_table(), name, path);
+  PH_CHECK(read(s, out));
+  return s.finish();
+}
+
+// Relative paths: data_dir from the config file's folder, the others from data_dir.
+void resolve_paths(Config& c, const std::string& base_dir) {
   c.server.data_dir = resolve(base_dir, c.server.data_dir);
   if (c.tls.cert.empty()) c.tls.cert = "tls/cert.pem";
   if (c.tls.key.empty()) c.tls.key = "tls/key.pem";
@@ -355,14 +354,54 @@ base::Result<Config> parse(std::string_view text, const std::string& path) {
   if (!c.testing.clock_file.empty()) {
     c.testing.clock_file = resolve(c.server.data_dir, c.testing.clock_file);
   }
+}
+
+}  // namespace
+
+base::Result<Config> parse(std::string_view text, const std::string& path) {
+  // toml++ is built with exceptions here; parsing happens at start only, where they are allowed.
+  toml::table root;
+  try {
+    root = toml::parse(text, path);
+  } catch (const toml::parse_error& e) {
+    return Error(Errc::kInvalid,
+                 fmt::format("{}:{}: {}", path, e.source().begin.line, e.description()));
+  }
+  Config c;
+  c.path = path;
+  std::string base_dir =
+      std::filesystem::absolute(std::filesystem::path(path)).parent_path().string();
+
+  const std::set<std::string> known = {"server", "listen",    "tls",     "limits",
+                                       "http",   "directory", "smtp",    "pop3",
+                                       "imap",   "testing",   "outbound"};
+  for (auto&& [k, v] : root) {
+    if (!known.count(std::string(k.str())) || !v.is_table()) {
+      return Error(Errc::kInvalid,
+                   fmt::format("{}:{}: {}: unknown section", path, v.source().begin.line, k.str()),
+                   std::string(k.str()));
+    }
+  }
+  PH_CHECK(read_table(root, "server", path, read_server, c.server));
+  PH_CHECK(read_table(root, "listen", path, read_listen, c.listen));
+  PH_CHECK(read_table(root, "tls", path, read_tls, c.tls));
+  PH_CHECK(read_table(root, "limits", path, read_limits, c.limits));
+  PH_CHECK(read_table(root, "http", path, read_http, c.http));
+  PH_CHECK(read_table(root, "directory", path, read_directory, c.directory));
+  PH_CHECK(read_table(root, "smtp", path, read_smtp, c.smtp));
+  PH_CHECK(read_table(root, "pop3", path, read_pop3, c.pop3));
+  PH_CHECK(read_table(root, "imap", path, read_imap, c.imap));
+  PH_CHECK(read_table(root, "testing", path, read_testing, c.testing));
+  PH_CHECK(read_table(root, "outbound", path, read_outbound, c.outbound));
+  resolve_paths(c, base_dir);
   return c;
 }
 
 base::Result<Config> load(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    return Error(Errc::kIo, fmt::format("{}: cannot read config file: {}", path,
-                                        std::strerror(errno)));
+    return Error(Errc::kIo,
+                 fmt::format("{}: cannot read config file: {}", path, std::strerror(errno)));
   }
   std::stringstream ss;
   ss << in.rdbuf();

@@ -29,6 +29,10 @@ SOURCES=(
   src/protocol/smtp/address.cc src/protocol/smtp/command.cc src/protocol/smtp/data_decoder.cc
   src/protocol/smtp/reply.cc
   src/protocol/imap/reader.cc src/protocol/imap/command.cc src/protocol/imap/types.cc
+  src/protocol/imap/command_parser.cc src/protocol/imap/command_session.cc
+  src/protocol/imap/command_mailbox.cc src/protocol/imap/command_list.cc
+  src/protocol/imap/command_search.cc src/protocol/imap/command_fetch.cc
+  src/protocol/imap/command_store.cc
   src/protocol/imap/mutf7.cc src/protocol/imap/response.cc
   src/protocol/pop3/codec.cc
   src/config/config.cc

@@ -4,14 +4,9 @@
 
 namespace posthouse::server::imap {
 
-ImapServer::ImapServer(Options opts, delivery::LocalGateway& gateway, store::MailStore& mail,
-                       net::BlockingPool& pool, std::shared_ptr<auth::LoginThrottle> throttle)
-    : opts_(std::move(opts)), gateway_(gateway), mail_(mail), pool_(pool),
-      throttle_(std::move(throttle)) {}
-
 bool ImapServer::enter_idle() {
   int n = idling_.fetch_add(1);
-  if (n >= opts_.max_idle_connections) {
+  if (n >= options().max_idle_connections) {
     idling_.fetch_sub(1);
     return false;
   }
@@ -26,7 +21,7 @@ asio::awaitable<void> ImapServer::session(std::shared_ptr<net::Connection> conn)
 }
 
 std::pair<store::Uid, store::Uid> ImapServer::claim_recent(store::FolderId folder,
-                                                        store::Uid upto) {
+                                                           store::Uid upto) {
   std::lock_guard lock(recent_mu_);
   store::Uid& mark = recent_marks_[folder];
   store::Uid old = mark;

@@ -17,54 +17,39 @@
 // Thread-safe: the server object is shared by every session.
 #pragma once
 
-#include <boost/asio.hpp>
-
 #include <atomic>
+#include <boost/asio.hpp>
 #include <chrono>
 #include <memory>
 #include <mutex>
-#include <string>
 #include <unordered_map>
 #include <utility>
 
-#include "auth/throttle.h"
-#include "delivery/local_gateway.h"
-#include "net/blocking_pool.h"
 #include "net/connection.h"
+#include "server/mail_server.h"
 #include "store/mail_store.h"
 
 namespace posthouse::server::imap {
 
-struct Options {
-  std::string hostname = "localhost";
-  bool allow_plaintext_auth = false;
+// max_errors counts BAD replies, and separately command-rate refusals.
+struct Options : SessionOptions {
   int max_idle_connections = 1000;
   uint64_t append_limit = 50ull << 20;
   size_t max_line_bytes = 65536;
-  int max_errors = 20;
   // RFC 7888: LITERAL+ (non-synchronizing literals of any accepted size) or, when false,
   // LITERAL- (non-synchronizing literals of at most 4096 octets). Never both.
   bool literal_plus = true;
-  int command_rate = 500;  // per second and connection; 0: unlimited
-  int command_burst = 1000;
   std::chrono::seconds idle_timeout{300};  // restored after IDLE
 };
 
-class ImapServer {
+class ImapServer : public MailServer<Options> {
  public:
-  ImapServer(Options opts, delivery::LocalGateway& gateway, store::MailStore& mail,
-             net::BlockingPool& pool, std::shared_ptr<auth::LoginThrottle> throttle);
+  using MailServer::MailServer;
   boost::asio::awaitable<void> session(std::shared_ptr<net::Connection> conn);
 
   // IDLE admission: false when max_idle_connections sessions are idling already.
   bool enter_idle();
   void leave_idle();
-
-  const Options& options() const { return opts_; }
-  delivery::LocalGateway& gateway() { return gateway_; }
-  store::MailStore& mail() { return mail_; }
-  net::BlockingPool& pool() { return pool_; }
-  auth::LoginThrottle& throttle() { return *throttle_; }
 
   // \Recent (IMAP4rev1, RFC 3501 2.3.2): each folder remembers the highest UID some session
   // has already been told is recent. claim_recent() moves that mark up to `upto` and returns
@@ -74,11 +59,6 @@ class ImapServer {
   store::Uid recent_mark(store::FolderId folder);
 
  private:
-  Options opts_;
-  delivery::LocalGateway& gateway_;
-  store::MailStore& mail_;
-  net::BlockingPool& pool_;
-  std::shared_ptr<auth::LoginThrottle> throttle_;
   std::atomic<int> idling_{0};
   std::mutex recent_mu_;
   std::unordered_map<store::FolderId, store::Uid> recent_marks_;

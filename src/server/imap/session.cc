@@ -101,6 +101,16 @@ base::Result<std::string> Session::store_name(std::string_view wire) const {
   return name;
 }
 
+std::optional<std::string> Session::store_name_or_fail(const codec::Command& c,
+                                                       std::string_view wire) {
+  auto name = store_name(wire);
+  if (!name) {
+    fail(c, name.error());
+    return std::nullopt;
+  }
+  return std::move(*name);
+}
+
 base::Result<store::FolderInfo> Session::target_folder(const std::string& name) {
   auto f = srv_.mail().folder(mailbox_, name);
   if (!f && f.error().code == Errc::kNotFound) {
@@ -240,7 +250,8 @@ void Session::report_expunged(const std::vector<store::Uid>& uids) {
   if (qresync_) {
     untagged(fmt::format("VANISHED {}", codec::format_sequence_set([&] {
                            codec::SequenceSet s;
-                           for (const auto& r : to_uidset(gone)) s.ranges.push_back({r.first, r.last});
+                           for (const auto& r : to_uidset(gone))
+                             s.ranges.push_back({r.first, r.last});
                            return s;
                          }())));
     std::vector<store::Uid> keep;
@@ -403,11 +414,10 @@ asio::awaitable<void> Session::dispatch(const codec::Command& c) {
                                               : "No mailbox selected");
   } else {
     co_await spec.handler(*this, c);
-    bool seq_cmd = !c.uid && (c.kind == codec::CommandKind::kFetch ||
-                              c.kind == codec::CommandKind::kStore ||
-                              c.kind == codec::CommandKind::kSearch ||
-                              c.kind == codec::CommandKind::kSort ||
-                              c.kind == codec::CommandKind::kThread);
+    bool seq_cmd =
+        !c.uid && (c.kind == codec::CommandKind::kFetch || c.kind == codec::CommandKind::kStore ||
+                   c.kind == codec::CommandKind::kSearch || c.kind == codec::CommandKind::kSort ||
+                   c.kind == codec::CommandKind::kThread);
     if (state_ == State::kSelected && c.kind != codec::CommandKind::kIdle) {
       co_await sync(!seq_cmd);
     }

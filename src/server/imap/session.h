@@ -8,17 +8,16 @@
 #pragma once
 
 #include <boost/asio.hpp>
-
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "net/rate.h"
 #include "protocol/imap/command.h"
 #include "protocol/imap/reader.h"
 #include "protocol/imap/response.h"
-#include "net/rate.h"
 #include "server/imap/imap_server.h"
 #include "store/mail_store.h"
 
@@ -64,6 +63,9 @@ class Session {
   // ("INBOX" canonical); kInvalid field "mailbox" for bad names.
   base::Result<std::string> store_name(std::string_view wire) const;
   std::string wire_name(std::string_view store) const;
+  // store_name() for a handler: for a bad name the command is failed (fail()) and nullopt
+  // returned, so the handler only has to end.
+  std::optional<std::string> store_name_or_fail(const codec::Command& c, std::string_view wire);
   // The folder an APPEND/COPY/MOVE targets; a missing one is kNotFound field "trycreate".
   // Blocking: call inside blocking().
   base::Result<store::FolderInfo> target_folder(const std::string& store_name);
@@ -121,7 +123,7 @@ class Session {
   store::Uid uidnext_ = 1;
   store::ModSeq known_modseq_ = 0;
   std::vector<store::Uid> uids_;
-  std::vector<store::Uid> saved_;  // SEARCHRES "$"
+  std::vector<store::Uid> saved_;        // SEARCHRES "$"
   std::vector<store::UidRange> recent_;  // UIDs recent for this session (rev1)
   uint64_t watch_ = 0;
   // IDLE: the store's watch callback posts a cancel of the wake timer.

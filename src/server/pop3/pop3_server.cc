@@ -18,9 +18,6 @@ using base::Errc;
 namespace {
 
 constexpr std::size_t kMaxLine = 255;  // RFC 2449 section 4, CRLF included
-// Pending output is written once this much is queued, even while pipelined commands remain
-// (a pipelined stream of UIDL on a large maildrop must not grow memory without bound).
-constexpr std::size_t kFlushBytes = 64 * 1024;
 // After a RETR, the next message up to this size is read ahead on the blocking pool while the
 // client receives the current one: clients fetch in order, and a RETR then costs no thread
 // hand-off on its critical path.
@@ -52,7 +49,9 @@ struct ReadAhead {
 class Session {
  public:
   Session(Pop3Server& srv, std::shared_ptr<net::Connection> conn)
-      : srv_(srv), o_(srv.options()), conn_(std::move(conn)),
+      : srv_(srv),
+        o_(srv.options()),
+        conn_(std::move(conn)),
         rate_(o_.command_rate, o_.command_burst) {}
   ~Session() {
     if (locked_) srv_.unlock(mailbox_id_);
@@ -93,12 +92,7 @@ class Session {
   std::shared_ptr<ReadAhead> ahead_;
 };
 
-asio::awaitable<bool> Session::flush() {
-  if (out_.empty()) co_return true;
-  auto st = co_await conn_->write(out_);
-  out_.clear();
-  co_return st.ok();
-}
+asio::awaitable<bool> Session::flush() { co_return co_await write_pending(*conn_, out_); }
 
 // The command budget: a token bucket over every command line, and a cap on commands that
 // fetch or delete nothing (NOOP, RSET, STAT, LIST, UIDL, CAPA, STLS, USER, AUTH without a
@@ -326,8 +320,8 @@ asio::awaitable<bool> Session::send_message(const Msg& m, std::optional<uint64_t
   }
   std::string_view data = *body;
   if (top_lines) data = codec::top_prefix(data, *top_lines);
-  out_ += top_lines ? "+OK Top of message follows\r\n"
-                    : fmt::format("+OK {} octets\r\n", body->size());
+  out_ +=
+      top_lines ? "+OK Top of message follows\r\n" : fmt::format("+OK {} octets\r\n", body->size());
   codec::MultilineEncoder enc;
   enc.feed(data, out_);
   enc.finish(out_);
@@ -420,7 +414,9 @@ asio::awaitable<bool> Session::on_transaction(const codec::Command& c) {
       for (auto& m : msgs_) m.deleted = false;
       ok("Maildrop reset");
       break;
-    case V::kNoop: ok(""); break;
+    case V::kNoop:
+      ok("");
+      break;
     case V::kQuit:
       co_await update();
       co_return false;
@@ -460,11 +456,6 @@ asio::awaitable<void> Session::update() {
 }
 
 }  // namespace
-
-Pop3Server::Pop3Server(Options opts, delivery::LocalGateway& gateway, store::MailStore& mail,
-                       net::BlockingPool& pool, std::shared_ptr<auth::LoginThrottle> throttle)
-    : opts_(std::move(opts)), gateway_(gateway), mail_(mail), pool_(pool),
-      throttle_(std::move(throttle)) {}
 
 bool Pop3Server::lock(int64_t mailbox_id) {
   std::lock_guard l(mu_);

@@ -15,51 +15,29 @@
 #pragma once
 
 #include <boost/asio.hpp>
-
 #include <memory>
 #include <mutex>
 #include <set>
-#include <string>
 
-#include "auth/throttle.h"
-#include "delivery/local_gateway.h"
-#include "net/blocking_pool.h"
 #include "net/connection.h"
-#include "store/mail_store.h"
+#include "server/mail_server.h"
 
 namespace posthouse::server::pop3 {
 
-struct Options {
-  std::string hostname = "localhost";
-  bool allow_plaintext_auth = false;
-  int max_errors = 20;
+struct Options : SessionOptions {
   int junk_command_limit = 100;  // commands naming no message between two RETR/TOP/DELE (0: off)
-  int command_rate = 500;        // token bucket per connection (0: unlimited)
-  int command_burst = 1000;
 };
 
-class Pop3Server {
+class Pop3Server : public MailServer<Options> {
  public:
-  Pop3Server(Options opts, delivery::LocalGateway& gateway, store::MailStore& mail,
-             net::BlockingPool& pool, std::shared_ptr<auth::LoginThrottle> throttle);
+  using MailServer::MailServer;
   boost::asio::awaitable<void> session(std::shared_ptr<net::Connection> conn);
 
   // Maildrop lock: false if another session holds this mailbox.
   bool lock(int64_t mailbox_id);
   void unlock(int64_t mailbox_id);
 
-  const Options& options() const { return opts_; }
-  delivery::LocalGateway& gateway() { return gateway_; }
-  store::MailStore& mail() { return mail_; }
-  net::BlockingPool& pool() { return pool_; }
-  auth::LoginThrottle& throttle() { return *throttle_; }
-
  private:
-  Options opts_;
-  delivery::LocalGateway& gateway_;
-  store::MailStore& mail_;
-  net::BlockingPool& pool_;
-  std::shared_ptr<auth::LoginThrottle> throttle_;
   std::mutex mu_;
   std::set<int64_t> locked_;
 };

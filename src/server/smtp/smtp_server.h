@@ -17,7 +17,6 @@
 #pragma once
 
 #include <boost/asio.hpp>
-
 #include <memory>
 #include <string>
 
@@ -26,22 +25,19 @@
 #include "net/blocking_pool.h"
 #include "net/connection.h"
 #include "protocol/smtp/data_decoder.h"
+#include "server/session_common.h"
 
 namespace posthouse::server::smtp {
 
 enum class Mode { kMx, kSubmission, kSubmissions };
 
-struct Options {
-  std::string hostname = "localhost";
+// command_rate counts every command but BDAT (its chunks are bounded by max_message_bytes).
+struct Options : SessionOptions {
   Mode mode = Mode::kMx;
   uint64_t max_message_bytes = 50ull << 20;
   int max_recipients = 100;
   int max_bad_recipients = 20;
-  int max_errors = 20;
-  bool allow_plaintext_auth = false;
   int junk_command_limit = 100;  // commands that carry no mail, per accepted message (0: off)
-  int command_rate = 500;        // token bucket per connection (0: unlimited); BDAT not counted
-  int command_burst = 1000;
   ::posthouse::smtp::BareLf bare_lf = ::posthouse::smtp::BareLf::kNormalize;
   std::size_t max_line = 4096;
 };

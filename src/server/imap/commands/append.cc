@@ -34,11 +34,8 @@ PH_IMAP_HANDLER(cmd_append) {
     s.no(c, "Message too large", "TOOBIG");
     co_return;
   }
-  auto name = s.store_name(a.mailbox);
-  if (!name) {
-    s.fail(c, name.error());
-    co_return;
-  }
+  auto name = s.store_name_or_fail(c, a.mailbox);
+  if (!name) co_return;
   auto flags = Session::parse_flags(a.flags);
   if (!flags) {
     s.fail(c, flags.error());

@@ -22,11 +22,8 @@ PH_IMAP_HANDLER(cmd_copy) {
     s.no(c, "Mailbox is read-only", "READ-ONLY");
     co_return;
   }
-  auto name = s.store_name(a.mailbox);
-  if (!name) {
-    s.fail(c, name.error());
-    co_return;
-  }
+  auto name = s.store_name_or_fail(c, a.mailbox);
+  if (!name) co_return;
   auto uids = s.resolve(a.set, c.uid);
   auto& mail = s.srv_.mail();
   auto mb = s.mailbox_;

@@ -9,19 +9,16 @@ PH_IMAP_HANDLER(cmd_create) {
   const auto& a = std::get<codec::MailboxArg>(c.args);
   std::string_view wire = a.mailbox;
   if (!wire.empty() && wire.back() == '/') wire.remove_suffix(1);  // RFC 3501 6.3.3
-  auto name = s.store_name(wire);
-  if (!name) {
-    s.fail(c, name.error());
-    co_return;
-  }
+  auto name = s.store_name_or_fail(c, wire);
+  if (!name) co_return;
   std::string use;
   if (a.special_use.size() > 1) {
     s.no(c, "One special-use attribute per mailbox", "USEATTR");
     co_return;
   }
   if (!a.special_use.empty()) {
-    static constexpr std::string_view kUses[] = {"\\All", "\\Archive", "\\Drafts", "\\Flagged",
-                                                 "\\Junk", "\\Sent",   "\\Trash"};
+    static constexpr std::string_view kUses[] = {"\\All",  "\\Archive", "\\Drafts", "\\Flagged",
+                                                 "\\Junk", "\\Sent",    "\\Trash"};
     for (auto u : kUses) {
       if (base::iequals(u, a.special_use[0])) use = std::string(u);
     }

@@ -5,11 +5,8 @@ namespace posthouse::server::imap {
 
 PH_IMAP_HANDLER(cmd_delete) {
   const auto& a = std::get<codec::MailboxArg>(c.args);
-  auto name = s.store_name(a.mailbox);
-  if (!name) {
-    s.fail(c, name.error());
-    co_return;
-  }
+  auto name = s.store_name_or_fail(c, a.mailbox);
+  if (!name) co_return;
   if (*name == "INBOX") {
     s.no(c, "INBOX cannot be deleted", "CANNOT");
     co_return;

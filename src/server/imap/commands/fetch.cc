@@ -2,10 +2,9 @@
 
 #include <algorithm>
 
-#include "mime/header.h"
 #include "mime/part_map.h"
 #include "server/imap/commands/commands.h"
-#include "server/imap/cte.h"
+#include "server/imap/fetch_body.h"
 #include "server/imap/session.h"
 
 namespace posthouse::server::imap {
@@ -14,6 +13,15 @@ namespace {
 
 using Att = codec::FetchAtt;
 using K = codec::FetchAtt::Kind;
+using fetch::Ctx;
+using fetch::kStreamMin;
+using fetch::part_prefix;
+using fetch::scan_decoded;
+using fetch::section_bytes;
+using fetch::section_source;
+using fetch::send_stream;
+using fetch::Source;
+using fetch::Stream;
 
 // Messages per store round trip, and output gathered before it is written (awaited), so a
 // client that does not read its FETCH output holds at most one slice in memory.
@@ -38,15 +46,6 @@ std::string format_internaldate(int64_t t) {
   dt.minute = static_cast<int>(secs / 60 % 60);
   dt.second = static_cast<int>(secs % 60);
   return codec::format_date_time(dt);
-}
-
-std::string part_prefix(const codec::Section& sec) {
-  std::string p;
-  for (auto n : sec.part) {
-    if (!p.empty()) p += '.';
-    p += std::to_string(n);
-  }
-  return p;
 }
 
 // The section as echoed in the response: "1.2.HEADER.FIELDS (FROM TO)".
@@ -75,120 +74,6 @@ std::string section_text(const codec::Section& sec) {
   }
   return p;
 }
-
-struct Ctx {
-  store::MailStore& mail;
-  store::MailboxId mb;
-  store::FolderId folder;
-};
-
-// Where the bytes of one BODY[]/BINARY[] item (before <partial>) come from: a byte range of the
-// stored message, filtered (HEADER.FIELDS) or decoded (BINARY) on the way out.
-struct Source {
-  uint64_t offset = 0, length = 0;
-  bool fields = false;      // HEADER.FIELDS[.NOT]: filtered in memory (a header)
-  std::string encoding;     // BINARY: content-transfer-encoding to decode
-  bool decode = false;
-};
-
-base::Result<Source> section_source(const store::MessageMeta& m, const mime::PartMap* map,
-                                    const Att& a) {
-  using T = codec::Section::Text;
-  const auto& sec = a.section;
-  Source src;
-  if (sec.part.empty() && sec.text == T::kNone) {
-    src.length = m.size;
-  } else if (sec.part.empty() && sec.text == T::kHeader) {
-    src.length = std::min(m.header_size, m.size);
-  } else {
-    if (!map) return base::Error(base::Errc::kInternal, "no part map");
-    std::string spec = part_prefix(sec);
-    auto with = [&](std::string_view t) {
-      return spec.empty() ? std::string(t) : spec + "." + std::string(t);
-    };
-    switch (sec.text) {
-      case T::kNone: break;
-      case T::kHeader:
-      case T::kHeaderFields:
-      case T::kHeaderFieldsNot: spec = with("HEADER"); break;
-      case T::kText: spec = with("TEXT"); break;
-      case T::kMime: spec = with("MIME"); break;
-    }
-    auto range = map->resolve(spec);
-    if (!range) {
-      // RFC 3501: a section that does not exist is returned empty, not an error.
-      if (range.error().code == base::Errc::kNotFound) return src;
-      return range.error();
-    }
-    src.offset = range->offset;
-    src.length = range->length;
-    src.fields = sec.text == T::kHeaderFields || sec.text == T::kHeaderFieldsNot;
-  }
-  if (!src.fields && (a.kind == K::kBinary || a.kind == K::kBinarySize)) {
-    const mime::PartEntry* e = map ? map->find(part_prefix(sec)) : nullptr;
-    if (!e && sec.part.empty() && map) e = map->find("");
-    src.encoding = e ? e->encoding : "";
-    // The root entry of a multipart or a message part is not encoded as a whole.
-    if (e && e->is_message && !sec.part.empty()) src.encoding.clear();
-    if (!CteDecoder::make(src.encoding)) {
-      return base::Error(base::Errc::kInvalid, "unknown encoding", "cte");
-    }
-    src.decode = true;
-  }
-  return src;
-}
-
-// Raw bytes read per store call while scanning or streaming a large item.
-constexpr uint64_t kReadSlice = 64 * 1024;
-// Items larger than this are streamed from the store after their literal header instead of
-// being built in memory.
-constexpr uint64_t kStreamMin = 64 * 1024;
-
-// Decoded size of a BINARY item and whether it holds a NUL (literal8), by reading the part in
-// slices: memory stays bounded by kReadSlice whatever the part's size.
-struct Scan {
-  uint64_t size = 0;
-  bool nul = false;
-};
-base::Result<Scan> scan_decoded(const Ctx& x, store::Uid uid, const Source& src) {
-  auto dec = PH_TRY(CteDecoder::make(src.encoding));
-  Scan sc;
-  std::string out;
-  for (uint64_t done = 0; done < src.length;) {
-    uint64_t n = std::min(kReadSlice, src.length - done);
-    auto raw = PH_TRY(x.mail.read(x.mb, x.folder, uid, src.offset + done, n));
-    if (raw.empty()) break;
-    done += raw.size();
-    out.clear();
-    dec.feed(raw, done >= src.length, out);
-    sc.size += out.size();
-    sc.nul |= out.find('\0') != std::string::npos;
-  }
-  return sc;
-}
-
-// The bytes of an item small enough to build in memory (before <partial>).
-base::Result<std::string> section_bytes(const Ctx& x, const store::MessageMeta& m,
-                                        const Source& src, const Att& a) {
-  if (src.length == 0) return std::string();
-  auto data = PH_TRY(x.mail.read(x.mb, x.folder, m.uid, src.offset, src.length));
-  if (src.fields) {
-    std::vector<std::string> names(a.section.fields.begin(), a.section.fields.end());
-    return mime::filter_header_fields(data, names,
-                                      a.section.text == codec::Section::Text::kHeaderFieldsNot);
-  }
-  if (src.decode) return decode_cte(src.encoding, data);
-  return data;
-}
-
-// A literal whose header is already in the output and whose bytes are sent from the store in
-// slices, each written (awaited) before the next is read.
-struct Stream {
-  store::Uid uid = 0;
-  Source src;
-  uint64_t skip = 0;  // decoded bytes dropped first (BINARY <partial>)
-  uint64_t size = 0;  // the literal's announced size
-};
 
 bool needs_structure(const Att& a) {
   switch (a.kind) {
@@ -221,31 +106,320 @@ struct Chunk {
   std::vector<Segment> segs;
   size_t next = 0;
 };
+// BAD for items this server does not serve, VANISHED without what it needs, and sequence
+// numbers past the end; false when it replied.
+bool check_request(Session& s, const codec::Command& c, const codec::Fetch& a) {
+  for (const auto& it : a.items) {
+    if (it.kind == K::kSaveDate || it.kind == K::kEmailId || it.kind == K::kThreadId) {
+      s.bad(c, "FETCH item not supported");
+      return false;
+    }
+  }
+  if (a.vanished && (!c.uid || !s.qresync_ || !a.changed_since)) {
+    s.bad(c, "VANISHED needs UID FETCH, QRESYNC and CHANGEDSINCE");
+    return false;
+  }
+  if (!c.uid && !a.set.saved) {
+    for (const auto& r : a.set.ranges) {
+      if (r.first > s.uids_.size() || r.last > s.uids_.size()) {
+        s.bad(c, "Invalid message sequence number");
+        return false;
+      }
+    }
+  }
+  return true;
+}
 
-// Sends a Stream's bytes; false when the connection is gone or the message vanished under it
-// (the literal cannot be completed: the caller closes the connection).
-asio::awaitable<bool> send_stream(Session& s, const Ctx& x, const Stream& st) {
-  auto dec = CteDecoder::make(st.src.decode ? st.src.encoding : "");
-  if (!dec) co_return false;
-  uint64_t raw_done = 0, skip = st.skip, sent = 0;
-  std::string out;
-  while (sent < st.size) {
-    if (raw_done >= st.src.length) co_return false;
-    uint64_t n = std::min(kReadSlice, st.src.length - raw_done);
-    uint64_t off = st.src.offset + raw_done;
-    auto raw = co_await s.blocking([&] { return x.mail.read(x.mb, x.folder, st.uid, off, n); });
-    if (!raw || raw->empty()) co_return false;
-    raw_done += raw->size();
-    out.clear();
-    dec->feed(*raw, raw_done >= st.src.length, out);
-    std::string_view v = out;
-    uint64_t drop = std::min<uint64_t>(skip, v.size());
-    v.remove_prefix(drop);
-    skip -= drop;
-    v = v.substr(0, std::min<uint64_t>(v.size(), st.size - sent));
-    if (v.empty()) continue;
-    if (!(co_await s.conn_->write(v)).ok()) co_return false;
-    sent += v.size();
+// What the items ask of the store and of each response, worked out once per command.
+struct Plan {
+  bool want_seen = false;  // an item sets \Seen (BODY[], BINARY[], RFC822, RFC822.TEXT)
+  bool structure = false;  // an item needs the envelope, body structure or part map
+  bool flags_item = false, uid_item = false, modseq_item = false;
+  store::FetchOptions fo;
+};
+
+Plan make_plan(const codec::Command& c, const codec::Fetch& a) {
+  Plan p;
+  p.uid_item = c.uid;
+  p.modseq_item = a.changed_since.has_value();
+  for (const auto& it : a.items) {
+    p.want_seen |= sets_seen(it);
+    p.structure |= needs_structure(it);
+    p.flags_item |= it.kind == K::kFlags;
+    p.uid_item |= it.kind == K::kUid;
+    p.modseq_item |= it.kind == K::kModseq;
+  }
+  p.fo.structure = p.structure;
+  p.fo.flags_only = !p.structure && !p.want_seen;
+  for (const auto& it : a.items) {
+    if (it.kind == K::kBodySection || it.kind == K::kBinary || it.kind == K::kBinarySize ||
+        it.kind == K::kRfc822 || it.kind == K::kRfc822Header || it.kind == K::kRfc822Text) {
+      p.fo.flags_only = false;
+    }
+  }
+  p.fo.changed_since = a.changed_since;
+  return p;
+}
+
+// UID FETCH ... (CHANGEDSINCE m VANISHED): the UIDs of the set expunged since m (RFC 7162
+// 3.2.6), before the FETCH responses.
+asio::awaitable<void> report_vanished(Session& s, const Ctx& x, const codec::Fetch& a) {
+  auto gone =
+      co_await s.blocking([&] { return x.mail.expunged_since(x.mb, x.folder, *a.changed_since); });
+  if (!gone) co_return;
+  std::vector<store::Uid> v;
+  for (auto u : *gone) {
+    if (a.set.contains(u, s.uids_.empty() ? store::kMaxUid : s.uids_.back())) v.push_back(u);
+  }
+  if (v.empty()) co_return;
+  codec::SequenceSet vs;
+  for (const auto& r : Session::to_uidset(v)) vs.ranges.push_back({r.first, r.last});
+  s.untagged("VANISHED (EARLIER) " + codec::format_sequence_set(vs));
+}
+
+// Sets \Seen on the messages an item reads without .PEEK; the UIDs whose flags it changed
+// (their FETCH responses then carry FLAGS).
+asio::awaitable<std::vector<store::Uid>> mark_seen(Session& s, const Ctx& x,
+                                                   const std::vector<store::Uid>& uids) {
+  std::vector<store::Uid> changed;
+  store::Flags seen;
+  seen.system = store::kSeen;
+  auto set = Session::to_uidset(uids);
+  store::ModSeq before = s.known_modseq_;
+  auto r = co_await s.blocking([&] {
+    return x.mail.store_flags(x.mb, x.folder, set, store::FlagOp::kAdd, seen, std::nullopt);
+  });
+  if (r) {
+    s.own_change(before, r->highestmodseq);
+    for (const auto& u : r->updated) {
+      if (u.changed) changed.push_back(u.uid);
+    }
+  }
+  co_return changed;
+}
+
+// The output of one store round, built on the blocking pool: the FETCH responses of up to
+// kBatch messages, ending after the message that brings the text to kSliceBytes.
+class Round {
+ public:
+  Round(Session& s, const Ctx& x, const codec::Fetch& a, const Plan& plan,
+        const std::vector<store::Uid>& seen_changed, bool& unknown_cte)
+      : s_(s), x_(x), a_(a), plan_(plan), seen_changed_(seen_changed), unknown_cte_(unknown_cte) {}
+
+  // The round that starts at uids[i].
+  base::Result<Chunk> build(const std::vector<store::Uid>& uids, size_t i);
+
+ private:
+  base::Status message(const store::MessageMeta& m, uint32_t seq);
+  base::Status item(const store::MessageMeta& m, const mime::PartMap* map, const Att& it);
+  base::Status section_item(const store::MessageMeta& m, const mime::PartMap* map,
+                            const Att& it);
+  base::Status literal(const store::MessageMeta& m, const Source& src, const Att& it,
+                       bool binary);
+  // The space before every item of a response but the first.
+  void sep() {
+    if (out_.size() > start_) out_ += ' ';
+  }
+
+  Session& s_;
+  const Ctx& x_;
+  const codec::Fetch& a_;
+  const Plan& plan_;
+  const std::vector<store::Uid>& seen_changed_;
+  bool& unknown_cte_;  // a BINARY item named an encoding CteDecoder does not know
+  Chunk ch_;
+  std::string out_;
+  size_t text_bytes_ = 0;  // text already moved into segments with a stream
+  size_t start_ = 0;       // where the current response's items begin in out_
+};
+
+base::Result<Chunk> Round::build(const std::vector<store::Uid>& uids, size_t i) {
+  size_t end = std::min(uids.size(), i + kBatch);
+  std::vector<store::Uid> part(uids.begin() + i, uids.begin() + end);
+  auto metas = PH_TRY(x_.mail.fetch(x_.mb, x_.folder, Session::to_uidset(part), plan_.fo));
+  ch_.next = end;
+  for (const auto& m : metas) {
+    uint32_t seq = s_.seq_of(m.uid);
+    if (seq == 0) continue;
+    PH_CHECK(message(m, seq));
+    if (text_bytes_ + out_.size() >= kSliceBytes) {
+      // Resume after this message next round.
+      auto pos = std::find(uids.begin() + i, uids.end(), m.uid);
+      ch_.next = static_cast<size_t>(pos - uids.begin()) + 1;
+      break;
+    }
+  }
+  ch_.segs.push_back(Segment{std::move(out_), std::nullopt});
+  return std::move(ch_);
+}
+
+// "* n FETCH (UID u FLAGS (...) MODSEQ (m) ...)": UID, FLAGS and MODSEQ first, then the other
+// items in the order asked.
+base::Status Round::message(const store::MessageMeta& m, uint32_t seq) {
+  std::optional<mime::PartMap> map;
+  if (plan_.structure && !m.part_map.empty()) {
+    auto pm = mime::PartMap::parse(m.part_map);
+    if (pm) map = std::move(*pm);
+  }
+  out_ += fmt::format("* {} FETCH (", seq);
+  start_ = out_.size();
+  if (plan_.uid_item) {
+    sep();
+    out_ += fmt::format("UID {}", m.uid);
+  }
+  bool seen_now = std::binary_search(seen_changed_.begin(), seen_changed_.end(), m.uid);
+  if (plan_.flags_item || seen_now) {
+    sep();
+    out_ += "FLAGS ";
+    s_.append_flags(out_, m.flags, m.uid);
+  }
+  if (plan_.modseq_item) {
+    sep();
+    out_ += fmt::format("MODSEQ ({})", m.modseq);
+  }
+  for (const auto& it : a_.items) PH_CHECK(item(m, map ? &*map : nullptr, it));
+  out_ += ")\r\n";
+  return {};
+}
+
+base::Status Round::item(const store::MessageMeta& m, const mime::PartMap* map, const Att& it) {
+  switch (it.kind) {
+    case K::kInternalDate:
+      sep();
+      out_ += "INTERNALDATE \"" + format_internaldate(m.internaldate) + "\"";
+      break;
+    case K::kRfc822Size:
+      sep();
+      out_ += fmt::format("RFC822.SIZE {}", m.size);
+      break;
+    case K::kEnvelope:
+      sep();
+      out_ += "ENVELOPE " + m.envelope;
+      break;
+    case K::kBodyStructure:
+      sep();
+      out_ += "BODYSTRUCTURE " + m.bodystructure;
+      break;
+    case K::kBody:
+      sep();
+      out_ += "BODY " + m.body;
+      break;
+    case K::kRfc822:
+    case K::kRfc822Header:
+    case K::kRfc822Text: {
+      Source src;
+      src.offset = it.kind == K::kRfc822Text ? std::min(m.size, m.header_size) : 0;
+      src.length = it.kind == K::kRfc822Header ? std::min(m.size, m.header_size)
+                                               : m.size - src.offset;
+      sep();
+      out_ += it.kind == K::kRfc822         ? "RFC822 "
+              : it.kind == K::kRfc822Header ? "RFC822.HEADER "
+                                            : "RFC822.TEXT ";
+      return literal(m, src, it, false);
+    }
+    case K::kBodySection:
+    case K::kBinary:
+    case K::kBinarySize:
+      return section_item(m, map, it);
+    default:  // UID, FLAGS, MODSEQ: written first (message())
+      break;
+  }
+  return {};
+}
+
+// BODY[...]<partial>, BINARY[...]<partial> and BINARY.SIZE[...]. A BINARY part in an unknown
+// encoding is left out of the response (and the command ends NO [UNKNOWN-CTE]).
+base::Status Round::section_item(const store::MessageMeta& m, const mime::PartMap* map,
+                                 const Att& it) {
+  auto src = section_source(m, map, it);
+  if (!src) {
+    if (src.error().field == "cte") {
+      unknown_cte_ = true;
+      return {};
+    }
+    return src.error();
+  }
+  sep();
+  if (it.kind == K::kBinarySize) {
+    uint64_t size = src->length;
+    if (src->length > kStreamMin) {
+      size = PH_TRY(scan_decoded(x_, m.uid, *src)).size;
+    } else {
+      size = PH_TRY(section_bytes(x_, m, *src, it)).size();
+    }
+    out_ += fmt::format("BINARY.SIZE[{}] {}", part_prefix(it.section), size);
+    return {};
+  }
+  out_ += it.kind == K::kBinary ? "BINARY[" : "BODY[";
+  out_ += it.kind == K::kBinary ? part_prefix(it.section) : section_text(it.section);
+  out_ += ']';
+  if (it.partial) out_ += fmt::format("<{}>", it.partial->first);
+  out_ += ' ';
+  return literal(m, *src, it, it.kind == K::kBinary);
+}
+
+// A literal: built in memory when small, else its header now and its bytes streamed by the
+// caller after the text before it (a Segment with a Stream).
+base::Status Round::literal(const store::MessageMeta& m, const Source& src, const Att& it,
+                            bool binary) {
+  bool big = !src.fields && src.length > kStreamMin;
+  if (!big) {
+    auto data = PH_TRY(section_bytes(x_, m, src, it));
+    std::string_view v = data;
+    if (it.partial) {
+      v = it.partial->first >= v.size() ? std::string_view()
+                                        : v.substr(it.partial->first, it.partial->second);
+    }
+    if (binary && v.find('\0') != std::string_view::npos) {
+      codec::append_literal8(out_, v);
+    } else {
+      codec::append_literal(out_, v);
+    }
+    return {};
+  }
+  Stream st;
+  st.uid = m.uid;
+  st.src = src;
+  uint64_t total = src.length;
+  bool nul = false;
+  if (src.decode) {
+    auto sc = PH_TRY(scan_decoded(x_, m.uid, src));
+    total = sc.size;
+    nul = binary && sc.nul;
+  }
+  if (it.partial) {
+    uint64_t first = std::min<uint64_t>(it.partial->first, total);
+    total = std::min<uint64_t>(total - first, it.partial->second);
+    if (src.decode) {
+      st.skip = first;
+    } else {
+      st.src.offset += first;
+      st.src.length = total;
+    }
+  }
+  st.size = total;
+  out_ += fmt::format("{}{{{}}}\r\n", nul ? "~" : "", total);
+  if (total == 0) return {};
+  text_bytes_ += out_.size();
+  ch_.segs.push_back(Segment{std::move(out_), std::move(st)});
+  out_.clear();
+  return {};
+}
+
+// Writes one round's output, each streamed literal after the text before it; false when the
+// session is over (the peer is gone, or a literal could not be completed and the connection
+// was closed).
+asio::awaitable<bool> write_chunk(Session& s, const Ctx& x, const Chunk& chunk) {
+  for (const auto& seg : chunk.segs) {
+    s.out_ += seg.text;
+    if (!seg.stream) continue;
+    if (!co_await s.flush(true)) co_return false;
+    if (!co_await send_stream(s, x, *seg.stream)) {
+      // The literal was announced and cannot be completed: the stream is out of sync.
+      s.state_ = State::kLogout;
+      s.conn_->close();
+      co_return false;
+    }
   }
   co_return true;
 }
@@ -254,267 +428,29 @@ asio::awaitable<bool> send_stream(Session& s, const Ctx& x, const Stream& st) {
 
 PH_IMAP_HANDLER(cmd_fetch) {
   const auto& a = std::get<codec::Fetch>(c.args);
-  for (const auto& it : a.items) {
-    if (it.kind == K::kSaveDate || it.kind == K::kEmailId || it.kind == K::kThreadId) {
-      s.bad(c, "FETCH item not supported");
-      co_return;
-    }
-  }
-  if (a.vanished && (!c.uid || !s.qresync_ || !a.changed_since)) {
-    s.bad(c, "VANISHED needs UID FETCH, QRESYNC and CHANGEDSINCE");
-    co_return;
-  }
-  if (!c.uid && !a.set.saved) {
-    for (const auto& r : a.set.ranges) {
-      if (r.first > s.uids_.size() || r.last > s.uids_.size()) {
-        s.bad(c, "Invalid message sequence number");
-        co_return;
-      }
-    }
-  }
+  if (!check_request(s, c, a)) co_return;
   if (a.changed_since) s.condstore_ = true;
   auto uids = s.resolve(a.set, c.uid);
-  auto& mail = s.srv_.mail();
-  Ctx x{mail, s.mailbox_, s.folder_};
+  Ctx x{s.srv_.mail(), s.mailbox_, s.folder_};
+  if (a.vanished) co_await report_vanished(s, x, a);
 
-  if (a.vanished) {
-    auto gone = co_await s.blocking([&] { return mail.expunged_since(x.mb, x.folder, *a.changed_since); });
-    if (gone) {
-      std::vector<store::Uid> v;
-      for (auto u : *gone) {
-        if (a.set.contains(u, s.uids_.empty() ? store::kMaxUid : s.uids_.back())) v.push_back(u);
-      }
-      if (!v.empty()) {
-        codec::SequenceSet vs;
-        for (const auto& r : Session::to_uidset(v)) vs.ranges.push_back({r.first, r.last});
-        s.untagged("VANISHED (EARLIER) " + codec::format_sequence_set(vs));
-      }
-    }
-  }
-
-  bool want_seen = false, structure = false, flags_item = false, uid_item = c.uid,
-       modseq_item = a.changed_since.has_value();
-  for (const auto& it : a.items) {
-    want_seen |= sets_seen(it);
-    structure |= needs_structure(it);
-    flags_item |= it.kind == K::kFlags;
-    uid_item |= it.kind == K::kUid;
-    modseq_item |= it.kind == K::kModseq;
-  }
+  const Plan plan = make_plan(c, a);
   std::vector<store::Uid> seen_changed;
-  if (want_seen && !s.read_only_ && !uids.empty()) {
-    store::Flags seen;
-    seen.system = store::kSeen;
-    auto set = Session::to_uidset(uids);
-    store::ModSeq before = s.known_modseq_;
-    auto r = co_await s.blocking([&] {
-      return mail.store_flags(x.mb, x.folder, set, store::FlagOp::kAdd, seen, std::nullopt);
-    });
-    if (r) {
-      s.own_change(before, r->highestmodseq);
-      for (const auto& u : r->updated) {
-        if (u.changed) seen_changed.push_back(u.uid);
-      }
-    }
+  if (plan.want_seen && !s.read_only_ && !uids.empty()) {
+    seen_changed = co_await mark_seen(s, x, uids);
   }
-
-  store::FetchOptions fo;
-  fo.structure = structure;
-  fo.flags_only = !structure && !want_seen;
-  for (const auto& it : a.items) {
-    if (it.kind == K::kBodySection || it.kind == K::kBinary || it.kind == K::kBinarySize ||
-        it.kind == K::kRfc822 || it.kind == K::kRfc822Header || it.kind == K::kRfc822Text) {
-      fo.flags_only = false;
-    }
-  }
-  fo.changed_since = a.changed_since;
 
   bool unknown_cte = false;
   size_t i = 0;
   while (i < uids.size()) {
     auto chunk = co_await s.blocking([&, i]() -> base::Result<Chunk> {
-      Chunk ch;
-      size_t end = std::min(uids.size(), i + kBatch);
-      std::vector<store::Uid> part(uids.begin() + i, uids.begin() + end);
-      auto metas = PH_TRY(mail.fetch(x.mb, x.folder, Session::to_uidset(part), fo));
-      ch.next = end;
-      std::string out;
-      size_t text_bytes = 0;
-      // A literal: built in memory when small, else its header now and its bytes streamed by
-      // the caller after the text before it.
-      auto emit = [&](const store::MessageMeta& m, const Source& src, const Att& it,
-                      bool binary) -> base::Status {
-        bool big = !src.fields && src.length > kStreamMin;
-        if (!big) {
-          auto data = PH_TRY(section_bytes(x, m, src, it));
-          std::string_view v = data;
-          if (it.partial) {
-            v = it.partial->first >= v.size() ? std::string_view()
-                                              : v.substr(it.partial->first, it.partial->second);
-          }
-          if (binary && v.find('\0') != std::string_view::npos) {
-            codec::append_literal8(out, v);
-          } else {
-            codec::append_literal(out, v);
-          }
-          return base::Status();
-        }
-        Stream st;
-        st.uid = m.uid;
-        st.src = src;
-        uint64_t total = src.length;
-        bool nul = false;
-        if (src.decode) {
-          auto sc = PH_TRY(scan_decoded(x, m.uid, src));
-          total = sc.size;
-          nul = binary && sc.nul;
-        }
-        if (it.partial) {
-          uint64_t first = std::min<uint64_t>(it.partial->first, total);
-          total = std::min<uint64_t>(total - first, it.partial->second);
-          if (src.decode) {
-            st.skip = first;
-          } else {
-            st.src.offset += first;
-            st.src.length = total;
-          }
-        }
-        st.size = total;
-        out += fmt::format("{}{{{}}}\r\n", nul ? "~" : "", total);
-        if (total == 0) return base::Status();
-        text_bytes += out.size();
-        ch.segs.push_back(Segment{std::move(out), std::move(st)});
-        out.clear();
-        return base::Status();
-      };
-      for (size_t k = 0; k < metas.size(); ++k) {
-        const auto& m = metas[k];
-        uint32_t seq = s.seq_of(m.uid);
-        if (seq == 0) continue;
-        std::optional<mime::PartMap> map;
-        if (structure && !m.part_map.empty()) {
-          auto pm = mime::PartMap::parse(m.part_map);
-          if (pm) map = std::move(*pm);
-        }
-        out += fmt::format("* {} FETCH (", seq);
-        size_t start = out.size();
-        auto sep = [&] {
-          if (out.size() > start) out += ' ';
-        };
-        if (uid_item) {
-          sep();
-          out += fmt::format("UID {}", m.uid);
-        }
-        bool seen_now = std::binary_search(seen_changed.begin(), seen_changed.end(), m.uid);
-        if (flags_item || seen_now) {
-          sep();
-          out += "FLAGS ";
-          s.append_flags(out, m.flags, m.uid);
-        }
-        if (modseq_item) {
-          sep();
-          out += fmt::format("MODSEQ ({})", m.modseq);
-        }
-        for (const auto& it : a.items) {
-          switch (it.kind) {
-            case K::kUid:
-            case K::kFlags:
-            case K::kModseq:
-              break;
-            case K::kInternalDate:
-              sep();
-              out += "INTERNALDATE \"" + format_internaldate(m.internaldate) + "\"";
-              break;
-            case K::kRfc822Size:
-              sep();
-              out += fmt::format("RFC822.SIZE {}", m.size);
-              break;
-            case K::kEnvelope:
-              sep();
-              out += "ENVELOPE " + m.envelope;
-              break;
-            case K::kBodyStructure:
-              sep();
-              out += "BODYSTRUCTURE " + m.bodystructure;
-              break;
-            case K::kBody:
-              sep();
-              out += "BODY " + m.body;
-              break;
-            case K::kRfc822:
-            case K::kRfc822Header:
-            case K::kRfc822Text: {
-              Source src;
-              src.offset = it.kind == K::kRfc822Text ? std::min(m.size, m.header_size) : 0;
-              src.length = it.kind == K::kRfc822Header ? std::min(m.size, m.header_size)
-                                                       : m.size - src.offset;
-              sep();
-              out += it.kind == K::kRfc822       ? "RFC822 "
-                     : it.kind == K::kRfc822Header ? "RFC822.HEADER "
-                                                   : "RFC822.TEXT ";
-              PH_TRY(emit(m, src, it, false));
-              break;
-            }
-            case K::kBodySection:
-            case K::kBinary:
-            case K::kBinarySize: {
-              auto src = section_source(m, map ? &*map : nullptr, it);
-              if (!src) {
-                if (src.error().field == "cte") {
-                  unknown_cte = true;
-                  continue;
-                }
-                return src.error();
-              }
-              sep();
-              if (it.kind == K::kBinarySize) {
-                uint64_t size = src->length;
-                if (src->length > kStreamMin) {
-                  size = PH_TRY(scan_decoded(x, m.uid, *src)).size;
-                } else {
-                  size = PH_TRY(section_bytes(x, m, *src, it)).size();
-                }
-                out += fmt::format("BINARY.SIZE[{}] {}", part_prefix(it.section), size);
-                break;
-              }
-              out += it.kind == K::kBinary ? "BINARY[" : "BODY[";
-              out += it.kind == K::kBinary ? part_prefix(it.section) : section_text(it.section);
-              out += ']';
-              if (it.partial) out += fmt::format("<{}>", it.partial->first);
-              out += ' ';
-              PH_TRY(emit(m, *src, it, it.kind == K::kBinary));
-              break;
-            }
-            default:
-              break;
-          }
-        }
-        out += ")\r\n";
-        if (text_bytes + out.size() >= kSliceBytes) {
-          // Resume after this message next round.
-          auto pos = std::find(uids.begin() + i, uids.end(), m.uid);
-          ch.next = static_cast<size_t>(pos - uids.begin()) + 1;
-          break;
-        }
-      }
-      ch.segs.push_back(Segment{std::move(out), std::nullopt});
-      return ch;
+      return Round(s, x, a, plan, seen_changed, unknown_cte).build(uids, i);
     });
     if (!chunk) {
       s.fail(c, chunk.error());
       co_return;
     }
-    for (auto& seg : chunk->segs) {
-      s.out_ += seg.text;
-      if (!seg.stream) continue;
-      if (!co_await s.flush(true)) co_return;
-      if (!co_await send_stream(s, x, *seg.stream)) {
-        // The literal was announced and cannot be completed: the stream is out of sync.
-        s.state_ = State::kLogout;
-        s.conn_->close();
-        co_return;
-      }
-    }
+    if (!co_await write_chunk(s, x, *chunk)) co_return;
     i = chunk->next;
     if (!co_await s.flush(false)) co_return;
   }

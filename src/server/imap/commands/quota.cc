@@ -22,11 +22,8 @@ PH_IMAP_HANDLER(cmd_quota) {
   std::optional<std::string> name;
   if (c.kind == codec::CommandKind::kGetQuotaRoot) {
     const auto& a = std::get<codec::MailboxArg>(c.args);
-    auto n = s.store_name(a.mailbox);
-    if (!n) {
-      s.fail(c, n.error());
-      co_return;
-    }
+    auto n = s.store_name_or_fail(c, a.mailbox);
+    if (!n) co_return;
     name = *n;
   }
   auto& mail = s.srv_.mail();

@@ -5,16 +5,10 @@ namespace posthouse::server::imap {
 
 PH_IMAP_HANDLER(cmd_rename) {
   const auto& a = std::get<codec::Rename>(c.args);
-  auto from = s.store_name(a.from);
-  if (!from) {
-    s.fail(c, from.error());
-    co_return;
-  }
-  auto to = s.store_name(a.to);
-  if (!to) {
-    s.fail(c, to.error());
-    co_return;
-  }
+  auto from = s.store_name_or_fail(c, a.from);
+  if (!from) co_return;
+  auto to = s.store_name_or_fail(c, a.to);
+  if (!to) co_return;
   auto& mail = s.srv_.mail();
   auto mb = s.mailbox_;
   auto r = co_await s.blocking([&]() -> base::Status {

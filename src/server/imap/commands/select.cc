@@ -19,11 +19,8 @@ PH_IMAP_HANDLER(cmd_select) {
   if (was_selected && (s.condstore_ || s.qresync_)) {
     s.untagged("OK [CLOSED] Previous mailbox is now closed");
   }
-  auto name = s.store_name(a.mailbox);
-  if (!name) {
-    s.fail(c, name.error());
-    co_return;
-  }
+  auto name = s.store_name_or_fail(c, a.mailbox);
+  if (!name) co_return;
   if (a.condstore) s.condstore_ = true;
   auto& mail = s.srv_.mail();
   auto mb = s.mailbox_;
@@ -78,7 +75,8 @@ PH_IMAP_HANDLER(cmd_select) {
     s.untagged(fmt::format("{} RECENT", s.recent_count()));
   }
   s.untagged("FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)");
-  s.untagged("OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] Flags permitted");
+  s.untagged(
+      "OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] Flags permitted");
   if (r->st.first_unseen_uid != 0 && !s.rev2_) {
     if (uint32_t seq = s.seq_of(r->st.first_unseen_uid); seq != 0) {
       s.untagged(fmt::format("OK [UNSEEN {}] First unseen", seq));
@@ -112,8 +110,7 @@ PH_IMAP_HANDLER(cmd_select) {
     line += fmt::format(" MODSEQ ({}))", m.modseq);
     s.untagged(line);
   }
-  s.ok(c, examine ? "EXAMINE completed" : "SELECT completed",
-       examine ? "READ-ONLY" : "READ-WRITE");
+  s.ok(c, examine ? "EXAMINE completed" : "SELECT completed", examine ? "READ-ONLY" : "READ-WRITE");
 }
 
 }  // namespace posthouse::server::imap

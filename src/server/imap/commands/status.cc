@@ -61,11 +61,8 @@ base::Result<uint32_t> count_recent(Session& s, store::MailboxId mb, store::Fold
 
 PH_IMAP_HANDLER(cmd_status) {
   const auto& a = std::get<codec::Status>(c.args);
-  auto name = s.store_name(a.mailbox);
-  if (!name) {
-    s.fail(c, name.error());
-    co_return;
-  }
+  auto name = s.store_name_or_fail(c, a.mailbox);
+  if (!name) co_return;
   auto& mail = s.srv_.mail();
   auto mb = s.mailbox_;
   uint32_t recent = 0;

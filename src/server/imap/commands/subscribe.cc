@@ -6,11 +6,8 @@ namespace posthouse::server::imap {
 PH_IMAP_HANDLER(cmd_subscribe) {
   const auto& a = std::get<codec::MailboxArg>(c.args);
   bool on = c.kind == codec::CommandKind::kSubscribe;
-  auto name = s.store_name(a.mailbox);
-  if (!name) {
-    s.fail(c, name.error());
-    co_return;
-  }
+  auto name = s.store_name_or_fail(c, a.mailbox);
+  if (!name) co_return;
   auto& mail = s.srv_.mail();
   auto mb = s.mailbox_;
   auto r = co_await s.blocking([&]() -> base::Status {

@@ -1,0 +1,155 @@
+// The message itself: DATA (dot-stuffed, RFC 5321 4.1.1.4) and BDAT chunks (CHUNKING, RFC
+// 3030), the Received header, and the hand-off to the gateway that answers 250 only once the
+// message is durable.
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <ctime>
+
+#include "protocol/smtp/data_decoder.h"
+#include "server/smtp/session.h"
+
+namespace posthouse::server::smtp {
+
+using base::Errc;
+
+namespace {
+
+std::string rfc5322_date() {
+  std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S %z", &tm);
+  return buf;
+}
+
+}  // namespace
+
+std::string Session::received_header() const {
+  std::string with = ehlo_ ? "ESMTP" : "SMTP";
+  if (conn_->is_tls()) with += "S";
+  if (auth_) with += "A";
+  std::string out = fmt::format("Received: from {} ([{}])\r\n\tby {} (Posthouse) with {}", helo_,
+                                conn_->peer_ip(), o_.hostname, with);
+  if (conn_->is_tls()) out += fmt::format("\r\n\t(using {})", conn_->tls_info());
+  out += fmt::format("\r\n\tid {}", conn_->id());
+  if (rcpts_.size() == 1) out += fmt::format("\r\n\tfor <{}>", rcpts_[0].address);
+  out += fmt::format(";\r\n\t{}\r\n", rfc5322_date());
+  return out;
+}
+
+asio::awaitable<bool> Session::deliver() {
+  delivery::Envelope env;
+  env.sender.address = from_.null_path ? "" : from_.mailbox.to_string();
+  env.sender.auth = auth_;
+  env.sender.client_ip = conn_->peer_ip();
+  env.recipients = rcpts_;
+  env.smtputf8 = mail_params_.smtputf8;
+  env.eight_bit = mail_params_.body == codec::BodyType::k8BitMime ||
+                  mail_params_.body == codec::BodyType::kBinaryMime;
+  env.envid = mail_params_.envid;
+  env.ret_full = mail_params_.ret == codec::DsnRet::kFull;
+  std::string message = received_header();
+  message += bdat_body_;
+  bdat_body_.clear();
+  std::size_t size = message.size();
+  auto r = co_await pool_.run([&] { return gw_.accept(env, std::move(message)); });
+  if (!r) {
+    spdlog::warn("{} smtp delivery failed: {}", conn_->id(), r.error().message);
+    if (r.error().code == Errc::kLimit && r.error().field == "quota") {
+      reply(452, "4.2.2", "Mailbox full, try again later");
+    } else {
+      reply(451, "4.3.0", "Local error in processing; message not accepted, try again later");
+    }
+  } else {
+    spdlog::info("{} smtp accepted {} from <{}> for {} recipient(s), {} bytes", conn_->id(), *r,
+                 env.sender.address, env.recipients.size(), size);
+    reply(250, "2.0.0", fmt::format("OK queued as {}", *r));
+    junk_ = 0;
+  }
+  reset_transaction();
+  co_return true;
+}
+
+asio::awaitable<bool> Session::on_data() {
+  if (!in_mail_) {
+    reply(503, "5.5.1", "Need MAIL command");
+    co_return count_error();
+  }
+  if (rcpts_.empty()) {
+    reply(554, "5.5.1", "No valid recipients");
+    co_return count_error();
+  }
+  if (bdat_active_) {
+    reply(503, "5.5.1", "DATA not allowed after BDAT");
+    co_return count_error();
+  }
+  if (mail_params_.body == codec::BodyType::kBinaryMime) {
+    reply(503, "5.6.1", "BINARYMIME requires BDAT");
+    co_return count_error();
+  }
+  reply(354, "", "Start mail input; end with <CRLF>.<CRLF>");
+  if (!co_await flush()) co_return false;
+  codec::DataOptions dopts;
+  dopts.max_bytes = o_.max_message_bytes;
+  dopts.bare_lf = o_.bare_lf;
+  codec::DataDecoder dec(dopts);
+  bdat_body_.clear();
+  while (!dec.done()) {
+    auto v = co_await conn_->peek_some();
+    if (!v) co_return false;  // connection lost mid-DATA: nothing is delivered
+    std::size_t used = dec.feed(*v, bdat_body_);
+    conn_->consume(used);
+  }
+  auto st = dec.result();
+  if (!st) {
+    reply(codec::error_reply(st.error()));
+    reset_transaction();
+    co_return true;
+  }
+  co_return co_await deliver();
+}
+
+asio::awaitable<bool> Session::on_bdat(const codec::Command& c) {
+  // The chunk is always read, even when refused, so the session stays in sync.
+  bool refuse = false;
+  Reply refusal;
+  if (!in_mail_) {
+    refuse = true;
+    refusal = codec::make_reply(503, "5.5.1", "Need MAIL command");
+  } else if (rcpts_.empty()) {
+    refuse = true;
+    refusal = codec::make_reply(554, "5.5.1", "No valid recipients");
+  }
+  uint64_t remaining = c.bdat_size;
+  bool too_big = bdat_failed_ || bdat_body_.size() + remaining > o_.max_message_bytes;
+  while (remaining > 0) {
+    auto v = co_await conn_->peek_some();
+    if (!v) co_return false;
+    std::size_t take = static_cast<std::size_t>(std::min<uint64_t>(remaining, v->size()));
+    if (!refuse && !too_big) bdat_body_.append(v->data(), take);
+    conn_->consume(take);
+    remaining -= take;
+  }
+  if (refuse) {
+    reply(refusal);
+    co_return count_error();
+  }
+  bdat_active_ = true;
+  if (too_big) {
+    bdat_failed_ = true;
+    bdat_body_.clear();
+    reply(552, "5.3.4", "Message size exceeds fixed maximum message size");
+    if (c.bdat_last) reset_transaction();
+    co_return true;
+  }
+  if (!c.bdat_last) {
+    reply(250, "2.0.0", fmt::format("{} octets received", c.bdat_size));
+    co_return true;
+  }
+  co_return co_await deliver();
+}
+
+}  // namespace posthouse::server::smtp

@@ -1,0 +1,117 @@
+// One SMTP connection (internal to src/server/smtp): its state and the handler of each command.
+//
+// Contract: lives on the connection's executor; not thread-safe. Replies are appended to out_
+// and written by flush() (the run loop writes them once nothing more is pipelined, or once
+// kFlushBytes are pending). Each on_<verb>() returns false when the session must end. Gateway
+// calls (login, sender and recipient checks, accept) run on the BlockingPool. Files by concern:
+// session.cc (the loop, the command budget, HELO/EHLO, STARTTLS, MAIL, RCPT), auth.cc (AUTH),
+// data.cc (DATA, BDAT, the Received header and the hand-off to the gateway).
+#pragma once
+
+#include <boost/asio.hpp>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "auth/throttle.h"
+#include "delivery/gateway.h"
+#include "net/blocking_pool.h"
+#include "net/connection.h"
+#include "net/rate.h"
+#include "protocol/smtp/command.h"
+#include "protocol/smtp/reply.h"
+#include "server/smtp/smtp_server.h"
+
+namespace posthouse::server::smtp {
+
+namespace asio = boost::asio;
+namespace codec = ::posthouse::smtp;
+
+class Session {
+ public:
+  Session(SmtpServer& srv, const Options& o, delivery::Gateway& gw, net::BlockingPool& pool,
+          auth::LoginThrottle& throttle, std::shared_ptr<net::Connection> conn)
+      : srv_(srv),
+        o_(o),
+        gw_(gw),
+        pool_(pool),
+        throttle_(throttle),
+        conn_(std::move(conn)),
+        rate_(o.command_rate, o.command_burst) {}
+
+  asio::awaitable<void> run();
+
+ private:
+  using Reply = codec::Reply;
+
+  void reply(const Reply& r) { out_ += r.wire(ehlo_); }
+  void reply(int code, std::string_view status, std::string_view text) {
+    reply(codec::make_reply(code, status, text));
+  }
+  asio::awaitable<bool> flush();
+  void reset_transaction();
+  bool count_error();
+  bool within_budget(codec::Verb verb);
+  asio::awaitable<bool> dispatch(const codec::Command& c);
+
+  asio::awaitable<bool> on_ehlo(const codec::Command& c, bool ehlo);
+  asio::awaitable<bool> on_starttls();
+  asio::awaitable<bool> on_mail(const codec::Command& c);
+  asio::awaitable<bool> on_rcpt(const codec::Command& c);
+
+  // auth.cc
+  struct Credentials {
+    std::string login, password;  // the password is a secret: never logged
+  };
+  // The credentials an AUTH exchange carried or, when it ended without them (cancelled,
+  // undecodable, peer gone), whether the session goes on.
+  using SaslOutcome = std::variant<Credentials, bool>;
+  asio::awaitable<bool> on_auth(const codec::Command& c);
+  bool refuse_auth();
+  asio::awaitable<base::Result<std::string>> read_sasl_line();
+  // The first response: AUTH's initial response, else the line read after "334 challenge";
+  // nothing when the peer is gone.
+  asio::awaitable<std::optional<std::string>> first_response(const codec::Command& c,
+                                                             std::string_view challenge);
+  // A response of "*" (RFC 4954 4): replies 501 and returns true.
+  bool cancelled(std::string_view response);
+  asio::awaitable<SaslOutcome> read_plain(const codec::Command& c);
+  asio::awaitable<SaslOutcome> read_login(const codec::Command& c);
+  asio::awaitable<bool> login(const Credentials& creds);
+
+  // data.cc
+  asio::awaitable<bool> on_data();
+  asio::awaitable<bool> on_bdat(const codec::Command& c);
+  asio::awaitable<bool> deliver();
+  std::string received_header() const;
+
+  SmtpServer& srv_;
+  const Options& o_;
+  delivery::Gateway& gw_;
+  net::BlockingPool& pool_;
+  auth::LoginThrottle& throttle_;
+  std::shared_ptr<net::Connection> conn_;
+  std::string out_;
+
+  std::string helo_;
+  bool ehlo_ = false;
+  std::optional<delivery::AuthUser> auth_;
+  int errors_ = 0;
+  int bad_rcpts_ = 0;
+  net::TokenBucket rate_;
+  int junk_ = 0;  // commands that carried no mail since the last accepted message
+
+  // Transaction.
+  bool in_mail_ = false;
+  codec::Path from_;
+  codec::MailParams mail_params_;
+  std::vector<delivery::Recipient> rcpts_;
+  std::string bdat_body_;
+  bool bdat_active_ = false;
+  bool bdat_failed_ = false;
+};
+
+}  // namespace posthouse::server::smtp
