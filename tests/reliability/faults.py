@@ -11,7 +11,7 @@
    not permitted the test says so and counts as skipped (not passed).
 
 Prints `RELIABILITY-FAULTS: rounds=N faults_injected=N refused=N recovered=N lost=N` and
-`RELIABILITY: N passed, N failed`.
+`RELIABILITY: N passed, N failed, N skipped` (run.py applies the CI rule: a skip is a failure).
 """
 import argparse
 import imaplib
@@ -265,15 +265,15 @@ class Faults:
         print(f"RELIABILITY-FAULTS: rounds={f['rounds']} faults_injected={f['faults_injected']} "
               f"refused={f['refused']} recovered={f['recovered']} lost={f['lost']} "
               f"skipped={self.skipped}")
-        return self.passed, self.failed
+        return self.passed, self.failed, self.skipped
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rounds", type=int, default=1)
     args = ap.parse_args()
-    passed, failed = Faults(args.rounds).run()
-    print(f"RELIABILITY: {passed} passed, {failed} failed")
+    passed, failed, skipped = Faults(args.rounds).run()
+    print(f"RELIABILITY: {passed} passed, {failed} failed, {skipped} skipped")
     sys.exit(1 if failed else 0)
 
 
