@@ -139,6 +139,7 @@ class Server:
         self.data = os.path.join(self.dir, "data")
         self.listeners = listeners or DEFAULT_LISTENERS
         self.ports = {name: free_port() for name in self.listeners}
+        self.extra_listen = []  # (addr, port) a test added to the config: wait_ready waits too
         self.proc = None
         self.log = None
         self.admin_password = None
@@ -218,15 +219,16 @@ class Server:
         return self
 
     def wait_ready(self, timeout=None):
-        pending = dict(self.ports)
+        pending = {name: ("127.0.0.1", port) for name, port in self.ports.items()}
+        pending.update({f"{addr}:{port}": (addr, port) for addr, port in self.extra_listen})
 
         def ready():
             if self.proc.poll() is not None:
                 raise AssertionError(
                     f"posthouse exited {self.proc.returncode}:\n{self.read_log()}")
-            for name, port in list(pending.items()):
+            for name, endpoint in list(pending.items()):
                 try:
-                    with socket.create_connection(("127.0.0.1", port), timeout=WAIT):
+                    with socket.create_connection(endpoint, timeout=WAIT):
                         del pending[name]
                 except OSError:
                     pass
