@@ -6,7 +6,6 @@ import signal
 import socket
 import ssl
 import subprocess
-import tempfile
 import unittest
 
 from harness import BIN, WAIT, ServerTestCase, free_port, run_cli, start_server, wait_for
