@@ -79,7 +79,7 @@ class Round:
     def smtp_client(self, n):
         i = 0
         try:
-            with smtplib.SMTP("127.0.0.1", self.server.ports["smtp"], timeout=15) as s:
+            with smtplib.SMTP("127.0.0.1", self.server.ports["smtp"], timeout=WAIT) as s:
                 while not self.stop.is_set():
                     tag, mailbox, raw = self._attempt("s", n, i)
                     s.sendmail("sender@remote.test", [MAILBOXES[mailbox][0]], raw)
@@ -92,7 +92,7 @@ class Round:
     def imap_client(self, n):
         i = 0
         try:
-            m = imaplib.IMAP4("127.0.0.1", self.server.ports["imap"], timeout=15)
+            m = imaplib.IMAP4("127.0.0.1", self.server.ports["imap"], timeout=WAIT)
             mailbox = n % len(MAILBOXES)
             m.login(*MAILBOXES[mailbox])
             while not self.stop.is_set():
@@ -174,7 +174,7 @@ class Driver:
         errors = []
         checked = 0
         for mb, (address, password) in enumerate(MAILBOXES):
-            m = imaplib.IMAP4("127.0.0.1", self.server.ports["imap"], timeout=60)
+            m = imaplib.IMAP4("127.0.0.1", self.server.ports["imap"], timeout=2 * WAIT)
             try:
                 m.login(address, password)
                 typ, data = m.select("INBOX")

@@ -24,7 +24,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 
-from harness import Server  # noqa: E402
+from harness import WAIT, Server  # noqa: E402
 from mailfixture import Fixture  # noqa: E402
 
 USER, PASSWORD = "faulty@fault.test", "faulty-password-1"
@@ -42,7 +42,7 @@ def message(tag, size):
 def smtp_send(server, raw):
     """The SMTP reply code for one delivery (250 when acknowledged)."""
     try:
-        with smtplib.SMTP("127.0.0.1", server.ports["smtp"], timeout=60) as s:
+        with smtplib.SMTP("127.0.0.1", server.ports["smtp"], timeout=2 * WAIT) as s:
             s.sendmail("a@remote.test", [USER], raw)
         return 250
     except smtplib.SMTPDataError as e:
@@ -53,7 +53,7 @@ def smtp_send(server, raw):
 
 class Imap:
     def __init__(self, server):
-        self.m = imaplib.IMAP4("127.0.0.1", server.ports["imap"], timeout=60)
+        self.m = imaplib.IMAP4("127.0.0.1", server.ports["imap"], timeout=2 * WAIT)
         self.m.login(USER, PASSWORD)
 
     def append(self, raw):
