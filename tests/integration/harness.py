@@ -42,6 +42,8 @@ def wait_for(predicate, what, timeout=None, interval=0.05):
             raise AssertionError(f"gave up after {WAIT if timeout is None else timeout:.0f} s "
                                  f"waiting for {what() if callable(what) else what}")
         time.sleep(interval)
+
+
 LISTENERS = ["smtp", "submission", "submissions", "imap", "imaps", "pop3", "pop3s", "http"]
 # Listeners the server implements so far; tests name what they need.
 DEFAULT_LISTENERS = ["http"]
@@ -77,13 +79,24 @@ def free_port():
         return s.getsockname()[1]
 
 
+def check_no_sanitizer_report(what, output):
+    """AssertionError with the report's lines when a process's output holds one (whatever the
+    test expected of its exit code)."""
+    lines = [l for l in output.splitlines() if SANITIZER_REPORT.search(l)]
+    if lines:
+        raise AssertionError(f"{what}: sanitizer report:\n  " + "\n  ".join(lines[:40]) +
+                             f"\n{output[-4000:]}")
+
+
 def run_cli(*args, data=None, check=True, input=None, env=None):
     """Runs `posthouse [--data DIR] args...`; returns CompletedProcess (text)."""
     cmd = [BIN]
     if data:
         cmd += ["--data", data]
     cmd += list(args)
-    p = subprocess.run(cmd, capture_output=True, text=True, input=input, timeout=4 * WAIT, env=env)
+    p = subprocess.run(cmd, capture_output=True, text=True, input=input, timeout=4 * WAIT,
+                       env=env)
+    check_no_sanitizer_report(cmd, p.stderr)
     if check and p.returncode != 0:
         raise AssertionError(f"{cmd} exited {p.returncode}: {p.stdout}\n{p.stderr}")
     return p
@@ -97,7 +110,6 @@ HERMETIC_OUTBOUND = '[outbound]\nresolver = "127.0.0.1:9"\n'
 # forward with Server.advance_clock instead of sleeping.
 CLOCK_FILE = "clock"
 TEST_CLOCK = f'[testing]\nclock_file = "{CLOCK_FILE}"\n'
-
 
 
 def merge_toml(text, extra):

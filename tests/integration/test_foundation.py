@@ -8,12 +8,14 @@ import ssl
 import subprocess
 import unittest
 
-from harness import BIN, WAIT, ServerTestCase, free_port, run_cli, start_server, wait_for
+from harness import (BIN, WAIT, ServerTestCase, check_no_sanitizer_report, free_port, run_cli,
+                     start_server, wait_for)
 
 
 def serve_expect_fail(data_dir, timeout=WAIT):
     p = subprocess.run([BIN, "serve", "--data", data_dir], capture_output=True, text=True,
                        timeout=timeout)
+    check_no_sanitizer_report("serve", p.stderr)
     return p.returncode, p.stderr
 
 
