@@ -1,9 +1,11 @@
 """Shared helpers for mail tests: provisioning through the real CLI, reading mail back with
 poplib, and a raw SMTP conversation for bad-input tests."""
 import poplib
+import re
 import socket
 import ssl
-import time
+
+from harness import WAIT
 
 CTX = ssl._create_unverified_context()
 
@@ -39,7 +41,7 @@ class Fixture:
 
 def pop_messages(server, user, password):
     """Every message in the mailbox, as bytes with CRLF line ends, via POP3S."""
-    p = poplib.POP3_SSL("127.0.0.1", server.ports["pop3s"], context=CTX, timeout=30)
+    p = poplib.POP3_SSL("127.0.0.1", server.ports["pop3s"], context=CTX, timeout=WAIT)
     try:
         p.user(user)
         p.pass_(password)
@@ -53,39 +55,79 @@ def pop_messages(server, user, password):
         p.quit()
 
 
-def raw_smtp(port, chunks, gather=1.0, host="127.0.0.1"):
-    """Sends each chunk and collects the reply lines that follow; returns all lines."""
-    s = socket.create_connection((host, port), timeout=10)
-    lines = []
-    buf = b""
+FINAL_REPLY = re.compile(rb"^\d{3}(?: |$)")
 
-    def drain(wait):
-        nonlocal buf
-        s.settimeout(wait)
-        end = time.time() + wait
-        while time.time() < end:
+
+def _replies_expected(chunk, in_data):
+    """How many final SMTP replies the server owes for `chunk` (sent after the replies to
+    everything before it), and whether the chunk leaves the session in DATA: one per command
+    line, one for a BDAT chunk, one for a message's terminating CRLF.CRLF."""
+    n = 0
+    rest = chunk
+    while rest:
+        if in_data:
+            end = rest.find(b"\r\n.\r\n")
+            if end < 0:
+                return n, True
+            n += 1
+            rest = rest[end + 5:]
+            in_data = False
+            continue
+        line, sep, rest = rest.partition(b"\r\n")
+        if not sep:
+            break
+        n += 1
+        word = line[:4].upper()
+        if word == b"DATA" and len(line) == 4:
+            in_data = True  # 354 now, one more reply after the terminator
+            continue
+        if word == b"BDAT":
+            size = int(line.split()[1])
+            rest = rest[size:]
+    return n, in_data
+
+
+def raw_smtp(port, chunks, host="127.0.0.1"):
+    """A raw SMTP conversation for bad-input tests: sends each chunk once the server has
+    answered everything before it (every command line, BDAT chunk and message end gets one
+    final reply), then reads until the server closes the connection (the last chunk is QUIT, or
+    the server ends the session). Returns every reply line. Waits are bounded by harness.WAIT;
+    a server that stops answering fails the test instead of being read as silence."""
+    s = socket.create_connection((host, port), timeout=WAIT)
+    buf = b""
+    finals = 0
+    closed = False
+
+    def read_until(target):
+        nonlocal buf, finals, closed
+        while not closed and (target is None or finals < target):
             try:
                 data = s.recv(65536)
-            except socket.timeout:
-                break
             except ConnectionResetError:
-                return False
+                data = b""
+            except socket.timeout:
+                raise AssertionError(f"SMTP server silent for {WAIT:.0f} s; replies so far: "
+                                     f"{buf[-2000:]!r}")
             if not data:
-                return False
+                closed = True
+                break
             buf += data
-        return True
+            finals = sum(1 for l in buf.split(b"\r\n")[:-1] if FINAL_REPLY.match(l))
 
-    alive = drain(1.0)
-    for i, c in enumerate(chunks):
-        if not alive:
-            break
-        try:
-            s.sendall(c)
-        except (BrokenPipeError, ConnectionResetError):
-            break
-        alive = drain(gather if i == len(chunks) - 1 else 0.3)
-    s.close()
-    for line in buf.split(b"\r\n"):
-        if line:
-            lines.append(line)
-    return lines
+    try:
+        read_until(1)  # the greeting
+        want, in_data = 1, False
+        for c in chunks:
+            if closed:
+                break
+            try:
+                s.sendall(c)
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            n, in_data = _replies_expected(c, in_data)
+            want += n
+            read_until(want)
+        read_until(None)
+    finally:
+        s.close()
+    return [line for line in buf.split(b"\r\n") if line]

@@ -1,5 +1,9 @@
 """Runs every tests/integration/test_*.py with unittest and prints
-`INTEGRATION: N passed, N failed` for scripts/run-tests to add up.
+`INTEGRATION: N passed, N failed, N skipped` for scripts/run-tests to add up.
+
+A skipped test is not a passed one. Under CI=true a skip counts as a failure (scripts/install-deps
+installs every tool a test needs, so on CI a skip means something is missing): the closing lines
+then say which tests were skipped and why, and count them as failed, not skipped.
 
 Modules run in parallel worker processes (`-j N`, default INTEGRATION_JOBS or the number of
 CPUs + 1: much of a module's time is spent waiting on servers, timers and throttles). Each
@@ -26,6 +30,10 @@ sys.path.insert(0, here)
 PORT_FLOOR, PORT_CEILING = 10000, 32000
 
 
+def ci():
+    return os.environ.get("CI", "").lower() == "true"
+
+
 class CountingResult(unittest.TextTestResult):
     def __init__(self, *a, **k):
         super().__init__(*a, **k)
@@ -34,6 +42,20 @@ class CountingResult(unittest.TextTestResult):
     def addSuccess(self, test):
         super().addSuccess(test)
         self.passed += 1
+
+
+def counts(result):
+    """(passed, failed, skipped) of a unittest result, with the CI rule applied."""
+    failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
+    skipped = len(result.skipped)
+    if skipped and ci():
+        print(f"CI=true: {skipped} skipped test(s) counted as failed (scripts/install-deps "
+              f"installs every tool the tests need, so a skip means something is missing):")
+        for test, reason in result.skipped:
+            print(f"  SKIP counted as FAIL: {test.id()}: {reason}")
+        failed += skipped
+        skipped = 0
+    return result.passed, failed, skipped
 
 
 def modules(patterns):
@@ -56,8 +78,7 @@ def run_inline(names):
         suite.addTests(loader.loadTestsFromName(name))
     runner = unittest.TextTestRunner(verbosity=2, resultclass=CountingResult)
     result = runner.run(suite)
-    failed = len(result.failures) + len(result.errors) + len(result.unexpectedSuccesses)
-    return result.passed, failed
+    return counts(result)
 
 
 def run_parallel(names, jobs):
@@ -66,7 +87,7 @@ def run_parallel(names, jobs):
     first = random.randrange(blocks)  # two runs at once on one machine rarely share blocks
     pending = list(names)
     running = {}  # slot -> (name, Popen, log file, start)
-    passed = failed = 0
+    passed = failed = skipped = 0
     started = time.time()
     while pending or running:
         for slot in range(jobs):
@@ -90,18 +111,19 @@ def run_parallel(names, jobs):
             log.close()
             print(f"---- {name} ({time.time() - start:.0f} s, exit {proc.returncode}) ----")
             print(out, end="" if out.endswith("\n") else "\n", flush=True)
-            m = re.search(r"^MODULE: (\d+) passed, (\d+) failed", out, re.M)
+            m = re.search(r"^MODULE: (\d+) passed, (\d+) failed, (\d+) skipped", out, re.M)
             if not m:
                 print(f"{name}: no result line (crashed?)", flush=True)
                 failed += 1
                 continue
             passed += int(m.group(1))
             failed += int(m.group(2))
+            skipped += int(m.group(3))
             if proc.returncode != 0 and int(m.group(2)) == 0:
                 print(f"{name}: exited {proc.returncode} after passing", flush=True)
                 failed += 1
     print(f"integration: {len(names)} modules in {time.time() - started:.0f} s with {jobs} jobs")
-    return passed, failed
+    return passed, failed, skipped
 
 
 def main():
@@ -112,15 +134,19 @@ def main():
     ap.add_argument("patterns", nargs="*")
     args = ap.parse_args()
     if args.one:
-        p, f = run_inline([args.one])
-        print(f"MODULE: {p} passed, {f} failed")
+        p, f, s = run_inline([args.one])
+        print(f"MODULE: {p} passed, {f} failed, {s} skipped")
         sys.exit(1 if f else 0)
     names = modules(args.patterns)
+    if not names:
+        print(f"no test module matches {args.patterns}")
+        print("INTEGRATION: 0 passed, 1 failed, 0 skipped")
+        sys.exit(1)
     if args.jobs <= 1 or len(names) <= 1:
-        passed, failed = run_inline(names)
+        passed, failed, skipped = run_inline(names)
     else:
-        passed, failed = run_parallel(names, args.jobs)
-    print(f"INTEGRATION: {passed} passed, {failed} failed")
+        passed, failed, skipped = run_parallel(names, args.jobs)
+    print(f"INTEGRATION: {passed} passed, {failed} failed, {skipped} skipped")
     sys.exit(1 if failed else 0)
 
 

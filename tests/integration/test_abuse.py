@@ -9,10 +9,9 @@ import poplib
 import smtplib
 import socket
 import threading
-import time
 import unittest
 
-from harness import ServerTestCase
+from harness import WAIT, ServerTestCase, wait_for
 from mailfixture import Fixture
 
 GOOD = [(f"good{i}@abuse.test", f"good{i}-password-1") for i in range(4)]
@@ -22,7 +21,7 @@ BUDGET = {name: (f"{name}@abuse.test", f"{name}-password-1")
 
 
 def connect(port, src):
-    s = socket.create_connection(("127.0.0.1", port), timeout=30, source_address=(src, 0))
+    s = socket.create_connection(("127.0.0.1", port), timeout=WAIT, source_address=(src, 0))
     return s, s.makefile("rb")
 
 
@@ -109,16 +108,14 @@ class Abuse(ServerTestCase):
             for s, f in held:
                 hangup(s, f)
             # Once the flood ends, the same IP is served again (slots free asynchronously).
-            served = False
-            for _ in range(100):
-                time.sleep(0.1)
+            def served():
                 s, f = connect(port, "127.0.0.50")
                 line = f.readline()
                 hangup(s, f)
-                if line.startswith(greeting):
-                    served = True
-                    break
-            self.assertTrue(served, f"{name}: IP still refused after its connections closed")
+                return line.startswith(greeting)
+
+            wait_for(served, f"{name}: the IP to be served again after its connections closed",
+                     interval=0.1)
 
     def test_smtp_auth_guessing_locks_the_account_from_every_ip(self):
         user, password = GOOD[0]
@@ -202,7 +199,7 @@ def read_all(s, f):
 
 def deliver(port, rcpt, count, tag):
     """Sends `count` messages to rcpt in one smtplib session on the MX port."""
-    with smtplib.SMTP("127.0.0.1", port, timeout=60) as c:
+    with smtplib.SMTP("127.0.0.1", port, timeout=WAIT) as c:
         c.ehlo("legit.example")
         for i in range(count):
             body = f"Subject: {tag} {i}\r\nFrom: a@legit.example\r\n\r\nmessage {i}\r\n"
@@ -211,7 +208,7 @@ def deliver(port, rcpt, count, tag):
 
 
 def pop3_session(port, user, password):
-    p = poplib.POP3("127.0.0.1", port, timeout=60)
+    p = poplib.POP3("127.0.0.1", port, timeout=WAIT)
     p.user(user)
     p.pass_(password)
     return p
@@ -260,7 +257,7 @@ class CommandBudget(ServerTestCase):
         self.assertEqual(len(finals), 100, lines[-5:])
         self.assertTrue(all(l[:1] == b"2" for l in finals))
         # The connection is closed, the other client is served, the message is kept.
-        with smtplib.SMTP("127.0.0.1", self.server.ports["smtp"], timeout=30) as c:
+        with smtplib.SMTP("127.0.0.1", self.server.ports["smtp"], timeout=WAIT) as c:
             self.assertEqual(c.noop()[0], 250)
         self.assertEqual(pop3_count(self.server.ports["pop3"], *BUDGET["smtpjunk"]), 1)
 
@@ -268,7 +265,7 @@ class CommandBudget(ServerTestCase):
         rcpt, password = BUDGET["pipelined"]
         deliver(self.server.ports["smtp"], rcpt, 100, "pipelined")
         # Junk between messages: 90 NOOPs, a message, 90 more (the count restarts per message).
-        with smtplib.SMTP("127.0.0.1", self.server.ports["smtp"], timeout=60) as c:
+        with smtplib.SMTP("127.0.0.1", self.server.ports["smtp"], timeout=WAIT) as c:
             c.ehlo("legit.example")
             for round_ in range(2):
                 for _ in range(90):

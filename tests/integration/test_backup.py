@@ -11,7 +11,7 @@ import tempfile
 import threading
 import unittest
 
-from harness import Server, run_cli
+from harness import WAIT, run_cli, start_server
 from mailfixture import CTX, Fixture, pop_messages
 
 USER, PASSWORD = "bob@example.test", "bob-password-1"
@@ -19,7 +19,7 @@ USER, PASSWORD = "bob@example.test", "bob-password-1"
 
 def imap_messages(server):
     """{uid: bytes} of INBOX via IMAPS, plus (uidvalidity, uidnext)."""
-    m = imaplib.IMAP4_SSL("127.0.0.1", server.ports["imaps"], ssl_context=CTX, timeout=30)
+    m = imaplib.IMAP4_SSL("127.0.0.1", server.ports["imaps"], ssl_context=CTX, timeout=WAIT)
     try:
         m.login(USER, PASSWORD)
         m.select("INBOX", readonly=True)
@@ -43,13 +43,14 @@ def message(i, size):
 class BackupRestore(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.src = Server(listeners=["smtp", "imaps", "pop3s", "http"]).start()
+        cls.src = start_server(cls, listeners=["smtp", "imaps", "pop3s", "http"])
         fx = Fixture(cls.src)
         fx.domain("example.test")
         fx.mailbox(USER, PASSWORD)
         cls.tmp = tempfile.mkdtemp(prefix="posthouse-backup-")
+        cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
         # Small (inline in mail.db) and large (body files) messages, one body delivered twice.
-        with smtplib.SMTP("127.0.0.1", cls.src.ports["smtp"], timeout=30) as s:
+        with smtplib.SMTP("127.0.0.1", cls.src.ports["smtp"], timeout=WAIT) as s:
             for i, size in enumerate([300, 200_000, 1_000, 400_000, 200_000]):
                 s.sendmail("a@remote.test", [USER], message(i if i != 4 else 1, size))
         # Delivery continues while the backup runs: the snapshot must still be consistent.
@@ -57,7 +58,7 @@ class BackupRestore(unittest.TestCase):
         cls.during = 0
 
         def deliver():
-            with smtplib.SMTP("127.0.0.1", cls.src.ports["smtp"], timeout=30) as s:
+            with smtplib.SMTP("127.0.0.1", cls.src.ports["smtp"], timeout=WAIT) as s:
                 n = 100
                 while not cls.stop.is_set() and n < 130:
                     s.sendmail("a@remote.test", [USER], message(n, 150_000))
@@ -72,11 +73,6 @@ class BackupRestore(unittest.TestCase):
         finally:
             cls.stop.set()
             t.join()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.src.cleanup()
-        shutil.rmtree(cls.tmp, ignore_errors=True)
 
     def copy_backup(self, name):
         d = os.path.join(self.tmp, name)
@@ -97,28 +93,26 @@ class BackupRestore(unittest.TestCase):
 
     def test_restore_serves_the_same_mail_byte_identical(self):
         before, src_status = imap_messages(self.src)
-        target = Server(listeners=["imaps", "pop3s", "http"], init=False)
-        try:
-            r = run_cli("restore", self.backup_dir, "--data", target.data)
-            self.assertIn("store is consistent", r.stdout)
-            check = run_cli("check", data=target.data)
-            self.assertIn("store is consistent", check.stdout)
-            target.set_listen()
-            target.start()
-            after, status = imap_messages(target)
-            # Everything acknowledged before the backup started is there, identical; messages
-            # delivered during the backup are there or not, but never partial.
-            self.assertGreaterEqual(len(after), 5)
-            for uid, body in after.items():
-                self.assertEqual(body, before[uid], f"UID {uid} differs after restore")
-            for uid in sorted(before)[:5]:
-                self.assertIn(uid, after)
-            popped = pop_messages(target, USER, PASSWORD)
-            self.assertEqual(sorted(popped), sorted(after.values()))
-            uidvalidity = lambda st: st.split("UIDVALIDITY ")[1].split()[0].rstrip(")")
-            self.assertEqual(uidvalidity(status), uidvalidity(src_status))
-        finally:
-            target.cleanup()
+        target = start_server(self, start=False, listeners=["imaps", "pop3s", "http"],
+                              init=False)
+        r = run_cli("restore", self.backup_dir, "--data", target.data)
+        self.assertIn("store is consistent", r.stdout)
+        check = run_cli("check", data=target.data)
+        self.assertIn("store is consistent", check.stdout)
+        target.set_listen()
+        target.start()
+        after, status = imap_messages(target)
+        # Everything acknowledged before the backup started is there, identical; messages
+        # delivered during the backup are there or not, but never partial.
+        self.assertGreaterEqual(len(after), 5)
+        for uid, body in after.items():
+            self.assertEqual(body, before[uid], f"UID {uid} differs after restore")
+        for uid in sorted(before)[:5]:
+            self.assertIn(uid, after)
+        popped = pop_messages(target, USER, PASSWORD)
+        self.assertEqual(sorted(popped), sorted(after.values()))
+        uidvalidity = lambda st: st.split("UIDVALIDITY ")[1].split()[0].rstrip(")")
+        self.assertEqual(uidvalidity(status), uidvalidity(src_status))
 
     def test_restore_refuses_a_non_empty_target(self):
         target = tempfile.mkdtemp(dir=self.tmp)
@@ -184,64 +178,58 @@ class BackupDuringExpunge(unittest.TestCase):
     no partial or unknown one. (src/store/backup_test.cc forces the race deterministically.)"""
 
     def test_backup_stays_consistent_while_bodies_are_expunged(self):
-        src = Server(listeners=["smtp", "imaps", "http"]).start()
+        src = start_server(self, listeners=["smtp", "imaps", "http"])
         tmp = tempfile.mkdtemp(prefix="posthouse-backup-race-")
-        target = None
+        self.addCleanup(shutil.rmtree, tmp, True)
+        fx = Fixture(src)
+        fx.domain("example.test")
+        fx.mailbox(USER, PASSWORD)
+        with smtplib.SMTP("127.0.0.1", src.ports["smtp"], timeout=WAIT) as s:
+            for i in range(120):
+                s.sendmail("a@remote.test", [USER], message(i, 140_000))  # body files
+        before, _ = imap_messages(src)
+        self.assertEqual(len(before), 120)
+        odd = [uid for uid in sorted(before) if uid % 2]  # expunged; even UIDs stay
+        stop = threading.Event()
+        expunged = []
+
+        def expunge():
+            m = imaplib.IMAP4_SSL("127.0.0.1", src.ports["imaps"], ssl_context=CTX,
+                                  timeout=WAIT)
+            m.login(USER, PASSWORD)
+            m.select("INBOX")
+            for i in range(0, len(odd), 3):
+                if stop.is_set():
+                    break
+                batch = ",".join(str(u) for u in odd[i:i + 3])
+                m.uid("STORE", batch, "+FLAGS.SILENT", r"(\Deleted)")
+                typ, _ = m.uid("EXPUNGE", batch)
+                if typ == "OK":
+                    expunged.extend(odd[i:i + 3])
+            m.logout()
+
+        t = threading.Thread(target=expunge)
+        t.start()
+        bdir = os.path.join(tmp, "b")
         try:
-            fx = Fixture(src)
-            fx.domain("example.test")
-            fx.mailbox(USER, PASSWORD)
-            with smtplib.SMTP("127.0.0.1", src.ports["smtp"], timeout=60) as s:
-                for i in range(120):
-                    s.sendmail("a@remote.test", [USER], message(i, 140_000))  # body files
-            before, _ = imap_messages(src)
-            self.assertEqual(len(before), 120)
-            odd = [uid for uid in sorted(before) if uid % 2]  # expunged; even UIDs stay
-            stop = threading.Event()
-            expunged = []
-
-            def expunge():
-                m = imaplib.IMAP4_SSL("127.0.0.1", src.ports["imaps"], ssl_context=CTX,
-                                      timeout=60)
-                m.login(USER, PASSWORD)
-                m.select("INBOX")
-                for i in range(0, len(odd), 3):
-                    if stop.is_set():
-                        break
-                    batch = ",".join(str(u) for u in odd[i:i + 3])
-                    m.uid("STORE", batch, "+FLAGS.SILENT", r"(\Deleted)")
-                    typ, _ = m.uid("EXPUNGE", batch)
-                    if typ == "OK":
-                        expunged.extend(odd[i:i + 3])
-                m.logout()
-
-            t = threading.Thread(target=expunge)
-            t.start()
-            bdir = os.path.join(tmp, "b")
-            try:
-                r = run_cli("backup", bdir, data=src.data)
-            finally:
-                stop.set()
-                t.join()
-            snapshots = int(re.search(r"(\d+) mail.db snapshot", r.stdout).group(1))
-            print(f"backup during expunge: {len(expunged)} expunged, {snapshots} snapshot(s)")
-
-            target = Server(listeners=["imaps", "http"], init=False)
-            rr = run_cli("restore", bdir, "--data", target.data)
-            self.assertIn("store is consistent", rr.stdout)
-            target.set_listen()
-            target.start()
-            after, _ = imap_messages(target)
-            for uid, body in after.items():
-                self.assertEqual(body, before[uid], f"UID {uid} differs after restore")
-            for uid in before:
-                if uid % 2 == 0:
-                    self.assertIn(uid, after, f"UID {uid} was never expunged but is missing")
+            r = run_cli("backup", bdir, data=src.data)
         finally:
-            if target:
-                target.cleanup()
-            src.cleanup()
-            shutil.rmtree(tmp, ignore_errors=True)
+            stop.set()
+            t.join()
+        snapshots = int(re.search(r"(\d+) mail.db snapshot", r.stdout).group(1))
+        print(f"backup during expunge: {len(expunged)} expunged, {snapshots} snapshot(s)")
+
+        target = start_server(self, start=False, listeners=["imaps", "http"], init=False)
+        rr = run_cli("restore", bdir, "--data", target.data)
+        self.assertIn("store is consistent", rr.stdout)
+        target.set_listen()
+        target.start()
+        after, _ = imap_messages(target)
+        for uid, body in after.items():
+            self.assertEqual(body, before[uid], f"UID {uid} differs after restore")
+        for uid in before:
+            if uid % 2 == 0:
+                self.assertIn(uid, after, f"UID {uid} was never expunged but is missing")
 
 
 if __name__ == "__main__":

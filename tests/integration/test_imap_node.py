@@ -5,7 +5,8 @@ import shutil
 import subprocess
 import unittest
 
-from test_imap import PASS, USER, ImapBase, message
+from harness import WAIT
+from imap_base import PASS, USER, ImapBase, message
 
 NODE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "node")
 
@@ -24,7 +25,7 @@ class ImapNodeClient(ImapBase):
         ready = p.stdout.readline().strip()
         self.assertEqual(ready, "READY 0", ready + p.stderr.read() if not ready else ready)
         self.deliver(message("seen by imapflow"))
-        out, err = p.communicate(timeout=90)
+        out, err = p.communicate(timeout=3 * WAIT)
         self.assertEqual(p.returncode, 0, out + err)
         self.assertRegex(out, r"(?m)^NEW 1 seen by imapflow$")
 

@@ -4,17 +4,18 @@ own small web root, so it needs no npm build."""
 import http.client
 import json
 import os
+import shutil
 import tempfile
 import unittest
 
-from harness import Server
+from harness import WAIT, start_server
 
 INDEX = b"<!doctype html><title>panel</title>"
 ASSET = b"console.log('panel')"
 
 
 def get(port, target, method="GET"):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=WAIT)
     try:
         # skip_host plus a raw target: nothing normalises the path before the server sees it.
         c.putrequest(method, target, skip_accept_encoding=True)
@@ -29,6 +30,7 @@ class WebRoot(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.tmp = tempfile.mkdtemp(prefix="posthouse-web-")
+        cls.addClassCleanup(shutil.rmtree, cls.tmp, True)
         root = os.path.join(cls.tmp, "dist")
         os.makedirs(os.path.join(root, "assets"))
         with open(os.path.join(root, "index.html"), "wb") as f:
@@ -39,13 +41,9 @@ class WebRoot(unittest.TestCase):
             f.write(b"<svg/>")
         with open(os.path.join(cls.tmp, "secret.txt"), "wb") as f:
             f.write(b"outside the web root")
-        cls.server = Server(listeners=["http"],
-                            extra_config=f'[http]\nweb_root = "{root}"\n').start()
+        cls.server = start_server(cls, listeners=["http"],
+                                  extra_config=f'[http]\nweb_root = "{root}"\n')
         cls.port = cls.server.ports["http"]
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.server.cleanup()
 
     def test_app_routes_get_index_revalidated(self):
         for target in ("/", "/login", "/domains/acme.example", "/users/", "/mailboxes/a@b.example"):
@@ -97,24 +95,18 @@ class WebRoot(unittest.TestCase):
 
 class NoWebRoot(unittest.TestCase):
     def test_empty_web_root_serves_no_panel(self):
-        server = Server(listeners=["http"], extra_config='[http]\nweb_root = ""\n').start()
-        try:
-            st, body, r = get(server.ports["http"], "/")
-            self.assertEqual(st, 404)
-            st, body, r = get(server.ports["http"], "/healthz")
-            self.assertEqual(st, 200)
-        finally:
-            server.cleanup()
+        server = start_server(self, listeners=["http"], extra_config='[http]\nweb_root = ""\n')
+        st, body, r = get(server.ports["http"], "/")
+        self.assertEqual(st, 404)
+        st, body, r = get(server.ports["http"], "/healthz")
+        self.assertEqual(st, 200)
 
     def test_unbuilt_panel_says_so(self):
-        server = Server(listeners=["http"],
-                        extra_config='[http]\nweb_root = "/nonexistent/web/dist"\n').start()
-        try:
-            st, body, r = get(server.ports["http"], "/")
-            self.assertEqual(st, 503)
-            self.assertIn("not built", json.loads(body)["error"]["message"])
-        finally:
-            server.cleanup()
+        server = start_server(self, listeners=["http"],
+                              extra_config='[http]\nweb_root = "/nonexistent/web/dist"\n')
+        st, body, r = get(server.ports["http"], "/")
+        self.assertEqual(st, 503)
+        self.assertIn("not built", json.loads(body)["error"]["message"])
 
 
 if __name__ == "__main__":

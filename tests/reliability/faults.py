@@ -11,7 +11,7 @@
    not permitted the test says so and counts as skipped (not passed).
 
 Prints `RELIABILITY-FAULTS: rounds=N faults_injected=N refused=N recovered=N lost=N` and
-`RELIABILITY: N passed, N failed`.
+`RELIABILITY: N passed, N failed, N skipped` (run.py applies the CI rule: a skip is a failure).
 """
 import argparse
 import imaplib
@@ -20,12 +20,11 @@ import shutil
 import smtplib
 import subprocess
 import sys
-import tempfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 
-from harness import Server  # noqa: E402
+from harness import WAIT, Server  # noqa: E402
 from mailfixture import Fixture  # noqa: E402
 
 USER, PASSWORD = "faulty@fault.test", "faulty-password-1"
@@ -43,7 +42,7 @@ def message(tag, size):
 def smtp_send(server, raw):
     """The SMTP reply code for one delivery (250 when acknowledged)."""
     try:
-        with smtplib.SMTP("127.0.0.1", server.ports["smtp"], timeout=60) as s:
+        with smtplib.SMTP("127.0.0.1", server.ports["smtp"], timeout=2 * WAIT) as s:
             s.sendmail("a@remote.test", [USER], raw)
         return 250
     except smtplib.SMTPDataError as e:
@@ -54,7 +53,7 @@ def smtp_send(server, raw):
 
 class Imap:
     def __init__(self, server):
-        self.m = imaplib.IMAP4("127.0.0.1", server.ports["imap"], timeout=60)
+        self.m = imaplib.IMAP4("127.0.0.1", server.ports["imap"], timeout=2 * WAIT)
         self.m.login(USER, PASSWORD)
 
     def append(self, raw):
@@ -265,15 +264,15 @@ class Faults:
         print(f"RELIABILITY-FAULTS: rounds={f['rounds']} faults_injected={f['faults_injected']} "
               f"refused={f['refused']} recovered={f['recovered']} lost={f['lost']} "
               f"skipped={self.skipped}")
-        return self.passed, self.failed
+        return self.passed, self.failed, self.skipped
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--rounds", type=int, default=1)
     args = ap.parse_args()
-    passed, failed = Faults(args.rounds).run()
-    print(f"RELIABILITY: {passed} passed, {failed} failed")
+    passed, failed, skipped = Faults(args.rounds).run()
+    print(f"RELIABILITY: {passed} passed, {failed} failed, {skipped} skipped")
     sys.exit(1 if failed else 0)
 
 
