@@ -1,5 +1,6 @@
 // `posthouse domain ...`: domains, their limits, DNS records, aliases, catch-all and
 // postmaster password; delete, restore, purge.
+#include "base/clock.h"
 #include <fmt/format.h>
 
 #include <ctime>
@@ -84,7 +85,7 @@ void add_domain_read_verbs(CLI::App* noun, const Verbs& verbs) {
         if (!dm.ok()) return x.fail(dm.error());
         store::sqlite::SqliteDkimKeyStore key_store(x.db);
         auto keys =
-            queue::DkimKeys(key_store).ensure(dm->name, x.dkim_selector, std::time(nullptr));
+            queue::DkimKeys(key_store).ensure(dm->name, x.dkim_selector, base::unix_now());
         if (!keys.ok()) return x.fail(keys.error());
         json j = json::array();
         std::string text;

@@ -51,6 +51,8 @@ base::Status check_data_dir(const std::string& dir) {
 // The parts every listener and job share. Members are declared in the order they are built;
 // they go in reverse, so nothing outlives what it uses.
 struct Parts {
+  Parts(const config::Config& c, net::Server& s, net::BlockingPool& b)
+      : cfg(c), server(s), pool(b) {}
   const config::Config& cfg;
   net::Server& server;
   net::BlockingPool& pool;
@@ -263,7 +265,7 @@ int cmd_serve(const ServeOptions& o) {
   net::Server server(server_options(cfg), *tls);
   net::BlockingPool pool(static_cast<std::size_t>(cfg.server.blocking_threads));
 
-  Parts p{.cfg = cfg, .server = server, .pool = pool};
+  Parts p(cfg, server, pool);
   if (auto st = open_mail_store(p); !st) return fail(1, st.error().message);
   build_services(p, backend);
   if (auto st = add_mail_listeners(p); !st) return fail(1, st.error().message);

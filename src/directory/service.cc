@@ -1,6 +1,7 @@
 // directory::Service: construction and what every noun shares: authorisation, loading
 // objects by name or #id, the nested limit checks, address and target checks, password
 // hashing. The operations themselves live one noun per file (service_<noun>.cc).
+#include "base/clock.h"
 #include "directory/service.h"
 
 #include <fmt/format.h>
@@ -17,11 +18,7 @@ namespace posthouse::directory {
 using base::Errc;
 using base::Error;
 
-Time system_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+Time system_now() { return base::unix_now(); }
 
 Error not_found(std::string_view what) {
   return Error(Errc::kNotFound, fmt::format("{} not found", what));

@@ -1,5 +1,6 @@
 // directory::Service: who is acting (actors, panel/API login), mail logins
 // (authenticate) and the passwords of non-mailbox logins.
+#include "base/clock.h"
 #include <fmt/format.h>
 
 #include "base/ids.h"
@@ -139,7 +140,7 @@ base::Result<MailPrincipal> Service::authenticate(std::string_view address,
   auth::CredentialCache* cache = opts_.credential_cache.get();
   std::optional<auth::CredentialCache::Key> key;
   if (cache && cache->enabled() && usable) key = cache->key(m->address, password);
-  auto steady = auth::CredentialCache::Clock::now();
+  auto steady = base::steady_now();
   auth::VerifyResult v;
   if (key && cache->lookup(*key, m->id, m->password_hash, steady)) {
     v.ok = true;

@@ -1,6 +1,7 @@
 // The message itself: DATA (dot-stuffed, RFC 5321 4.1.1.4) and BDAT chunks (CHUNKING, RFC
 // 3030), the Received header, and the hand-off to the gateway that answers 250 only once the
 // message is durable.
+#include "base/clock.h"
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -17,7 +18,7 @@ using base::Errc;
 namespace {
 
 std::string rfc5322_date() {
-  std::time_t t = std::time(nullptr);
+  std::time_t t = static_cast<std::time_t>(base::unix_now());
   std::tm tm{};
   localtime_r(&t, &tm);
   char buf[64];

@@ -1,3 +1,4 @@
+#include "base/clock.h"
 #include "store/sqlite/backup.h"
 
 #include <fcntl.h>
@@ -258,7 +259,7 @@ base::Status write_manifest(const std::string& dir, const std::vector<Entry>& en
                      {"sha256", e.sha256}});
   }
   nlohmann::json m = {{"format", kBackupFormat},
-                      {"created", static_cast<int64_t>(std::time(nullptr))},
+                      {"created", base::unix_now()},
                       {"posthouse", POSTHOUSE_VERSION},
                       {"files", files}};
   std::string text = m.dump(1) + "\n";

@@ -1,5 +1,6 @@
 // SqliteMailStore: open and lifetime, the reader pool, watchers, and the helpers every part
 // of the implementation shares (mail_store_internal.h says which file holds what).
+#include "base/clock.h"
 #include "store/sqlite/mail_store.h"
 
 #include <algorithm>
@@ -12,7 +13,7 @@ namespace posthouse::store::sqlite {
 
 namespace mail_internal {
 
-int64_t now_seconds() { return static_cast<int64_t>(std::time(nullptr)); }
+int64_t now_seconds() { return base::unix_now(); }
 
 std::string join_keywords(const std::vector<std::string>& kw) {
   std::string out;

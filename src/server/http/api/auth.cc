@@ -1,3 +1,4 @@
+#include "base/clock.h"
 #include "server/http/api/auth.h"
 
 #include <fmt/format.h>
@@ -21,11 +22,7 @@ std::string_view header(const Request& req, std::string_view name) {
 
 }  // namespace
 
-int64_t unix_now() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
+int64_t unix_now() { return base::unix_now(); }
 
 std::string cookie_value(const Request& req) {
   auto it = req.raw.find(bhttp::field::cookie);

@@ -1,5 +1,6 @@
 // /api/v1/domains: domains (created with their postmaster and DKIM key), usage, limits,
 // catch-all, postmaster password, domain aliases, DNS records, restorable delete and purge.
+#include "base/clock.h"
 #include <ctime>
 
 #include "queue/dkim.h"
@@ -39,7 +40,7 @@ base::Result<Reply> get_domain(Ctx& c) {
 base::Result<Reply> dns_records(Ctx& c) {
   auto dm = PH_TRY(c.dir.get_domain(c.actor, c.param("domain")));
   queue::DkimKeys keys(*c.s.dkim_keys);
-  auto k = PH_TRY(keys.ensure(dm.name, c.deps.dkim_selector, std::time(nullptr)));
+  auto k = PH_TRY(keys.ensure(dm.name, c.deps.dkim_selector, base::unix_now()));
   json j = json::array();
   for (const auto& r : queue::domain_dns_records(dm.name, c.deps.hostname, k))
     j.push_back({{"name", r.name}, {"type", r.type}, {"value", r.value}});

@@ -1,3 +1,4 @@
+#include "base/clock.h"
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -209,7 +210,7 @@ boost::asio::awaitable<base::Result<std::vector<SearchHit>>> run_search(
           static_cast<uint32_t>(s.uids_.size()),
           s.uids_.empty() ? 0 : s.uids_.back(),
           s.saved_,
-          static_cast<int64_t>(std::time(nullptr)),
+          base::unix_now(),
           s};
   store::FetchOptions fo;
   fo.headers = with_headers || needs_headers(key);
