@@ -152,6 +152,10 @@ bool token_verb(Verb v) { return v == Verb::kTokenCreate || v == Verb::kTokenRev
 }  // namespace
 
 Id acting_manager(const Actor& a) { return a.role == Role::kManager ? a.principal_id : 0; }
+std::string_view manager_kind_name(const Actor& a) {
+  if (a.role != Role::kManager) return "";
+  return a.manager_kind == ManagerKind::kFull ? "full" : "scoped";
+}
 
 bool Policy::role_allows(const Actor& a, Verb v, const Target& t) const {
   if (platform_verb(v)) return platform_allows(a, v, t);

@@ -97,6 +97,8 @@ struct Target {
 // manager's own limits cap every limit it sets, and a domain it creates is assigned to it (and
 // counts against its limits).
 Id acting_manager(const Actor& a);
+// "full" or "scoped" for a manager, "" for every other role (for display: whoami).
+std::string_view manager_kind_name(const Actor& a);
 
 class Policy {
  public:

@@ -39,6 +39,30 @@ class Fixture:
         self.server.cli("alias", "set", address, *targets)
 
 
+def connect(port, src):
+    s = socket.create_connection(("127.0.0.1", port), timeout=WAIT, source_address=(src, 0))
+    return s, s.makefile("rb")
+
+
+def hangup(s, f):
+    # The makefile() reader holds the descriptor too: close both, or the connection stays open.
+    f.close()
+    s.close()
+
+
+def pop3_login(port, src, user, password):
+    """The reply line to PASS on a plain POP3 connection from source address `src`."""
+    s, f = connect(port, src)
+    try:
+        f.readline()
+        s.sendall(f"USER {user}\r\n".encode())
+        f.readline()
+        s.sendall(f"PASS {password}\r\n".encode())
+        return f.readline()
+    finally:
+        hangup(s, f)
+
+
 def pop_messages(server, user, password):
     """Every message in the mailbox, as bytes with CRLF line ends, via POP3S."""
     p = poplib.POP3_SSL("127.0.0.1", server.ports["pop3s"], context=CTX, timeout=WAIT)

@@ -7,28 +7,16 @@ Loopback addresses 127.0.0.2, 127.0.0.3, ... act as distinct client IPs."""
 import base64
 import poplib
 import smtplib
-import socket
 import threading
 import unittest
 
 from harness import WAIT, ServerTestCase, wait_for
-from mailfixture import Fixture
+from mailfixture import Fixture, connect, hangup, pop3_login
 
 GOOD = [(f"good{i}@abuse.test", f"good{i}-password-1") for i in range(4)]
 # Mailboxes of the command-budget tests (one per test, so order does not matter).
 BUDGET = {name: (f"{name}@abuse.test", f"{name}-password-1")
           for name in ("smtpjunk", "pipelined", "popjunk", "popmany", "ratepop")}
-
-
-def connect(port, src):
-    s = socket.create_connection(("127.0.0.1", port), timeout=WAIT, source_address=(src, 0))
-    return s, s.makefile("rb")
-
-
-def hangup(s, f):
-    # The makefile() reader holds the descriptor too: close both, or the connection stays open.
-    f.close()
-    s.close()
 
 
 def smtp_auth(port, src, user, password):
@@ -43,18 +31,6 @@ def smtp_auth(port, src, user, password):
                 break
         token = base64.b64encode(f"\0{user}\0{password}".encode())
         s.sendall(b"AUTH PLAIN " + token + b"\r\n")
-        return f.readline()
-    finally:
-        hangup(s, f)
-
-
-def pop3_login(port, src, user, password):
-    s, f = connect(port, src)
-    try:
-        f.readline()
-        s.sendall(f"USER {user}\r\n".encode())
-        f.readline()
-        s.sendall(f"PASS {password}\r\n".encode())
         return f.readline()
     finally:
         hangup(s, f)

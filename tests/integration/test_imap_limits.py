@@ -9,7 +9,6 @@ import socket
 import urllib.request
 
 from harness import WAIT, wait_for
-from imapraw import RawImap
 from imap_base import CTX, PASS, USER, ImapBase, message
 
 BIG = 24 << 20  # bytes of the large message's body
@@ -45,13 +44,6 @@ def store_bytes(data_dir):
 
 
 class ImapLimitsBase(ImapBase):
-    def raw(self, login=True):
-        r = RawImap(self.server.ports["imaps"])
-        self.addCleanup(r.close)
-        if login:
-            r.login(USER, PASS)
-        return r
-
     def append(self, raw_message):
         r = self.raw()
         data = raw_message.encode() if isinstance(raw_message, str) else raw_message

@@ -12,7 +12,7 @@ import threading
 import unittest
 
 from harness import WAIT, ServerTestCase, wait_for
-from mailfixture import Fixture, pop_messages
+from mailfixture import Fixture, pop3_login, pop_messages
 
 CTX = ssl._create_unverified_context()
 BODY = (b"From: a@remote.test\r\nTo: pat@example.test\r\nSubject: {subj}\r\n\r\n"
@@ -243,21 +243,6 @@ class Pop3(ServerTestCase):
         self.assertEqual(pop_messages(self.server, "fm@example.test", "fm-password-1"), [])
 
 
-def pop3_pass(port, src, user, password):
-    """The reply to PASS on a plain POP3 connection from source address `src`."""
-    s = socket.create_connection(("127.0.0.1", port), timeout=WAIT, source_address=(src, 0))
-    f = s.makefile("rb")
-    try:
-        f.readline()
-        s.sendall(f"USER {user}\r\n".encode())
-        f.readline()
-        s.sendall(f"PASS {password}\r\n".encode())
-        return f.readline()
-    finally:
-        f.close()
-        s.close()
-
-
 class Pop3Throttle(ServerTestCase):
     """Password guessing over POP3 locks the client address, and the lock ends: on the test
     clock, so the lock is shown by the server's replies, not by how long replies take. The
@@ -281,7 +266,7 @@ class Pop3Throttle(ServerTestCase):
         replies = [None] * n
 
         def one(i):
-            replies[i] = pop3_pass(port, self.GUESSER, "flood@example.test", f"bad-password-{i}")
+            replies[i] = pop3_login(port, self.GUESSER, "flood@example.test", f"bad-password-{i}")
 
         threads = [threading.Thread(target=one, args=(i,)) for i in range(n)]
         for t in threads:
@@ -297,17 +282,17 @@ class Pop3Throttle(ServerTestCase):
         # Locked: even the right password of another account from that address is refused,
         # without being checked; another address is served.
         locked = b"-ERR [AUTH] Too many failed attempts, try again later\r\n"
-        self.assertEqual(pop3_pass(port, self.GUESSER, "pat@example.test", "pat-password-1"),
+        self.assertEqual(pop3_login(port, self.GUESSER, "pat@example.test", "pat-password-1"),
                          locked)
-        self.assertTrue(pop3_pass(port, "127.0.0.78", "pat@example.test",
+        self.assertTrue(pop3_login(port, "127.0.0.78", "pat@example.test",
                                   "pat-password-1").startswith(b"+OK"))
         # Half the lock later it still holds.
         self.server.advance_clock(self.LOCK_SECONDS // 2)
-        self.assertEqual(pop3_pass(port, self.GUESSER, "pat@example.test", "pat-password-1"),
+        self.assertEqual(pop3_login(port, self.GUESSER, "pat@example.test", "pat-password-1"),
                          locked)
         # Past the lock and the failure window the address starts clean.
         self.server.advance_clock(self.WINDOW_SECONDS)
-        self.assertTrue(pop3_pass(port, self.GUESSER, "pat@example.test",
+        self.assertTrue(pop3_login(port, self.GUESSER, "pat@example.test",
                                   "pat-password-1").startswith(b"+OK"))
 
 

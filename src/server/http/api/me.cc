@@ -19,8 +19,7 @@ base::Result<Reply> whoami(Ctx& c) {
             {"domain_ids", a.domain_ids},
             {"token_id", or_null(a.token_id)},
             {"delegations", to_items(a.delegations)}};
-  if (a.role == d::Role::kManager)
-    j["manager_kind"] = a.manager_kind == d::ManagerKind::kFull ? "full" : "scoped";
+  if (auto kind = d::manager_kind_name(a); !kind.empty()) j["manager_kind"] = kind;
   if (a.mailbox_id) j["mailbox"] = PH_TRY(mailbox_view(c, a.login));
   return ok(j);
 }
