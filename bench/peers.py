@@ -96,6 +96,7 @@ class Posthouse:
         self.callgrind_out = callgrind_out
         extra = (f"[directory]\npassword_hash_ops = {hash_ops}\n"
                  f"password_hash_memory_kib = {hash_mem_kib}\n"
+                 "[testing]\nallow_weak_password_hash = true\n"
                  "[imap]\nallow_plaintext_auth = true\nmax_idle_connections = 1500\n"
                  "[pop3]\nallow_plaintext_auth = true\n"
                  "[limits]\nmax_connections = 5000\nmax_connections_per_ip = 5000\n")

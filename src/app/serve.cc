@@ -10,9 +10,11 @@
 
 #include "app/commands.h"
 #include "auth/credential_cache.h"
+#include "auth/password.h"
 #include "auth/throttle.h"
 #include "auth/web_sessions.h"
 #include "base/clock.h"
+#include "base/ids.h"
 #include "base/log.h"
 #include "base/strings.h"
 #include "delivery/local_gateway.h"
@@ -82,6 +84,14 @@ base::Status open_mail_store(Parts& p) {
     spdlog::warn("test clock is on: the offset in {} moves time forward (testing.clock_file)",
                  cfg.testing.clock_file);
   }
+  if (config::password_hash_below_minimum(cfg.directory)) {
+    spdlog::warn(
+        "argon2id cost below the OWASP minimum (password_hash_ops = {}, "
+        "password_hash_memory_kib = {}): allowed by testing.allow_weak_password_hash, "
+        "for tests only",
+        cfg.directory.password_hash_ops, cfg.directory.password_hash_memory_kib);
+  }
+
   p.mail = PH_TRY(store::sqlite::SqliteMailStore::open(mso));
   if (auto swept = p.mail->sweep_crash_debris(); !swept) {
     spdlog::warn("startup sweep of crash debris failed: {}", swept.error().message);
@@ -95,9 +105,12 @@ base::Status open_mail_store(Parts& p) {
 void build_services(Parts& p, store::Backend& backend) {
   const auto& cfg = p.cfg;
   directory::Options dir_opts = directory_options(cfg);
-  dir_opts.credential_cache = std::make_shared<auth::CredentialCache>(auth::CredentialCache::Options{
-      std::chrono::seconds(cfg.directory.auth_cache_ttl_seconds),
-      static_cast<std::size_t>(cfg.directory.auth_cache_size)});
+  dir_opts.credential_cache = std::make_shared<auth::CredentialCache>(
+      auth::CredentialCache::Options{std::chrono::seconds(cfg.directory.auth_cache_ttl_seconds),
+                                     static_cast<std::size_t>(cfg.directory.auth_cache_size)});
+  // Made once here, not per pooled Service: the first unknown login on any of them costs the same.
+  if (auto h = auth::hash_password(base::random_hex(16), dir_opts.password))
+    dir_opts.dummy_hash = *h;
   // A purged mailbox's mail goes with it (the store keys mail by mailbox id).
   store::MailStore* mail_store = p.mail.get();
   dir_opts.on_mailbox_purged = [mail_store](directory::Id id) -> base::Status {
@@ -133,23 +146,23 @@ base::Status add_mail_listeners(Parts& p) {
   constexpr const char* kSmtpBusy = "421 4.7.0 Too many connections, try again later\r\n";
   using server::smtp::Mode;
   auto smtp = [&](Mode mode) {
-    return handler_of(std::make_shared<server::smtp::SmtpServer>(smtp_options(cfg, mode),
-                                                                 p.gateway, p.pool, p.throttle));
+    return handler_of(std::make_shared<server::smtp::SmtpServer>(smtp_options(cfg, mode), p.gateway,
+                                                                 p.pool, p.throttle));
   };
   PH_CHECK(listen(p, "smtp", cfg.listen.smtp, false, kSmtpBusy, smtp(Mode::kMx)));
-  PH_CHECK(listen(p, "submission", cfg.listen.submission, false, kSmtpBusy,
-                  smtp(Mode::kSubmission)));
-  PH_CHECK(listen(p, "submissions", cfg.listen.submissions, true, kSmtpBusy,
-                  smtp(Mode::kSubmissions)));
+  PH_CHECK(
+      listen(p, "submission", cfg.listen.submission, false, kSmtpBusy, smtp(Mode::kSubmission)));
+  PH_CHECK(
+      listen(p, "submissions", cfg.listen.submissions, true, kSmtpBusy, smtp(Mode::kSubmissions)));
 
-  auto pop3 = handler_of(std::make_shared<server::pop3::Pop3Server>(
-      pop3_options(cfg), *p.gateway, *p.mail, p.pool, p.throttle));
+  auto pop3 = handler_of(std::make_shared<server::pop3::Pop3Server>(pop3_options(cfg), *p.gateway,
+                                                                    *p.mail, p.pool, p.throttle));
   constexpr const char* kPopBusy = "-ERR [SYS/TEMP] Too many connections, try again later\r\n";
   PH_CHECK(listen(p, "pop3", cfg.listen.pop3, false, kPopBusy, pop3));
   PH_CHECK(listen(p, "pop3s", cfg.listen.pop3s, true, kPopBusy, pop3));
 
-  auto imap = handler_of(std::make_shared<server::imap::ImapServer>(
-      imap_options(cfg), *p.gateway, *p.mail, p.pool, p.throttle));
+  auto imap = handler_of(std::make_shared<server::imap::ImapServer>(imap_options(cfg), *p.gateway,
+                                                                    *p.mail, p.pool, p.throttle));
   constexpr const char* kImapBusy = "* BYE [UNAVAILABLE] Too many connections, try again later\r\n";
   PH_CHECK(listen(p, "imap", cfg.listen.imap, false, kImapBusy, imap));
   return listen(p, "imaps", cfg.listen.imaps, true, kImapBusy, imap);
@@ -170,9 +183,10 @@ base::Status add_http_listener(Parts& p) {
   d.dkim_selector = cfg.outbound.dkim_selector;
   http::api::add_api_routes(*router, d);
   http::add_static_routes(*router, cfg.http.web_root, &p.pool);
-  return listen(p, "http", cfg.listen.http, cfg.http.tls,
-                "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
-                handler_of(std::make_shared<http::HttpServer>(cfg.http, router)));
+  return listen(
+      p, "http", cfg.listen.http, cfg.http.tls,
+      "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+      handler_of(std::make_shared<http::HttpServer>(cfg.http, router)));
 }
 
 // Hourly upkeep (and once at start): restorable deletes past the retention period are
@@ -205,7 +219,8 @@ void spawn_upkeep(Parts& p) {
 }
 
 // Mail of local senders leaves signed with their domain's keys (made on first need).
-std::function<std::string(const std::string&, const std::string&)> dkim_signer(delivery::ServicePool& services, std::string selector) {
+std::function<std::string(const std::string&, const std::string&)> dkim_signer(
+    delivery::ServicePool& services, std::string selector) {
   return [&services, selector](const std::string& sender, const std::string& body) {
     auto at = sender.rfind('@');
     if (at == std::string::npos) return body;

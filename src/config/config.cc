@@ -273,7 +273,22 @@ base::Status read_imap(Section& s, Imap& o) {
 
 base::Status read_testing(Section& s, Testing& o) {
   PH_CHECK(s.get_string("fault_file", o.fault_file));
+  PH_CHECK(s.get_bool("allow_weak_password_hash", o.allow_weak_password_hash));
   return s.get_string("clock_file", o.clock_file);
+}
+
+// A password cost below OWASP's minimum is a configuration error, named by its key, unless the
+// tests or the bench allow it explicitly (serve then warns in the log).
+base::Status check_password_cost(const Config& c, const std::string& path) {
+  if (!password_hash_below_minimum(c.directory) || c.testing.allow_weak_password_hash) return {};
+  return Error(
+      Errc::kInvalid,
+      fmt::format("{}: [directory] password_hash_memory_kib: {} KiB with "
+                  "password_hash_ops = {} is below the minimum for argon2id ({} KiB "
+                  "with 2 or more passes, {} KiB with 1)",
+                  path, c.directory.password_hash_memory_kib, c.directory.password_hash_ops,
+                  kMinHashMemoryKib2Passes, kMinHashMemoryKib1Pass),
+      "password_hash_memory_kib");
 }
 
 // [outbound]'s smarthost keys: the mode, the credentials, and per-sender-domain routes.
@@ -358,6 +373,12 @@ void resolve_paths(Config& c, const std::string& base_dir) {
 
 }  // namespace
 
+bool password_hash_below_minimum(const Directory& d) {
+  int mem = d.password_hash_memory_kib;
+  return !(mem >= kMinHashMemoryKib1Pass ||
+           (d.password_hash_ops >= 2 && mem >= kMinHashMemoryKib2Passes));
+}
+
 base::Result<Config> parse(std::string_view text, const std::string& path) {
   // toml++ is built with exceptions here; parsing happens at start only, where they are allowed.
   toml::table root;
@@ -393,6 +414,7 @@ base::Result<Config> parse(std::string_view text, const std::string& path) {
   PH_CHECK(read_table(root, "imap", path, read_imap, c.imap));
   PH_CHECK(read_table(root, "testing", path, read_testing, c.testing));
   PH_CHECK(read_table(root, "outbound", path, read_outbound, c.outbound));
+  PH_CHECK(check_password_cost(c, path));
   resolve_paths(c, base_dir);
   return c;
 }

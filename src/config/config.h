@@ -66,7 +66,8 @@ struct Server {
 struct Directory {
   int password_min_length = 10;
   int retention_days = 30;
-  // argon2id cost for new password hashes (libsodium's INTERACTIVE level by default).
+  // argon2id cost for new password hashes (libsodium's INTERACTIVE level by default). A cost
+  // below the OWASP minimum is refused at load unless [testing] allow_weak_password_hash.
   int password_hash_ops = 2;
   int password_hash_memory_kib = 65536;
   // Verified-credential cache for mail logins (auth/credential_cache.h); ttl 0 disables it.
@@ -106,35 +107,41 @@ struct Imap {
 struct Testing {
   std::string fault_file;  // store fault-injection control file (store/fault_file.h); "" = off
   std::string clock_file;  // seconds to add to both clocks (base/clock.h); "" = off
+  bool allow_weak_password_hash = false;  // tests and bench only: argon2id below OWASP's minimum
 };
+
+// OWASP's minimum for argon2id: 19 MiB of memory with 2 passes, or 46 MiB with 1 pass.
+constexpr int kMinHashMemoryKib2Passes = 19 * 1024;
+constexpr int kMinHashMemoryKib1Pass = 46 * 1024;
+bool password_hash_below_minimum(const Directory& d);
 
 // Outbound delivery (docs/outbound.md).
 struct Outbound {
-  bool enabled = true;                 // run the queue runner in `serve`
-  std::string resolver;                // "ip:port" of the DNS server; "" = /etc/resolv.conf
-  int mx_port = 25;                    // port used to reach MX hosts (tests use others)
-  int poll_interval_seconds = 5;       // how often the runner looks for due messages
-  int retry_initial_seconds = 300;     // first retry delay; doubles per attempt
-  int retry_max_seconds = 14400;       // cap of the retry delay
-  int max_age_seconds = 432000;        // then a deferred message expires and bounces (5 days)
-  int concurrency = 50;                // deliveries in flight in total
-  int concurrency_per_domain = 5;      // deliveries in flight per recipient domain
+  bool enabled = true;                   // run the queue runner in `serve`
+  std::string resolver;                  // "ip:port" of the DNS server; "" = /etc/resolv.conf
+  int mx_port = 25;                      // port used to reach MX hosts (tests use others)
+  int poll_interval_seconds = 5;         // how often the runner looks for due messages
+  int retry_initial_seconds = 300;       // first retry delay; doubles per attempt
+  int retry_max_seconds = 14400;         // cap of the retry delay
+  int max_age_seconds = 432000;          // then a deferred message expires and bounces (5 days)
+  int concurrency = 50;                  // deliveries in flight in total
+  int concurrency_per_domain = 5;        // deliveries in flight per recipient domain
   int max_messages_per_connection = 50;  // transactions per SMTP session (1: no reuse)
-  int connection_idle_seconds = 10;    // a parked session is closed after this
-  int delay_warning_seconds = 14400;   // "still trying" report after this; 0 = never
-  std::string tls_ca_file;             // CA bundle for verified TLS; "" = system store
+  int connection_idle_seconds = 10;      // a parked session is closed after this
+  int delay_warning_seconds = 14400;     // "still trying" report after this; 0 = never
+  std::string tls_ca_file;               // CA bundle for verified TLS; "" = system store
   int connect_timeout_seconds = 30;
   int command_timeout_seconds = 300;
-  int max_received_headers = 100;      // more: a mail loop, bounced
+  int max_received_headers = 100;                // more: a mail loop, bounced
   std::vector<std::string> require_tls_domains;  // recipient domains that need STARTTLS
-  std::string smarthost;               // "host:port" relay for all mail; "" = MX routing
+  std::string smarthost;                         // "host:port" relay for all mail; "" = MX routing
   std::string smarthost_tls = "starttls";  // none | starttls (opportunistic) | required | implicit
   std::string smarthost_user;
   std::string smarthost_password;
   // Per sending domain relays: "sender.domain=host:port" (same TLS and AUTH settings).
   std::vector<std::string> smarthost_domains;
-  std::string dkim_selector = "ph1";   // selector of the DKIM keys Posthouse generates
-  bool dkim_sign = true;               // sign mail of local senders with their domain's key
+  std::string dkim_selector = "ph1";  // selector of the DKIM keys Posthouse generates
+  bool dkim_sign = true;              // sign mail of local senders with their domain's key
 };
 
 struct Config {

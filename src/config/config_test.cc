@@ -72,6 +72,36 @@ TEST(Config, TestingFaultFileIsOffByDefaultAndResolvedInTheDataDir) {
   EXPECT_EQ(c.error().message, "p.toml:2: testing.fault_fil: unknown key");
 }
 
+TEST(Config, PasswordCostBelowOwaspMinimumIsRefusedUnlessTestingAllowsIt) {
+  // The defaults (2 passes, 64 MiB) and both OWASP minimums are accepted.
+  EXPECT_TRUE(parse(default_file_text("a"), "p.toml").ok());
+  for (auto text : {"[directory]\npassword_hash_ops = 2\npassword_hash_memory_kib = 19456\n",
+                    "[directory]\npassword_hash_ops = 1\npassword_hash_memory_kib = 47104\n"}) {
+    auto c = parse(text, "p.toml");
+    EXPECT_TRUE(c.ok()) << text << c.error().message;
+  }
+  // Just under either minimum is an error that names the key.
+  for (auto text : {"[directory]\npassword_hash_ops = 2\npassword_hash_memory_kib = 19455\n",
+                    "[directory]\npassword_hash_ops = 1\npassword_hash_memory_kib = 47103\n",
+                    "[directory]\npassword_hash_ops = 1\npassword_hash_memory_kib = 8192\n"}) {
+    auto c = parse(text, "p.toml");
+    ASSERT_FALSE(c.ok()) << text;
+    EXPECT_EQ(c.error().field, "password_hash_memory_kib");
+    EXPECT_NE(c.error().message.find("p.toml: [directory] password_hash_memory_kib: "),
+              std::string::npos)
+        << c.error().message;
+    EXPECT_NE(c.error().message.find("below the minimum for argon2id"), std::string::npos);
+  }
+  // Only the explicit testing switch allows a weak cost (tests and bench).
+  auto c = parse(
+      "[directory]\npassword_hash_ops = 1\npassword_hash_memory_kib = 8192\n"
+      "[testing]\nallow_weak_password_hash = true\n",
+      "p.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_TRUE(c->testing.allow_weak_password_hash);
+  EXPECT_TRUE(password_hash_below_minimum(c->directory));
+}
+
 TEST(Config, MalformedToml) {
   auto c = parse("[server\nhostname = 1\n", "p.toml");
   ASSERT_FALSE(c.ok());

@@ -152,6 +152,7 @@ bool token_verb(Verb v) { return v == Verb::kTokenCreate || v == Verb::kTokenRev
 }  // namespace
 
 Id acting_manager(const Actor& a) { return a.role == Role::kManager ? a.principal_id : 0; }
+bool writes_refused(const Actor& a) { return a.token_scope && a.token_scope->read_only; }
 std::string_view manager_kind_name(const Actor& a) {
   if (a.role != Role::kManager) return "";
   return a.manager_kind == ManagerKind::kFull ? "full" : "scoped";

@@ -97,6 +97,10 @@ struct Target {
 // manager's own limits cap every limit it sets, and a domain it creates is assigned to it (and
 // counts against its limits).
 Id acting_manager(const Actor& a);
+// True when the actor may only read (a read-only token): every verb that is not a read is
+// refused to it whatever the target, so a caller may refuse a write before reading its input
+// (the API answers 403 before validating a body).
+bool writes_refused(const Actor& a);
 // "full" or "scoped" for a manager, "" for every other role (for display: whoami).
 std::string_view manager_kind_name(const Actor& a);
 

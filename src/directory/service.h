@@ -46,6 +46,10 @@ struct Options {
   // Verified-credential cache shared by every Service of the process (nullptr: none). Mail
   // logins (authenticate) use it; password changes, disabling and deletion drop entries.
   std::shared_ptr<auth::CredentialCache> credential_cache;
+  // The hash unknown logins are verified against (same cost as a real one), made once at start
+  // by `serve` so every pooled Service pays the same from its first unknown login; "" = each
+  // Service makes its own on first use.
+  std::string dummy_hash;
 };
 
 struct CustomerSpec {

@@ -1,8 +1,8 @@
 // directory::Service: who is acting (actors, panel/API login), mail logins
 // (authenticate) and the passwords of non-mailbox logins.
-#include "base/clock.h"
 #include <fmt/format.h>
 
+#include "base/clock.h"
 #include "base/ids.h"
 #include "directory/address.h"
 #include "directory/service.h"
@@ -180,6 +180,7 @@ void Service::forget_credentials(Id mailbox_id) {
 }
 
 base::Result<std::string> Service::dummy_hash() {
+  if (dummy_hash_.empty()) dummy_hash_ = opts_.dummy_hash;
   if (dummy_hash_.empty())
     dummy_hash_ = PH_TRY(auth::hash_password(base::random_hex(16), opts_.password));
   return dummy_hash_;

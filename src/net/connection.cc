@@ -41,6 +41,14 @@ Connection::~Connection() = default;
 
 void Connection::touch() { deadline_ = std::chrono::steady_clock::now() + idle_; }
 
+asio::awaitable<void> Connection::pause(std::chrono::steady_clock::duration d) {
+  if (d <= std::chrono::steady_clock::duration::zero()) co_return;
+  if (stats_) ++stats_->paced;
+  asio::steady_timer t(sock_.get_executor(), d);
+  co_await t.async_wait(kTuple);
+  touch();
+}
+
 asio::awaitable<void> Connection::watchdog() {
   auto self = shared_from_this();
   while (!closed_) {

@@ -14,10 +14,9 @@
 // - Errors are returned, never thrown: Errc::kIo for a closed or reset peer.
 #pragma once
 
+#include <atomic>
 #include <boost/asio.hpp>
 #include <boost/asio/ssl.hpp>
-
-#include <atomic>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -36,6 +35,7 @@ struct ListenerStats {
   std::atomic<int64_t> refused{0};
   std::atomic<int64_t> bytes_in{0};
   std::atomic<int64_t> bytes_out{0};
+  std::atomic<int64_t> paced{0};  // commands held back by a command budget (backpressure)
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {
@@ -82,7 +82,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   const std::string& id() const { return id_; }
   std::size_t buffered() const { return buf_.size() - pos_; }
   void touch();
-  void set_idle_timeout(std::chrono::seconds t) { idle_ = t; touch(); }
+  // Backpressure: waits `d` (a command budget's TokenBucket::reserve()) without reading, so the
+  // peer's next commands stay in the socket and TCP slows the peer down; nothing is refused.
+  // The wait is the server's doing, so the idle deadline starts again after it.
+  asio::awaitable<void> pause(std::chrono::steady_clock::duration d);
+  void set_idle_timeout(std::chrono::seconds t) {
+    idle_ = t;
+    touch();
+  }
   // Caps read_line()'s max: no line longer than this is ever held in memory.
   void set_max_buffer(std::size_t n) { max_buffer_ = n; }
 

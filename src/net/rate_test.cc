@@ -7,26 +7,41 @@ namespace {
 
 using namespace std::chrono_literals;
 
-TEST(TokenBucket, BurstThenRate) {
+TEST(TokenBucket, ReserveNamesTheWaitAndNeverRefuses) {
   auto t = TokenBucket::Clock::time_point{} + 1h;
-  TokenBucket b(2, 3, t);
-  EXPECT_TRUE(b.take(t));
-  EXPECT_TRUE(b.take(t));
-  EXPECT_TRUE(b.take(t));
-  EXPECT_FALSE(b.take(t));
-  EXPECT_FALSE(b.take(t + 400ms));  // 0.8 token
-  EXPECT_TRUE(b.take(t + 500ms));   // 1 token
-  EXPECT_FALSE(b.take(t + 500ms));
-  // Refill never exceeds the burst.
+  TokenBucket b(4, 2, t);  // 250 ms a token
+  EXPECT_EQ(b.reserve(t), 0ms);
+  EXPECT_EQ(b.reserve(t), 0ms);
+  // Empty: the third is granted, after a quarter second.
+  auto w = b.reserve(t);
+  EXPECT_GE(w, 249ms);
+  EXPECT_LE(w, 251ms);
+  // A caller that waited that long finds the debt paid, and the next one waits again.
+  t += w;
+  w = b.reserve(t);
+  EXPECT_GE(w, 249ms);
+  EXPECT_LE(w, 251ms);
+  // Sustained: 400 paced reserves take 100 s of waiting at 4/s, whatever the burst was.
+  auto total = TokenBucket::Clock::duration::zero();
+  t += w;
+  for (int i = 0; i < 400; ++i) {
+    auto d = b.reserve(t);
+    total += d;
+    t += d;
+  }
+  EXPECT_GE(total, 99s);
+  EXPECT_LE(total, 101s);
+  // A pause refills up to the burst and no further.
   t += 1h;
-  for (int i = 0; i < 3; ++i) EXPECT_TRUE(b.take(t));
-  EXPECT_FALSE(b.take(t));
+  EXPECT_EQ(b.reserve(t), 0ms);
+  EXPECT_EQ(b.reserve(t), 0ms);
+  EXPECT_GT(b.reserve(t), 0ms);
 }
 
 TEST(TokenBucket, ZeroRateIsUnlimited) {
   auto t = TokenBucket::Clock::time_point{};
   TokenBucket b(0, 1, t);
-  for (int i = 0; i < 10000; ++i) ASSERT_TRUE(b.take(t));
+  for (int i = 0; i < 10000; ++i) ASSERT_EQ(b.reserve(t), 0ms);
 }
 
 }  // namespace

@@ -1,8 +1,8 @@
-// What every mail protocol session (SMTP, IMAP, POP3) shares: the settings each takes, and how
-// a line-oriented session (SMTP, POP3) writes the replies it batched.
+// What every mail protocol session (SMTP, IMAP, POP3) shares: the settings each takes, how a
+// line-oriented session (SMTP, POP3) writes the replies it batched, and the command budget.
 //
-// Contract: SessionOptions is a plain value, fixed once a server is built. write_pending()
-// runs on the connection's executor like the session that calls it.
+// Contract: SessionOptions is a plain value, fixed once a server is built. write_pending() and
+// pace() run on the connection's executor like the session that calls them.
 #pragma once
 
 #include <boost/asio.hpp>
@@ -10,6 +10,7 @@
 #include <string>
 
 #include "net/connection.h"
+#include "net/rate.h"
 
 namespace posthouse::server {
 
@@ -17,8 +18,8 @@ struct SessionOptions {
   std::string hostname = "localhost";
   bool allow_plaintext_auth = false;  // clear-text authentication without TLS
   int max_errors = 20;                // protocol errors per session, then it is closed
-  int command_rate = 500;             // token bucket per connection (0: unlimited)
-  int command_burst = 1000;
+  int command_rate = 500;             // commands per second per connection (0: unlimited)
+  int command_burst = 1000;           // commands at full speed before the rate applies
 };
 
 // Replies are batched while the client pipelines, and written once this much is pending even
@@ -31,6 +32,19 @@ inline boost::asio::awaitable<bool> write_pending(net::Connection& conn, std::st
   auto st = co_await conn.write(out);
   out.clear();
   co_return st.ok();
+}
+
+// The command budget as backpressure: takes a token from `budget` for the command about to
+// run; when the bucket is empty it first writes what `out` holds (the client sees every answer
+// so far) and waits until the token is due, without reading, so a fast client is slowed and
+// never refused. False when the peer is gone.
+inline boost::asio::awaitable<bool> pace(net::Connection& conn, net::TokenBucket& budget,
+                                         std::string& out) {
+  auto wait = budget.reserve();
+  if (wait <= wait.zero()) co_return true;
+  if (!co_await write_pending(conn, out)) co_return false;
+  co_await conn.pause(wait);
+  co_return !conn.closed();
 }
 
 }  // namespace posthouse::server

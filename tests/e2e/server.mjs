@@ -53,7 +53,7 @@ export class Server {
     else cfg += `\n[http]\nweb_root = ${JSON.stringify(this.webRoot)}\n`;
     if (/^\[directory\]/m.test(cfg)) throw new Error('unexpected [directory] section in the default config');
     // Cheaper argon2id for the many logins of the tests; the default cost is unit-tested.
-    cfg += '\n[directory]\npassword_hash_ops = 1\npassword_hash_memory_kib = 8192\n';
+    cfg += '\n[directory]\npassword_hash_ops = 1\npassword_hash_memory_kib = 8192\n[testing]\nallow_weak_password_hash = true\n';
     fs.writeFileSync(cfgPath, cfg);
     this.logPath = path.join(this.dir, 'server.log');
     const log = fs.openSync(this.logPath, 'a');

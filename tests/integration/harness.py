@@ -102,7 +102,10 @@ def run_cli(*args, data=None, check=True, input=None, env=None):
     return p
 
 
-FAST_HASH = "[directory]\npassword_hash_ops = 1\npassword_hash_memory_kib = 8192\n"
+# A cheap argon2id for the many logins of the tests (below OWASP's minimum, which serve refuses
+# without the [testing] switch); the default cost is unit-tested.
+FAST_HASH = ("[directory]\npassword_hash_ops = 1\npassword_hash_memory_kib = 8192\n"
+             "[testing]\nallow_weak_password_hash = true\n")
 # Hermetic: the queue runner asks a resolver that is not there (temporary failures, no bounces),
 # never the machine's DNS. Outbound tests start their own DNS server and replace this.
 HERMETIC_OUTBOUND = '[outbound]\nresolver = "127.0.0.1:9"\n'
@@ -295,6 +298,17 @@ class Server:
 
     def cli(self, *args, check=True, input=None):
         return run_cli(*args, data=self.data, check=check, input=input)
+
+    def metric(self, name, listener):
+        """One listener's value of a /metrics counter or gauge (the http listener must be on)."""
+        import urllib.request
+        url = f"http://127.0.0.1:{self.ports['http']}/metrics"
+        text = urllib.request.urlopen(url, timeout=WAIT).read().decode()
+        m = re.search(rf'^{re.escape(name)}\{{listener="{re.escape(listener)}"\}} (\d+)$', text,
+                      re.M)
+        if not m:
+            raise AssertionError(f"/metrics has no {name} for listener {listener}")
+        return int(m.group(1))
 
     def sanitizer_reports(self):
         return [l for l in self.read_log().splitlines() if SANITIZER_REPORT.search(l)]

@@ -2,10 +2,8 @@
 two mailboxes, imaplib with the extension commands registered, a raw line client, delivery by
 SMTP, and the server's count of open IMAPS connections (/metrics)."""
 import imaplib
-import re
 import smtplib
 import ssl
-import urllib.request
 
 from harness import WAIT, ServerTestCase
 from imapraw import RawImap
@@ -66,7 +64,4 @@ class ImapBase(ServerTestCase):
 
     def active_imaps(self):
         """Open IMAPS connections, as the server counts them."""
-        url = f"http://127.0.0.1:{self.server.ports['http']}/metrics"
-        text = urllib.request.urlopen(url, timeout=WAIT).read().decode()
-        return int(re.search(r'posthouse_connections_active\{listener="imaps"\} (\d+)',
-                             text).group(1))
+        return self.server.metric("posthouse_connections_active", "imaps")

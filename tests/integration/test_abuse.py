@@ -67,25 +67,30 @@ class Abuse(ServerTestCase):
             fx.mailbox(address, password)
 
     def test_smtp_and_pop3_connection_flood_per_ip(self):
-        for name, refusal, greeting in (("smtp", b"421 4.7.0 Too many connections", b"220"),
-                                        ("pop3", b"-ERR [SYS/TEMP] Too many connections",
-                                         b"+OK")):
+        # Each round floods from its own address: the per-IP count spans listeners, and the
+        # slots of the round before are freed asynchronously (a loaded machine may not have
+        # freed them yet when the next round starts).
+        for name, refusal, greeting, ip, other in (
+                ("smtp", b"421 4.7.0 Too many connections", b"220", "127.0.0.50", "127.0.0.51"),
+                ("pop3", b"-ERR [SYS/TEMP] Too many connections", b"+OK", "127.0.0.52",
+                 "127.0.0.53")):
             port = self.server.ports[name]
-            held = [connect(port, "127.0.0.50") for _ in range(16)]
+            held = [connect(port, ip) for _ in range(16)]
             for s, f in held:
-                self.assertTrue(f.readline().startswith(greeting))
-            s, f = connect(port, "127.0.0.50")
+                line = f.readline()
+                self.assertTrue(line.startswith(greeting), f"{name}: {line!r}")
+            s, f = connect(port, ip)
             self.assertTrue(f.readline().startswith(refusal), name)
             hangup(s, f)
             # Another client IP is served during the flood.
-            s, f = connect(port, "127.0.0.51")
+            s, f = connect(port, other)
             self.assertTrue(f.readline().startswith(greeting), name)
             hangup(s, f)
             for s, f in held:
                 hangup(s, f)
             # Once the flood ends, the same IP is served again (slots free asynchronously).
             def served():
-                s, f = connect(port, "127.0.0.50")
+                s, f = connect(port, ip)
                 line = f.readline()
                 hangup(s, f)
                 return line.startswith(greeting)
@@ -292,12 +297,12 @@ class CommandBudget(ServerTestCase):
 
 
 class CommandRate(ServerTestCase):
-    """A small token bucket (3 commands/s, burst 30), junk limits off: a burst over it is
-    refused and the connection closed."""
+    """A small command budget (50 commands/s, burst 10), junk limits off: a burst far over it
+    is answered in full, slowed down by the server (backpressure), never refused."""
     listeners = ["smtp", "pop3", "http"]
-    extra_config = ("[smtp]\ncommand_rate = 3\ncommand_burst = 30\njunk_command_limit = 0\n"
-                    "[pop3]\nallow_plaintext_auth = true\ncommand_rate = 3\n"
-                    "command_burst = 30\njunk_command_limit = 0\n")
+    extra_config = ("[smtp]\ncommand_rate = 50\ncommand_burst = 10\njunk_command_limit = 0\n"
+                    "[pop3]\nallow_plaintext_auth = true\ncommand_rate = 50\n"
+                    "command_burst = 10\njunk_command_limit = 0\n")
 
     @classmethod
     def setUpClass(cls):
@@ -306,30 +311,35 @@ class CommandRate(ServerTestCase):
         fx.domain("abuse.test")
         fx.mailbox(*BUDGET["ratepop"])
 
-    def test_smtp_command_rate(self):
+    def paced(self, listener):
+        return self.server.metric("posthouse_commands_paced_total", listener)
+
+    def test_smtp_command_rate_slows_the_client(self):
+        before = self.paced("smtp")
         s, f = connect(self.server.ports["smtp"], "127.0.0.93")
         f.readline()
-        s.sendall(b"EHLO fast\r\n" + b"NOOP\r\n" * 200)
+        s.sendall(b"EHLO fast\r\n" + b"NOOP\r\n" * 200 + b"QUIT\r\n")
         lines = read_all(s, f)
-        self.assertEqual(lines[-1], b"421 4.7.0 Too many commands too fast, closing "
-                         b"connection\r\n")
-        # The burst is answered (EHLO's reply counts once: its last line); what follows at
-        # most at 3/s while the flood is read.
+        self.assertEqual(lines[-1][:4], b"221 ")
+        # EHLO's reply counts once (its last line), then every NOOP is answered 250.
         finals = [l for l in lines[:-1] if l[3:4] == b" "]
-        self.assertGreaterEqual(len(finals), 30)
-        self.assertLess(len(finals), 201)
+        self.assertEqual(len(finals), 201, lines[-3:])
         self.assertTrue(all(l.startswith(b"250") for l in lines[:-1]))
+        # Nearly everything past the burst of 10 was held back: the client was slowed.
+        self.assertGreaterEqual(self.paced("smtp") - before, 150)
 
-    def test_pop3_command_rate(self):
+    def test_pop3_command_rate_slows_the_client(self):
         rcpt, password = BUDGET["ratepop"]
+        before = self.paced("pop3")
         s, f = connect(self.server.ports["pop3"], "127.0.0.94")
         f.readline()
-        s.sendall(f"USER {rcpt}\r\nPASS {password}\r\n".encode() + b"NOOP\r\n" * 200)
+        s.sendall(f"USER {rcpt}\r\nPASS {password}\r\n".encode() + b"NOOP\r\n" * 200 +
+                  b"QUIT\r\n")
         lines = read_all(s, f)
-        self.assertEqual(lines[-1], b"-ERR Too many commands too fast, closing connection\r\n")
-        self.assertGreaterEqual(len(lines) - 1, 30)
-        self.assertLess(len(lines) - 1, 202)
-        self.assertTrue(all(l.startswith(b"+OK") for l in lines[:-1]))
+        self.assertEqual(len(lines), 203, lines[-3:])
+        self.assertTrue(all(l.startswith(b"+OK") for l in lines), [l for l in lines
+                                                                   if not l.startswith(b"+OK")])
+        self.assertGreaterEqual(self.paced("pop3") - before, 150)
 
 
 if __name__ == "__main__":

@@ -255,6 +255,14 @@ class ApiPlatformLimits(ApiTestBase):
         self.assertEqual(ro.request("GET", "/api/v1/platform/limits")[0], 200)
         self.assertEqual(ro.request("PUT", "/api/v1/platform/limits", {"max_domains": 1})[0],
                          403)
+        # Authorized before validated: a read-only token's write with a bad or missing body is
+        # 403, never 422 or 400, and names no field of the body.
+        for method, path, body, raw in (("POST", "/api/v1/domains", {"customer": "x"}, None),
+                                        ("PUT", "/api/v1/platform/limits", {"max_domian": 4}, None),
+                                        ("POST", "/api/v1/customers", None, "[1]")):
+            st, js, _ = ro.request(method, path, body, raw=raw)
+            self.assertEqual((st, js["error"]["code"]), (403, "forbidden"), f"{method} {path} {js}")
+            self.assertEqual(js["error"]["message"], "not allowed: read-only token")
         # Bad input names its field and changes nothing.
         for body, field in (({"max_domains": "4"}, "max_domains"),
                             ({"max_mailboxes": -1}, "max_mailboxes"),

@@ -91,7 +91,8 @@ class ImapMail(ImapBase):
         for c in ("IMAP4rev1", "IMAP4rev2", "IDLE", "UIDPLUS", "MOVE", "LITERAL+", "SPECIAL-USE",
                   "NAMESPACE", "ID", "ENABLE", "UNSELECT", "CHILDREN", "LIST-EXTENDED",
                   "LIST-STATUS", "ESEARCH", "SEARCHRES", "QUOTA", "CONDSTORE", "QRESYNC",
-                  "BINARY", "UTF8=ACCEPT", "SORT", "THREAD=REFERENCES", "THREAD=ORDEREDSUBJECT"):
+                  "BINARY", "UTF8=ACCEPT", "SORT", "THREAD=REFERENCES", "THREAD=ORDEREDSUBJECT",
+                  "WITHIN"):
             self.assertIn(c, caps)
         self.assertTrue(any(c.startswith("APPENDLIMIT=") for c in caps))
 

@@ -167,6 +167,39 @@ class ImapRecent(ImapBase):
         typ, data = m.fetch("1", "(FLAGS)")
         self.assertNotIn(b"\\Recent", data[0])
 
+    def test_within_younger_and_older_on_the_test_clock(self):
+        # RFC 5032 (advertised as WITHIN): YOUNGER/OLDER n compare INTERNALDATE with now - n.
+        m = self.imap()
+        m.create("Within")
+        m.append("Within", None, None, message("old one").encode())
+        self.server.advance_clock(1000)
+        m.append("Within", None, None, message("new one").encode())
+        m.select("Within")
+        self.assertEqual(m.search(None, "YOUNGER", "500")[1], [b"2"])
+        self.assertEqual(m.search(None, "OLDER", "500")[1], [b"1"])
+        self.assertEqual(m.search(None, "YOUNGER", "5000")[1], [b"1 2"])
+        self.assertEqual(m.search(None, "OLDER", "5000")[1], [b""])
+
+    def test_search_answers_esearch_in_imap4rev2(self):
+        # RFC 9051 6.4.4: once IMAP4rev2 is enabled, SEARCH without RETURN answers ESEARCH as
+        # for RETURN (ALL), never "* SEARCH"; before it, a IMAP4rev1 session gets "* SEARCH".
+        m = self.imap()
+        m.create("Es2")
+        for i in range(3):
+            m.append("Es2", None, None, message(f"es {i}").encode())
+        rev1 = self.raw()
+        rev1.cmd("s", "SELECT Es2")
+        self.assertEqual(rev1.cmd("a", "SEARCH ALL")[0], "* SEARCH 1 2 3")
+        r = self.raw()
+        self.assertTrue(r.cmd("e", "ENABLE IMAP4rev2")[-1].startswith("e OK"))
+        r.cmd("s", "SELECT Es2")
+        out = r.cmd("b", "SEARCH ALL")
+        self.assertEqual(out[0], '* ESEARCH (TAG "b") ALL 1:3')
+        self.assertFalse(any(l.startswith("* SEARCH") for l in out), out)
+        out = r.cmd("c", "UID SEARCH 2:3")
+        self.assertRegex(out[0], r'^\* ESEARCH \(TAG "c"\) UID ALL \d+:\d+$')
+        self.assertEqual(r.cmd("d", "SEARCH SUBJECT nothing-matches")[0], '* ESEARCH (TAG "d")')
+
 
 class ImapIdleLimit(ImapBase):
     extra_config = "[imap]\nmax_idle_connections = 2\n"

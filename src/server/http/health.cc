@@ -44,6 +44,9 @@ void add_health_routes(Router& router, const net::Server& server) {
          &net::ListenerStats::bytes_in},
         {"posthouse_bytes_sent_total", "counter", "Bytes sent per listener.",
          &net::ListenerStats::bytes_out},
+        {"posthouse_commands_paced_total", "counter",
+         "Commands held back by a per-connection command budget (the client was slowed).",
+         &net::ListenerStats::paced},
     };
     for (const auto& m : kMetrics) {
       out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", m.name, m.help, m.name, m.type);

@@ -385,17 +385,10 @@ asio::awaitable<void> Session::run() {
       ++errors_;
       continue;
     }
-    // Command rate (token bucket): LOGOUT is always allowed; each refusal counts, and
-    // max_errors of them end the session.
-    if (cmd->kind != codec::CommandKind::kLogout && !rate_.take()) {
-      codec::append_tagged(out_, cmd->tag, codec::Cond::kNo, "LIMIT",
-                           "Command rate exceeded, slow down");
-      if (++rate_refusals_ >= o_.max_errors) {
-        codec::append_status(out_, codec::Cond::kBye, "", "Command rate exceeded");
-        break;
-      }
-      continue;
-    }
+    // Command budget (token bucket) as backpressure: past it the session flushes what it has
+    // answered and waits before running the command, so a fast client is slowed, never refused
+    // (LOGOUT is never held back).
+    if (cmd->kind != codec::CommandKind::kLogout && !co_await pace(*conn_, rate_, out_)) co_return;
     co_await dispatch(*cmd);
   }
   co_await flush();

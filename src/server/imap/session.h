@@ -108,7 +108,6 @@ class Session {
   State state_ = State::kNotAuthenticated;
   int errors_ = 0;
   net::TokenBucket rate_;
-  int rate_refusals_ = 0;
 
   // authenticated
   store::MailboxId mailbox_ = 0;

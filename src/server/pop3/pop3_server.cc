@@ -94,18 +94,13 @@ class Session {
 
 asio::awaitable<bool> Session::flush() { co_return co_await write_pending(*conn_, out_); }
 
-// The command budget: a token bucket over every command line, and a cap on commands that
-// fetch or delete nothing (NOOP, RSET, STAT, LIST, UIDL, CAPA, STLS, USER, AUTH without a
-// mechanism, ...) between two RETR/TOP/DELE. QUIT is always allowed. Over budget: -ERR and
-// close without the UPDATE state (nothing is deleted). `c` is null for an unparsable line.
+// The junk budget: a cap on commands that fetch or delete nothing (NOOP, RSET, STAT, LIST,
+// UIDL, CAPA, STLS, USER, AUTH without a mechanism, ...) between two RETR/TOP/DELE. QUIT is
+// always allowed. Over budget: -ERR and close without the UPDATE state (nothing is deleted).
+// `c` is null for an unparsable line. (The command rate is backpressure, in run().)
 bool Session::within_budget(const codec::Command* c) {
   using V = codec::Verb;
   if (c && c->verb == V::kQuit) return true;
-  if (!rate_.take()) {
-    spdlog::info("{} pop3 command rate exceeded by {}", conn_->id(), conn_->peer_ip());
-    err("Too many commands too fast, closing connection");
-    return false;
-  }
   bool mail = c && authed_ && (c->verb == V::kRetr || c->verb == V::kTop || c->verb == V::kDele);
   bool login = c && !authed_ && (c->verb == V::kPass || (c->verb == V::kAuth && !c->arg.empty()));
   if (mail) {
@@ -138,6 +133,8 @@ asio::awaitable<void> Session::run() {
     std::string_view text = *line;
     while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.remove_suffix(1);
     auto cmd = codec::parse_command(text);
+    // The command rate slows the client (backpressure); QUIT is never held back.
+    if ((!cmd || cmd->verb != codec::Verb::kQuit) && !co_await pace(*conn_, rate_, out_)) co_return;
     if (!within_budget(cmd ? &*cmd : nullptr)) break;
     if (!cmd) {
       out_ += codec::error_reply(cmd.error());

@@ -28,17 +28,12 @@ bool Session::count_error() {
   return false;
 }
 
-// The command budget: a token bucket over all commands (BDAT chunks carry data and are bounded
-// by the message size instead), and a cap on commands that carry no mail between two accepted
-// messages (Postfix's smtpd_junk_command_limit, but closing). QUIT is always allowed.
+// The junk budget: a cap on commands that carry no mail between two accepted messages
+// (Postfix's smtpd_junk_command_limit, but closing). QUIT is always allowed. (The command rate
+// is backpressure, in run().)
 bool Session::within_budget(codec::Verb verb) {
   using V = codec::Verb;
   if (verb == V::kQuit) return true;
-  if (verb != V::kBdat && !rate_.take()) {
-    spdlog::info("{} smtp command rate exceeded by {}", conn_->id(), conn_->peer_ip());
-    reply(421, "4.7.0", "Too many commands too fast, closing connection");
-    return false;
-  }
   bool junk = verb == V::kNoop || verb == V::kRset || verb == V::kVrfy || verb == V::kHelp ||
               verb == V::kHelo || verb == V::kEhlo || verb == V::kStartTls || verb == V::kAuth;
   if (junk && o_.junk_command_limit > 0 && ++junk_ > o_.junk_command_limit) {
@@ -75,11 +70,11 @@ asio::awaitable<void> Session::run() {
     else if (!text.empty() && text.back() == '\n')
       text.remove_suffix(1);
     auto cmd = codec::parse_command(text, popts);
+    // The command rate slows the client (backpressure); BDAT chunks carry data and are bounded
+    // by the message size instead, and QUIT is never held back.
+    bool paced = !cmd || (cmd->verb != codec::Verb::kBdat && cmd->verb != codec::Verb::kQuit);
+    if (paced && !co_await pace(*conn_, rate_, out_)) co_return;
     if (!cmd) {
-      if (!rate_.take()) {
-        reply(421, "4.7.0", "Too many commands too fast, closing connection");
-        break;
-      }
       reply(codec::error_reply(cmd.error()));
       if (!count_error()) break;
       continue;

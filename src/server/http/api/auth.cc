@@ -126,6 +126,12 @@ Handler wrap(const Deps* deps, Fn fn) {
       co_return co_await deps->pool->run([&]() -> base::Result<Reply> {
         return deps->services->with([&](delivery::Services& s) -> base::Result<Reply> {
           auto actor = PH_TRY(authenticate(s, req, *deps));
+          // Authorized before the body is read: a read-only token's write is a 403 whatever
+          // its body holds (the policy's answer for every non-read verb).
+          auto m = req.raw.method();
+          bool read = m == bhttp::verb::get || m == bhttp::verb::head || m == bhttp::verb::options;
+          if (!read && d::writes_refused(actor))
+            return base::Error(Errc::kForbidden, "not allowed: read-only token");
           Ctx c{s, *s.directory, std::move(actor), req, *deps, std::nullopt};
           return fn(c);
         });

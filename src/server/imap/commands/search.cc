@@ -1,9 +1,9 @@
-#include "base/clock.h"
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <ctime>
 
+#include "base/clock.h"
 #include "base/strings.h"
 #include "server/imap/commands/commands.h"
 #include "server/imap/session.h"
@@ -17,8 +17,14 @@ using Kind = codec::SearchKey::Kind;
 
 bool needs_headers(const SK& k) {
   switch (k.kind) {
-    case Kind::kBcc: case Kind::kCc: case Kind::kFrom: case Kind::kSubject: case Kind::kTo:
-    case Kind::kSentBefore: case Kind::kSentOn: case Kind::kSentSince:
+    case Kind::kBcc:
+    case Kind::kCc:
+    case Kind::kFrom:
+    case Kind::kSubject:
+    case Kind::kTo:
+    case Kind::kSentBefore:
+    case Kind::kSentOn:
+    case Kind::kSentSince:
       return true;
     default:
       break;
@@ -101,7 +107,8 @@ struct Eval {
       }
       std::string_view line = h.substr(pos, end - pos);
       size_t colon = line.find(':');
-      if (colon != std::string_view::npos && base::iequals(base::trim(line.substr(0, colon)), name)) {
+      if (colon != std::string_view::npos &&
+          base::iequals(base::trim(line.substr(0, colon)), name)) {
         if (icontains(line.substr(colon + 1), text)) return true;
       }
       pos = end + 1;
@@ -118,32 +125,52 @@ struct Eval {
     };
     uint32_t f = m.flags.system;
     switch (k.kind) {
-      case Kind::kAll: return true;
-      case Kind::kAnswered: return (f & store::kAnswered) != 0;
-      case Kind::kDeleted: return (f & store::kDeleted) != 0;
-      case Kind::kDraft: return (f & store::kDraft) != 0;
-      case Kind::kFlagged: return (f & store::kFlagged) != 0;
-      case Kind::kSeen: return (f & store::kSeen) != 0;
-      case Kind::kUnanswered: return (f & store::kAnswered) == 0;
-      case Kind::kUndeleted: return (f & store::kDeleted) == 0;
-      case Kind::kUndraft: return (f & store::kDraft) == 0;
-      case Kind::kUnflagged: return (f & store::kFlagged) == 0;
-      case Kind::kUnseen: return (f & store::kSeen) == 0;
-      case Kind::kRecent: return session.is_recent(m.uid);
-      case Kind::kNew: return session.is_recent(m.uid) && (f & store::kSeen) == 0;
-      case Kind::kOld: return !session.is_recent(m.uid);
+      case Kind::kAll:
+        return true;
+      case Kind::kAnswered:
+        return (f & store::kAnswered) != 0;
+      case Kind::kDeleted:
+        return (f & store::kDeleted) != 0;
+      case Kind::kDraft:
+        return (f & store::kDraft) != 0;
+      case Kind::kFlagged:
+        return (f & store::kFlagged) != 0;
+      case Kind::kSeen:
+        return (f & store::kSeen) != 0;
+      case Kind::kUnanswered:
+        return (f & store::kAnswered) == 0;
+      case Kind::kUndeleted:
+        return (f & store::kDeleted) == 0;
+      case Kind::kUndraft:
+        return (f & store::kDraft) == 0;
+      case Kind::kUnflagged:
+        return (f & store::kFlagged) == 0;
+      case Kind::kUnseen:
+        return (f & store::kSeen) == 0;
+      case Kind::kRecent:
+        return session.is_recent(m.uid);
+      case Kind::kNew:
+        return session.is_recent(m.uid) && (f & store::kSeen) == 0;
+      case Kind::kOld:
+        return !session.is_recent(m.uid);
       case Kind::kKeyword:
       case Kind::kUnkeyword: {
         bool has = std::binary_search(m.flags.keywords.begin(), m.flags.keywords.end(),
                                       std::string(k.text));
         return k.kind == Kind::kKeyword ? has : !has;
       }
-      case Kind::kBcc: return icontains(hdr().bcc, lower(k.text));
-      case Kind::kCc: return icontains(hdr().cc, lower(k.text));
-      case Kind::kFrom: return icontains(hdr().from, lower(k.text));
-      case Kind::kTo: return icontains(hdr().to, lower(k.text));
-      case Kind::kSubject: return icontains(hdr().subject, lower(k.text));
-      case Kind::kHeader: return header_field(x, k.header, lower(k.text));
+      case Kind::kBcc:
+        return icontains(hdr().bcc, lower(k.text));
+      case Kind::kCc:
+        return icontains(hdr().cc, lower(k.text));
+      case Kind::kFrom:
+        return icontains(hdr().from, lower(k.text));
+      case Kind::kTo:
+        return icontains(hdr().to, lower(k.text));
+      case Kind::kSubject:
+        return icontains(hdr().subject, lower(k.text));
+      case Kind::kHeader:
+        return header_field(x, k.header, lower(k.text));
       case Kind::kBody: {
         auto b = PH_TRY(body(x));
         return icontains(b, lower(k.text));
@@ -154,27 +181,37 @@ struct Eval {
         auto b = PH_TRY(body(x));
         return icontains(b, lower(k.text));
       }
-      case Kind::kBefore: return day_of(m.internaldate) < civil_days(k.date);
-      case Kind::kOn: return day_of(m.internaldate) == civil_days(k.date);
-      case Kind::kSince: return day_of(m.internaldate) >= civil_days(k.date);
+      case Kind::kBefore:
+        return day_of(m.internaldate) < civil_days(k.date);
+      case Kind::kOn:
+        return day_of(m.internaldate) == civil_days(k.date);
+      case Kind::kSince:
+        return day_of(m.internaldate) >= civil_days(k.date);
       case Kind::kSentBefore:
       case Kind::kSentOn:
       case Kind::kSentSince: {
         if (!hdr().date) return false;
         int64_t d = day_of(*hdr().date), want = civil_days(k.date);
-        return k.kind == Kind::kSentBefore ? d < want : k.kind == Kind::kSentOn ? d == want : d >= want;
+        return k.kind == Kind::kSentBefore ? d < want
+               : k.kind == Kind::kSentOn   ? d == want
+                                           : d >= want;
       }
-      case Kind::kLarger: return m.size > k.number;
-      case Kind::kSmaller: return m.size < k.number;
+      case Kind::kLarger:
+        return m.size > k.number;
+      case Kind::kSmaller:
+        return m.size < k.number;
       case Kind::kUid:
         if (k.set.saved) return std::binary_search(saved.begin(), saved.end(), m.uid);
         return k.set.contains(m.uid, max_uid);
       case Kind::kSequence:
         if (k.set.saved) return std::binary_search(saved.begin(), saved.end(), m.uid);
         return k.set.contains(x.seq, exists);
-      case Kind::kModseq: return m.modseq >= k.number;
-      case Kind::kOlder: return now - m.internaldate >= static_cast<int64_t>(k.number);
-      case Kind::kYounger: return now - m.internaldate <= static_cast<int64_t>(k.number);
+      case Kind::kModseq:
+        return m.modseq >= k.number;
+      case Kind::kOlder:
+        return now - m.internaldate >= static_cast<int64_t>(k.number);
+      case Kind::kYounger:
+        return now - m.internaldate <= static_cast<int64_t>(k.number);
       case Kind::kNot: {
         bool r = PH_TRY(match(k.children.at(0), x));
         return !r;
@@ -277,13 +314,14 @@ PH_IMAP_HANDLER(cmd_search) {
     s.saved_.clear();
     for (const auto& h : *hits) s.saved_.push_back(h.meta.uid);
   }
-  if (a.ret.esearch) {
+  // RFC 9051 6.4.4: once IMAP4rev2 is enabled, SEARCH without RETURN answers as RETURN (ALL).
+  if (a.ret.esearch || s.rev2_) {
     bool any = a.ret.min || a.ret.max || a.ret.all || a.ret.count;
     bool all = a.ret.all || (!any && !a.ret.save);
     // RFC 5182 2.1: RETURN (SAVE) alone produces no ESEARCH response.
     if (any || !a.ret.save) {
-      s.untagged(esearch_result(c.tag, c.uid, nums, a.ret.min, a.ret.max, all, a.ret.count,
-                                modseq));
+      s.untagged(
+          esearch_result(c.tag, c.uid, nums, a.ret.min, a.ret.max, all, a.ret.count, modseq));
     }
   } else {
     std::string line = "SEARCH";
