@@ -180,7 +180,7 @@ void Service::forget_credentials(Id mailbox_id) {
 }
 
 base::Result<std::string> Service::dummy_hash() {
-  if (dummy_hash_.empty()) dummy_hash_ = opts_.dummy_hash;
+  if (!opts_.dummy_hash.empty()) return opts_.dummy_hash;
   if (dummy_hash_.empty())
     dummy_hash_ = PH_TRY(auth::hash_password(base::random_hex(16), opts_.password));
   return dummy_hash_;
