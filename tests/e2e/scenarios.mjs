@@ -40,6 +40,28 @@ async function go(page, name) {
 // The row of a table that contains `text`.
 const row = (page, text) => page.locator('tr', { hasText: text });
 
+// Two messages from alice@acme.example to remote hosts, waiting `deferred` in the outbound
+// queue (the hermetic resolver of server.mjs fails every lookup); made once, by SMTP
+// submission. Answers their queue ids: {bob, carol}.
+async function queued(server, world) {
+  if (world.queued) return world.queued;
+  const rcpts = { bob: 'bob@remote.example', carol: 'carol@far.example' };
+  for (const to of Object.values(rcpts))
+    await server.submit({ login: world.alice.login, password: world.alice.password, to, subject: 'to ' + to });
+  // The queue runner's first attempt is asynchronous: wait for it (by the admin CLI).
+  for (let i = 0; i < 300; i++) {
+    const entries = JSON.parse(server.cli(['queue', 'list', '--json']));
+    const ids = {};
+    for (const [k, to] of Object.entries(rcpts)) {
+      const e = entries.find((x) => x.recipients.some((r) => r.address === to && r.state === 'deferred'));
+      if (e) ids[k] = e.id;
+    }
+    if (Object.keys(ids).length === 2) return (world.queued = ids);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error('the queued mail never became deferred:\n' + server.log().slice(-3000));
+}
+
 export const scenarios = [
   {
     name: 'admin',
@@ -328,6 +350,116 @@ export const scenarios = [
       await page.getByRole('heading', { level: 1, name: 'Sign in to Posthouse' }).waitFor();
       world.alice.password = 'Alice-new-pass-9';
       await login(page, world.alice);
+    },
+  },
+  {
+    // The platform admin's outbound queue: list with server filters, one entry at 360 px by
+    // keyboard, retry (the answer shows the recipient due now), delete (after a confirmation).
+    name: 'outbound-queue',
+    async run({ page, server, world, shot }) {
+      const q = await queued(server, world);
+      await login(page, world.admin);
+      await go(page, 'Outbound queue');
+      await page.getByRole('heading', { level: 1, name: 'Outbound queue' }).waitFor();
+      const bob = row(page, q.bob);
+      for (const text of ['deferred', 'alice@acme.example', 'bob@remote.example', 'acme.example']) await bob.getByText(text).first().waitFor();
+      await bob.getByText(/\(in \d+ min\)/).waitFor();
+      await row(page, q.carol).getByText('carol@far.example').waitFor();
+      await shot('list');
+      // The filters are the server's: no entry is delivered; one goes to far.example.
+      const stateFilter = page.getByLabel('State', { exact: true });
+      await stateFilter.selectOption('delivered');
+      await see(page, 'No queue entries here.');
+      assert((await row(page, q.bob).count()) === 0, 'the state filter hides the deferred entry');
+      await stateFilter.selectOption('deferred');
+      await bob.waitFor();
+      const rcptFilter = page.getByLabel('Recipient domain');
+      await rcptFilter.fill('far.example');
+      await rcptFilter.press('Enter');
+      await bob.waitFor({ state: 'detached' });
+      await row(page, q.carol).waitFor();
+      // A bad filter: the server's reason is shown.
+      await rcptFilter.fill('not a domain!');
+      await rcptFilter.press('Enter');
+      await page.getByRole('alert').getByText('recipient_domain is not a domain name').waitFor();
+      await shot('filter-error');
+      await rcptFilter.fill('');
+      await rcptFilter.press('Enter');
+      await stateFilter.selectOption('');
+      // One entry, at 360 px, by keyboard.
+      await page.setViewportSize({ width: 360, height: 780 });
+      await page.getByRole('link', { name: q.bob }).focus();
+      await page.keyboard.press('Enter');
+      const h1 = page.getByRole('heading', { level: 1, name: `Queue entry ${q.bob}` });
+      await h1.waitFor();
+      assert(await h1.evaluate((e) => e === document.activeElement), 'the entry heading has the focus');
+      const facts = page.locator('dl.facts');
+      await facts.getByText('alice@acme.example').waitFor();
+      await facts.getByText('acme.example', { exact: true }).waitFor();
+      await facts.getByText('deferred', { exact: true }).waitFor();
+      const rcpt = row(page, 'bob@remote.example');
+      const cell = (label) => rcpt.locator(`td[data-label="${label}"]`);
+      await cell('State').getByText('deferred').waitFor();
+      assert((await cell('Attempts').innerText()).endsWith('1'), 'one attempt: ' + (await cell('Attempts').innerText()));
+      await cell('Last error').getByText('MX of remote.example').waitFor();
+      await cell('Next attempt').getByText(/\(in \d+ min\)/).waitFor();
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert(overflow <= 0, 'no horizontal scrolling at 360 px, overflow ' + overflow);
+      await shot('entry');
+      await page.getByRole('button', { name: 'Retry now' }).focus();
+      await page.keyboard.press('Enter');
+      await see(page, 'Retried: its waiting recipients are due now.');
+      await cell('State').getByText('queued').waitFor();
+      await cell('Next attempt').getByText('due now').waitFor();
+      await facts.getByText('queued', { exact: true }).waitFor();
+      await shot('retried');
+      // Delete, after a confirmation that names the recipients.
+      await page.goto(`/queue/${q.carol}`);
+      await page.getByRole('heading', { level: 1, name: `Queue entry ${q.carol}` }).waitFor();
+      let asked = '';
+      page.once('dialog', (d) => {
+        asked = d.message();
+        d.accept();
+      });
+      await page.getByRole('button', { name: `Delete queue entry ${q.carol}` }).click();
+      await see(page, `Queue entry ${q.carol} deleted; no bounce was sent.`);
+      assert(asked.includes('carol@far.example'), 'the confirmation names the recipient: ' + asked);
+      await page.getByRole('heading', { level: 1, name: 'Outbound queue' }).waitFor();
+      await row(page, q.bob).waitFor();
+      assert((await row(page, q.carol).count()) === 0, 'the deleted entry is not listed');
+      await shot('deleted');
+      await page.goto(`/queue/${q.carol}`);
+      await page.getByRole('alert').getByText(`queue entry '${q.carol}' not found`).waitFor();
+      await page.goto('/queue/not-an-id');
+      await page.getByRole('alert').getByText('a queue id is Q followed by 16 hexadecimal digits').waitFor();
+    },
+  },
+  {
+    // Another customer's queued mail: not listed, and its URL is "not found" exactly like an
+    // entry that does not exist; a postmaster (no queue at all) gets the same.
+    name: 'outbound-queue-scope',
+    async run({ page, server, world, shot }) {
+      const q = await queued(server, world);
+      await login(page, world.globex);
+      await go(page, 'Outbound queue');
+      await page.getByRole('heading', { level: 1, name: 'Outbound queue' }).waitFor();
+      await see(page, 'No queue entries here.');
+      assert((await page.getByText(q.bob).count()) === 0, 'acme\'s entry is not listed');
+      assert((await page.getByText('alice@acme.example').count()) === 0, 'nothing of acme shows');
+      await shot('list');
+      await page.goto(`/queue/${q.bob}`);
+      await page.getByRole('alert').getByText(`queue entry '${q.bob}' not found`).waitFor();
+      assert((await page.getByText('alice@acme.example').count()) === 0, 'nothing of the entry shows');
+      assert((await page.getByRole('button', { name: 'Retry now' }).count()) === 0, 'no actions on an entry not found');
+      await shot('other-entry');
+      await page.goto('/queue/Q00000000000000ff');
+      await page.getByRole('alert').getByText("queue entry 'Q00000000000000ff' not found").waitFor();
+      await logout(page);
+      await login(page, world.other);
+      const nav = await page.getByRole('navigation', { name: 'Main' }).locator('a').allInnerTexts();
+      assert(!nav.includes('Outbound queue'), 'the queue is not offered to a postmaster');
+      await page.goto(`/queue/${q.bob}`);
+      await page.getByRole('alert').getByText(`queue entry '${q.bob}' not found`).waitFor();
     },
   },
   // Last: the lock it provokes covers the client IP (127.0.0.1) for every account.

@@ -1,11 +1,13 @@
 // Starts a real `posthouse serve` for the browser tests, the way tests/integration/harness.py
-// does: `init` into a temp data dir, the http listener alone on a free ephemeral port, cheap
-// password hashing, then `serve`. The binary comes from $POSTHOUSE_BIN.
+// does: `init` into a temp data dir, the http and submissions listeners alone on free ephemeral
+// ports, cheap password hashing, a hermetic queue runner, then `serve`. The binary comes from
+// $POSTHOUSE_BIN.
 import { execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import tls from 'node:tls';
 
 const LISTENERS = ['smtp', 'submission', 'submissions', 'imap', 'imaps', 'pop3', 'pop3s', 'http'];
 
@@ -45,15 +47,21 @@ export class Server {
     if (!m) throw new Error('init printed no admin password:\n' + out);
     this.adminPassword = m[1];
     this.port = await freePort();
+    this.submissionsPort = await freePort();
     const cfgPath = path.join(this.data, 'posthouse.toml');
     let cfg = fs.readFileSync(cfgPath, 'utf8');
-    const listen = LISTENERS.map((n) => (n === 'http' ? `http = "127.0.0.1:${this.port}"` : `${n} = ""`)).join('\n');
+    const ports = { http: this.port, submissions: this.submissionsPort };
+    const listen = LISTENERS.map((n) => `${n} = "${ports[n] ? '127.0.0.1:' + ports[n] : ''}"`).join('\n');
     cfg = cfg.replace(/\[listen\][^[]*/, `[listen]\n${listen}\n\n`);
     if (/^\[http\]/m.test(cfg)) cfg = cfg.replace(/^\[http\]\n/m, `[http]\nweb_root = ${JSON.stringify(this.webRoot)}\n`);
     else cfg += `\n[http]\nweb_root = ${JSON.stringify(this.webRoot)}\n`;
     if (/^\[directory\]/m.test(cfg)) throw new Error('unexpected [directory] section in the default config');
     // Cheaper argon2id for the many logins of the tests; the default cost is unit-tested.
     cfg += '\n[directory]\npassword_hash_ops = 1\npassword_hash_memory_kib = 8192\n[testing]\nallow_weak_password_hash = true\n';
+    // Hermetic outbound (as tests/integration/harness.py): the runner asks a resolver that is
+    // not there, so mail to other hosts fails temporarily and waits `deferred` for an hour.
+    if (/^\[outbound\]/m.test(cfg)) throw new Error('unexpected [outbound] section in the default config');
+    cfg += '[outbound]\nresolver = "127.0.0.1:9"\npoll_interval_seconds = 1\nretry_initial_seconds = 3600\nretry_max_seconds = 7200\n';
     fs.writeFileSync(cfgPath, cfg);
     this.logPath = path.join(this.dir, 'server.log');
     const log = fs.openSync(this.logPath, 'a');
@@ -73,6 +81,52 @@ export class Server {
       await new Promise((r) => setTimeout(r, 100));
     }
     throw new Error('posthouse did not become ready:\n' + this.log());
+  }
+
+  // Submits one message over SMTP submission (implicit TLS, AUTH PLAIN) as `login`.
+  async submit({ login, password, to, subject }) {
+    const sock = tls.connect({ host: '127.0.0.1', port: this.submissionsPort, rejectUnauthorized: false });
+    sock.setEncoding('utf8');
+    let buf = '';
+    const waiters = [];
+    const wake = () => waiters.splice(0).forEach((w) => w());
+    sock.on('data', (d) => {
+      buf += d;
+      wake();
+    });
+    const failed = new Promise((_, reject) => {
+      sock.on('error', reject);
+      sock.on('close', () => reject(new Error('submission closed the connection; got ' + JSON.stringify(buf))));
+    });
+    failed.catch(() => {});
+    // One reply (the last line of a multi-line one is "NNN "), checked against `code`.
+    const reply = async (code) => {
+      for (;;) {
+        const m = /^(?:\d{3}-[^\n]*\n)*(\d{3}) [^\n]*\n/.exec(buf);
+        if (m) {
+          buf = buf.slice(m[0].length);
+          if (m[1] !== String(code)) throw new Error(`submission: expected ${code}, got ${m[0].trim()}`);
+          return;
+        }
+        await Promise.race([new Promise((r) => waiters.push(r)), failed]);
+      }
+    };
+    const say = async (line, code) => {
+      sock.write(line + '\r\n');
+      await reply(code);
+    };
+    try {
+      await reply(220);
+      await say('EHLO e2e.test', 250);
+      await say('AUTH PLAIN ' + Buffer.from(`\0${login}\0${password}`).toString('base64'), 235);
+      await say(`MAIL FROM:<${login}>`, 250);
+      await say(`RCPT TO:<${to}>`, 250);
+      await say('DATA', 354);
+      await say(`From: <${login}>\r\nTo: <${to}>\r\nSubject: ${subject}\r\n\r\nQueued by the browser tests.\r\n.`, 250);
+      await say('QUIT', 221);
+    } finally {
+      sock.destroy();
+    }
   }
 
   url(p = '/') {

@@ -13,6 +13,7 @@ export async function seed(server) {
     alice: { login: 'alice@acme.example', password: pw() },
     manager: { login: 'ops@partner.example', password: pw() },
     other: { login: 'postmaster@globex.example', password: pw() },
+    globex: { login: 'boss@globex.test', password: pw() },
   };
   const cli = (args, input) => server.cli(args, input);
   cli(['customer', 'create', 'acme', '--login', w.boss.login, '--password-stdin', '--max-mailboxes', '50'], w.boss.password);
@@ -25,7 +26,7 @@ export async function seed(server) {
   cli(['mailbox', 'create', 'leaver@acme.example', '--template', 'staff', '--name', 'Leaver']);
   cli(['--as', w.boss.login, 'delegation', 'create', w.hr.login, '--verbs', 'mailbox.create,mailbox.delete,mailbox.password', '--domain', 'acme.example', '--template', 'staff', '--days', '365']);
   cli(['--as', w.boss.login, 'manager', 'create', w.manager.login, '--domain', 'shop.example', '--max-mailboxes', '10', '--password-stdin'], w.manager.password);
-  cli(['customer', 'create', 'globex', '--login', 'boss@globex.test']);
+  cli(['customer', 'create', 'globex', '--login', w.globex.login, '--password-stdin'], w.globex.password);
   cli(['domain', 'create', 'globex.example', '--customer', 'globex', '--password-stdin'], w.other.password);
   return w;
 }

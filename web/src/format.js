@@ -54,3 +54,13 @@ export const list = (s) =>
     .split(/[\s,]+/)
     .map((x) => x.trim())
     .filter(Boolean);
+
+// When a waiting recipient is tried next: "due now", or the time and how far off it is.
+export function formatDue(t, now = Date.now() / 1000) {
+  if (t === null || t === undefined) return '—';
+  const s = t - now;
+  if (s <= 0) return 'due now';
+  const min = Math.ceil(s / 60);
+  const away = min < 120 ? `${min} min` : `${Math.round(min / 60)} h`;
+  return `${formatTime(t)} (in ${away})`;
+}

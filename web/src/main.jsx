@@ -14,6 +14,7 @@ import { Branding } from './pages/branding.jsx';
 import { UserManager } from './pages/usermanager.jsx';
 import { MyMailbox } from './pages/mymailbox.jsx';
 import { Audit, Deleted } from './pages/audit.jsx';
+import { Queue, QueueEntry } from './pages/queue.jsx';
 import './style.css';
 
 // What each role sees in the menu (the server decides what it may actually do).
@@ -29,6 +30,7 @@ function menu(me) {
   if (r !== 'user') items.push(['/templates', 'Templates']);
   if (r !== 'user' && (full || r === 'postmaster' || r === 'manager')) items.push(['/delegations', 'Delegations']);
   if (r === 'customer') items.push(['/branding', 'White label']);
+  if (r === 'admin' || r === 'customer' || r === 'manager') items.push(['/queue', 'Outbound queue']);
   if (me.delegations && me.delegations.length) items.push(['/users', 'User Manager']);
   if (r === 'user') items.push(['/mailbox', 'My mailbox']);
   if (r !== 'user') items.push(['/deleted', 'Deleted items'], ['/audit', 'Audit log']);
@@ -58,6 +60,8 @@ const ROUTES = [
   ['/mailbox', MyMailbox],
   ['/audit', Audit],
   ['/deleted', Deleted],
+  ['/queue', Queue],
+  ['/queue/:id', QueueEntry],
   ['/account', Account],
   ['/tokens', Tokens],
 ];

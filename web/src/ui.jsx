@@ -355,6 +355,22 @@ export function PagedTable({ path, params = {}, columns, text, empty = 'Nothing 
   );
 }
 
+// A select of the domains in the actor's scope ('' = all of them), for list filters.
+export function DomainFilter({ value, set, id, label = 'Domain' }) {
+  const d = useLoad('/domains?limit=1000');
+  return (
+    <div class="filter">
+      <label for={id}>{label}</label>
+      <select id={id} value={value} onChange={(e) => set(e.currentTarget.value)}>
+        <option value="">All in my scope</option>
+        {((d.data && d.data.items) || []).map((x) => (
+          <option value={x.name}>{x.name}</option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
 // A button that asks first, then runs `action` (a promise); shows its error.
 export function ActionButton({ label, confirm, action, onDone, kind = 'secondary', ariaLabel }) {
   const [err, setErr] = useState(null);

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import { post, seg } from '../api.js';
-import { Section, PagedTable, ActionButton, Notice, ErrorNotice, useLoad } from '../ui.jsx';
+import { Section, PagedTable, ActionButton, Notice, ErrorNotice, DomainFilter, useLoad } from '../ui.jsx';
 import { formatTime } from '../format.js';
 
 function Diff({ r }) {
@@ -17,21 +17,6 @@ function Diff({ r }) {
         ))}
       </ul>
     </details>
-  );
-}
-
-function DomainFilter({ value, set, id }) {
-  const d = useLoad('/domains?limit=1000');
-  return (
-    <div class="filter">
-      <label for={id}>Domain</label>
-      <select id={id} value={value} onChange={(e) => set(e.currentTarget.value)}>
-        <option value="">All in my scope</option>
-        {((d.data && d.data.items) || []).map((x) => (
-          <option value={x.name}>{x.name}</option>
-        ))}
-      </select>
-    </div>
   );
 }
 
