@@ -466,63 +466,6 @@ std::vector<std::string> parse_msg_ids(std::string_view value, size_t max_ids) {
   return out;
 }
 
-std::string base_subject(std::string_view raw_subject) {
-  std::string s;
-  // Collapse whitespace (RFC 5256 section 2.1, step 1).
-  for (char c : decode_text(raw_subject)) {
-    bool ws = is_wsp(c) || c == '\r' || c == '\n';
-    if (ws) {
-      if (!s.empty() && s.back() != ' ') s += ' ';
-    } else {
-      s += c;
-    }
-  }
-  bool changed = true;
-  while (changed) {
-    changed = false;
-    while (!s.empty() && s.back() == ' ') s.pop_back();
-    if (s.size() >= 5 && base::iequals(std::string_view(s).substr(s.size() - 5), "(fwd)")) {
-      s.resize(s.size() - 5);
-      changed = true;
-      continue;
-    }
-    size_t b = 0;
-    while (b < s.size() && s[b] == ' ') ++b;
-    std::string_view v = std::string_view(s).substr(b);
-    // subj-blob: "[...]" prefixes; subj-refwd: re/fw/fwd, optional blob, ':'.
-    if (!v.empty() && v[0] == '[') {
-      size_t close = v.find(']');
-      if (close != std::string_view::npos && close + 1 < v.size()) {
-        s = std::string(v.substr(close + 1));
-        changed = true;
-        continue;
-      }
-    }
-    for (std::string_view pre : {"re", "fwd", "fw"}) {
-      if (!base::istarts_with(v, pre)) continue;
-      size_t k = pre.size();
-      while (k < v.size() && v[k] == ' ') ++k;
-      if (k < v.size() && v[k] == '[') {
-        size_t close = v.find(']', k);
-        if (close == std::string_view::npos) break;
-        k = close + 1;
-        while (k < v.size() && v[k] == ' ') ++k;
-      }
-      if (k < v.size() && v[k] == ':') {
-        s = std::string(v.substr(k + 1));
-        changed = true;
-      }
-      break;
-    }
-    if (!changed && b > 0) s.erase(0, b);
-    if (!changed && s.size() > 5 && base::istarts_with(s, "[fwd:") && s.back() == ']') {
-      s = s.substr(5, s.size() - 6);
-      changed = true;
-    }
-  }
-  return s;
-}
-
 std::string filter_header_fields(std::string_view header_block,
                                  const std::vector<std::string>& names, bool exclude) {
   std::string out;

@@ -72,10 +72,6 @@ std::optional<int64_t> parse_date(std::string_view value);
 // Message-IDs ("<a@b>") found in a References / In-Reply-To value, in order, bounded.
 std::vector<std::string> parse_msg_ids(std::string_view value, size_t max_ids = 500);
 
-// RFC 5256 base subject (SORT SUBJECT, THREAD): decoded, "Re:"/"Fwd:"/"[tag]" prefixes and
-// "(fwd)" trailers removed, whitespace collapsed.
-std::string base_subject(std::string_view raw_subject);
-
 // BODY[HEADER.FIELDS (names)] / BODY[HEADER.FIELDS.NOT (names)] (RFC 3501 6.4.5): the fields
 // of `header_block` (a header as the part map gives it) whose names are (or, with exclude, are
 // not) in `names`, continuation lines included, followed by the blank line.

@@ -7,6 +7,7 @@
 
 #include "base/strings.h"
 #include "mime/header.h"
+#include "mime/subject.h"
 
 namespace posthouse::mime {
 namespace {
@@ -528,7 +529,7 @@ ParsedMessage parse(std::string_view raw, const Limits& limits) {
   auto get = [&](std::string_view n) { return find_field(top, n); };
   if (auto s = get("subject")) {
     h.subject = decode_text(*s);
-    h.base_subject = base_subject(*s);
+    h.base_subject = extract_base_subject(h.subject).text;
   }
   auto from = get("from"), to = get("to"), cc = get("cc"), bcc = get("bcc");
   h.from = from ? decode_text(*from) : "";

@@ -1,4 +1,5 @@
 #include "mime/message.h"
+#include "mime/subject.h"
 
 #include <gtest/gtest.h>
 

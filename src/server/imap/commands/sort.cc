@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "mime/subject.h"
 #include "server/imap/commands/commands.h"
 #include "server/imap/session.h"
 
@@ -11,25 +12,33 @@ namespace {
 
 using Key = codec::SortCriterion::Key;
 
-// RFC 5256 3: comparisons on the store's precomputed sort keys (addr-mailbox, base subject).
-int compare(const SearchHit& a, const SearchHit& b, Key k) {
-  static const store::HeaderInfo kNone;
-  const auto& ha = a.meta.headers ? *a.meta.headers : kNone;
-  const auto& hb = b.meta.headers ? *b.meta.headers : kNone;
-  auto cmp = [](const auto& x, const auto& y) { return x < y ? -1 : (y < x ? 1 : 0); };
+// RFC 5256 3: the value a criterion sorts on. Strings (base subject, the first address's
+// mailbox) are collated i;unicode-casemap (RFC 5256 7), so they are keyed once per message.
+bool is_text(Key k) { return k != Key::kArrival && k != Key::kDate && k != Key::kSize; }
+
+std::string text_key(const SearchHit& h, Key k) {
+  if (!h.meta.headers) return {};
+  const auto& hd = *h.meta.headers;
   switch (k) {
-    case Key::kArrival: return cmp(a.meta.internaldate, b.meta.internaldate);
-    case Key::kCc: return cmp(ha.sort_cc, hb.sort_cc);
-    case Key::kDate:
-      return cmp(ha.date.value_or(a.meta.internaldate), hb.date.value_or(b.meta.internaldate));
+    case Key::kCc: return mime::unicode_casemap(hd.sort_cc);
     case Key::kFrom:
-    case Key::kDisplayFrom: return cmp(ha.sort_from, hb.sort_from);
+    case Key::kDisplayFrom: return mime::unicode_casemap(hd.sort_from);
     case Key::kTo:
-    case Key::kDisplayTo: return cmp(ha.sort_to, hb.sort_to);
-    case Key::kSize: return cmp(a.meta.size, b.meta.size);
-    case Key::kSubject: return cmp(ha.base_subject, hb.base_subject);
+    case Key::kDisplayTo: return mime::unicode_casemap(hd.sort_to);
+    case Key::kSubject: return mime::unicode_casemap(hd.base_subject);
+    default: return {};
   }
-  return 0;
+}
+
+int64_t number_key(const SearchHit& h, Key k) {
+  switch (k) {
+    case Key::kArrival: return h.meta.internaldate;
+    case Key::kDate:
+      return h.meta.headers ? h.meta.headers->date.value_or(h.meta.internaldate)
+                            : h.meta.internaldate;
+    case Key::kSize: return static_cast<int64_t>(h.meta.size);
+    default: return 0;
+  }
 }
 
 }  // namespace
@@ -41,15 +50,36 @@ PH_IMAP_HANDLER(cmd_sort) {
     s.fail(c, hits.error());
     co_return;
   }
-  std::stable_sort(hits->begin(), hits->end(), [&](const SearchHit& x, const SearchHit& y) {
-    for (const auto& cr : a.criteria) {
-      int r = compare(x, y, cr.key);
-      if (r != 0) return cr.reverse ? r > 0 : r < 0;
+  // keys[j][i]: criterion j of message i.
+  const size_t n = hits->size();
+  std::vector<std::vector<std::string>> text(a.criteria.size());
+  std::vector<std::vector<int64_t>> num(a.criteria.size());
+  for (size_t j = 0; j < a.criteria.size(); ++j) {
+    Key k = a.criteria[j].key;
+    if (is_text(k)) {
+      text[j].reserve(n);
+      for (const auto& h : *hits) text[j].push_back(text_key(h, k));
+    } else {
+      num[j].reserve(n);
+      for (const auto& h : *hits) num[j].push_back(number_key(h, k));
     }
-    return x.seq < y.seq;
+  }
+  std::vector<size_t> order(n);
+  for (size_t i = 0; i < n; ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](size_t x, size_t y) {
+    for (size_t j = 0; j < a.criteria.size(); ++j) {
+      int r = 0;
+      if (is_text(a.criteria[j].key)) {
+        r = text[j][x].compare(text[j][y]);
+      } else {
+        r = num[j][x] < num[j][y] ? -1 : (num[j][y] < num[j][x] ? 1 : 0);
+      }
+      if (r != 0) return a.criteria[j].reverse ? r > 0 : r < 0;
+    }
+    return (*hits)[x].seq < (*hits)[y].seq;  // RFC 5256 3: ties go by sequence number
   });
   std::vector<uint32_t> nums;
-  for (const auto& h : *hits) nums.push_back(c.uid ? h.meta.uid : h.seq);
+  for (size_t i : order) nums.push_back(c.uid ? (*hits)[i].meta.uid : (*hits)[i].seq);
   if (a.ret.save) {
     s.saved_.clear();
     for (const auto& h : *hits) s.saved_.push_back(h.meta.uid);
