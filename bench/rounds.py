@@ -194,6 +194,26 @@ def pop3_round(port, user, count):
 
 
 # ---------------------------------------------------------------------------------------------
+# 8. SEARCH BODY in a large mailbox
+
+
+def search_round(port, user, k):
+    """Times one UID SEARCH BODY for the words only message k has (imapload.message's body
+    lines: "line of message <k> xxx"); returns (milliseconds, hits)."""
+    async def go():
+        c = await imapload.Client.connect(port)
+        await c.login(f"{user}@{peers.DOMAIN}", PASSWORD)
+        await c.cmd(b"SELECT INBOX")
+        t0 = time.perf_counter()
+        _, lines = await c.cmd(b'UID SEARCH BODY "of message %d x"' % k)
+        dt = time.perf_counter() - t0
+        hits = sum(len(l.split()) - 2 for l in lines if l.startswith(b"* SEARCH"))
+        await c.close()
+        return dt * 1000, hits
+    return asyncio.run(go())
+
+
+# ---------------------------------------------------------------------------------------------
 # 5. admin API with wrk
 
 

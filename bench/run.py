@@ -17,6 +17,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import random
 import threading
 import time
 
@@ -31,6 +32,7 @@ from rounds import (  # noqa: E402  (the workloads)
     idle_round,
     fresh_idle_server,
     pop3_round,
+    search_round,
     api_token,
     wrk_round,
     SourceIps,
@@ -39,7 +41,7 @@ from rounds import (  # noqa: E402  (the workloads)
 )
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-WORKLOADS = ["disk", "smtp", "imap", "idle", "pop3", "api", "login"]
+WORKLOADS = ["disk", "smtp", "imap", "idle", "pop3", "api", "login", "search"]
 
 
 class Results:
@@ -142,6 +144,7 @@ def main():
         pop3_msgs=200 if q else 1000,
         api_seconds=2 if q else 5, api_conns=16,
         login_samples=10 if q else 40,
+        search_msgs=5000 if q else 50000,
     )
     if args.idle_clients:
         cfg["idle_clients"] = args.idle_clients
@@ -157,7 +160,7 @@ def main():
         pfx = peers.Postfix()
         imap_users = [f"u{k}" for k in range(1, cfg["imap_users"] + 1)]
         idle_users = [f"idle{k}" for k in range(1, cfg["idle_users"] + 1)]
-        for local in imap_users + ["pop", "sink", "timing"]:
+        for local in imap_users + ["pop", "sink", "timing", "search"]:
             ph.add_user(local, PASSWORD)
             dov.add_user(local, PASSWORD)
         pfx.add_user("sink")
@@ -291,6 +294,25 @@ def main():
                 res.add(f"login {proto}: unknown minus wrong", "ms", "-",
                         {"Posthouse": [a - b for a, b in zip(u, w)]},
                         note=f"{cfg['login_samples']} samples of each per round")
+        if "search" in only:
+            prof.mark(ph, "search-setup")
+            n = cfg["search_msgs"]
+            print(f"8. SEARCH BODY in one mailbox of {n} messages", flush=True)
+            for side in (ph, dov):
+                asyncio.run(imapload.load_mailbox(side.port("imap"), f"search@{peers.DOMAIN}",
+                                                  PASSWORD, n, 2048, concurrency=16))
+                search_round(side.port("imap"), "search", 0)  # warm-up: caches, index pages
+            prof.mark(ph, "search")
+            v = {"Posthouse": [], "Dovecot": []}
+            for r in R:
+                k = random.Random(r).randrange(n)
+                for side in (ph, dov):
+                    ms, hits = search_round(side.port("imap"), "search", k)
+                    if hits != 1:
+                        print(f"    {side.name}: {hits} hits for message {k}, expected 1")
+                    v[side.name].append(ms)
+            res.add(f'SEARCH BODY "word", {n} msgs of 2 KiB', "ms", "lower", v, peer="Dovecot",
+                    note="Posthouse: its full-text index; Dovecot: its default (no FTS plugin)")
         prof.mark(ph, "end")
     finally:
         for side in (pfx, dov, ph):

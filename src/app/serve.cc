@@ -72,6 +72,7 @@ base::Status open_mail_store(Parts& p) {
   store::sqlite::MailStoreOptions mso;
   mso.data_dir = cfg.server.data_dir;
   mso.max_message_size = static_cast<uint64_t>(cfg.smtp.max_message_bytes) + (1 << 20);
+  mso.search_index = cfg.imap.search_index;
   if (!cfg.testing.fault_file.empty()) {
     p.faults = std::make_unique<store::FaultFileEnv>(store::FsEnv::posix(), cfg.testing.fault_file);
     mso.env = p.faults.get();

@@ -268,6 +268,7 @@ base::Status read_imap(Section& s, Imap& o) {
   PH_CHECK(get_bytes(s, "append_limit", o.append_limit, 1024));
   PH_CHECK(s.get_int("max_errors", o.max_errors, 1, 100000));
   PH_CHECK(s.get_bool("literal_plus", o.literal_plus));
+  PH_CHECK(s.get_bool("search_index", o.search_index));
   return read_command_rate(s, o.command_rate, o.command_burst);
 }
 

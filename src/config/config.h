@@ -99,6 +99,7 @@ struct Imap {
   int64_t append_limit = 50ll << 20;  // largest APPEND literal (APPENDLIMIT)
   int max_errors = 20;                // BAD replies per session before BYE
   bool literal_plus = true;           // LITERAL+; false: LITERAL- (non-sync literals <= 4096)
+  bool search_index = true;           // full-text index for SEARCH SUBJECT/BODY/TEXT
   int command_rate = 500;             // commands per second per connection (0: unlimited)
   int command_burst = 1000;           // commands accepted at once before the rate applies
 };

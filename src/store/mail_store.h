@@ -260,6 +260,17 @@ class MailStore {
   virtual base::Result<std::string> read(
       MailboxId mb, FolderId folder, Uid uid, uint64_t offset = 0,
       uint64_t length = std::numeric_limits<uint64_t>::max()) = 0;
+  // SEARCH SUBJECT/BODY/TEXT through a full-text index: the UIDs (ascending) of the folder's
+  // messages whose decoded subject, decoded body text (mime/search_text.h) or, for kText,
+  // header or body text contain `needle` (ASCII case-insensitive, as a scan matches). nullopt
+  // when the store keeps no index (the caller scans instead).
+  enum class TextField { kSubject, kBody, kText };
+  virtual base::Result<std::optional<std::vector<Uid>>> search_text(MailboxId mb, FolderId folder,
+                                                                    TextField field,
+                                                                    std::string_view needle) {
+    (void)mb, (void)folder, (void)field, (void)needle;
+    return std::optional<std::vector<Uid>>();
+  }
   virtual base::Result<StoreFlagsResult> store_flags(MailboxId mb, FolderId folder,
                                                      const UidSet& set, FlagOp op,
                                                      const Flags& flags,

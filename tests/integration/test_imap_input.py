@@ -2,12 +2,14 @@
 lines, sequence sets, garbage) and mbsync syncing both ways against the server."""
 import os
 import shutil
+import socket
+import ssl
 import subprocess
 import tempfile
 import unittest
 
 from harness import WAIT, wait_for
-from imap_base import PASS, USER, ImapBase, message
+from imap_base import CTX, PASS, USER, ImapBase, message
 
 class ImapBadInput(ImapBase):
     extra_config = "[imap]\nappend_limit = 100000\n"
@@ -54,11 +56,29 @@ class ImapBadInput(ImapBase):
         self.assertTrue(out[-1].startswith("a BAD"), out)
         self.assertTrue(r.cmd("n", "NOOP")[-1].startswith("n OK"))
 
-    def test_long_line(self):
-        r = self.raw()
-        r.send("a NOOP " + "x" * 70000 + "\r\n")
-        line = r.line()
-        self.assertRegex(line, r"^(a BAD|\* BYE)")
+    def test_long_line_gets_bye_then_a_tls_close_never_a_reset(self):
+        """A line over 64 KiB ends the session with * BYE, then close_notify: the client reads
+        the BYE and a clean end of the TLS stream, not an EOF without close_notify
+        (SSLEOFError with ragged EOFs reported) and not a reset, even though the rest of its
+        line was still on its way when the server stopped reading commands."""
+        s = socket.create_connection(("127.0.0.1", self.server.ports["imaps"]), timeout=WAIT)
+        t = CTX.wrap_socket(s, suppress_ragged_eofs=False)
+        self.addCleanup(t.close)
+        got = t.recv(65536)
+        self.assertTrue(got.startswith(b"* OK"), got)
+        t.sendall(b"a NOOP " + b"x" * 300000 + b"\r\n")
+        data = b""
+        while True:
+            try:
+                chunk = t.recv(65536)
+            except ssl.SSLEOFError:
+                self.fail(f"TCP closed without close_notify after {data!r}")
+            except ConnectionResetError:
+                self.fail(f"connection reset after {data!r}")
+            if not chunk:
+                break  # close_notify received
+            data += chunk
+        self.assertRegex(data.decode(), r"^\* BYE .*line too long")
 
     def test_sequence_sets(self):
         m = self.imap()

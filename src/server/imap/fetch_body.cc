@@ -4,7 +4,7 @@
 #include <vector>
 
 #include "mime/header.h"
-#include "server/imap/cte.h"
+#include "mime/cte.h"
 #include "server/imap/session.h"
 
 namespace posthouse::server::imap::fetch {
@@ -62,7 +62,7 @@ base::Result<Source> section_source(const store::MessageMeta& m, const mime::Par
     src.encoding = e ? e->encoding : "";
     // The root entry of a multipart or a message part is not encoded as a whole.
     if (e && e->is_message && !sec.part.empty()) src.encoding.clear();
-    if (!CteDecoder::make(src.encoding)) {
+    if (!mime::CteDecoder::make(src.encoding)) {
       return base::Error(base::Errc::kInvalid, "unknown encoding", "cte");
     }
     src.decode = true;
@@ -71,7 +71,7 @@ base::Result<Source> section_source(const store::MessageMeta& m, const mime::Par
 }
 
 base::Result<Scan> scan_decoded(const Ctx& x, store::Uid uid, const Source& src) {
-  auto dec = PH_TRY(CteDecoder::make(src.encoding));
+  auto dec = PH_TRY(mime::CteDecoder::make(src.encoding));
   Scan sc;
   std::string out;
   for (uint64_t done = 0; done < src.length;) {
@@ -97,12 +97,12 @@ base::Result<std::string> section_bytes(const Ctx& x, const store::MessageMeta& 
     return mime::filter_header_fields(data, names,
                                       a.section.text == codec::Section::Text::kHeaderFieldsNot);
   }
-  if (src.decode) return decode_cte(src.encoding, data);
+  if (src.decode) return mime::decode_cte(src.encoding, data);
   return data;
 }
 
 asio::awaitable<bool> send_stream(Session& s, const Ctx& x, const Stream& st) {
-  auto dec = CteDecoder::make(st.src.decode ? st.src.encoding : "");
+  auto dec = mime::CteDecoder::make(st.src.decode ? st.src.encoding : "");
   if (!dec) co_return false;
   uint64_t raw_done = 0, skip = st.skip, sent = 0;
   std::string out;

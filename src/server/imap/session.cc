@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "base/strings.h"
+#include "net/close.h"
 #include "protocol/imap/mutf7.h"
 #include "server/imap/commands/commands.h"
 
@@ -392,7 +393,7 @@ asio::awaitable<void> Session::run() {
     co_await dispatch(*cmd);
   }
   co_await flush();
-  conn_->close();
+  co_await net::close_gracefully(conn_);  // BYE, then close_notify; never a reset
 }
 
 asio::awaitable<void> Session::dispatch(const codec::Command& c) {

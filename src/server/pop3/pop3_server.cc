@@ -5,6 +5,7 @@
 
 #include "auth/login.h"
 #include "base/strings.h"
+#include "net/close.h"
 #include "net/rate.h"
 #include "protocol/pop3/codec.h"
 #include "protocol/text.h"
@@ -145,7 +146,7 @@ asio::awaitable<void> Session::run() {
     if (!keep) break;
   }
   co_await flush();
-  conn_->close();
+  co_await net::close_gracefully(conn_);  // the last reply, then close_notify; never a reset
 }
 
 asio::awaitable<bool> Session::on_auth_state(const codec::Command& c) {

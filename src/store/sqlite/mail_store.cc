@@ -86,6 +86,7 @@ base::Result<std::unique_ptr<SqliteMailStore>> SqliteMailStore::open(MailStoreOp
   auto db = PH_TRY(Db::open(impl->opts.db_path));
   PH_CHECK(db->migrate());
   impl->writer = std::make_unique<Conn>(std::move(db));
+  PH_CHECK(impl->open_search_index());
   std::unique_ptr<SqliteMailStore> store(new SqliteMailStore(std::move(impl)));
   Impl* i = store->impl_.get();
   i->thread = std::thread([i] { i->writer_loop(); });

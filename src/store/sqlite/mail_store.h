@@ -41,6 +41,9 @@ struct MailStoreOptions {
   size_t max_idle_readers = 16;  // reader connections kept open when idle
   uint64_t max_message_size = 128ull << 20;
   mime::Limits mime_limits;
+  // SEARCH SUBJECT/BODY/TEXT index (the mail_search table); off: search_text() answers nullopt
+  // and new bodies are not indexed (check reports no index problems then).
+  bool search_index = true;
   FsEnv* env = nullptr;  // default FsEnv::posix(); tests pass a FaultyFsEnv
   // Fault seam for the metadata commit: called on the writer thread after a batch's blob
   // files are durable, just before COMMIT; an error fails the batch as a failed commit would.
@@ -87,6 +90,9 @@ class SqliteMailStore final : public MailStore {
                                                 ModSeq since) override;
   base::Result<std::string> read(MailboxId mb, FolderId folder, Uid uid, uint64_t offset = 0,
                                  uint64_t length = std::numeric_limits<uint64_t>::max()) override;
+  base::Result<std::optional<std::vector<Uid>>> search_text(MailboxId mb, FolderId folder,
+                                                            TextField field,
+                                                            std::string_view needle) override;
   base::Result<StoreFlagsResult> store_flags(MailboxId mb, FolderId folder, const UidSet& set,
                                              FlagOp op, const Flags& flags,
                                              std::optional<ModSeq> unchanged_since) override;

@@ -219,7 +219,16 @@ base::Result<CheckReport> Impl::check_op(BatchState& st, bool repair) {
   PH_CHECK(c.message_bodies());
   PH_CHECK(c.aggregates());
   PH_CHECK(c.files(c.file_blobs(), /*debris_only=*/false));
-  return std::move(c).report();
+  CheckReport rep = std::move(c).report();
+  auto index = PH_TRY(search_index_problems());
+  rep.problems.insert(rep.problems.end(), index.begin(), index.end());
+  // --repair rebuilds the index whatever the counts say: a row can be stale without being
+  // missing (a body indexed by an older extractor).
+  if (repair && opts.search_index) {
+    PH_CHECK(build_search_index(/*own_transactions=*/false));
+    if (!index.empty()) ++rep.repaired;
+  }
+  return rep;
 }
 
 base::Result<CheckReport> Impl::sweep_debris_op(BatchState& st) {

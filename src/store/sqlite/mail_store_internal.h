@@ -83,6 +83,7 @@ struct Prepared {
   std::string raw;
   std::string sha;
   mime::ParsedMessage parsed;
+  std::string search_body;  // mime::body_search_text(), when the store keeps the search index
 };
 
 struct PendingWrite {
@@ -349,6 +350,22 @@ struct SqliteMailStore::Impl {
 
   base::Result<CheckReport> check_op(BatchState& st, bool repair);
   base::Result<CheckReport> sweep_debris_op(BatchState& st);
+
+  // ---- the SEARCH index (mail_store_search.cc)
+
+  // The index row of a new body (acquire_blob) and its removal with the body (delete_blob_row).
+  base::Status index_blob(int64_t blob_id, const Prepared& msg);
+  base::Status unindex_blob(int64_t blob_id);
+  // Fills the index anew from every stored body, logging progress; with own_transactions it
+  // commits every few hundred bodies (at open, before the writer thread runs), otherwise it
+  // runs inside the caller's transaction (check --repair on the writer). Marks meta
+  // 'search_index' = 'v1' when done.
+  base::Status build_search_index(bool own_transactions);
+  // At open: builds the index when the mark is missing; with the index off, drops the mark so
+  // that turning it on again rebuilds.
+  base::Status open_search_index();
+  // check(): bodies missing from the index and index rows without a body.
+  base::Result<std::vector<std::string>> search_index_problems();
 };
 
 using Impl = SqliteMailStore::Impl;

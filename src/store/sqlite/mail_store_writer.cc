@@ -2,6 +2,7 @@
 // operations that add mail (delivery, APPEND).
 #include <algorithm>
 
+#include "mime/search_text.h"
 #include "store/sqlite/mail_store.h"
 #include "store/sqlite/mail_store_internal.h"
 
@@ -128,6 +129,7 @@ base::Result<std::shared_ptr<const Prepared>> Impl::prepare(std::string raw) {
   auto p = std::make_shared<Prepared>();
   p->sha = sha256_hex(raw);
   p->parsed = mime::parse(raw, opts.mime_limits);
+  if (opts.search_index) p->search_body = mime::body_search_text(raw, p->parsed.parts);
   p->raw = std::move(raw);
   return std::shared_ptr<const Prepared>(std::move(p));
 }
@@ -154,6 +156,7 @@ base::Result<int64_t> Impl::acquire_blob(BatchState& st,
                 join_keywords(h.references), h.date);
   PH_CHECK(ins->run());
   int64_t id = writer->db().last_insert_id();
+  PH_CHECK(index_blob(id, *msg));
   if (in_db) {
     PH_QUERY(d, *writer, "INSERT INTO mail_blob_data(blob_id, data) VALUES(?, ?)");
     d->bind(1, id).bind_blob(2, msg->raw);
@@ -182,6 +185,7 @@ base::Status Impl::release_blob(BatchState& st, int64_t blob_id) {
 }
 
 base::Status Impl::delete_blob_row(int64_t blob_id) {
+  PH_CHECK(unindex_blob(blob_id));
   {
     PH_QUERY(d, *writer, "DELETE FROM mail_blob_data WHERE blob_id = ?");
     d->bind(1, blob_id);

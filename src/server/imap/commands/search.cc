@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <ctime>
+#include <unordered_map>
 
 #include "base/clock.h"
 #include "base/strings.h"
+#include "mime/part_map.h"
+#include "mime/search_text.h"
 #include "server/imap/commands/commands.h"
 #include "server/imap/session.h"
 
@@ -67,6 +70,22 @@ bool icontains(std::string_view hay, const std::string& needle_lower) {
   return false;
 }
 
+// SUBJECT, BODY and TEXT keys the store answered from its full-text index: the matching
+// UIDs (ascending) by key. A key absent here is evaluated by scanning.
+using Indexed = std::unordered_map<const SK*, std::vector<store::Uid>>;
+
+base::Status ask_index(store::MailStore& mail, store::MailboxId mb, store::FolderId folder,
+                       const SK& k, Indexed& out) {
+  using F = store::MailStore::TextField;
+  if (k.kind == Kind::kSubject || k.kind == Kind::kBody || k.kind == Kind::kText) {
+    F f = k.kind == Kind::kSubject ? F::kSubject : k.kind == Kind::kBody ? F::kBody : F::kText;
+    auto uids = PH_TRY(mail.search_text(mb, folder, f, k.text));
+    if (uids) out.emplace(&k, std::move(*uids));
+  }
+  for (const auto& c : k.children) PH_CHECK(ask_index(mail, mb, folder, c, out));
+  return {};
+}
+
 int64_t day_of(int64_t t) { return t >= 0 ? t / 86400 : (t - 86399) / 86400; }
 
 struct Eval {
@@ -78,6 +97,7 @@ struct Eval {
   const std::vector<store::Uid>& saved;
   int64_t now;
   const Session& session;  // for \Recent
+  const Indexed& indexed;
 
   struct Msg {
     const store::MessageMeta& m;
@@ -85,12 +105,24 @@ struct Eval {
     std::optional<std::string> header, body;
   };
 
+  // The answer of the index for key k, if it gave one.
+  std::optional<bool> from_index(const SK& k, store::Uid uid) const {
+    auto it = indexed.find(&k);
+    if (it == indexed.end()) return std::nullopt;
+    return std::binary_search(it->second.begin(), it->second.end(), uid);
+  }
+
   base::Result<std::string_view> header(Msg& x) {
     if (!x.header) x.header = PH_TRY(mail.read(mb, folder, x.m.uid, 0, x.m.header_size));
     return std::string_view(*x.header);
   }
+  // The body as SEARCH sees it (mime/search_text.h): decoded text parts, what the index holds.
   base::Result<std::string_view> body(Msg& x) {
-    if (!x.body) x.body = PH_TRY(mail.read(mb, folder, x.m.uid, x.m.header_size));
+    if (!x.body) {
+      auto raw = PH_TRY(mail.read(mb, folder, x.m.uid));
+      auto parts = mime::PartMap::parse(x.m.part_map);
+      x.body = parts ? mime::body_search_text(raw, *parts) : std::string();
+    }
     return std::string_view(*x.body);
   }
 
@@ -168,14 +200,17 @@ struct Eval {
       case Kind::kTo:
         return icontains(hdr().to, lower(k.text));
       case Kind::kSubject:
+        if (auto r = from_index(k, m.uid)) return *r;
         return icontains(hdr().subject, lower(k.text));
       case Kind::kHeader:
         return header_field(x, k.header, lower(k.text));
       case Kind::kBody: {
+        if (auto r = from_index(k, m.uid)) return *r;
         auto b = PH_TRY(body(x));
         return icontains(b, lower(k.text));
       }
       case Kind::kText: {
+        if (auto r = from_index(k, m.uid)) return *r;
         auto h = PH_TRY(header(x));
         if (icontains(h, lower(k.text))) return true;
         auto b = PH_TRY(body(x));
@@ -241,6 +276,7 @@ boost::asio::awaitable<base::Result<std::vector<SearchHit>>> run_search(
     co_return base::Error(base::Errc::kInvalid, "unsupported charset", "charset");
   }
   auto& mail = s.srv_.mail();
+  Indexed indexed;
   Eval ev{mail,
           s.mailbox_,
           s.folder_,
@@ -248,13 +284,16 @@ boost::asio::awaitable<base::Result<std::vector<SearchHit>>> run_search(
           s.uids_.empty() ? 0 : s.uids_.back(),
           s.saved_,
           base::unix_now(),
-          s};
+          s,
+          indexed};
   store::FetchOptions fo;
   fo.headers = with_headers || needs_headers(key);
-  fo.flags_only = !fo.headers && !needs_content(key);
+  fo.structure = needs_content(key);  // the part map, for the body text of a scan
+  fo.flags_only = !fo.headers && !fo.structure;
   auto r = co_await s.blocking([&]() -> base::Result<std::vector<SearchHit>> {
     std::vector<SearchHit> hits;
     if (s.uids_.empty()) return hits;
+    PH_CHECK(ask_index(mail, ev.mb, ev.folder, key, indexed));
     store::UidSet all{store::UidRange{s.uids_.front(), s.uids_.back()}};
     auto metas = PH_TRY(mail.fetch(ev.mb, ev.folder, all, fo));
     for (auto& m : metas) {

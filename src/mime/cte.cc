@@ -1,8 +1,8 @@
-#include "server/imap/cte.h"
+#include "mime/cte.h"
 
 #include "base/strings.h"
 
-namespace posthouse::server::imap {
+namespace posthouse::mime {
 
 namespace {
 
@@ -109,4 +109,4 @@ base::Result<std::string> decode_cte(std::string_view encoding, std::string_view
   return out;
 }
 
-}  // namespace posthouse::server::imap
+}  // namespace posthouse::mime

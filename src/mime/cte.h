@@ -14,7 +14,7 @@
 
 #include "base/result.h"
 
-namespace posthouse::server::imap {
+namespace posthouse::mime {
 
 base::Result<std::string> decode_cte(std::string_view encoding, std::string_view data);
 
@@ -35,4 +35,4 @@ class CteDecoder {
   std::string carry_;  // quoted-printable escape split across slices
 };
 
-}  // namespace posthouse::server::imap
+}  // namespace posthouse::mime

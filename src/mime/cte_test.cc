@@ -1,8 +1,8 @@
-#include "server/imap/cte.h"
+#include "mime/cte.h"
 
 #include <gtest/gtest.h>
 
-namespace posthouse::server::imap {
+namespace posthouse::mime {
 namespace {
 
 TEST(ImapCte, IdentityEncodings) {
@@ -51,4 +51,4 @@ TEST(ImapCte, DecoderInSlicesMatchesWhole) {
 }
 
 }  // namespace
-}  // namespace posthouse::server::imap
+}  // namespace posthouse::mime
