@@ -283,6 +283,41 @@ class ImapMail(ImapBase):
         typ, data = m._simple_command("THREAD", "ORDEREDSUBJECT UTF-8 ALL")
         self.assertEqual(m._untagged_response(typ, data, "THREAD")[1][0], b"(1 2)(3)")
 
+    def test_objectid_mailboxid_emailid_threadid(self):
+        """RFC 8474: MAILBOXID from CREATE, SELECT and STATUS, kept by RENAME and never given to
+        another folder; EMAILID kept by COPY and MOVE, different for different messages;
+        THREADID NIL."""
+        m = self.imap()
+        self.assertIn("OBJECTID", m.capabilities)
+        typ, data = m.create("Obj1")
+        created = re.search(r"\[MAILBOXID \(([A-Za-z0-9_-]+)\)\]", m.untagged_responses.get(
+            "OK", [b""])[-1].decode() + str(data))
+        self.assertIsNotNone(created, (typ, data))
+        mid = created.group(1)
+        typ, data = m.status("Obj1", "(MAILBOXID)")
+        self.assertEqual(data[0].decode(), f"Obj1 (MAILBOXID ({mid}))")
+        m.rename("Obj1", "Obj2")
+        self.assertEqual(m.status("Obj2", "(MAILBOXID)")[1][0].decode(),
+                         f"Obj2 (MAILBOXID ({mid}))")
+        m.create("Obj3")
+        other = m.status("Obj3", "(MAILBOXID)")[1][0].decode()
+        self.assertNotIn(mid, other)
+        for subject in ("first object", "second object"):
+            m.append("Obj2", None, None, message(subject).encode())
+        typ, data = m.select("Obj2")
+        self.assertIn(f"[MAILBOXID ({mid})]", " ".join(
+            x.decode() for x in m.untagged_responses.get("OK", [])))
+        typ, data = m.fetch("1:2", "(EMAILID THREADID)")
+        ids = [re.search(rb"EMAILID \(([A-Za-z0-9_-]+)\)", d).group(1) for d in data]
+        self.assertTrue(all(b"THREADID NIL" in d for d in data), data)
+        self.assertNotEqual(ids[0], ids[1])
+        m.copy("1", "Obj3")
+        m.uid("MOVE", m.fetch("2", "(UID)")[1][0].split()[-1].rstrip(b")").decode(), "Obj3")
+        m.select("Obj3")
+        typ, data = m.fetch("1:2", "(EMAILID)")
+        self.assertEqual([re.search(rb"EMAILID \(([A-Za-z0-9_-]+)\)", d).group(1)
+                          for d in data], ids)
+
     def test_copy_and_move_with_uidplus(self):
         m = self.imap()
         m.create("Src")

@@ -62,9 +62,13 @@ PH_IMAP_HANDLER(cmd_thread);
 }  // namespace posthouse::server::imap
 
 namespace posthouse::server::imap {
+// RFC 8474 object ids: a folder's MAILBOXID (its id and UIDVALIDITY: never reused, kept by
+// RENAME) and a message's EMAILID (its body's content address: kept by COPY and MOVE).
+std::string mailbox_object_id(store::FolderId id, uint32_t uidvalidity);
+std::string email_object_id(std::string_view blob_sha);
 // "STATUS name (MESSAGES n ...)" for STATUS and LIST-STATUS; false on an unknown item.
 // `recent`: the folder's messages not yet claimed as \Recent (count_recent()).
-bool format_status(const Session& s, std::string_view store_name,
+bool format_status(const Session& s, std::string_view store_name, store::FolderId folder,
                    const std::vector<std::string_view>& items, const store::FolderStatus& st,
                    uint32_t recent, std::string& out);
 // Whether the items ask for RECENT, and the count for them. Blocking: inside blocking().

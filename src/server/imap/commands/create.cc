@@ -36,7 +36,7 @@ PH_IMAP_HANDLER(cmd_create) {
     s.fail(c, e);
     co_return;
   }
-  s.ok(c, "CREATE completed");
+  s.ok(c, "CREATE completed", "MAILBOXID (" + mailbox_object_id(r->id, r->uidvalidity) + ")");
 }
 
 }  // namespace posthouse::server::imap

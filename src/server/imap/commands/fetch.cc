@@ -110,7 +110,7 @@ struct Chunk {
 // numbers past the end; false when it replied.
 bool check_request(Session& s, const codec::Command& c, const codec::Fetch& a) {
   for (const auto& it : a.items) {
-    if (it.kind == K::kSaveDate || it.kind == K::kEmailId || it.kind == K::kThreadId) {
+    if (it.kind == K::kSaveDate) {
       s.bad(c, "FETCH item not supported");
       return false;
     }
@@ -149,8 +149,10 @@ Plan make_plan(const codec::Command& c, const codec::Fetch& a) {
     p.uid_item |= it.kind == K::kUid;
     p.modseq_item |= it.kind == K::kModseq;
   }
+  bool needs_blob = false;  // EMAILID is the body's address
+  for (const auto& it : a.items) needs_blob |= it.kind == K::kEmailId;
   p.fo.structure = p.structure;
-  p.fo.flags_only = !p.structure && !p.want_seen;
+  p.fo.flags_only = !p.structure && !p.want_seen && !needs_blob;
   for (const auto& it : a.items) {
     if (it.kind == K::kBodySection || it.kind == K::kBinary || it.kind == K::kBinarySize ||
         it.kind == K::kRfc822 || it.kind == K::kRfc822Header || it.kind == K::kRfc822Text) {
@@ -291,6 +293,14 @@ base::Status Round::item(const store::MessageMeta& m, const mime::PartMap* map, 
     case K::kRfc822Size:
       sep();
       out_ += fmt::format("RFC822.SIZE {}", m.size);
+      break;
+    case K::kEmailId:
+      sep();
+      out_ += "EMAILID (" + email_object_id(m.blob) + ")";
+      break;
+    case K::kThreadId:
+      sep();
+      out_ += "THREADID NIL";  // RFC 8474 5.2: no thread ids kept (THREAD works per command)
       break;
     case K::kEnvelope:
       sep();

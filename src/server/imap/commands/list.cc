@@ -116,7 +116,7 @@ PH_IMAP_HANDLER(cmd_list) {
     s.append_mailbox(line, row.f.name);
     s.untagged(line);
     if (want_status && row.st) {
-      if (format_status(s, row.f.name, a.ret_status, *row.st, row.recent, line)) s.untagged(line);
+      if (format_status(s, row.f.name, row.f.id, a.ret_status, *row.st, row.recent, line)) s.untagged(line);
     }
   }
   s.ok(c, lsub ? "LSUB completed" : "LIST completed");

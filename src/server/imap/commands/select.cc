@@ -83,6 +83,7 @@ PH_IMAP_HANDLER(cmd_select) {
     }
   }
   s.untagged(fmt::format("OK [UIDVALIDITY {}] UIDs valid", s.uidvalidity_));
+  s.untagged(fmt::format("OK [MAILBOXID ({})] Ok", mailbox_object_id(s.folder_, s.uidvalidity_)));
   s.untagged(fmt::format("OK [UIDNEXT {}] Predicted next UID", s.uidnext_));
   s.untagged(fmt::format("OK [HIGHESTMODSEQ {}] Highest", s.known_modseq_));
   if (s.rev2_) {

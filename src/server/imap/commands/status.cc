@@ -8,7 +8,15 @@
 
 namespace posthouse::server::imap {
 
-bool format_status(const Session& s, std::string_view store_name,
+std::string mailbox_object_id(store::FolderId id, uint32_t uidvalidity) {
+  return fmt::format("F{}-{}", id, uidvalidity);
+}
+
+std::string email_object_id(std::string_view blob_sha) {
+  return "M" + std::string(blob_sha.substr(0, 24));
+}
+
+bool format_status(const Session& s, std::string_view store_name, store::FolderId folder,
                    const std::vector<std::string_view>& items, const store::FolderStatus& st,
                    uint32_t recent, std::string& out) {
   out = "STATUS ";
@@ -35,6 +43,8 @@ bool format_status(const Session& s, std::string_view store_name,
       v = fmt::format("HIGHESTMODSEQ {}", st.highestmodseq);
     } else if (base::iequals(it, "APPENDLIMIT")) {
       v = fmt::format("APPENDLIMIT {}", s.o_.append_limit);
+    } else if (base::iequals(it, "MAILBOXID")) {
+      v = fmt::format("MAILBOXID ({})", mailbox_object_id(folder, st.uidvalidity));
     } else {
       return false;
     }
@@ -67,8 +77,10 @@ PH_IMAP_HANDLER(cmd_status) {
   auto mb = s.mailbox_;
   uint32_t recent = 0;
   bool want_recent = wants_recent(a.items);
+  store::FolderId folder = 0;
   auto r = co_await s.blocking([&]() -> base::Result<store::FolderStatus> {
     auto f = PH_TRY(mail.folder(mb, *name));
+    folder = f.id;
     if (want_recent) recent = PH_TRY(count_recent(s, mb, f.id));
     return mail.status(mb, f.id);
   });
@@ -77,7 +89,7 @@ PH_IMAP_HANDLER(cmd_status) {
     co_return;
   }
   std::string line;
-  if (!format_status(s, *name, a.items, *r, recent, line)) {
+  if (!format_status(s, *name, folder, a.items, *r, recent, line)) {
     s.bad(c, "Unknown STATUS item");
     co_return;
   }
