@@ -143,8 +143,7 @@ base::Status LocalGateway::check_recipient(const Sender& sender, const std::stri
   return {};
 }
 
-base::Result<std::string> LocalGateway::accept(const Envelope& env,
-                                               const MessageSource& message) {
+base::Result<std::string> LocalGateway::accept(const Envelope& env, const MessageSource& message) {
   return accept_from(env, message, env.sender.auth.has_value(), false);
 }
 
@@ -173,8 +172,8 @@ base::Status LocalGateway::deliver_system(const std::string& to, std::string mes
                                           int64_t origin_domain_id) {
   Envelope e;
   e.recipients = {Recipient{to, 0, ""}};
-  auto r = accept_from(e, StringSource(message), /*trusted=*/true, /*system=*/true,
-                       origin_domain_id);
+  auto r =
+      accept_from(e, StringSource(message), /*trusted=*/true, /*system=*/true, origin_domain_id);
   if (!r) return std::move(r).error();
   return {};
 }
@@ -316,8 +315,7 @@ base::Result<std::string> LocalGateway::accept_from(const Envelope& env,
                             failed_domain);
       if (!br) spdlog::error("delivery: cannot send bounce: {}", br.error().message);
     } else {
-      spdlog::error("delivery: cannot read the message for a bounce: {}",
-                    original.error().message);
+      spdlog::error("delivery: cannot read the message for a bounce: {}", original.error().message);
     }
   }
   if (id.empty()) id = "L" + base::random_hex(8);

@@ -47,7 +47,8 @@ base::Result<std::unique_ptr<SpoolFile>> SpoolFile::create(const std::string& di
   PH_CHECK(make_dir(dir));
   int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
   int err = errno;
-  if (fd < 0 && (err == EOPNOTSUPP || err == EISDIR || err == EINVAL)) fd = open_unlinked(dir, &err);
+  if (fd < 0 && (err == EOPNOTSUPP || err == EISDIR || err == EINVAL))
+    fd = open_unlinked(dir, &err);
   if (fd < 0) return errno_error(err, "create spool file in", dir);
   return std::unique_ptr<SpoolFile>(new SpoolFile(fd, dir));
 }
@@ -68,7 +69,8 @@ base::Status SpoolFile::append(std::string_view data) {
 }
 
 base::Status SpoolFile::read_at(uint64_t offset, char* dst, std::size_t n) const {
-  if (offset > size_ || n > size_ - offset) return Error(Errc::kInternal, "spool read past the end");
+  if (offset > size_ || n > size_ - offset)
+    return Error(Errc::kInternal, "spool read past the end");
   while (n > 0) {
     ssize_t r = ::pread(fd_, dst, n, static_cast<off_t>(offset));
     if (r < 0) {

@@ -62,9 +62,9 @@ TEST_F(MessageSpoolTest, SpillsFullWindowsAndReadsHeaderFileAndWindowInOrder) {
   ASSERT_TRUE(m.window_full());
   ASSERT_TRUE(m.flush());
   EXPECT_TRUE(m.window().empty());
-  EXPECT_EQ(open_in(dir_), 1);  // the spool file is open...
+  EXPECT_EQ(open_in(dir_), 1);      // the spool file is open...
   EXPECT_TRUE(fs::is_empty(dir_));  // ...and has no name
-  m.append(body.substr(cut));  // the tail stays in the window
+  m.append(body.substr(cut));       // the tail stays in the window
   m.account();
   EXPECT_EQ(budget.used(), body.size());
   EXPECT_EQ(m.received(), body.size());
