@@ -79,6 +79,8 @@ base::Result<queue::RunnerOptions> runner_options(const config::Config& cfg) {
   return o;
 }
 
+std::string spool_dir(const config::Config& cfg) { return cfg.server.data_dir + "/spool"; }
+
 server::smtp::Options smtp_options(const config::Config& cfg, server::smtp::Mode mode) {
   server::smtp::Options o;
   o.hostname = cfg.server.hostname;
@@ -91,6 +93,7 @@ server::smtp::Options smtp_options(const config::Config& cfg, server::smtp::Mode
   o.command_rate = cfg.smtp.command_rate;
   o.command_burst = cfg.smtp.command_burst;
   o.bare_lf = cfg.smtp.bare_lf == "reject" ? smtp::BareLf::kReject : smtp::BareLf::kNormalize;
+  o.spool_dir = spool_dir(cfg);
   return o;
 }
 

@@ -19,6 +19,8 @@ auth::PasswordOptions password_options(const config::Config& cfg);
 directory::Options directory_options(const config::Config& cfg);
 // [outbound]; kInvalid for a bad relay or an unreadable tls_ca_file.
 base::Result<queue::RunnerOptions> runner_options(const config::Config& cfg);
+// Where SMTP sessions spool messages being received: <data_dir>/spool.
+std::string spool_dir(const config::Config& cfg);
 server::smtp::Options smtp_options(const config::Config& cfg, server::smtp::Mode mode);
 server::pop3::Options pop3_options(const config::Config& cfg);
 server::imap::Options imap_options(const config::Config& cfg);

@@ -30,6 +30,7 @@
 #include "server/http/static_files.h"
 #include "store/fault_file.h"
 #include "store/sqlite/mail_store.h"
+#include "store/spool.h"
 #include "store/sqlite/stores.h"
 
 namespace posthouse::app {
@@ -63,6 +64,8 @@ struct Parts {
   std::unique_ptr<delivery::ServicePool> services;
   std::shared_ptr<delivery::LocalGateway> gateway;
   std::shared_ptr<auth::LoginThrottle> throttle = std::make_shared<auth::LoginThrottle>();
+  // Shared by every SMTP listener ([limits] max_inflight_bytes), shown in /metrics.
+  std::shared_ptr<net::InflightBudget> inflight;
   http::api::Deps api_deps;
 };
 
@@ -146,9 +149,19 @@ base::Status add_mail_listeners(Parts& p) {
   const auto& cfg = p.cfg;
   constexpr const char* kSmtpBusy = "421 4.7.0 Too many connections, try again later\r\n";
   using server::smtp::Mode;
+  p.inflight =
+      std::make_shared<net::InflightBudget>(static_cast<uint64_t>(cfg.limits.max_inflight_bytes));
+  // Spool files have no name; only a crash in the fallback path (no O_TMPFILE) leaves one.
+  if (auto swept = store::sweep_spool(spool_dir(cfg)); !swept) {
+    spdlog::warn("startup sweep of the SMTP spool failed: {}", swept.error().message);
+  } else if (*swept > 0) {
+    spdlog::info("removed {} spool files left by a crash", *swept);
+  }
   auto smtp = [&](Mode mode) {
-    return handler_of(std::make_shared<server::smtp::SmtpServer>(smtp_options(cfg, mode), p.gateway,
-                                                                 p.pool, p.throttle));
+    auto o = smtp_options(cfg, mode);
+    o.inflight = p.inflight;
+    return handler_of(
+        std::make_shared<server::smtp::SmtpServer>(std::move(o), p.gateway, p.pool, p.throttle));
   };
   PH_CHECK(listen(p, "smtp", cfg.listen.smtp, false, kSmtpBusy, smtp(Mode::kMx)));
   PH_CHECK(
@@ -172,7 +185,7 @@ base::Status add_mail_listeners(Parts& p) {
 base::Status add_http_listener(Parts& p) {
   const auto& cfg = p.cfg;
   auto router = std::make_shared<http::Router>();
-  http::add_health_routes(*router, p.server);
+  http::add_health_routes(*router, p.server, p.inflight.get());
   auto& d = p.api_deps;
   d.services = p.services.get();
   d.pool = &p.pool;

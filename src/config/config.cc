@@ -36,12 +36,19 @@ class Section {
   const toml::node* at(std::string_view key) const { return t_ ? t_->get(key) : nullptr; }
 
   base::Status get_int(std::string_view key, int& out, int lo, int hi) {
+    int64_t v = out;
+    PH_CHECK(get_int64(key, v, lo, hi));
+    out = static_cast<int>(v);
+    return {};
+  }
+
+  base::Status get_int64(std::string_view key, int64_t& out, int64_t lo, int64_t hi) {
     auto n = get(key);
     if (!n) return {};
     auto v = n->value<int64_t>();
     if (!n->is_integer() || !v) return err(n, key, "expected an integer");
     if (*v < lo || *v > hi) return err(n, key, fmt::format("must be between {} and {}", lo, hi));
-    out = static_cast<int>(*v);
+    out = *v;
     return {};
   }
 
@@ -205,6 +212,7 @@ base::Status read_limits(Section& s, Limits& o) {
   PH_CHECK(s.get_int("max_line_bytes", o.max_line_bytes, 512, 16 << 20));
   PH_CHECK(s.get_int("max_buffer_bytes", o.max_buffer_bytes, 4096, 1 << 30));
   PH_CHECK(s.get_int("shutdown_grace_seconds", o.shutdown_grace_seconds, 0, 3600));
+  PH_CHECK(s.get_int64("max_inflight_bytes", o.max_inflight_bytes, 1024, int64_t{1} << 50));
   return {};
 }
 

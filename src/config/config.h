@@ -42,6 +42,9 @@ struct Limits {
   int max_line_bytes = 65536;
   int max_buffer_bytes = 1 << 20;
   int shutdown_grace_seconds = 10;
+  // Bytes of messages being received over SMTP, all sessions together; past it a new DATA or
+  // BDAT gets 452 4.3.1.
+  int64_t max_inflight_bytes = int64_t{512} << 20;
 };
 
 struct Http {

@@ -38,6 +38,19 @@ TEST(Config, WrongTypeAndRange) {
   EXPECT_NE(c.error().message.find("between 1 and"), std::string::npos);
 }
 
+TEST(Config, InflightBudgetTakesMoreThanAnInt) {
+  auto d = parse("", "p.toml");
+  ASSERT_TRUE(d.ok()) << d.error().message;
+  EXPECT_EQ(d->limits.max_inflight_bytes, int64_t{512} << 20);
+  auto c = parse("[limits]\nmax_inflight_bytes = 8589934592\n", "p.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->limits.max_inflight_bytes, int64_t{8} << 30);
+  c = parse("[limits]\nmax_inflight_bytes = 100\n", "p.toml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().message,
+            "p.toml:2: limits.max_inflight_bytes: must be between 1024 and 1125899906842624");
+}
+
 TEST(Config, ImapSection) {
   auto c = parse("[imap]\nallow_plaintext_auth = true\nmax_idle_connections = 3\n"
                  "append_limit = 2048\nmax_errors = 5\n",

@@ -9,12 +9,17 @@
 // - Recipient errors use Errc with field for the reply: kNotFound (550 5.1.1 unknown user),
 //   kForbidden (550 5.7.1 relaying denied), kUnavailable (550 5.2.1 mailbox disabled),
 //   kLimit with field "quota" (452 4.2.2 over quota), kTemporary (451 4.3.0).
+// - accept() reads the message from a MessageSource: the SMTP server's spool (a window in
+//   memory in front of a spool file), or a string for system mail. It holds at most one whole
+//   copy of the message in memory at a time (the one the store or the queue is writing).
 // - Thread-safe.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/result.h"
@@ -48,6 +53,34 @@ struct Envelope {
   bool ret_full = false;
 };
 
+// The bytes of a message being accepted. read_at() may be called any number of times (each
+// local delivery attempt, the bounce, the autoresponder's look at the header); a source is
+// read by one thread at a time.
+class MessageSource {
+ public:
+  virtual ~MessageSource() = default;
+  virtual uint64_t size() const = 0;
+  // Exactly n bytes from offset into dst; offset + n must not pass size().
+  virtual base::Status read_at(uint64_t offset, char* dst, std::size_t n) const = 0;
+
+  // prefix followed by the whole message, in one string allocated once at its final size.
+  base::Result<std::string> read(std::string_view prefix = {}) const;
+  // The first min(max, size()) bytes.
+  base::Result<std::string> head(std::size_t max) const;
+};
+
+// A message already in memory (system mail: bounces, autoreplies). Holds a view: the string
+// must outlive it.
+class StringSource final : public MessageSource {
+ public:
+  explicit StringSource(std::string_view bytes) : bytes_(bytes) {}
+  uint64_t size() const override { return bytes_.size(); }
+  base::Status read_at(uint64_t offset, char* dst, std::size_t n) const override;
+
+ private:
+  std::string_view bytes_;
+};
+
 class Gateway {
  public:
   virtual ~Gateway() = default;
@@ -60,7 +93,7 @@ class Gateway {
   virtual base::Status check_recipient(const Sender& sender, const std::string& rcpt,
                                        uint64_t size_hint) = 0;
   // Durable acceptance; returns an id for the 250 reply and the logs.
-  virtual base::Result<std::string> accept(const Envelope& env, std::string message) = 0;
+  virtual base::Result<std::string> accept(const Envelope& env, const MessageSource& message) = 0;
 };
 
 }  // namespace posthouse::delivery

@@ -45,6 +45,10 @@ AutoreplySettings autoreply_settings(const directory::Mailbox& m) {
   return s;
 }
 
+// The autoresponder looks at the header only; one longer than this is cut (and its rules,
+// which need a few fields, still apply to what was read).
+constexpr std::size_t kMaxHeaderBlock = 64 * 1024;
+
 std::string header_block(std::string_view raw) {
   auto end = raw.find("\r\n\r\n");
   if (end == std::string_view::npos) end = raw.find("\n\n");
@@ -139,17 +143,19 @@ base::Status LocalGateway::check_recipient(const Sender& sender, const std::stri
   return {};
 }
 
-base::Result<std::string> LocalGateway::accept(const Envelope& env, std::string message) {
-  return accept_from(env, std::move(message), env.sender.auth.has_value(), false);
+base::Result<std::string> LocalGateway::accept(const Envelope& env, const MessageSource& message) {
+  return accept_from(env, message, env.sender.auth.has_value(), false);
 }
 
-void LocalGateway::autoreply(const std::string& sender, const std::string& raw,
+void LocalGateway::autoreply(const std::string& sender, const MessageSource& message,
                              int64_t mailbox_id, int64_t now) {
   if (sender.empty()) return;
   auto mb = pool_.with([&](Services& s) { return s.dir_store->get_mailbox(mailbox_id); });
   if (!mb || !mb->services.autoresponder) return;
   AutoreplySettings settings = autoreply_settings(*mb);
-  IncomingMail in{sender, header_block(raw)};
+  auto head = message.head(kMaxHeaderBlock);
+  if (!head) return;
+  IncomingMail in{sender, header_block(*head)};
   if (!should_reply(settings, in, {mb->address}, now)) return;
   auto due = pool_.with([&](Services& s) {
     return s.autoreply->claim(mailbox_id, sender, settings.period_seconds, now);
@@ -157,9 +163,8 @@ void LocalGateway::autoreply(const std::string& sender, const std::string& raw,
   if (!due || !*due) return;
   Envelope e;
   e.recipients = {Recipient{sender, 0, ""}};
-  auto r = accept_from(e, build_reply(settings, mb->address, mb->display_name, in,
-                                      opts_.hostname, now),
-                       /*trusted=*/true, /*system=*/true, mb->domain_id);
+  std::string reply = build_reply(settings, mb->address, mb->display_name, in, opts_.hostname, now);
+  auto r = accept_from(e, StringSource(reply), /*trusted=*/true, /*system=*/true, mb->domain_id);
   if (!r) spdlog::warn("autoreply for mailbox {} failed: {}", mailbox_id, r.error().message);
 }
 
@@ -167,15 +172,15 @@ base::Status LocalGateway::deliver_system(const std::string& to, std::string mes
                                           int64_t origin_domain_id) {
   Envelope e;
   e.recipients = {Recipient{to, 0, ""}};
-  auto r = accept_from(e, std::move(message), /*trusted=*/true, /*system=*/true,
-                       origin_domain_id);
+  auto r =
+      accept_from(e, StringSource(message), /*trusted=*/true, /*system=*/true, origin_domain_id);
   if (!r) return std::move(r).error();
   return {};
 }
 
-base::Result<std::string> LocalGateway::accept_from(const Envelope& env, std::string message,
-                                                    bool trusted, bool system,
-                                                    int64_t origin_domain_id) {
+base::Result<std::string> LocalGateway::accept_from(const Envelope& env,
+                                                    const MessageSource& message, bool trusted,
+                                                    bool system, int64_t origin_domain_id) {
   int64_t now = now_seconds();
   // The local domain a queue entry is sent for. An unauthenticated sender's domain proves
   // nothing (anyone can claim a local domain in MAIL FROM), so it never counts.
@@ -222,7 +227,7 @@ base::Result<std::string> LocalGateway::accept_from(const Envelope& env, std::st
     qm.ret_full = env.ret_full;
     qm.smtputf8 = env.smtputf8;
     qm.eight_bit = env.eight_bit;
-    qm.body = message;
+    qm.body = PH_TRY(message.read());  // freed with qm, before the local copy is read
     qm.recipients = external;
     qm.origin_domain_id = origin;
     auto qid = pool_.with([&](Services& s) { return s.queue->enqueue(qm, now); });
@@ -233,11 +238,16 @@ base::Result<std::string> LocalGateway::accept_from(const Envelope& env, std::st
   std::vector<queue::FailedRecipient> failed;
   int64_t failed_domain = 0;  // the local domain of the first mailbox that refused it
   if (!local.empty()) {
-    store::Delivery d;
-    d.recipients = local;
-    d.raw = fmt::format("Return-Path: <{}>\r\n", env.sender.address) + message;
-    d.internaldate = now;
-    auto results = mail_.deliver(d);
+    // Each attempt reads its own copy and hands it to the store (moved, never copied).
+    std::string return_path = fmt::format("Return-Path: <{}>\r\n", env.sender.address);
+    auto deliver_to = [&](std::vector<int64_t> recipients) -> base::Result<store::DeliveryResult> {
+      store::Delivery d;
+      d.recipients = std::move(recipients);
+      d.raw = PH_TRY(message.read(return_path));
+      d.internaldate = now;
+      return mail_.deliver(std::move(d));
+    };
+    auto results = PH_TRY(deliver_to(local));
     // Mailboxes not provisioned yet: provision and deliver to those once more.
     std::vector<int64_t> retry;
     for (std::size_t i = 0; i < results.size(); ++i) {
@@ -247,9 +257,7 @@ base::Result<std::string> LocalGateway::accept_from(const Envelope& env, std::st
       for (int64_t mb : retry) {
         if (auto st = provision(mb); !st) return st.error();
       }
-      store::Delivery d2 = d;
-      d2.recipients = retry;
-      auto again = mail_.deliver(d2);
+      auto again = PH_TRY(deliver_to(retry));
       for (std::size_t i = 0, j = 0; i < results.size(); ++i) {
         if (!results[i] && results[i].error().code == Errc::kNotFound) results[i] = again[j++];
       }
@@ -292,16 +300,23 @@ base::Result<std::string> LocalGateway::accept_from(const Envelope& env, std::st
     b.reporting_mta = opts_.hostname;
     b.original_sender = env.sender.address;
     b.envid = env.envid;
-    b.original_message = message;
     b.headers_only = !env.ret_full;
+    // RET=HDRS needs only the header; the copy read here is dropped once the bounce is built.
+    auto original = b.headers_only ? message.head(kMaxHeaderBlock) : message.read();
     b.failed = failed;
     b.arrival_date = now;
-    Envelope bounce_env;
-    bounce_env.recipients = {Recipient{env.sender.address, 0, ""}};
-    std::string bounce = queue::build_bounce(b, now);
-    auto br = accept_from(bounce_env, std::move(bounce), /*trusted=*/true, /*system=*/true,
-                          failed_domain);
-    if (!br) spdlog::error("delivery: cannot send bounce: {}", br.error().message);
+    if (original) {
+      b.original_message = std::move(*original);
+      std::string bounce = queue::build_bounce(b, now);
+      b = {};
+      Envelope bounce_env;
+      bounce_env.recipients = {Recipient{env.sender.address, 0, ""}};
+      auto br = accept_from(bounce_env, StringSource(bounce), /*trusted=*/true, /*system=*/true,
+                            failed_domain);
+      if (!br) spdlog::error("delivery: cannot send bounce: {}", br.error().message);
+    } else {
+      spdlog::error("delivery: cannot read the message for a bounce: {}", original.error().message);
+    }
   }
   if (id.empty()) id = "L" + base::random_hex(8);
   return id;

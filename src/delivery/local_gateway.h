@@ -36,7 +36,7 @@ class LocalGateway final : public Gateway {
   base::Status check_sender(const AuthUser& user, const std::string& from) override;
   base::Status check_recipient(const Sender& sender, const std::string& rcpt,
                                uint64_t size_hint) override;
-  base::Result<std::string> accept(const Envelope& env, std::string message) override;
+  base::Result<std::string> accept(const Envelope& env, const MessageSource& message) override;
 
   // IMAP/POP3 login: authenticates for `protocol` and provisions the mailbox in the store.
   base::Result<directory::MailPrincipal> login(const std::string& address,
@@ -56,9 +56,11 @@ class LocalGateway final : public Gateway {
   // origin_domain_id: for system mail, the local domain it is sent for (0: decided from the
   // recipients). Queue entries record their local domain (who may see them in the API):
   // this, else an authenticated sender's domain, else the local recipient that forwards out.
-  base::Result<std::string> accept_from(const Envelope& env, std::string message, bool trusted,
-                                        bool system, int64_t origin_domain_id = 0);
-  void autoreply(const std::string& sender, const std::string& raw, int64_t mailbox_id,
+  // Reads the message from `message` once per copy it writes (queue, local store, bounce), so
+  // at most one whole copy is in memory at a time.
+  base::Result<std::string> accept_from(const Envelope& env, const MessageSource& message,
+                                        bool trusted, bool system, int64_t origin_domain_id = 0);
+  void autoreply(const std::string& sender, const MessageSource& message, int64_t mailbox_id,
                  int64_t now);
 
   GatewayOptions opts_;

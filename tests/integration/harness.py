@@ -57,6 +57,21 @@ PORT_SPAN = 1000
 _next_port = None
 
 
+def status_kib(pid, field):
+    """A /proc/PID/status figure in KiB (VmRSS, VmHWM, RssAnon, ...)."""
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise AssertionError(f"no {field} in /proc/{pid}/status")
+
+
+def uses_asan(pid):
+    """Whether the process is an ASan build (libasan mapped): its freed memory is quarantined."""
+    with open(f"/proc/{pid}/maps") as f:
+        return "libasan" in f.read()
+
+
 def free_port():
     global _next_port
     base = os.environ.get("POSTHOUSE_PORT_BASE")
@@ -299,15 +314,16 @@ class Server:
     def cli(self, *args, check=True, input=None):
         return run_cli(*args, data=self.data, check=check, input=input)
 
-    def metric(self, name, listener):
-        """One listener's value of a /metrics counter or gauge (the http listener must be on)."""
+    def metric(self, name, listener=None):
+        """One listener's value of a /metrics counter or gauge, or a server-wide one's when
+        `listener` is None (the http listener must be on)."""
         import urllib.request
         url = f"http://127.0.0.1:{self.ports['http']}/metrics"
         text = urllib.request.urlopen(url, timeout=WAIT).read().decode()
-        m = re.search(rf'^{re.escape(name)}\{{listener="{re.escape(listener)}"\}} (\d+)$', text,
-                      re.M)
+        labels = "" if listener is None else f'{{listener="{listener}"}}'
+        m = re.search(rf'^{re.escape(name + labels)} (\d+)$', text, re.M)
         if not m:
-            raise AssertionError(f"/metrics has no {name} for listener {listener}")
+            raise AssertionError(f"/metrics has no {name}{labels}")
         return int(m.group(1))
 
     def sanitizer_reports(self):

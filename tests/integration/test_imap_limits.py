@@ -9,27 +9,13 @@ import smtplib
 import socket
 import threading
 
-from harness import WAIT, wait_for
+from harness import WAIT, status_kib, uses_asan, wait_for
 from imap_base import CTX, PASS, USER, ImapBase, message
 
 BIG = 24 << 20  # bytes of the large message's body
 
 
 KIB = 1024
-
-
-def status_kib(pid, field):
-    """A /proc/PID/status figure in KiB (VmRSS, RssAnon, ...)."""
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise AssertionError(f"no {field} in /proc/{pid}/status")
-
-
-def uses_asan(pid):
-    with open(f"/proc/{pid}/maps") as f:
-        return "libasan" in f.read()
 
 
 def bytes_sent_imaps(server):

@@ -12,7 +12,8 @@ double uptime(const net::Server& s) {
 }
 }  // namespace
 
-void add_health_routes(Router& router, const net::Server& server) {
+void add_health_routes(Router& router, const net::Server& server,
+                       const net::InflightBudget* inflight) {
   const net::Server* s = &server;
   auto healthz = [s](Request&) -> boost::asio::awaitable<Response> {
     nlohmann::json j = {{"status", "ok"},
@@ -22,7 +23,7 @@ void add_health_routes(Router& router, const net::Server& server) {
   };
   router.add(bhttp::verb::get, "/healthz", healthz);
   router.add(bhttp::verb::head, "/healthz", healthz);
-  router.add(bhttp::verb::get, "/metrics", [s](Request&) -> boost::asio::awaitable<Response> {
+  auto metrics = [s, inflight](Request&) -> boost::asio::awaitable<Response> {
     std::string out;
     out += "# HELP posthouse_uptime_seconds Seconds since the server started.\n";
     out += "# TYPE posthouse_uptime_seconds gauge\n";
@@ -54,8 +55,19 @@ void add_health_routes(Router& router, const net::Server& server) {
         out += fmt::format("{}{{listener=\"{}\"}} {}\n", m.name, name, ((*st).*(m.field)).load());
       }
     }
+    if (inflight) {
+      out +=
+          "# HELP posthouse_smtp_inflight_bytes Bytes of messages being received over SMTP "
+          "(all sessions).\n# TYPE posthouse_smtp_inflight_bytes gauge\n";
+      out += fmt::format("posthouse_smtp_inflight_bytes {}\n", inflight->used());
+      out +=
+          "# HELP posthouse_smtp_inflight_limit_bytes The in-flight budget "
+          "(limits.max_inflight_bytes).\n# TYPE posthouse_smtp_inflight_limit_bytes gauge\n";
+      out += fmt::format("posthouse_smtp_inflight_limit_bytes {}\n", inflight->max_bytes());
+    }
     co_return make_response(bhttp::status::ok, out, "text/plain; version=0.0.4; charset=utf-8");
-  });
+  };
+  router.add(bhttp::verb::get, "/metrics", metrics);
 }
 
 }  // namespace posthouse::http

@@ -41,7 +41,37 @@ std::string Session::received_header() const {
   return out;
 }
 
+std::optional<codec::Reply> Session::start_message() {
+  if (!msg_.admitted()) {
+    spdlog::info("{} smtp in-flight budget exhausted: message refused for now", conn_->id());
+    return codec::make_reply(452, "4.3.1", "Insufficient system storage");
+  }
+  msg_.start();
+  spool_error_.reset();
+  return std::nullopt;
+}
+
+asio::awaitable<void> Session::spill() {
+  msg_.account();
+  if (!msg_.window_full()) co_return;
+  if (spool_error_) {
+    msg_.window().clear();  // already failed: keep consuming, keep nothing
+    co_return;
+  }
+  auto st = co_await pool_.run([this] { return msg_.flush(); });
+  if (!st) {
+    spdlog::warn("{} smtp cannot spool the message: {}", conn_->id(), st.error().message);
+    spool_error_ = st.error();
+    msg_.window().clear();
+  }
+}
+
 asio::awaitable<bool> Session::deliver() {
+  if (spool_error_) {
+    reply(451, "4.3.0", "Local error in processing; message not accepted, try again later");
+    reset_transaction();
+    co_return true;
+  }
   delivery::Envelope env;
   env.sender.address = from_.null_path ? "" : from_.mailbox.to_string();
   env.sender.auth = auth_;
@@ -52,11 +82,10 @@ asio::awaitable<bool> Session::deliver() {
                   mail_params_.body == codec::BodyType::kBinaryMime;
   env.envid = mail_params_.envid;
   env.ret_full = mail_params_.ret == codec::DsnRet::kFull;
-  std::string message = received_header();
-  message += bdat_body_;
-  bdat_body_.clear();
-  std::size_t size = message.size();
-  auto r = co_await pool_.run([&] { return gw_.accept(env, std::move(message)); });
+  msg_.set_header(received_header());
+  std::size_t size = msg_.size();
+  // The gateway reads the spool (window and file) itself: one copy at a time, on the pool.
+  auto r = co_await pool_.run([&] { return gw_.accept(env, msg_); });
   if (!r) {
     spdlog::warn("{} smtp delivery failed: {}", conn_->id(), r.error().message);
     if (r.error().code == Errc::kLimit && r.error().field == "quota") {
@@ -70,7 +99,7 @@ asio::awaitable<bool> Session::deliver() {
     reply(250, "2.0.0", fmt::format("OK queued as {}", *r));
     junk_ = 0;
   }
-  reset_transaction();
+  reset_transaction();  // the spool file goes and the in-flight bytes are given back
   co_return true;
 }
 
@@ -91,18 +120,23 @@ asio::awaitable<bool> Session::on_data() {
     reply(503, "5.6.1", "BINARYMIME requires BDAT");
     co_return count_error();
   }
+  // Refused before 354, so the client never sends the body; the transaction stays open.
+  if (auto refusal = start_message()) {
+    reply(*refusal);
+    co_return true;
+  }
   reply(354, "", "Start mail input; end with <CRLF>.<CRLF>");
   if (!co_await flush()) co_return false;
   codec::DataOptions dopts;
   dopts.max_bytes = o_.max_message_bytes;
   dopts.bare_lf = o_.bare_lf;
   codec::DataDecoder dec(dopts);
-  bdat_body_.clear();
   while (!dec.done()) {
     auto v = co_await conn_->peek_some();
-    if (!v) co_return false;  // connection lost mid-DATA: nothing is delivered
-    std::size_t used = dec.feed(*v, bdat_body_);
+    if (!v) co_return false;  // connection lost mid-DATA: nothing is delivered, msg_ goes
+    std::size_t used = dec.feed(*v, msg_.window());
     conn_->consume(used);
+    co_await spill();
   }
   auto st = dec.result();
   if (!st) {
@@ -115,34 +149,44 @@ asio::awaitable<bool> Session::on_data() {
 
 asio::awaitable<bool> Session::on_bdat(const codec::Command& c) {
   // The chunk is always read, even when refused, so the session stays in sync.
-  bool refuse = false;
-  Reply refusal;
+  std::optional<Reply> refusal;
+  bool counts_as_error = false;
   if (!in_mail_) {
-    refuse = true;
     refusal = codec::make_reply(503, "5.5.1", "Need MAIL command");
+    counts_as_error = true;
   } else if (rcpts_.empty()) {
-    refuse = true;
     refusal = codec::make_reply(554, "5.5.1", "No valid recipients");
+    counts_as_error = true;
+  } else if (bdat_refusal_) {
+    refusal = bdat_refusal_;
+  } else if (!bdat_active_) {
+    refusal = start_message();
   }
+  bool too_big = !refusal && msg_.received() + c.bdat_size > o_.max_message_bytes;
+  bool keep = !refusal && !too_big;
   uint64_t remaining = c.bdat_size;
-  bool too_big = bdat_failed_ || bdat_body_.size() + remaining > o_.max_message_bytes;
   while (remaining > 0) {
     auto v = co_await conn_->peek_some();
     if (!v) co_return false;
     std::size_t take = static_cast<std::size_t>(std::min<uint64_t>(remaining, v->size()));
-    if (!refuse && !too_big) bdat_body_.append(v->data(), take);
+    if (keep) msg_.append(v->substr(0, take));
     conn_->consume(take);
     remaining -= take;
+    if (keep) co_await spill();
   }
-  if (refuse) {
-    reply(refusal);
+  if (counts_as_error) {
+    reply(*refusal);
     co_return count_error();
   }
   bdat_active_ = true;
   if (too_big) {
-    bdat_failed_ = true;
-    bdat_body_.clear();
-    reply(552, "5.3.4", "Message size exceeds fixed maximum message size");
+    msg_.clear();
+    refusal = codec::make_reply(552, "5.3.4", "Message size exceeds fixed maximum message size");
+  }
+  if (refusal) {
+    // The rest of this message's chunks are read and get the same answer; LAST ends it.
+    bdat_refusal_ = refusal;
+    reply(*refusal);
     if (c.bdat_last) reset_transaction();
     co_return true;
   }

@@ -17,9 +17,10 @@ void Session::reset_transaction() {
   from_ = {};
   mail_params_ = {};
   rcpts_.clear();
-  bdat_body_.clear();
+  msg_.clear();
+  spool_error_.reset();
   bdat_active_ = false;
-  bdat_failed_ = false;
+  bdat_refusal_.reset();
 }
 
 bool Session::count_error() {

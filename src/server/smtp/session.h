@@ -23,6 +23,7 @@
 #include "net/rate.h"
 #include "protocol/smtp/command.h"
 #include "protocol/smtp/reply.h"
+#include "server/smtp/message_spool.h"
 #include "server/smtp/smtp_server.h"
 
 namespace posthouse::server::smtp {
@@ -40,7 +41,8 @@ class Session {
         pool_(pool),
         throttle_(throttle),
         conn_(std::move(conn)),
-        rate_(o.command_rate, o.command_burst) {}
+        rate_(o.command_rate, o.command_burst),
+        msg_(o.spool_dir, o.inflight.get()) {}
 
   asio::awaitable<void> run();
 
@@ -87,6 +89,10 @@ class Session {
   asio::awaitable<bool> on_bdat(const codec::Command& c);
   asio::awaitable<bool> deliver();
   std::string received_header() const;
+  // Starts receiving a message, or answers why not (452 4.3.1: the in-flight budget is spent).
+  std::optional<Reply> start_message();
+  // Moves a full window to the spool file (on the pool); a failure is kept in spool_error_.
+  asio::awaitable<void> spill();
 
   SmtpServer& srv_;
   const Options& o_;
@@ -109,9 +115,10 @@ class Session {
   codec::Path from_;
   codec::MailParams mail_params_;
   std::vector<delivery::Recipient> rcpts_;
-  std::string bdat_body_;
+  MessageSpool msg_;
+  std::optional<base::Error> spool_error_;  // the spool could not be written: answer 451
   bool bdat_active_ = false;
-  bool bdat_failed_ = false;
+  std::optional<Reply> bdat_refusal_;  // every further chunk of this message gets it
 };
 
 }  // namespace posthouse::server::smtp

@@ -14,6 +14,10 @@
 //   (NOOP, RSET, VRFY, HELP, HELO/EHLO, STARTTLS, AUTH: junk_command_limit between two accepted
 //   messages) and commands per second (token bucket); over either: 421 4.7.0 and close.
 //   Replies are flushed once 64 KiB are pending, so pipelining cannot grow them unbounded.
+// - Memory: a message being received costs its session one window (MessageSpool::kWindowBytes)
+//   plus the connection's read buffer; the rest is in a nameless spool file. The bytes being
+//   received across all sessions are bounded by `inflight` at admission: when it is exhausted,
+//   DATA (and the first BDAT) get 452 4.3.1 and the session stays usable.
 #pragma once
 
 #include <boost/asio.hpp>
@@ -25,6 +29,7 @@
 #include "net/blocking_pool.h"
 #include "net/connection.h"
 #include "protocol/smtp/data_decoder.h"
+#include "net/inflight.h"
 #include "server/session_common.h"
 
 namespace posthouse::server::smtp {
@@ -40,6 +45,11 @@ struct Options : SessionOptions {
   int junk_command_limit = 100;  // commands that carry no mail, per accepted message (0: off)
   ::posthouse::smtp::BareLf bare_lf = ::posthouse::smtp::BareLf::kNormalize;
   std::size_t max_line = 4096;
+  // Where messages being received are spooled (store/spool.h); `serve` uses <data_dir>/spool.
+  std::string spool_dir = "spool";
+  // Bytes being received across every SMTP listener ([limits] max_inflight_bytes); past it a
+  // new DATA/BDAT gets 452 4.3.1. Null: no budget.
+  std::shared_ptr<net::InflightBudget> inflight;
 };
 
 class SmtpServer {
