@@ -118,6 +118,12 @@ class LoadSampler:
                 f"{os.cpu_count()} CPUs)")
 
 
+def fill_inbox(side, user, count, size, concurrency):
+    """APPENDs `count` messages of `size` bytes to the user's INBOX on one side."""
+    asyncio.run(imapload.load_mailbox(side.port("imap"), f"{user}@{peers.DOMAIN}", PASSWORD,
+                                      count, size, concurrency=concurrency))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", default=os.path.join(HERE, "..", "build", "release", "posthouse"))
@@ -255,8 +261,7 @@ def main():
             n = cfg["pop3_msgs"]
             print(f"4. POP3 RETR of {n} messages", flush=True)
             for side in (ph, dov):
-                asyncio.run(imapload.load_mailbox(side.port("imap"), f"pop@{peers.DOMAIN}",
-                                                  PASSWORD, n, 4096, concurrency=8))
+                fill_inbox(side, "pop", n, 4096, concurrency=8)
                 pop3_round(side.port("pop3"), "pop", 10)  # warm-up (Dovecot builds its UIDLs)
             prof.mark(ph, "pop3")
             v = {"Posthouse": [], "Dovecot": []}
@@ -299,8 +304,7 @@ def main():
             n = cfg["search_msgs"]
             print(f"8. SEARCH BODY in one mailbox of {n} messages", flush=True)
             for side in (ph, dov):
-                asyncio.run(imapload.load_mailbox(side.port("imap"), f"search@{peers.DOMAIN}",
-                                                  PASSWORD, n, 2048, concurrency=16))
+                fill_inbox(side, "search", n, 2048, concurrency=16)
                 search_round(side.port("imap"), "search", 0)  # warm-up: caches, index pages
             prof.mark(ph, "search")
             v = {"Posthouse": [], "Dovecot": []}

@@ -5,6 +5,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "net/close.h"
+
 namespace posthouse::server::smtp {
 
 using base::Errc;
@@ -84,7 +86,7 @@ asio::awaitable<void> Session::run() {
     if (!co_await dispatch(*cmd)) break;
   }
   co_await flush();
-  conn_->close();
+  co_await net::close_gracefully(conn_);  // the last reply, then close_notify; never a reset
 }
 
 asio::awaitable<bool> Session::dispatch(const codec::Command& c) {

@@ -36,7 +36,8 @@ namespace posthouse::server::smtp {
 
 enum class Mode { kMx, kSubmission, kSubmissions };
 
-// command_rate counts every command but BDAT (its chunks are bounded by max_message_bytes).
+// command_rate paces every command but BDAT (its chunks are bounded by max_message_bytes) and
+// QUIT (never held back).
 struct Options : SessionOptions {
   Mode mode = Mode::kMx;
   uint64_t max_message_bytes = 50ull << 20;
