@@ -8,9 +8,13 @@
 #include <cstdlib>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "mime/header.h"
 #include "mime/message.h"
+#include "mime/search_text.h"
+#include "mime/subject.h"
+#include "mime/thread.h"
 
 using namespace posthouse;
 
@@ -91,6 +95,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       check_range(*h, raw.size());
     }
   }
+  // The search text is bounded by its cap whatever the parts say.
+  if (mime::body_search_text(raw, m.parts, 4096).size() > 4096) std::abort();
+  // Threading the message with itself as its own reference: one thread, never a loop.
+  std::vector<std::string> refs = m.headers.references;
+  refs.push_back(m.headers.message_id);
+  mime::ThreadMessage tm{m.headers.message_id, refs, m.headers.in_reply_to, m.headers.subject,
+                         0, 1};
+  mime::ThreadMessage twice[2] = {tm, tm};
+  twice[1].seq = 2;
+  auto forest = mime::thread_references(twice);
+  uint32_t numbers[2] = {1, 2};
+  auto list = mime::format_thread_list(forest, numbers);
+  if (list.empty() || list.front() != '(' || list.back() != ')') std::abort();
   auto text = m.parts.serialize();
   auto back = mime::PartMap::parse(text);
   if (!back || back->entries() != entries) std::abort();
