@@ -5,7 +5,7 @@ import re
 import socket
 import ssl
 
-from harness import WAIT
+from harness import WAIT, ServerTestCase
 
 CTX = ssl._create_unverified_context()
 
@@ -38,6 +38,22 @@ class Fixture:
     def alias(self, address, targets):
         self.server.cli("alias", "set", address, *targets)
 
+
+
+class ProvisionedCase(ServerTestCase):
+    """One server per class with `domains` and `mailboxes` (address: password) made through the
+    CLI, in that order; `cls.fx` makes more."""
+    domains = ("example.test",)
+    mailboxes = {}
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.fx = Fixture(cls.server)
+        for name in cls.domains:
+            cls.fx.domain(name)
+        for address, password in cls.mailboxes.items():
+            cls.fx.mailbox(address, password)
 
 def connect(port, src):
     s = socket.create_connection(("127.0.0.1", port), timeout=WAIT, source_address=(src, 0))

@@ -11,8 +11,8 @@ import time
 import unittest
 
 from api_base import Client
-from harness import WAIT, ServerTestCase, start_server, wait_for
-from mailfixture import Fixture, pop_messages, raw_smtp
+from harness import WAIT, start_server, wait_for
+from mailfixture import Fixture, ProvisionedCase, pop_messages, raw_smtp
 
 CTX = ssl._create_unverified_context()
 
@@ -30,17 +30,14 @@ def read_reply(sock):
             return data
 
 
-class SmtpMx(ServerTestCase):
+class SmtpMx(ProvisionedCase):
     listeners = ["smtp", "submission", "submissions", "pop3", "pop3s", "http"]
     extra_config = "[smtp]\nmax_message_bytes = 200000\nmax_recipients = 50\n"
+    mailboxes = {"bob@example.test": "bob-password-1", "carol@example.test": "carol-password-1"}
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.fx = Fixture(cls.server)
-        cls.fx.domain("example.test")
-        cls.fx.mailbox("bob@example.test", "bob-password-1")
-        cls.fx.mailbox("carol@example.test", "carol-password-1")
         cls.fx.alias("sales@example.test", ["bob@example.test", "carol@example.test"])
 
     def smtp(self):
@@ -203,20 +200,18 @@ class SmtpMx(ServerTestCase):
         self.assertTrue(any(b"Subject: via-swaks" in m for m in msgs))
 
 
-class SmtpRouting(ServerTestCase):
+class SmtpRouting(ProvisionedCase):
     """Catch-all, forwards, quota, disabled mailboxes and the bare-LF policy."""
     listeners = ["smtp", "pop3s", "http"]
     extra_config = "[smtp]\nbare_lf = \"reject\"\nmax_message_bytes = 50000\n"
+    domains = ("example.test", "other.test")
+    mailboxes = {**{f"{who}@example.test": f"{who}-password-1"
+                    for who in ("bob", "carol", "erin", "frank", "gina")},
+                 "catch@other.test": "catch-password-1"}
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.fx = Fixture(cls.server)
-        cls.fx.domain("example.test")
-        cls.fx.domain("other.test")
-        for who in ("bob", "carol", "erin", "frank", "gina"):
-            cls.fx.mailbox(f"{who}@example.test", f"{who}-password-1")
-        cls.fx.mailbox("catch@other.test", "catch-password-1")
         cls.server.cli("domain", "catchall", "other.test", "catch@other.test")
         cls.server.cli("forward", "set", "erin@example.test", "carol@example.test",
                        "erin-elsewhere@external.test")
@@ -305,17 +300,11 @@ class SmtpRouting(ServerTestCase):
         self.assertLessEqual(sum(len(m) for m in msgs), 20 * 1024 + 2048)
 
 
-class Autoresponder(ServerTestCase):
+class Autoresponder(ProvisionedCase):
     """The user sets an autoresponder through the REST API; SMTP delivery answers once per
     sender per period, from the null sender, never to lists."""
     listeners = ["smtp", "pop3s", "http"]
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.fx = Fixture(cls.server)
-        cls.fx.domain("example.test")
-        cls.fx.mailbox("away@example.test", "away-password-1")
+    mailboxes = {"away@example.test": "away-password-1"}
 
     def api(self, method, path, body=None, cookie=None, csrf=None):
         import http.client
@@ -409,16 +398,13 @@ class Retention(unittest.TestCase):
         self.assertFalse(self.exists(srv, "later@example.test"))
 
 
-class SmtpSubmission(ServerTestCase):
+class SmtpSubmission(ProvisionedCase):
     listeners = ["smtp", "submission", "submissions", "pop3", "pop3s", "http"]
+    mailboxes = {"bob@example.test": "bob-password-1", "dave@example.test": "dave-password-1"}
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.fx = Fixture(cls.server)
-        cls.fx.domain("example.test")
-        cls.fx.mailbox("bob@example.test", "bob-password-1")
-        cls.fx.mailbox("dave@example.test", "dave-password-1")
         cls.fx.alias("boss@example.test", ["bob@example.test"])
 
     def test_starttls_auth_and_send_external_is_queued(self):

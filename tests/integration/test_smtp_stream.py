@@ -14,7 +14,7 @@ import threading
 import time
 
 from harness import WAIT, ServerTestCase, status_kib, uses_asan, wait_for
-from mailfixture import CTX, Fixture, pop_messages
+from mailfixture import CTX, ProvisionedCase, pop_messages
 
 MIB = 1 << 20
 WINDOW = 256 * 1024  # server/smtp/message_spool.h kWindowBytes: past it the spool file exists
@@ -106,15 +106,9 @@ def pop_count(server, user, password):
         p.quit()
 
 
-class Provisioned(ServerTestCase):
+class Provisioned(ProvisionedCase):
     listeners = ["smtp", "pop3s", "http"]
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.fx = Fixture(cls.server)
-        cls.fx.domain("example.test")
-        cls.fx.mailbox("bob@example.test", "bob-password-1")
+    mailboxes = {"bob@example.test": "bob-password-1"}
 
     def settled(self):
         """Every message is finished: nothing in flight, no spool file open."""
