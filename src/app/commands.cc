@@ -87,6 +87,15 @@ int cmd_init(const InitOptions& o) {
 int cmd_check(const std::string& data_dir, bool repair) {
   store::sqlite::MailStoreOptions mso;
   mso.data_dir = data_dir;
+  // The data dir's config says whether the store keeps a search index, as for the server: a
+  // check must neither build one the server does not keep nor report its absence.
+  std::error_code ec;
+  std::string cfg_path = (std::filesystem::path(data_dir) / "posthouse.toml").string();
+  if (std::filesystem::exists(cfg_path, ec)) {
+    auto cfg = config::load(cfg_path);
+    if (!cfg) return fail(2, cfg.error().message);
+    mso.search_index = cfg->imap.search_index;
+  }
   auto mail = store::sqlite::SqliteMailStore::open(mso);
   if (!mail) return fail(1, mail.error().message);
   auto report = (*mail)->check(repair);

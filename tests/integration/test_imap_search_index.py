@@ -121,3 +121,10 @@ class SearchIndex(ImapBase):
         ix = self.imap()
         ix.select("Diff")
         self.assertEqual(self.ask(ix, "BODY", "budget"), answers[("BODY", "budget")])
+
+        # `check` on the server without an index follows its config: consistent, no index made.
+        sc.logout()
+        scan_srv.stop()
+        self.assertIn("store is consistent", scan_srv.cli("check").stdout)
+        with sqlite3.connect(f"{scan_srv.data}/mail.db") as db:
+            self.assertEqual(db.execute("SELECT count(*) FROM mail_search").fetchone()[0], 0)
