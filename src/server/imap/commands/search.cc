@@ -86,6 +86,15 @@ base::Status ask_index(store::MailStore& mail, store::MailboxId mb, store::Folde
   return {};
 }
 
+// A BODY or TEXT key that the scan must evaluate (the index gave no answer for it).
+bool scans_body(const SK& k, const Indexed& indexed) {
+  if ((k.kind == Kind::kBody || k.kind == Kind::kText) && !indexed.count(&k)) return true;
+  for (const auto& c : k.children) {
+    if (scans_body(c, indexed)) return true;
+  }
+  return false;
+}
+
 int64_t day_of(int64_t t) { return t >= 0 ? t / 86400 : (t - 86399) / 86400; }
 
 struct Eval {
@@ -288,12 +297,13 @@ boost::asio::awaitable<base::Result<std::vector<SearchHit>>> run_search(
           indexed};
   store::FetchOptions fo;
   fo.headers = with_headers || needs_headers(key);
-  fo.structure = needs_content(key);  // the part map, for the body text of a scan
-  fo.flags_only = !fo.headers && !fo.structure;
+  fo.flags_only = !fo.headers && !needs_content(key);
   auto r = co_await s.blocking([&]() -> base::Result<std::vector<SearchHit>> {
     std::vector<SearchHit> hits;
     if (s.uids_.empty()) return hits;
     PH_CHECK(ask_index(mail, ev.mb, ev.folder, key, indexed));
+    // The part map only for the body text of a BODY/TEXT key the index did not answer.
+    fo.structure = scans_body(key, indexed);
     store::UidSet all{store::UidRange{s.uids_.front(), s.uids_.back()}};
     auto metas = PH_TRY(mail.fetch(ev.mb, ev.folder, all, fo));
     for (auto& m : metas) {
