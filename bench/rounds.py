@@ -9,6 +9,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -211,6 +212,66 @@ def search_round(port, user, k):
         await c.close()
         return dt * 1000, hits
     return asyncio.run(go())
+
+
+# ---------------------------------------------------------------------------------------------
+# 9. CPU of one connection that floods the server with commands
+
+
+def cpu_seconds(pids):
+    """User + system CPU seconds of the processes, from /proc/<pid>/stat."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for p in pids:
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except OSError:
+            pass
+    return total / tick
+
+
+def flood_round(side, user, seconds):
+    """One client logs in and pipelines NOOPs as fast as the server takes them for `seconds`
+    (reading every answer); returns (server CPU in % of one core, NOOPs answered per second).
+    The server's command budget, if it has one, is what bounds both."""
+    s = socket.create_connection(("127.0.0.1", side.port("imap")), timeout=30)
+    f = s.makefile("rb")
+    f.readline()
+    s.sendall(b'l LOGIN "%s@%s" "%s"\r\n' % (user.encode(), peers.DOMAIN.encode(),
+                                            PASSWORD.encode()))
+    while not f.readline().startswith(b"l "):
+        pass
+    chunk = b"".join(b"n%d NOOP\r\n" % i for i in range(64))
+    answered = 0
+    stop = time.monotonic() + seconds
+
+    done = threading.Event()
+
+    def writer():
+        try:
+            while not done.is_set():
+                s.sendall(chunk)
+        except OSError:
+            pass
+    cpu0 = cpu_seconds(side.pids())
+    t0 = time.monotonic()
+    w = threading.Thread(target=writer, daemon=True)
+    w.start()
+    while time.monotonic() < stop:
+        line = f.readline()
+        if not line:
+            break
+        if line.startswith(b"n") and b" OK " in line:
+            answered += 1
+    elapsed = time.monotonic() - t0
+    cpu = cpu_seconds(side.pids()) - cpu0
+    done.set()
+    s.close()
+    w.join(timeout=10)
+    time.sleep(0.5)
+    return cpu / elapsed * 100, answered / elapsed
 
 
 # ---------------------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ import imapload  # noqa: E402
 import peers  # noqa: E402
 from rounds import (  # noqa: E402  (the workloads)
     disk_rate,
+    flood_round,
     imap_count,
     smtp_round,
     imap_mix,
@@ -41,7 +42,7 @@ from rounds import (  # noqa: E402  (the workloads)
 )
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-WORKLOADS = ["disk", "smtp", "imap", "idle", "pop3", "api", "login", "search"]
+WORKLOADS = ["disk", "smtp", "imap", "idle", "pop3", "api", "login", "search", "flood"]
 
 
 class Results:
@@ -151,6 +152,7 @@ def main():
         api_seconds=2 if q else 5, api_conns=16,
         login_samples=10 if q else 40,
         search_msgs=5000 if q else 50000,
+        flood_seconds=3 if q else 10,
     )
     if args.idle_clients:
         cfg["idle_clients"] = args.idle_clients
@@ -317,6 +319,20 @@ def main():
                     v[side.name].append(ms)
             res.add(f'SEARCH BODY "word", {n} msgs of 2 KiB', "ms", "lower", v, peer="Dovecot",
                     note="Posthouse: its full-text index; Dovecot: its default (no FTS plugin)")
+        if "flood" in only:
+            prof.mark(ph, "flood")
+            print("9. one connection flooding NOOPs: server CPU and commands answered", flush=True)
+            cpu = {"Posthouse": [], "Dovecot": []}
+            rate = {"Posthouse": [], "Dovecot": []}
+            for _ in R:
+                for side in (ph, dov):
+                    c, r = flood_round(side, "timing", cfg["flood_seconds"])
+                    cpu[side.name].append(c)
+                    rate[side.name].append(r)
+            res.add("NOOP flood, one connection: server CPU", "% core", "lower", cpu,
+                    peer="Dovecot", note="Posthouse: default command_rate 500/s, burst 1000")
+            res.add("NOOP flood, one connection: NOOPs answered", "cmds/s", "-", rate,
+                    peer="Dovecot", note="Dovecot has no per-connection command budget")
         prof.mark(ph, "end")
     finally:
         for side in (pfx, dov, ph):

@@ -33,6 +33,11 @@ std::string to_utf8(std::string text, const std::string& charset) {
 
 }  // namespace
 
+std::string part_text(const PartEntry& e, std::string_view data) {
+  auto decoded = decode_cte(e.encoding, data);
+  return to_utf8(decoded ? std::move(*decoded) : std::string(data), e.charset);
+}
+
 std::string body_search_text(std::string_view raw, const PartMap& parts, size_t max) {
   std::string out;
   for (const auto& e : parts.entries()) {
@@ -40,8 +45,7 @@ std::string body_search_text(std::string_view raw, const PartMap& parts, size_t 
     if (!is_text_leaf(e)) continue;
     if (e.body.offset > raw.size()) continue;
     std::string_view data = raw.substr(e.body.offset, e.body.length);
-    auto decoded = decode_cte(e.encoding, data);
-    std::string text = to_utf8(decoded ? std::move(*decoded) : std::string(data), e.charset);
+    std::string text = part_text(e, data);
     if (!out.empty()) out += '\n';
     out.append(text, 0, std::min(text.size(), max - std::min(max, out.size())));
   }

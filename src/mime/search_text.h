@@ -22,4 +22,9 @@ inline constexpr size_t kSearchTextMax = 4u << 20;
 std::string body_search_text(std::string_view raw, const PartMap& parts,
                              size_t max = kSearchTextMax);
 
+// One part's content as text: `data` (its body bytes as stored, possibly cut short) with the
+// part's Content-Transfer-Encoding decoded and its charset converted to UTF-8 (as it is when
+// the charset is unknown or the bytes do not convert).
+std::string part_text(const PartEntry& e, std::string_view data);
+
 }  // namespace posthouse::mime

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+#include <zlib.h>
 
 #include "base/ids.h"
 
@@ -37,7 +38,58 @@ Connection::Connection(tcp::socket sock, std::shared_ptr<asio::ssl::context> tls
   touch();
 }
 
+// Raw DEFLATE (no zlib header, RFC 4978 section 4) in both directions.
+struct Connection::Compression {
+  z_stream in{}, out{};
+  bool in_ok = false, out_ok = false;
+  std::string pending;  // compressed input not yet inflated
+  std::size_t pending_pos = 0;
+  ~Compression() {
+    if (in_ok) inflateEnd(&in);
+    if (out_ok) deflateEnd(&out);
+  }
+};
+
 Connection::~Connection() = default;
+
+base::Status Connection::start_compression() {
+  if (z_) return Error(Errc::kInvalid, "compression already active");
+  auto z = std::make_unique<Compression>();
+  if (inflateInit2(&z->in, -15) != Z_OK) return Error(Errc::kInternal, "inflateInit2 failed");
+  z->in_ok = true;
+  if (deflateInit2(&z->out, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY) !=
+      Z_OK)
+    return Error(Errc::kInternal, "deflateInit2 failed");
+  z->out_ok = true;
+  // What the client sent after the command's line is already compressed.
+  z->pending = buf_.substr(pos_);
+  buf_.resize(pos_);
+  z_ = std::move(z);
+  return {};
+}
+
+base::Result<std::size_t> Connection::inflate_pending() {
+  auto& z = *z_;
+  if (z.pending_pos >= z.pending.size()) return std::size_t{0};
+  std::size_t old = buf_.size();
+  buf_.resize(old + kInflateSlice);
+  z.in.next_in = reinterpret_cast<Bytef*>(z.pending.data() + z.pending_pos);
+  z.in.avail_in = static_cast<uInt>(z.pending.size() - z.pending_pos);
+  z.in.next_out = reinterpret_cast<Bytef*>(&buf_[old]);
+  z.in.avail_out = static_cast<uInt>(kInflateSlice);
+  int rc = inflate(&z.in, Z_SYNC_FLUSH);
+  std::size_t produced = kInflateSlice - z.in.avail_out;
+  z.pending_pos = z.pending.size() - z.in.avail_in;
+  buf_.resize(old + produced);
+  if (z.pending_pos >= z.pending.size()) {
+    z.pending.clear();
+    z.pending_pos = 0;
+  }
+  if (rc != Z_OK && rc != Z_BUF_ERROR && rc != Z_STREAM_END) {
+    return Error(Errc::kIo, "invalid compressed data");
+  }
+  return produced;
+}
 
 void Connection::touch() { deadline_ = std::chrono::steady_clock::now() + idle_; }
 
@@ -107,23 +159,39 @@ void Connection::compact() {
   }
 }
 
-asio::awaitable<base::Result<std::size_t>> Connection::fill() {
-  if (closed_) co_return Error(Errc::kIo, "connection closed");
-  compact();
-  std::size_t room = 16384;
-  std::size_t old = buf_.size();
-  buf_.resize(old + room);
+asio::awaitable<base::Result<std::size_t>> Connection::read_raw(char* to, std::size_t room) {
   boost::system::error_code ec;
   std::size_t n = 0;
   if (tls_stream_) {
-    std::tie(ec, n) = co_await tls_stream_->async_read_some(asio::buffer(&buf_[old], room), kTuple);
+    std::tie(ec, n) = co_await tls_stream_->async_read_some(asio::buffer(to, room), kTuple);
   } else {
-    std::tie(ec, n) = co_await sock_.async_read_some(asio::buffer(&buf_[old], room), kTuple);
+    std::tie(ec, n) = co_await sock_.async_read_some(asio::buffer(to, room), kTuple);
   }
-  buf_.resize(old + n);
   if (ec) co_return Error(Errc::kIo, ec == asio::error::eof ? "peer closed" : ec.message());
   touch();
   if (stats_) stats_->bytes_in += static_cast<int64_t>(n);
+  co_return n;
+}
+
+asio::awaitable<base::Result<std::size_t>> Connection::fill() {
+  if (closed_) co_return Error(Errc::kIo, "connection closed");
+  compact();
+  constexpr std::size_t room = 16384;
+  if (z_) {
+    while (true) {
+      auto made = inflate_pending();
+      if (!made) co_return made.error();
+      if (*made > 0) co_return *made;
+      std::string raw(room, '\0');
+      auto n = co_await read_raw(raw.data(), room);
+      if (!n) co_return n.error();
+      z_->pending.append(raw, 0, *n);
+    }
+  }
+  std::size_t old = buf_.size();
+  buf_.resize(old + room);
+  auto n = co_await read_raw(&buf_[old], room);
+  buf_.resize(old + (n ? *n : 0));
   co_return n;
 }
 
@@ -202,14 +270,35 @@ asio::awaitable<base::Status> Connection::write(std::string_view data) {
   if (closed_) co_return Error(Errc::kIo, "connection closed");
   boost::system::error_code ec;
   std::size_t n = 0;
+  std::string packed;
   // Write in slices so a slow reader keeps pushing the idle deadline only while it drains.
   while (!data.empty()) {
     std::size_t slice = std::min<std::size_t>(data.size(), 256 * 1024);
+    std::string_view wire = data.substr(0, slice);
+    if (z_) {
+      // Each slice sync-flushed: the client can decode everything sent so far.
+      auto& o = z_->out;
+      packed.resize(deflateBound(&o, static_cast<uLong>(slice)) + 64);
+      o.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+      o.avail_in = static_cast<uInt>(slice);
+      std::size_t used = 0;
+      do {
+        if (used == packed.size()) packed.resize(packed.size() * 2);
+        o.next_out = reinterpret_cast<Bytef*>(&packed[used]);
+        o.avail_out = static_cast<uInt>(packed.size() - used);
+        if (deflate(&o, Z_SYNC_FLUSH) == Z_STREAM_ERROR) {
+          co_return Error(Errc::kInternal, "deflate failed");
+        }
+        used = packed.size() - o.avail_out;
+      } while (o.avail_out == 0);
+      wire = std::string_view(packed.data(), used);
+    }
     if (tls_stream_) {
       std::tie(ec, n) =
-          co_await asio::async_write(*tls_stream_, asio::buffer(data.data(), slice), kTuple);
+          co_await asio::async_write(*tls_stream_, asio::buffer(wire.data(), wire.size()), kTuple);
     } else {
-      std::tie(ec, n) = co_await asio::async_write(sock_, asio::buffer(data.data(), slice), kTuple);
+      std::tie(ec, n) =
+          co_await asio::async_write(sock_, asio::buffer(wire.data(), wire.size()), kTuple);
     }
     if (ec) co_return Error(Errc::kIo, ec.message());
     if (stats_) stats_->bytes_out += static_cast<int64_t>(n);

@@ -12,6 +12,9 @@
 // - start_tls() drops any plaintext the client pipelined after STARTTLS (CVE-2011-0411 class)
 //   and reports whether there was some.
 // - Errors are returned, never thrown: Errc::kIo for a closed or reset peer.
+// - start_compression() (IMAP COMPRESS=DEFLATE, RFC 4978) puts raw DEFLATE above TLS in both
+//   directions: every later read is inflated (at most kInflateSlice bytes per fill, so a
+//   compressed bomb is bounded like plain input), every write deflated and sync-flushed.
 #pragma once
 
 #include <atomic>
@@ -40,6 +43,8 @@ struct ListenerStats {
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
+  static constexpr std::size_t kInflateSlice = 64 * 1024;
+
   Connection(tcp::socket sock, std::shared_ptr<asio::ssl::context> tls, std::string listener,
              std::chrono::seconds idle_timeout, ListenerStats* stats);
   ~Connection();
@@ -69,6 +74,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
     if (tls_stream_) return f(*tls_stream_);
     return f(sock_);
   }
+
+  // COMPRESS=DEFLATE from the next byte on; bytes already buffered are the first compressed
+  // input. kInvalid if already compressing.
+  base::Status start_compression();
+  bool compressing() const { return z_ != nullptr; }
 
   void close();  // any thread
   bool closed() const { return closed_; }
@@ -103,7 +113,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
  private:
   asio::awaitable<base::Result<std::size_t>> fill();
+  asio::awaitable<base::Result<std::size_t>> read_raw(char* to, std::size_t room);
+  // Inflates pending compressed input into buf_; bytes produced (0: needs more input).
+  base::Result<std::size_t> inflate_pending();
   void compact();
+  struct Compression;
 
   tcp::socket sock_;
   std::shared_ptr<asio::ssl::context> tls_ctx_;
@@ -121,6 +135,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::size_t pos_ = 0;
   std::size_t max_buffer_ = 1 << 20;
   bool closed_ = false;
+  std::unique_ptr<Compression> z_;
 };
 
 }  // namespace posthouse::net

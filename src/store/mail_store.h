@@ -122,6 +122,7 @@ struct MessageMeta {
   ModSeq modseq = 0;
   Flags flags;
   int64_t internaldate = 0;  // seconds since the epoch
+  int64_t savedate = 0;      // when it was saved in this folder (RFC 8514): append, copy, move
   uint64_t size = 0;         // RFC822.SIZE
   uint64_t header_size = 0;  // octets of the top-level header, blank line included
   std::string blob;          // sha256 hex of the body (stable id; same body, same id)
@@ -141,6 +142,17 @@ struct FetchOptions {
   std::optional<ModSeq> changed_since;
 };
 
+// One message of an append_many() (IMAP MULTIAPPEND, REPLACE).
+struct AppendItem {
+  std::string raw;
+  int64_t internaldate = 0;  // 0: now
+  Flags flags;
+};
+// The message a REPLACE supersedes: expunged in the same transaction as the append.
+struct ReplaceOf {
+  FolderId folder = 0;
+  Uid uid = 0;
+};
 struct Appended {
   MailboxId mailbox_id = 0;
   FolderId folder_id = 0;
@@ -178,6 +190,11 @@ struct StoreFlagsResult {
 struct ExpungeResult {
   std::vector<Uid> uids;  // ascending
   ModSeq modseq = 0;      // the modseq recorded for them (VANISHED)
+};
+
+struct AppendManyResult {
+  std::vector<Appended> appended;  // in the order of the items
+  ExpungeResult replaced;          // the ReplaceOf message's UID when there was one
 };
 
 struct CopyResult {
@@ -226,6 +243,12 @@ class MailStore {
                                         int64_t internaldate, Flags flags) = 0;
   virtual void append_async(MailboxId mb, FolderId folder, std::string raw, int64_t internaldate,
                             Flags flags, std::function<void(base::Result<Appended>)> done) = 0;
+  // Several messages into one folder in one transaction: all are appended or none (IMAP
+  // MULTIAPPEND). With `replaces`, that message is expunged in the same transaction, whatever
+  // its flags (IMAP REPLACE); a replaced message that no longer exists is not an error.
+  virtual base::Result<AppendManyResult> append_many(MailboxId mb, FolderId folder,
+                                                     std::vector<AppendItem> items,
+                                                     std::optional<ReplaceOf> replaces) = 0;
 
   // --- folders ---
   virtual base::Result<std::vector<FolderInfo>> list_folders(MailboxId mb) = 0;

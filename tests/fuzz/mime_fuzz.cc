@@ -3,6 +3,8 @@
 // map survives serialize → parse unchanged; every section it names resolves to its own range;
 // ENVELOPE, BODYSTRUCTURE and BODY are each one balanced IMAP list (quoted strings and
 // literals skipped exactly); header counts respect the limits.
+#include <glib.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -12,6 +14,7 @@
 
 #include "mime/header.h"
 #include "mime/message.h"
+#include "mime/preview.h"
 #include "mime/search_text.h"
 #include "mime/subject.h"
 #include "mime/thread.h"
@@ -97,6 +100,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   // The search text is bounded by its cap whatever the parts say.
   if (mime::body_search_text(raw, m.parts, 4096).size() > 4096) std::abort();
+  // The preview is valid UTF-8, one line, at most kPreviewChars characters.
+  const mime::PartEntry* pp = mime::preview_part(m.parts);
+  if (pp != nullptr && pp->body.offset <= raw.size()) {
+    std::string pv = mime::make_preview(*pp, std::string_view(raw).substr(pp->body.offset,
+                                                                           pp->body.length));
+    if (!g_utf8_validate(pv.data(), static_cast<gssize>(pv.size()), nullptr) ||
+        g_utf8_strlen(pv.data(), static_cast<gssize>(pv.size())) >
+            static_cast<glong>(mime::kPreviewChars) ||
+        pv.find_first_of("\r\n\t") != std::string::npos)
+      std::abort();
+  }
   // Threading the message with itself as its own reference: one thread, never a loop.
   std::vector<std::string> refs = m.headers.references;
   refs.push_back(m.headers.message_id);

@@ -55,6 +55,8 @@ constexpr struct {
     {"SETQUOTA", CommandKind::kSetQuota},
     {"SORT", CommandKind::kSort},
     {"THREAD", CommandKind::kThread},
+    {"REPLACE", CommandKind::kReplace},
+    {"COMPRESS", CommandKind::kCompress},
 };
 
 // Stores a parsed argument struct in the command.
@@ -131,6 +133,10 @@ R<Command> parse_body(Parser& p, Command cmd) {
       return with(std::move(cmd), parse_sort(p));
     case CK::kThread:
       return with(std::move(cmd), parse_thread(p));
+    case CK::kReplace:
+      return with(std::move(cmd), parse_replace(p));
+    case CK::kCompress:
+      return with(std::move(cmd), parse_compress(p));
   }
   return bad("Unknown command");
 }
@@ -145,6 +151,7 @@ bool uid_allowed(CommandKind k) {
     case CommandKind::kExpunge:
     case CommandKind::kSort:
     case CommandKind::kThread:
+    case CommandKind::kReplace:
       return true;
     default:
       return false;

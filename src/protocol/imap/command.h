@@ -1,7 +1,8 @@
 // Parsed IMAP commands (RFC 3501, RFC 9051 and the extensions in DESIGN.md: CONDSTORE/QRESYNC
 // 7162, LIST-EXTENDED 5258, LIST-STATUS 5819, SPECIAL-USE 6154, ESEARCH 4731, SEARCHRES 5182,
 // BINARY 3516, QUOTA 9208, ID 2971, SORT/THREAD 5256, SASL-IR 4959, ENABLE 5161, MOVE 6851,
-// UIDPLUS 4315, UNSELECT 3691).
+// UIDPLUS 4315, UNSELECT 3691, MULTIAPPEND 3502, REPLACE 8508, COMPRESS 4978, PREVIEW 8970,
+// SAVEDATE 8514, OBJECTID 8474).
 //
 // Contract: parse_command() parses the raw form produced by CommandReader (reader.h). All
 // string_views in the result point into that buffer (quoted strings are unescaped in place),
@@ -81,12 +82,25 @@ struct Status {
   // APPENDLIMIT MAILBOXID (case-insensitive; anything else is a syntax error).
   std::vector<std::string_view> items;
 };
-struct Append {
-  std::string_view mailbox;
+// One message of APPEND (MULTIAPPEND sends several) or REPLACE.
+struct AppendMessage {
   std::vector<std::string_view> flags;
   std::optional<DateTime> date;
   Str message;
   bool utf8 = false;  // "UTF8 (~{n} ...)" form (RFC 9051 / 6855)
+};
+struct Append {
+  std::string_view mailbox;
+  std::vector<AppendMessage> messages;  // at least one; more with MULTIAPPEND (RFC 3502)
+};
+// REPLACE / UID REPLACE (RFC 8508): `target` is a sequence number, or a UID for UID REPLACE.
+struct Replace {
+  uint32_t target = 0;
+  std::string_view mailbox;
+  AppendMessage message;
+};
+struct Compress {
+  std::string_view mechanism;  // only DEFLATE is known (RFC 4978)
 };
 
 // SEARCH keys as a tree. Leaves carry their argument in the matching member.
@@ -129,6 +143,12 @@ struct SearchKey {
     kModseq,    // number (+ entry name/type)
     kOlder,
     kYounger,  // number (RFC 5032 WITHIN)
+    kSavedBefore,
+    kSavedOn,
+    kSavedSince,         // date (RFC 8514)
+    kSaveDateSupported,  // no argument (RFC 8514)
+    kEmailId,
+    kThreadId,  // text: an object id (RFC 8474)
     kNot,
     kOr,
     kAnd,  // children
@@ -181,6 +201,7 @@ struct FetchAtt {
     kSaveDate,
     kEmailId,
     kThreadId,
+    kPreview,  // PREVIEW, PREVIEW (LAZY) (RFC 8970); `peek` carries LAZY
   };
   Kind kind = Kind::kFlags;
   bool peek = false;
@@ -274,16 +295,18 @@ enum class CommandKind {
   kSetQuota,
   kSort,
   kThread,
+  kReplace,
+  kCompress,
 };
 std::string_view command_name(CommandKind k);
 
 struct Command {
   std::string_view tag;
   CommandKind kind = CommandKind::kNoop;
-  bool uid = false;  // "UID FETCH/STORE/COPY/MOVE/SEARCH/EXPUNGE/SORT/THREAD"
+  bool uid = false;  // "UID FETCH/STORE/COPY/MOVE/SEARCH/EXPUNGE/SORT/THREAD/REPLACE"
   std::variant<std::monostate, Authenticate, Login, Enable, Select, MailboxArg, Rename, List,
                Status, Append, Search, Fetch, Store, CopyMove, Expunge, Id, QuotaRoot, SetQuota,
-               Sort, Thread>
+               Sort, Thread, Replace, Compress>
       args;
 };
 

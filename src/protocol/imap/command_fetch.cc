@@ -1,5 +1,6 @@
 // FETCH (RFC 3501 6.4.5, 9051 6.4.5): attributes, body sections and partials, BINARY (RFC
 // 3516), the ALL/FAST/FULL macros and the CONDSTORE/QRESYNC modifiers (RFC 7162).
+#include <algorithm>
 #include <cstdint>
 #include <utility>
 
@@ -72,6 +73,7 @@ constexpr FetchName kSimpleFetch[] = {
     {"SAVEDATE", FetchAtt::Kind::kSaveDate},
     {"EMAILID", FetchAtt::Kind::kEmailId},
     {"THREADID", FetchAtt::Kind::kThreadId},
+    {"PREVIEW", FetchAtt::Kind::kPreview},
 };
 
 }  // namespace
@@ -86,6 +88,18 @@ R<FetchAtt> Parser::fetch_att() {
     const auto* e = protocol::find_keyword(kSimpleFetch, name);
     if (!e) return bad("Unknown fetch attribute");
     a.kind = e->kind;
+    // PREVIEW (LAZY) (RFC 8970 3.1): the only preview modifier; anything else after a space is
+    // the next item or the fetch modifiers.
+    if (a.kind == FetchAtt::Kind::kPreview && pos_ + 2 < n_ && b_[pos_] == ' ' &&
+        b_[pos_ + 1] == '(' && base::iequals(std::string_view(b_ + pos_ + 2, std::min<size_t>(4, n_ - pos_ - 2)), "LAZY")) {
+      skip(1);
+      PH_CHECK(list(false, [&]() -> base::Status {
+        std::string_view m = PH_TRY(atom());
+        if (!base::iequals(m, "LAZY") || a.peek) return bad("Invalid preview modifier");
+        a.peek = true;
+        return {};
+      }));
+    }
     return a;
   }
   bool binary = false;

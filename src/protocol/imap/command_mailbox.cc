@@ -86,10 +86,12 @@ R<Rename> parse_rename(Parser& p) {
   return r;
 }
 
-R<Append> parse_append(Parser& p) {
-  Append a;
-  PH_CHECK(p.sp());
-  a.mailbox = PH_TRY(p.mailbox());
+namespace {
+
+// [SP flag-list] [SP date-time] SP (literal | "UTF8 (" literal8 ")"), after the mailbox (or
+// after the previous message of a MULTIAPPEND).
+R<AppendMessage> append_message(Parser& p) {
+  AppendMessage a;
   PH_CHECK(p.sp());
   if (p.peek() == '(') {
     a.flags = PH_TRY(p.flag_list());
@@ -112,8 +114,42 @@ R<Append> parse_append(Parser& p) {
     if (p.peek() != '{' && p.peek() != '~') return bad("APPEND message must be a literal");
     a.message = PH_TRY(p.literal());
   }
+  return a;
+}
+
+}  // namespace
+
+// APPEND mailbox message [message...] (MULTIAPPEND, RFC 3502: one command, all or none).
+R<Append> parse_append(Parser& p) {
+  Append a;
+  PH_CHECK(p.sp());
+  a.mailbox = PH_TRY(p.mailbox());
+  do {
+    PH_CHECK(p.count_arg());
+    a.messages.push_back(PH_TRY(append_message(p)));
+  } while (!p.eof());
   PH_CHECK(p.end());
   return a;
+}
+
+// REPLACE number mailbox message (RFC 8508).
+R<Replace> parse_replace(Parser& p) {
+  Replace r;
+  PH_CHECK(p.sp());
+  r.target = PH_TRY(p.number32(true));
+  PH_CHECK(p.sp());
+  r.mailbox = PH_TRY(p.mailbox());
+  r.message = PH_TRY(append_message(p));
+  PH_CHECK(p.end());
+  return r;
+}
+
+R<Compress> parse_compress(Parser& p) {
+  Compress c;
+  PH_CHECK(p.sp());
+  c.mechanism = PH_TRY(p.atom());
+  PH_CHECK(p.end());
+  return c;
 }
 
 R<QuotaRoot> parse_getquota(Parser& p) {

@@ -160,7 +160,9 @@ R<Select> parse_select(Parser& p);           // SELECT, EXAMINE
 R<MailboxArg> parse_create(Parser& p);       // CREATE [(USE (...))]
 R<MailboxArg> parse_mailbox_arg(Parser& p);  // DELETE, (UN)SUBSCRIBE, GETQUOTAROOT
 R<Rename> parse_rename(Parser& p);
-R<Append> parse_append(Parser& p);
+R<Append> parse_append(Parser& p);    // APPEND, MULTIAPPEND
+R<Replace> parse_replace(Parser& p);  // [UID] REPLACE
+R<Compress> parse_compress(Parser& p);
 R<QuotaRoot> parse_getquota(Parser& p);
 R<SetQuota> parse_setquota(Parser& p);
 

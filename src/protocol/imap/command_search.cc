@@ -1,5 +1,7 @@
-// SEARCH keys (RFC 3501 6.4.4, 9051 6.4.4, 7162 MODSEQ, 5032 WITHIN), ESEARCH RETURN options
+// SEARCH keys (RFC 3501 6.4.4, 9051 6.4.4, 7162 MODSEQ, 5032 WITHIN, 8514
+// SAVEDATE, 8474 EMAILID/THREADID), ESEARCH RETURN options
 // (RFC 4731/5182), and the commands built on them: SEARCH, SORT and THREAD (RFC 5256).
+#include <cctype>
 #include <cstdint>
 
 #include "base/strings.h"
@@ -34,6 +36,7 @@ constexpr KeyName kFlagKeys[] = {
     {"UNDRAFT", K::kUndraft},
     {"UNFLAGGED", K::kUnflagged},
     {"UNSEEN", K::kUnseen},
+    {"SAVEDATESUPPORTED", K::kSaveDateSupported},
 };
 constexpr KeyName kTextKeys[] = {
     {"BCC", K::kBcc},         {"BODY", K::kBody}, {"CC", K::kCc}, {"FROM", K::kFrom},
@@ -42,6 +45,7 @@ constexpr KeyName kTextKeys[] = {
 constexpr KeyName kDateKeys[] = {
     {"BEFORE", K::kBefore},         {"ON", K::kOn},         {"SINCE", K::kSince},
     {"SENTBEFORE", K::kSentBefore}, {"SENTON", K::kSentOn}, {"SENTSINCE", K::kSentSince},
+    {"SAVEDBEFORE", K::kSavedBefore}, {"SAVEDON", K::kSavedOn}, {"SAVEDSINCE", K::kSavedSince},
 };
 constexpr KeyName kNumberKeys[] = {
     {"LARGER", K::kLarger},
@@ -95,6 +99,18 @@ R<SearchKey> Parser::search_key() {
     PH_CHECK(sp());
     bool nz = k.kind == K::kOlder || k.kind == K::kYounger;
     k.number = PH_TRY(number64(nz));
+    return k;
+  }
+  if (base::iequals(w, "EMAILID") || base::iequals(w, "THREADID")) {
+    // RFC 8474 7: objectid = 1*255(ALPHA / DIGIT / "_" / "-")
+    k.kind = w.size() == 7 ? K::kEmailId : K::kThreadId;
+    PH_CHECK(sp());
+    k.text = PH_TRY(atom());
+    if (k.text.size() > 255) return bad("Invalid object id");
+    for (char ch : k.text) {
+      if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '_' && ch != '-')
+        return bad("Invalid object id");
+    }
     return k;
   }
   if (base::iequals(w, "KEYWORD") || base::iequals(w, "UNKEYWORD")) {

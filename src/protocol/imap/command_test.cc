@@ -212,30 +212,89 @@ TEST(ImapCommand, AppendForms) {
   Command c = PARSE_OK(h, "a APPEND INBOX {5}\r\nhello\r\n");
   auto& a = std::get<Append>(c.args);
   EXPECT_EQ(a.mailbox, "INBOX");
-  EXPECT_EQ(a.message.value, "hello");
-  EXPECT_TRUE(a.flags.empty());
+  ASSERT_EQ(a.messages.size(), 1u);
+  EXPECT_EQ(a.messages[0].message.value, "hello");
+  EXPECT_TRUE(a.messages[0].flags.empty());
   Harness h2;
   c = PARSE_OK(h2,
                "a APPEND Sent (\\Seen $Forwarded) \" 7-Feb-1994 21:52:25 -0800\" {3+}\r\nabc\r\n");
-  auto& b = std::get<Append>(c.args);
+  auto& b = std::get<Append>(c.args).messages.at(0);
   EXPECT_EQ(b.flags.size(), 2u);
   ASSERT_TRUE(b.date);
   EXPECT_EQ(b.date->date.day, 7);
   EXPECT_EQ(b.date->zone_minutes, -480);
   Harness h3;
   c = PARSE_OK(h3, std::string("a APPEND INBOX UTF8 (~{3+}\r\na\0b)\r\n", 34));
-  auto& u = std::get<Append>(c.args);
+  auto& u = std::get<Append>(c.args).messages.at(0);
   EXPECT_TRUE(u.utf8);
   EXPECT_TRUE(u.message.literal8);
   EXPECT_EQ(u.message.value.size(), 3u);
   Harness h4;
   c = PARSE_OK(h4, "a APPEND INBOX () {0+}\r\n\r\n");
-  EXPECT_EQ(std::get<Append>(c.args).message.value, "");
+  EXPECT_EQ(std::get<Append>(c.args).messages.at(0).message.value, "");
   EXPECT_EQ(parse_bad("a APPEND INBOX \"hello\"\r\n").field, "syntax");
   EXPECT_EQ(parse_bad("a APPEND INBOX \"31-Feb-2024 00:00:00 +0000\" {1+}\r\nx\r\n").field,
             "syntax");
   EXPECT_EQ(parse_bad("a APPEND INBOX (\\Seen {1+}\r\nx\r\n").field, "syntax");
   EXPECT_EQ(parse_bad("a APPEND INBOX {1+}\r\nx extra\r\n").field, "syntax");
+}
+
+TEST(ImapCommand, MultiAppendReplaceCompress) {
+  Harness h;
+  Command c = PARSE_OK(h, "a APPEND INBOX (\\Seen) {2+}\r\nab \"07-Feb-1994 21:52:25 +0000\" {1+}\r\nc"
+                          " {0+}\r\n\r\n");
+  auto& a = std::get<Append>(c.args);
+  ASSERT_EQ(a.messages.size(), 3u);
+  EXPECT_EQ(a.messages[0].message.value, "ab");
+  EXPECT_EQ(a.messages[0].flags.size(), 1u);
+  EXPECT_TRUE(a.messages[1].date);
+  EXPECT_EQ(a.messages[1].message.value, "c");
+  EXPECT_EQ(a.messages[2].message.value, "");
+  EXPECT_EQ(parse_bad("a APPEND INBOX {1+}\r\nx \r\n").field, "syntax");
+
+  Harness h2;
+  c = PARSE_OK(h2, "a UID REPLACE 42 Drafts (\\Draft) {3+}\r\nxyz\r\n");
+  EXPECT_TRUE(c.uid);
+  EXPECT_EQ(c.kind, CommandKind::kReplace);
+  auto& r = std::get<Replace>(c.args);
+  EXPECT_EQ(r.target, 42u);
+  EXPECT_EQ(r.mailbox, "Drafts");
+  EXPECT_EQ(r.message.message.value, "xyz");
+  EXPECT_EQ(parse_bad("a REPLACE 0 INBOX {1+}\r\nx\r\n").field, "syntax");
+  EXPECT_EQ(parse_bad("a REPLACE 1:2 INBOX {1+}\r\nx\r\n").field, "syntax");
+
+  Harness h3;
+  c = PARSE_OK(h3, "a COMPRESS DEFLATE\r\n");
+  EXPECT_EQ(std::get<Compress>(c.args).mechanism, "DEFLATE");
+  EXPECT_EQ(parse_bad("a COMPRESS\r\n").field, "syntax");
+  EXPECT_EQ(parse_bad("a UID COMPRESS DEFLATE\r\n").field, "syntax");
+}
+
+TEST(ImapCommand, PreviewAndObjectSearchKeys) {
+  Harness h;
+  Command c = PARSE_OK(h, "a FETCH 1:* (UID PREVIEW (LAZY) SAVEDATE)\r\n");
+  auto& f = std::get<Fetch>(c.args);
+  ASSERT_EQ(f.items.size(), 3u);
+  EXPECT_EQ(f.items[1].kind, FetchAtt::Kind::kPreview);
+  EXPECT_TRUE(f.items[1].peek);
+  Harness h2;
+  c = PARSE_OK(h2, "a FETCH 1 PREVIEW\r\n");
+  EXPECT_FALSE(std::get<Fetch>(c.args).items.at(0).peek);
+  EXPECT_EQ(parse_bad("a FETCH 1 (PREVIEW (FUZZY))\r\n").field, "syntax");
+
+  Harness h3;
+  c = PARSE_OK(h3,
+               "a SEARCH EMAILID Mabc-1_2 THREADID T1 SAVEDBEFORE 1-Jan-2030 SAVEDATESUPPORTED"
+               "\r\n");
+  auto& k = std::get<Search>(c.args).key;
+  ASSERT_EQ(k.children.size(), 4u);
+  EXPECT_EQ(k.children[0].kind, SearchKey::Kind::kEmailId);
+  EXPECT_EQ(k.children[0].text, "Mabc-1_2");
+  EXPECT_EQ(k.children[1].kind, SearchKey::Kind::kThreadId);
+  EXPECT_EQ(k.children[2].kind, SearchKey::Kind::kSavedBefore);
+  EXPECT_EQ(k.children[2].date.year, 2030);
+  EXPECT_EQ(k.children[3].kind, SearchKey::Kind::kSaveDateSupported);
+  EXPECT_EQ(parse_bad("a SEARCH EMAILID a.b\r\n").field, "syntax");
 }
 
 TEST(ImapCommand, SearchAllKeys) {

@@ -5,6 +5,7 @@
 
 #include "mime/header.h"
 #include "mime/cte.h"
+#include "mime/preview.h"
 #include "server/imap/session.h"
 
 namespace posthouse::server::imap::fetch {
@@ -126,5 +127,16 @@ asio::awaitable<bool> send_stream(Session& s, const Ctx& x, const Stream& st) {
   }
   co_return true;
 }
+
+base::Result<std::string> preview_text(const Ctx& x, const store::MessageMeta& m,
+                                       const mime::PartMap* map) {
+  if (map == nullptr) return std::string();
+  const mime::PartEntry* part = mime::preview_part(*map);
+  if (part == nullptr) return std::string();
+  uint64_t n = std::min<uint64_t>(part->body.length, mime::kPreviewRead);
+  auto data = PH_TRY(x.mail.read(x.mb, x.folder, m.uid, part->body.offset, n));
+  return mime::make_preview(*part, data);
+}
+
 
 }  // namespace posthouse::server::imap::fetch

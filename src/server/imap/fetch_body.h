@@ -62,6 +62,11 @@ struct Scan {
 };
 base::Result<Scan> scan_decoded(const Ctx& x, store::Uid uid, const Source& src);
 
+// PREVIEW (RFC 8970): mime::make_preview() of the message's first text part, reading at most
+// mime::kPreviewRead bytes of it; empty when the message has no text part.
+base::Result<std::string> preview_text(const Ctx& x, const store::MessageMeta& m,
+                                       const mime::PartMap* map);
+
 // The bytes of an item small enough to build in memory (before <partial>).
 base::Result<std::string> section_bytes(const Ctx& x, const store::MessageMeta& m,
                                         const Source& src, const ::posthouse::imap::FetchAtt& a);

@@ -248,7 +248,7 @@ void Session::report_expunged(const std::vector<store::Uid>& uids) {
     if (std::binary_search(uids_.begin(), uids_.end(), u)) gone.push_back(u);
   }
   if (gone.empty()) return;
-  if (qresync_) {
+  if (qresync_ || uidonly_) {
     untagged(fmt::format("VANISHED {}", codec::format_sequence_set([&] {
                            codec::SequenceSet s;
                            for (const auto& r : to_uidset(gone))
@@ -319,8 +319,9 @@ asio::awaitable<void> Session::sync(bool allow_expunge) {
     for (const auto& m : r->changed) {
       uint32_t seq = seq_of(m.uid);
       if (seq == 0 || m.uid > old_max) continue;  // new: announced by EXISTS
-      line = fmt::format("{} FETCH (", seq);
-      if (condstore_ || qresync_) line += fmt::format("UID {} MODSEQ ({}) ", m.uid, m.modseq);
+      line = fetch_open(seq, m.uid);
+      if ((condstore_ || qresync_) && !uidonly_) line += fmt::format("UID {} ", m.uid);
+      if (condstore_ || qresync_) line += fmt::format("MODSEQ ({}) ", m.modseq);
       line += "FLAGS ";
       append_flags(line, m.flags, m.uid);
       line += ')';
@@ -328,6 +329,57 @@ asio::awaitable<void> Session::sync(bool allow_expunge) {
     }
     known_modseq_ = std::max(known_modseq_, r->st.highestmodseq);
   }
+}
+
+std::string Session::fetch_open(uint32_t seq, store::Uid uid) const {
+  return uidonly_ ? fmt::format("{} UIDFETCH (", uid) : fmt::format("{} FETCH (", seq);
+}
+
+namespace {
+
+bool names_sequence_numbers(const codec::SearchKey& k) {
+  if (k.kind == codec::SearchKey::Kind::kSequence) return true;
+  for (const auto& ch : k.children) {
+    if (names_sequence_numbers(ch)) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool Session::refuse_sequence_numbers(const codec::Command& c) {
+  if (!uidonly_) return false;
+  using CK = codec::CommandKind;
+  bool seq = false;
+  switch (c.kind) {
+    case CK::kFetch:
+    case CK::kStore:
+    case CK::kCopy:
+    case CK::kMove:
+    case CK::kReplace:
+      seq = !c.uid;
+      break;
+    case CK::kSearch:
+      seq = !c.uid || names_sequence_numbers(std::get<codec::Search>(c.args).key);
+      break;
+    case CK::kSort:
+      seq = !c.uid || names_sequence_numbers(std::get<codec::Sort>(c.args).key);
+      break;
+    case CK::kThread:
+      seq = !c.uid || names_sequence_numbers(std::get<codec::Thread>(c.args).key);
+      break;
+    case CK::kSelect:
+    case CK::kExamine: {
+      const auto& q = std::get<codec::Select>(c.args).qresync;
+      seq = q && q->seq_match;
+      break;
+    }
+    default:
+      break;
+  }
+  if (!seq) return false;
+  tagged(c, codec::Cond::kBad, "UIDREQUIRED", "Message sequence numbers are off (UIDONLY)");
+  return true;
 }
 
 void Session::close_folder() {
@@ -406,7 +458,7 @@ asio::awaitable<void> Session::dispatch(const codec::Command& c) {
   } else if (spec.min_state == State::kSelected && state_ != State::kSelected) {
     bad(c, state_ == State::kNotAuthenticated ? "Not authenticated: LOGIN first"
                                               : "No mailbox selected");
-  } else {
+  } else if (!refuse_sequence_numbers(c)) {
     co_await spec.handler(*this, c);
     bool seq_cmd =
         !c.uid && (c.kind == codec::CommandKind::kFetch || c.kind == codec::CommandKind::kStore ||

@@ -90,6 +90,13 @@ class Session {
     if (known_modseq_ == before && after == before + 1) known_modseq_ = after;
   }
   void close_folder();
+  // Opens one untagged FETCH response: "n FETCH (" or, after ENABLE UIDONLY (RFC 9586),
+  // "uid UIDFETCH (" — whose number is the UID, so no UID item follows (uid_item() false).
+  std::string fetch_open(uint32_t seq, store::Uid uid) const;
+  bool uid_item_allowed() const { return !uidonly_; }
+  // UIDONLY: a command that names messages by sequence number is BAD [UIDREQUIRED]; true
+  // when it replied.
+  bool refuse_sequence_numbers(const codec::Command& c);
   // FLAGS list; with a UID, \Recent is added when that message is recent in this session.
   void append_flags(std::string& out, const store::Flags& f, store::Uid uid = 0) const;
   // \Recent (rev1 only): whether a UID is recent for this session, how many of the map are,
@@ -112,7 +119,7 @@ class Session {
   // authenticated
   store::MailboxId mailbox_ = 0;
   std::string user_;
-  bool rev2_ = false, utf8_ = false, condstore_ = false, qresync_ = false;
+  bool rev2_ = false, utf8_ = false, condstore_ = false, qresync_ = false, uidonly_ = false;
 
   // selected
   store::FolderId folder_ = 0;

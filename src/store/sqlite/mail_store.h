@@ -70,6 +70,9 @@ class SqliteMailStore final : public MailStore {
                                 int64_t internaldate, Flags flags) override;
   void append_async(MailboxId mb, FolderId folder, std::string raw, int64_t internaldate,
                     Flags flags, std::function<void(base::Result<Appended>)> done) override;
+  base::Result<AppendManyResult> append_many(MailboxId mb, FolderId folder,
+                                             std::vector<AppendItem> items,
+                                             std::optional<ReplaceOf> replaces) override;
 
   base::Result<std::vector<FolderInfo>> list_folders(MailboxId mb) override;
   base::Result<FolderInfo> folder(MailboxId mb, std::string_view name) override;

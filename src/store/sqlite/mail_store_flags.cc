@@ -86,6 +86,7 @@ base::Result<CopyResult> Impl::copy_op(BatchState& st, MailboxId mb, FolderId fr
     MsgRow copy = r;
     copy.uid = next;
     copy.modseq = modseq;
+    copy.savedate = 0;  // saved in the destination now (RFC 8514)
     PH_CHECK(insert_message(dst.id, copy));
     if (!move) {
       PH_QUERY(s, *writer, "UPDATE mail_blob SET refcount = refcount + 1 WHERE id = ?");

@@ -23,6 +23,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <tuple>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -123,6 +124,7 @@ struct MsgRow {
   uint32_t flags = 0;
   std::string keywords;
   int64_t internaldate = 0;
+  int64_t savedate = 0;  // rows from before migration 0090 read as their internaldate
   uint64_t size = 0;
   int64_t blob_id = 0;
 };
@@ -292,6 +294,11 @@ struct SqliteMailStore::Impl {
   base::Result<Appended> append_one(BatchState& st, MailboxId mb, const FolderRow& folder,
                                     const std::shared_ptr<const Prepared>& msg,
                                     int64_t internaldate, const Flags& flags);
+  // MULTIAPPEND and REPLACE (mail_store_writer.cc).
+  base::Result<AppendManyResult> append_many_op(
+      BatchState& st, MailboxId mb, FolderId folder,
+      const std::vector<std::tuple<std::shared_ptr<const Prepared>, int64_t, Flags>>& items,
+      const std::optional<ReplaceOf>& replaces);
   base::Result<DeliveryResult> deliver_op(BatchState& st, const std::vector<MailboxId>& rcpts,
                                           const std::string& folder,
                                           const std::shared_ptr<const Prepared>& msg, int64_t date,

@@ -169,5 +169,64 @@ TEST_F(MailStoreTest, FolderCreateRenameDelete) {
   EXPECT_TRUE(store_->check(false)->ok());
 }
 
+TEST_F(MailStoreTest, AppendManyIsAllOrNothingAndReplaceExpungesInTheSameTransaction) {
+  auto items = [](std::vector<std::string> raws) {
+    std::vector<AppendItem> v;
+    for (auto& r : raws) v.push_back(AppendItem{r, 1600000000, Flags{kSeen, {}}});
+    return v;
+  };
+  auto r = store_->append_many(1, inbox1_, items({message(1), message(2), message(3)}), {});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  ASSERT_EQ(r->appended.size(), 3u);
+  EXPECT_EQ(r->appended[0].uid, 1u);
+  EXPECT_EQ(r->appended[2].uid, 3u);
+  EXPECT_TRUE(r->replaced.uids.empty());
+  auto metas = store_->fetch(1, inbox1_, all_uids(), FetchOptions{});
+  ASSERT_EQ(metas->size(), 3u);
+  EXPECT_EQ((*metas)[1].internaldate, 1600000000);
+  EXPECT_GT((*metas)[1].savedate, 1700000000);  // saved now, not at the date APPEND gave
+  EXPECT_EQ((*metas)[1].flags.system, kSeen);
+
+  // The third message does not fit the quota: none of the three is appended.
+  uint64_t used = store_->quota(1)->used_bytes;
+  ASSERT_TRUE(store_->set_quota(1, used + 2 * message(4).size(), std::nullopt).ok());
+  auto over = store_->append_many(1, inbox1_, items({message(4), message(5), message(6)}), {});
+  ASSERT_FALSE(over.ok());
+  EXPECT_EQ(over.error().code, Errc::kLimit);
+  EXPECT_EQ(store_->status(1, inbox1_)->messages, 3u);
+  EXPECT_EQ(store_->quota(1)->used_bytes, used);
+
+  // REPLACE: the old message's bytes are freed before the quota check of the new one.
+  auto drafts = store_->folder(1, "Drafts");
+  ASSERT_TRUE(drafts.ok());
+  auto rep = store_->append_many(1, drafts->id, items({message(2)}), ReplaceOf{inbox1_, 2});
+  ASSERT_TRUE(rep.ok()) << rep.error().message;
+  EXPECT_EQ(rep->replaced.uids, std::vector<Uid>{2});
+  EXPECT_EQ(*store_->uids(1, inbox1_), (std::vector<Uid>{1, 3}));
+  EXPECT_EQ(store_->status(1, drafts->id)->messages, 1u);
+  // Into a folder of another mailbox: refused, and the message to replace stays.
+  auto other = store_->append_many(1, inbox2_, items({message(7)}), ReplaceOf{inbox1_, 3});
+  EXPECT_EQ(other.error().code, Errc::kNotFound);
+  EXPECT_EQ(*store_->uids(1, inbox1_), (std::vector<Uid>{1, 3}));
+  // A replaced message that is already gone is not an error.
+  auto gone = store_->append_many(1, inbox1_, items({message(8)}), ReplaceOf{inbox1_, 2});
+  ASSERT_TRUE(gone.ok());
+  EXPECT_TRUE(gone->replaced.uids.empty());
+}
+
+TEST_F(MailStoreTest, CopyAndMoveGiveANewSaveDate) {
+  deliver_one(1, message(1));
+  auto m = store_->fetch(1, inbox1_, all_uids(), FetchOptions{});
+  ASSERT_TRUE(m.ok());
+  EXPECT_GE((*m)[0].savedate, (*m)[0].internaldate);
+  auto trash = store_->folder(1, "Trash");
+  ASSERT_TRUE(store_->copy(1, inbox1_, all_uids(), trash->id).ok());
+  FetchOptions flags_only;
+  flags_only.flags_only = true;
+  auto c = store_->fetch(1, trash->id, all_uids(), flags_only);
+  ASSERT_EQ(c->size(), 1u);
+  EXPECT_GT((*c)[0].savedate, 0);
+}
+
 }  // namespace
 }  // namespace posthouse::store::sqlite

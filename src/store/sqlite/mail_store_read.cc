@@ -32,14 +32,16 @@ base::Result<FolderRow> folder_row(Conn& c, MailboxId mb, FolderId folder) {
 base::Result<std::vector<MsgRow>> select_rows(Conn& c, FolderId folder, const UidSet& set) {
   std::map<Uid, MsgRow> rows;
   PH_QUERY(s, c,
-           "SELECT uid, modseq, flags, keywords, internaldate, size, blob_id FROM mail_message "
+           "SELECT uid, modseq, flags, keywords, internaldate, coalesce(savedate, internaldate), "
+           "size, blob_id FROM mail_message "
            "WHERE folder_id = ? AND uid BETWEEN ? AND ? ORDER BY uid");
   for (const auto& r : set) {
     s->reset();
     s->bind_all(folder, r.first, r.last);
     while (PH_TRY(s->step())) {
       MsgRow m;
-      Row(*s).into(m.uid, m.modseq, m.flags, m.keywords, m.internaldate, m.size, m.blob_id);
+      Row(*s).into(m.uid, m.modseq, m.flags, m.keywords, m.internaldate, m.savedate, m.size,
+                   m.blob_id);
       rows.emplace(m.uid, std::move(m));
     }
   }
@@ -55,7 +57,8 @@ namespace {
 
 // The columns meta_from() reads, in order.
 #define PH_FETCH_COLS                                                                         \
-  "m.uid, m.modseq, m.flags, m.keywords, m.internaldate, m.size, b.sha256, b.header_size, "   \
+  "m.uid, m.modseq, m.flags, m.keywords, m.internaldate, coalesce(m.savedate, m.internaldate), " \
+  "m.size, b.sha256, b.header_size, "                                                         \
   "b.envelope, b.bodystructure, b.body, b.part_map, b.subject, b.base_subject, b.from_text, " \
   "b.to_text, b.cc_text, b.bcc_text, b.sort_from, b.sort_to, b.sort_cc, b.message_id, "       \
   "b.in_reply_to, b.refs, b.sent_date"
@@ -74,7 +77,7 @@ MessageMeta meta_from(const Stmt& s, const FetchOptions& o) {
   Row r(s);
   r.into(m.uid, m.modseq, m.flags.system);
   m.flags.keywords = split_keywords(r.text());
-  r.into(m.internaldate, m.size);
+  r.into(m.internaldate, m.savedate, m.size);
   if (o.flags_only) return m;
   r.into(m.blob, m.header_size);
   if (o.structure) {
@@ -121,7 +124,8 @@ base::Result<std::vector<MessageMeta>> SqliteMailStore::fetch(MailboxId mb, Fold
   PH_CHECK(check_folder(*lease, mb, folder));
   PH_QUERY(s, *lease,
            opts.flags_only
-               ? "SELECT m.uid, m.modseq, m.flags, m.keywords, m.internaldate, m.size FROM "
+               ? "SELECT m.uid, m.modseq, m.flags, m.keywords, m.internaldate, "
+                 "coalesce(m.savedate, m.internaldate), m.size FROM "
                  "mail_message m WHERE m.folder_id = ? AND m.uid BETWEEN ? AND ? AND m.modseq > ? "
                  "ORDER BY m.uid"
                : "SELECT " PH_FETCH_COLS

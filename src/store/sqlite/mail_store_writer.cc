@@ -199,8 +199,9 @@ base::Status Impl::delete_blob_row(int64_t blob_id) {
 base::Status Impl::insert_message(FolderId folder, const MsgRow& m) {
   PH_QUERY(s, *writer,
            "INSERT INTO mail_message(folder_id, uid, modseq, flags, keywords, internaldate, "
-           "size, blob_id) VALUES(?, ?, ?, ?, ?, ?, ?, ?)");
-  s->bind_all(folder, m.uid, m.modseq, m.flags, m.keywords, m.internaldate, m.size, m.blob_id);
+           "savedate, size, blob_id) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  s->bind_all(folder, m.uid, m.modseq, m.flags, m.keywords, m.internaldate,
+              m.savedate ? m.savedate : now_seconds(), m.size, m.blob_id);
   return s->run();
 }
 
@@ -244,7 +245,7 @@ base::Result<Appended> Impl::append_one(BatchState& st, MailboxId mb, const Fold
   auto [modseq, uid] = PH_TRY(bump_folder(folder.id, 1));
   PH_CHECK(
       insert_message(folder.id, MsgRow{uid, modseq, flags.system, join_keywords(flags.keywords),
-                                       internaldate, msg->raw.size(), blob_id}));
+                                       internaldate, now_seconds(), msg->raw.size(), blob_id}));
   PH_CHECK(add_usage(mb, static_cast<int64_t>(msg->raw.size()), 1));
   Counts c;
   c.add(flags.system, msg->raw.size(), 1);
@@ -334,6 +335,41 @@ base::Result<Appended> SqliteMailStore::append(MailboxId mb, FolderId folder, st
   append_async(mb, folder, std::move(raw), internaldate, std::move(flags),
                [&p](base::Result<Appended> r) { p.set_value(std::move(r)); });
   return f.get();
+}
+
+base::Result<AppendManyResult> Impl::append_many_op(
+    BatchState& st, MailboxId mb, FolderId folder,
+    const std::vector<std::tuple<std::shared_ptr<const Prepared>, int64_t, Flags>>& items,
+    const std::optional<ReplaceOf>& replaces) {
+  auto row = PH_TRY(folder_row(*writer, mb, folder));
+  AppendManyResult out;
+  // The replaced message goes first: the quota then counts the new message without the old.
+  if (replaces) {
+    PH_CHECK(check_folder(*writer, mb, replaces->folder));
+    out.replaced = PH_TRY(remove_rows(st, mb, replaces->folder, {replaces->uid}, true));
+  }
+  for (const auto& [msg, date, flags] : items) {
+    out.appended.push_back(PH_TRY(append_one(st, mb, row, msg, date, flags)));
+  }
+  return out;
+}
+
+base::Result<AppendManyResult> SqliteMailStore::append_many(MailboxId mb, FolderId folder,
+                                                            std::vector<AppendItem> items,
+                                                            std::optional<ReplaceOf> replaces) {
+  std::vector<std::tuple<std::shared_ptr<const Prepared>, int64_t, Flags>> prepared;
+  prepared.reserve(items.size());
+  for (auto& it : items) {
+    auto msg = PH_TRY(impl_->prepare(std::move(it.raw)));
+    PH_CHECK(normalize_flags(&it.flags));
+    prepared.emplace_back(std::move(msg), it.internaldate ? it.internaldate : now_seconds(),
+                          std::move(it.flags));
+  }
+  Impl* i = impl_.get();
+  return i->submit_sync<AppendManyResult>(
+      [i, mb, folder, prepared = std::move(prepared), replaces](BatchState& st) {
+        return i->append_many_op(st, mb, folder, prepared, replaces);
+      });
 }
 
 }  // namespace posthouse::store::sqlite

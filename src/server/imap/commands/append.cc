@@ -22,38 +22,72 @@ int64_t to_epoch(const codec::DateTime& dt) {
          dt.minute * 60 + dt.second - dt.zone_minutes * 60;
 }
 
+std::optional<store::AppendItem> append_item(Session& s, const codec::Command& c,
+                                             const codec::AppendMessage& m) {
+  if (m.utf8 && !s.utf8_) {
+    s.bad(c, "UTF8 APPEND needs ENABLE UTF8=ACCEPT");
+    return std::nullopt;
+  }
+  if (m.message.value.size() > s.o_.append_limit) {
+    s.no(c, "Message too large", "TOOBIG");
+    return std::nullopt;
+  }
+  auto flags = Session::parse_flags(m.flags);
+  if (!flags) {
+    s.fail(c, flags.error());
+    return std::nullopt;
+  }
+  store::AppendItem it;
+  it.raw.assign(m.message.value);
+  it.internaldate = m.date ? to_epoch(*m.date) : 0;
+  it.flags = std::move(*flags);
+  return it;
+}
+
 // APPEND is acknowledged only once the message is durable (the store's group commit), with
-// APPENDUID (RFC 4315); quota refusals are NO [OVERQUOTA] (RFC 9208).
+// APPENDUID (RFC 4315); quota refusals are NO [OVERQUOTA] (RFC 9208). MULTIAPPEND (RFC 3502):
+// several messages in one command are appended in one transaction, all or none, and
+// APPENDUID names their UIDs as a set.
 PH_IMAP_HANDLER(cmd_append) {
   const auto& a = std::get<codec::Append>(c.args);
-  if (a.utf8 && !s.utf8_) {
-    s.bad(c, "UTF8 APPEND needs ENABLE UTF8=ACCEPT");
-    co_return;
-  }
-  if (a.message.value.size() > s.o_.append_limit) {
-    s.no(c, "Message too large", "TOOBIG");
-    co_return;
+  std::vector<store::AppendItem> items;
+  for (const auto& m : a.messages) {
+    auto it = append_item(s, c, m);
+    if (!it) co_return;
+    items.push_back(std::move(*it));
   }
   auto name = s.store_name_or_fail(c, a.mailbox);
   if (!name) co_return;
-  auto flags = Session::parse_flags(a.flags);
-  if (!flags) {
-    s.fail(c, flags.error());
-    co_return;
-  }
-  int64_t date = a.date ? to_epoch(*a.date) : 0;
   auto& mail = s.srv_.mail();
   auto mb = s.mailbox_;
-  std::string raw(a.message.value);
-  auto r = co_await s.blocking([&]() -> base::Result<store::Appended> {
+  if (items.size() == 1) {
+    auto r = co_await s.blocking([&]() -> base::Result<store::Appended> {
+      auto f = PH_TRY(s.target_folder(*name));
+      auto& it = items.front();
+      return mail.append(mb, f.id, std::move(it.raw), it.internaldate, std::move(it.flags));
+    });
+    if (!r) {
+      s.fail(c, r.error());
+      co_return;
+    }
+    s.ok(c, "APPEND completed", fmt::format("APPENDUID {} {}", r->uidvalidity, r->uid));
+    co_return;
+  }
+  auto r = co_await s.blocking([&]() -> base::Result<store::AppendManyResult> {
     auto f = PH_TRY(s.target_folder(*name));
-    return mail.append(mb, f.id, std::move(raw), date, *flags);
+    return mail.append_many(mb, f.id, std::move(items), std::nullopt);
   });
   if (!r) {
     s.fail(c, r.error());
     co_return;
   }
-  s.ok(c, "APPEND completed", fmt::format("APPENDUID {} {}", r->uidvalidity, r->uid));
+  std::vector<store::Uid> uids;
+  for (const auto& ap : r->appended) uids.push_back(ap.uid);
+  codec::SequenceSet set;
+  for (const auto& rg : Session::to_uidset(uids)) set.ranges.push_back({rg.first, rg.last});
+  s.ok(c, "APPEND completed",
+       fmt::format("APPENDUID {} {}", r->appended.front().uidvalidity,
+                   codec::format_sequence_set(set)));
 }
 
 }  // namespace posthouse::server::imap

@@ -58,6 +58,8 @@ PH_IMAP_HANDLER(cmd_id);
 PH_IMAP_HANDLER(cmd_quota);
 PH_IMAP_HANDLER(cmd_sort);
 PH_IMAP_HANDLER(cmd_thread);
+PH_IMAP_HANDLER(cmd_replace);
+PH_IMAP_HANDLER(cmd_compress);
 
 }  // namespace posthouse::server::imap
 
@@ -79,6 +81,10 @@ boost::asio::awaitable<void> do_login(Session& s, const ::posthouse::imap::Comma
 }  // namespace posthouse::server::imap
 
 namespace posthouse::server::imap {
+// One APPEND/REPLACE message as the store takes it; nullopt after replying BAD/NO (UTF8 form
+// without UTF8=ACCEPT, over APPENDLIMIT, invalid flags).
+std::optional<store::AppendItem> append_item(Session& s, const ::posthouse::imap::Command& c,
+                                             const ::posthouse::imap::AppendMessage& m);
 int64_t to_epoch(const ::posthouse::imap::DateTime& dt);
 int64_t civil_days(const ::posthouse::imap::Date& d);
 

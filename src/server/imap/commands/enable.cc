@@ -24,6 +24,8 @@ PH_IMAP_HANDLER(cmd_enable) {
     } else if (base::iequals(cap, "QRESYNC")) {
       s.condstore_ = true;  // RFC 7162 3.2.3: QRESYNC implies CONDSTORE
       add(s.qresync_, "QRESYNC");
+    } else if (base::iequals(cap, "UIDONLY")) {
+      add(s.uidonly_, "UIDONLY");  // RFC 9586: from now on UIDs only, both ways
     }
   }
   s.untagged("ENABLED" + enabled);

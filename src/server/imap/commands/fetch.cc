@@ -80,6 +80,7 @@ bool needs_structure(const Att& a) {
     case K::kEnvelope:
     case K::kBody:
     case K::kBodyStructure:
+    case K::kPreview:  // the part map says where the first text part is
       return true;
     case K::kBodySection:
     case K::kBinary:
@@ -106,15 +107,9 @@ struct Chunk {
   std::vector<Segment> segs;
   size_t next = 0;
 };
-// BAD for items this server does not serve, VANISHED without what it needs, and sequence
+// BAD for VANISHED without what it needs, and sequence
 // numbers past the end; false when it replied.
 bool check_request(Session& s, const codec::Command& c, const codec::Fetch& a) {
-  for (const auto& it : a.items) {
-    if (it.kind == K::kSaveDate) {
-      s.bad(c, "FETCH item not supported");
-      return false;
-    }
-  }
   if (a.vanished && (!c.uid || !s.qresync_ || !a.changed_since)) {
     s.bad(c, "VANISHED needs UID FETCH, QRESYNC and CHANGEDSINCE");
     return false;
@@ -263,9 +258,9 @@ base::Status Round::message(const store::MessageMeta& m, uint32_t seq) {
     auto pm = mime::PartMap::parse(m.part_map);
     if (pm) map = std::move(*pm);
   }
-  out_ += fmt::format("* {} FETCH (", seq);
+  out_ += "* " + s_.fetch_open(seq, m.uid);
   start_ = out_.size();
-  if (plan_.uid_item) {
+  if (plan_.uid_item && s_.uid_item_allowed()) {
     sep();
     out_ += fmt::format("UID {}", m.uid);
   }
@@ -294,6 +289,18 @@ base::Status Round::item(const store::MessageMeta& m, const mime::PartMap* map, 
       sep();
       out_ += fmt::format("RFC822.SIZE {}", m.size);
       break;
+    case K::kSaveDate:
+      sep();
+      out_ += "SAVEDATE \"" + format_internaldate(m.savedate) + "\"";
+      break;
+    case K::kPreview: {
+      // LAZY or not, the preview is made now: it reads at most mime::kPreviewRead bytes.
+      auto text = PH_TRY(fetch::preview_text(x_, m, map));
+      sep();
+      out_ += "PREVIEW ";
+      codec::append_nstring(out_, text, s_.utf8_);
+      break;
+    }
     case K::kEmailId:
       sep();
       out_ += "EMAILID (" + email_object_id(m.blob) + ")";

@@ -38,9 +38,12 @@ bool needs_headers(const SK& k) {
   return false;
 }
 
-// HEADER, BODY and TEXT read the message; the others use metadata only.
+// HEADER, BODY and TEXT read the message, EMAILID its body's address; the others use metadata
+// only.
 bool needs_content(const SK& k) {
-  if (k.kind == Kind::kHeader || k.kind == Kind::kBody || k.kind == Kind::kText) return true;
+  if (k.kind == Kind::kHeader || k.kind == Kind::kBody || k.kind == Kind::kText ||
+      k.kind == Kind::kEmailId)
+    return true;
   for (const auto& c : k.children) {
     if (needs_content(c)) return true;
   }
@@ -240,6 +243,18 @@ struct Eval {
                : k.kind == Kind::kSentOn   ? d == want
                                            : d >= want;
       }
+      case Kind::kSavedBefore:
+        return day_of(m.savedate) < civil_days(k.date);
+      case Kind::kSavedOn:
+        return day_of(m.savedate) == civil_days(k.date);
+      case Kind::kSavedSince:
+        return day_of(m.savedate) >= civil_days(k.date);
+      case Kind::kSaveDateSupported:
+        return true;  // every folder keeps save dates (RFC 8514 4.2)
+      case Kind::kEmailId:
+        return k.text == email_object_id(m.blob);
+      case Kind::kThreadId:
+        return false;  // THREADID is NIL: no message has one (RFC 8474 5.2)
       case Kind::kLarger:
         return m.size > k.number;
       case Kind::kSmaller:

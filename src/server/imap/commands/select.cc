@@ -77,7 +77,7 @@ PH_IMAP_HANDLER(cmd_select) {
   s.untagged("FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)");
   s.untagged(
       "OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] Flags permitted");
-  if (r->st.first_unseen_uid != 0 && !s.rev2_) {
+  if (r->st.first_unseen_uid != 0 && !s.rev2_ && !s.uidonly_) {
     if (uint32_t seq = s.seq_of(r->st.first_unseen_uid); seq != 0) {
       s.untagged(fmt::format("OK [UNSEEN {}] First unseen", seq));
     }
@@ -106,7 +106,9 @@ PH_IMAP_HANDLER(cmd_select) {
   }
   std::string line;
   for (const auto& m : r->changed) {
-    line = fmt::format("{} FETCH (UID {} FLAGS ", s.seq_of(m.uid), m.uid);
+    line = s.fetch_open(s.seq_of(m.uid), m.uid);
+    if (s.uid_item_allowed()) line += fmt::format("UID {} ", m.uid);
+    line += "FLAGS ";
     s.append_flags(line, m.flags, m.uid);
     line += fmt::format(" MODSEQ ({}))", m.modseq);
     s.untagged(line);

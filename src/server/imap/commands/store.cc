@@ -44,8 +44,8 @@ PH_IMAP_HANDLER(cmd_store) {
     if (a.silent && !(since && u.changed)) continue;
     uint32_t seq = s.seq_of(u.uid);
     if (seq == 0) continue;
-    line = fmt::format("{} FETCH (", seq);
-    if (c.uid) line += fmt::format("UID {} ", u.uid);
+    line = s.fetch_open(seq, u.uid);
+    if (c.uid && s.uid_item_allowed()) line += fmt::format("UID {} ", u.uid);
     if (a.silent) {
       line += fmt::format("MODSEQ ({}))", u.modseq);
       s.untagged(line);

@@ -10,7 +10,7 @@ using K = ::posthouse::imap::CommandKind;
 
 const CommandSpec& command_spec(K kind) {
   static const auto table = [] {
-    std::array<CommandSpec, static_cast<size_t>(K::kThread) + 1> t{};
+    std::array<CommandSpec, static_cast<size_t>(K::kCompress) + 1> t{};
     auto set = [&](K k, Handler h, State s, bool only_unauth = false) {
       t[static_cast<size_t>(k)] = CommandSpec{h, s, only_unauth};
     };
@@ -51,6 +51,8 @@ const CommandSpec& command_spec(K kind) {
     set(K::kMove, cmd_copy, sel);
     set(K::kSort, cmd_sort, sel);
     set(K::kThread, cmd_thread, sel);
+    set(K::kReplace, cmd_replace, sel);
+    set(K::kCompress, cmd_compress, auth);
     return t;
   }();
   return table[static_cast<size_t>(kind)];
@@ -67,7 +69,9 @@ std::string capabilities(const Session& s) {
   c += " ID ENABLE IDLE NAMESPACE UNSELECT CHILDREN SPECIAL-USE CREATE-SPECIAL-USE"
        " LIST-EXTENDED LIST-STATUS UIDPLUS MOVE ESEARCH SEARCHRES CONDSTORE QRESYNC QUOTA"
        " QUOTA=RES-STORAGE QUOTA=RES-MESSAGE SORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES"
-       " BINARY UTF8=ACCEPT STATUS=SIZE WITHIN OBJECTID";
+       " BINARY UTF8=ACCEPT STATUS=SIZE WITHIN OBJECTID MULTIAPPEND REPLACE PREVIEW SAVEDATE"
+       " UIDONLY";
+  if (!s.conn_->compressing()) c += " COMPRESS=DEFLATE";
   c += " APPENDLIMIT=" + std::to_string(s.o_.append_limit);
   return c;
 }
