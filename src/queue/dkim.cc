@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "base/strings.h"
+#include "mime/dkim_canonical.h"
 #include "protocol/text.h"
 
 namespace posthouse::queue {
@@ -18,46 +19,6 @@ using base::Errc;
 using base::Error;
 
 namespace {
-
-bool wsp(char c) { return c == ' ' || c == '\t'; }
-
-struct Field {
-  std::string name;   // as written
-  std::string value;  // raw, after the colon, folding included
-};
-
-// The header fields of a message (CRLF or LF lines), bounded by the caller's message size.
-std::vector<Field> header_fields(std::string_view m) {
-  std::vector<Field> out;
-  std::size_t pos = 0;
-  while (pos < m.size()) {
-    auto eol = m.find('\n', pos);
-    std::size_t end = eol == std::string_view::npos ? m.size() : eol;
-    std::string_view line = m.substr(pos, end - pos);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.empty()) break;
-    if (wsp(line[0]) && !out.empty()) {
-      out.back().value += "\r\n";
-      out.back().value += line;
-    } else {
-      auto colon = line.find(':');
-      if (colon != std::string_view::npos) {
-        out.push_back({std::string(line.substr(0, colon)), std::string(line.substr(colon + 1))});
-      }
-    }
-    if (eol == std::string_view::npos) break;
-    pos = eol + 1;
-  }
-  return out;
-}
-
-std::string_view body_of(std::string_view m) {
-  auto p = m.find("\r\n\r\n");
-  if (p != std::string_view::npos) return m.substr(p + 4);
-  p = m.find("\n\n");
-  if (p != std::string_view::npos) return m.substr(p + 2);
-  return {};
-}
 
 std::string sha256(std::string_view data) {
   unsigned char md[SHA256_DIGEST_LENGTH];
@@ -95,6 +56,9 @@ base::Result<std::string> raw_sign(const DkimKey& key, std::string_view data) {
   return sig;
 }
 
+// Fields past this many are not signed (a message we send has far fewer).
+constexpr std::size_t kMaxFields = 1000;
+
 constexpr std::string_view kSigned[] = {
     "from", "to", "cc", "subject", "date", "message-id", "reply-to", "in-reply-to",
     "references", "mime-version", "content-type", "content-transfer-encoding", "list-id",
@@ -106,66 +70,14 @@ std::string_view dkim_algorithm_name(DkimAlgorithm a) {
   return a == DkimAlgorithm::kRsaSha256 ? "rsa-sha256" : "ed25519-sha256";
 }
 
-std::string dkim_relaxed_header(std::string_view name, std::string_view value) {
-  std::string out = base::to_lower(base::trim(name));
-  out += ':';
-  std::string v;
-  bool space = false;
-  for (char c : value) {
-    if (c == '\r' || c == '\n') continue;
-    if (wsp(c)) {
-      space = true;
-      continue;
-    }
-    if (space && !v.empty()) v += ' ';
-    space = false;
-    v += c;
-  }
-  out += v;
-  out += "\r\n";
-  return out;
-}
-
-std::string dkim_relaxed_body(std::string_view body) {
-  std::string out;
-  std::size_t pending_empty = 0;
-  std::size_t pos = 0;
-  while (pos < body.size()) {
-    auto eol = body.find('\n', pos);
-    std::size_t end = eol == std::string_view::npos ? body.size() : eol;
-    std::string_view line = body.substr(pos, end - pos);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    std::string l;
-    bool space = false;
-    for (char c : line) {
-      if (wsp(c)) {
-        space = true;
-        continue;
-      }
-      if (space) l += ' ';
-      space = false;
-      l += c;
-    }
-    if (l.empty()) {
-      ++pending_empty;
-    } else {
-      for (; pending_empty > 0; --pending_empty) out += "\r\n";
-      out += l;
-      out += "\r\n";
-    }
-    if (eol == std::string_view::npos) break;
-    pos = eol + 1;
-  }
-  return out;
-}
-
 std::string DkimKey::dns_txt() const {
   return fmt::format("v=DKIM1; k={}; p={}",
                      algorithm == DkimAlgorithm::kRsaSha256 ? "rsa" : "ed25519", public_b64);
 }
 
 base::Result<std::string> dkim_sign(const DkimKey& key, std::string_view message, int64_t now) {
-  auto fields = header_fields(message);
+  auto split = mime::dkim_split(message, kMaxFields);
+  const auto& fields = split.fields;
   std::vector<bool> used(fields.size(), false);
   std::string h, signed_headers;
   bool has_from = false;
@@ -177,15 +89,15 @@ base::Result<std::string> dkim_sign(const DkimKey& key, std::string_view message
       has_from |= name == "from";
       if (!h.empty()) h += ':';
       h += name;
-      signed_headers += dkim_relaxed_header(fields[i].name, fields[i].value);
+      signed_headers += mime::dkim_relaxed_header(fields[i].name, fields[i].value);
     }
   }
   if (!has_from) return Error(Errc::kInvalid, "message has no From header");
-  std::string bh = protocol::base64_encode(sha256(dkim_relaxed_body(body_of(message))));
+  std::string bh = protocol::base64_encode(sha256(mime::dkim_relaxed_body(split.body)));
   std::string value = fmt::format(
       " v=1; a={}; c=relaxed/relaxed; d={}; s={};\r\n\tt={}; h={};\r\n\tbh={};\r\n\tb=",
       dkim_algorithm_name(key.algorithm), key.domain, key.selector, now, h, bh);
-  std::string data = signed_headers + dkim_relaxed_header("DKIM-Signature", value);
+  std::string data = signed_headers + mime::dkim_relaxed_header("DKIM-Signature", value);
   data.resize(data.size() - 2);  // the signature header is hashed without its CRLF
   auto sig = PH_TRY(raw_sign(key, data));
   return "DKIM-Signature:" + value + protocol::base64_encode(sig) + "\r\n";

@@ -2,7 +2,8 @@
 // canonicalization, and the per-domain keys behind it.
 //
 // Contract:
-// - canonicalize_*() and sign() are pure (OpenSSL for the signature); sign() returns the
+// - Canonicalization is mime/dkim_canonical.h, shared with the verifier (antispam/).
+// - sign() is pure (OpenSSL for the signature); it returns the
 //   "DKIM-Signature: ..." header field (folded, ending in CRLF) to prepend to the message.
 // - DkimKeys (dkim_keys.cc) keeps one key per (domain, algorithm) in a store::DkimKeyStore:
 //   ensure() creates RSA-2048 and Ed25519 keys the first time a domain needs them. Private
@@ -22,9 +23,6 @@ namespace posthouse::queue {
 
 enum class DkimAlgorithm { kRsaSha256, kEd25519Sha256 };
 std::string_view dkim_algorithm_name(DkimAlgorithm a);  // "rsa-sha256", "ed25519-sha256"
-
-std::string dkim_relaxed_header(std::string_view name, std::string_view value);
-std::string dkim_relaxed_body(std::string_view body);
 
 struct DkimKey {
   DkimAlgorithm algorithm = DkimAlgorithm::kRsaSha256;

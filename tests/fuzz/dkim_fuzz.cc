@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "base/strings.h"
+#include "mime/dkim_canonical.h"
 #include "protocol/text.h"
 #include "queue/dkim.h"
 
@@ -56,20 +57,25 @@ static std::string sha256(std::string_view d) {
   return std::string(reinterpret_cast<char*>(md), sizeof md);
 }
 
-// The message's header fields as (name, raw value), independent of dkim.cc's reader.
+// The message's header fields as (name, raw value), independent of the signer's reader
+// (mime/dkim_canonical.h); like it, the first 1000 fields only.
 static std::vector<std::pair<std::string, std::string>> fields_of(std::string_view m) {
   std::vector<std::pair<std::string, std::string>> out;
+  bool full = false;
   for (size_t pos = 0; pos < m.size();) {
     size_t lf = m.find('\n', pos);
     size_t end = lf == std::string_view::npos ? m.size() : lf;
     std::string_view line = m.substr(pos, end - pos);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
     if (line.empty()) break;
-    if (wsp(line[0]) && !out.empty()) {
-      out.back().second += "\r\n";
-      out.back().second += line;
+    if (wsp(line[0])) {
+      if (!out.empty() && !full) {
+        out.back().second += "\r\n";
+        out.back().second += line;
+      }
     } else if (auto c = line.find(':'); c != std::string_view::npos) {
-      out.emplace_back(std::string(line.substr(0, c)), std::string(line.substr(c + 1)));
+      full = full || out.size() >= 1000;
+      if (!full) out.emplace_back(std::string(line.substr(0, c)), std::string(line.substr(c + 1)));
     }
     if (lf == std::string_view::npos) break;
     pos = lf + 1;
@@ -121,16 +127,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const queue::DkimKey& key = (data[0] & 15) == 0 ? rsa : ed;
   std::string message(reinterpret_cast<const char*>(data) + 1, size - 1);
 
-  auto body = queue::dkim_relaxed_body(message);
+  auto body = mime::dkim_relaxed_body(message);
   check_body_form(body);
-  if (queue::dkim_relaxed_body(body) != body) std::abort();
+  if (mime::dkim_relaxed_body(body) != body) std::abort();
   // A field name as header_fields() yields one (a line's text before its first colon).
   std::string name;
   for (char c : std::string_view(message).substr(0, 40)) {
     if (c == ':' || c == '\n') break;
     name += c;
   }
-  auto h = queue::dkim_relaxed_header(name, message);
+  auto h = mime::dkim_relaxed_header(name, message);
   std::string_view hv(h);
   size_t colon = hv.find(':');
   if (hv.size() < 3 || hv.substr(hv.size() - 2) != "\r\n" || colon == hv.npos) std::abort();
@@ -154,13 +160,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (s.rfind("DKIM-Signature:", 0) != 0 || s.size() < 17 || s.substr(s.size() - 2) != "\r\n")
     std::abort();
   std::string value = s.substr(15, s.size() - 17);
-  // Body hash: of the canonical body after the header block.
-  size_t sep = message.find("\r\n\r\n");
-  size_t sep_lf = message.find("\n\n");
+  // Body hash: of the canonical body after the header block, which ends at the first empty
+  // line (LF or CRLF).
   std::string_view b;
-  if (sep != std::string::npos) b = std::string_view(message).substr(sep + 4);
-  else if (sep_lf != std::string::npos) b = std::string_view(message).substr(sep_lf + 2);
-  if (tag(value, "bh") != protocol::base64_encode(sha256(queue::dkim_relaxed_body(b))))
+  for (size_t pos = 0; pos < message.size();) {
+    size_t lf = message.find('\n', pos);
+    if (lf == std::string::npos) break;
+    std::string_view line = std::string_view(message).substr(pos, lf - pos);
+    pos = lf + 1;
+    if (line.empty() || line == "\r") {
+      b = std::string_view(message).substr(pos);
+      break;
+    }
+  }
+  if (tag(value, "bh") != protocol::base64_encode(sha256(mime::dkim_relaxed_body(b))))
     std::abort();
   // Signature: over the h= fields, each name's instances from the bottom up.
   std::string signed_data;
@@ -174,7 +187,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (size_t i = fields.size(); i-- > 0;) {
       if (!base::iequals(base::trim(fields[i].first), want)) continue;
       if (seen++ < skip) continue;
-      signed_data += queue::dkim_relaxed_header(fields[i].first, fields[i].second);
+      signed_data += mime::dkim_relaxed_header(fields[i].first, fields[i].second);
       found = true;
       break;
     }
@@ -183,7 +196,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto bpos = value.rfind("b=");
   std::string unsigned_value = value.substr(0, bpos + 2);
   std::string sig_b64 = value.substr(bpos + 2);
-  signed_data += queue::dkim_relaxed_header("DKIM-Signature", unsigned_value);
+  signed_data += mime::dkim_relaxed_header("DKIM-Signature", unsigned_value);
   signed_data.resize(signed_data.size() - 2);
   auto raw_sig = protocol::base64_decode(sig_b64, 4096);
   if (!raw_sig || !verify(key, signed_data, *raw_sig)) std::abort();
