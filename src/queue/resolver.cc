@@ -78,6 +78,16 @@ void drive(ares_channel ch) {
   }
 }
 
+// Asks one question and runs the channel until it is answered or timed out.
+base::Status query(const ResolverOptions& o, const std::string& name, int type, ares_callback cb,
+                   void* arg) {
+  Channel c;
+  PH_CHECK(open_channel(o, c));
+  ares_query(c.ch, name.c_str(), C_IN, type, cb, arg);
+  drive(c.ch);
+  return {};
+}
+
 bool permanent_status(int status) {
   return status == ARES_ENOTFOUND || status == ARES_ENODATA || status == ARES_ENONAME;
 }
@@ -130,7 +140,45 @@ int parse_mx_answer(const unsigned char* answer, int len, std::vector<MxHost>& h
   return ARES_SUCCESS;
 }
 
+int parse_txt_answer(const unsigned char* answer, int len, std::vector<std::string>& records) {
+  records.clear();
+  ares_txt_ext* txt = nullptr;
+  int rc = ares_parse_txt_reply_ext(answer, len, &txt);
+  if (rc != ARES_SUCCESS) return rc;
+  bool dropped = false;
+  bool skipping = true;  // the current record is over the size limit or past the count
+  for (ares_txt_ext* p = txt; p; p = p->next) {
+    if (p->record_start) {
+      skipping = records.size() >= kMaxTxtRecords;
+      if (!skipping) records.emplace_back();
+    }
+    if (skipping) continue;
+    if (records.back().size() + p->length > kMaxTxtBytes) {
+      records.pop_back();
+      dropped = true;
+      skipping = true;
+      continue;
+    }
+    records.back().append(reinterpret_cast<const char*>(p->txt), p->length);
+  }
+  ares_free_data(txt);
+  if (dropped && records.empty()) return ARES_EBADRESP;
+  return ARES_SUCCESS;
+}
+
 namespace {
+
+struct TxtResult {
+  int status = ARES_ETIMEOUT;
+  std::vector<std::string> records;
+};
+
+void on_txt(void* arg, int status, int, unsigned char* abuf, int alen) {
+  auto* res = static_cast<TxtResult*>(arg);
+  res->status = status;
+  if (status != ARES_SUCCESS) return;
+  res->status = parse_txt_answer(abuf, alen, res->records);
+}
 
 struct MxResult {
   int status = ARES_ETIMEOUT;
@@ -204,16 +252,21 @@ base::Result<std::vector<std::string>> Resolver::addresses(std::string_view host
   return res.addresses;
 }
 
+base::Result<std::vector<std::string>> Resolver::txt(std::string_view name) const {
+  std::string n = normalize(name);
+  if (!valid_name(n)) return Error(Errc::kNotFound, fmt::format("bad name \"{}\"", n));
+  TxtResult res;
+  PH_CHECK(query(opts_, n, T_TXT, on_txt, &res));
+  if (res.status == ARES_SUCCESS && res.records.empty()) res.status = ARES_ENODATA;
+  if (res.status != ARES_SUCCESS) return dns_error(res.status, fmt::format("TXT of {}", n));
+  return std::move(res.records);
+}
+
 base::Result<Route> Resolver::route(std::string_view domain) const {
   std::string name = normalize(domain);
   if (!valid_name(name)) return Error(Errc::kNotFound, fmt::format("bad domain \"{}\"", name));
   MxResult mx;
-  {
-    Channel c;
-    PH_CHECK(open_channel(opts_, c));
-    ares_query(c.ch, name.c_str(), C_IN, T_MX, on_mx, &mx);
-    drive(c.ch);
-  }
+  PH_CHECK(query(opts_, name, T_MX, on_mx, &mx));
   Route route;
   if (mx.status == ARES_ENODATA || (mx.status == ARES_SUCCESS && mx.hosts.empty())) {
     // No MX: the domain itself is the implicit MX.

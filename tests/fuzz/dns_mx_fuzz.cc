@@ -2,12 +2,15 @@
 // ours), what a hostile or broken resolver path can send the outbound queue. Oracles: success
 // or a c-ares error code, never both; at most kMaxMxRecords hosts; every name lower case,
 // without a trailing dot, and printable ASCII (c-ares escapes other bytes), so it is safe in
-// logs, queue errors and bounces.
+// logs, queue errors and bounces. The same bytes as a TXT answer (parse_txt_answer, for the
+// antispam checks): success or an error with no records; at most kMaxTxtRecords records of at
+// most kMaxTxtBytes each.
 #include <ares.h>
 
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <string>
 #include <vector>
 
 #include "queue/resolver.h"
@@ -15,6 +18,15 @@
 using namespace posthouse;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  std::vector<std::string> records;
+  if (queue::parse_txt_answer(data, static_cast<int>(size), records) != ARES_SUCCESS) {
+    if (!records.empty()) std::abort();
+  } else if (records.size() > queue::kMaxTxtRecords) {
+    std::abort();
+  }
+  for (const auto& r : records) {
+    if (r.size() > queue::kMaxTxtBytes) std::abort();
+  }
   std::vector<queue::MxHost> hosts;
   int rc = queue::parse_mx_answer(data, static_cast<int>(size), hosts);
   if (rc != ARES_SUCCESS) {
