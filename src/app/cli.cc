@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "app/cli_backup.h"
+#include "app/cli_dkim.h"
 #include "app/cli_directory.h"
 #include "app/cli_queue.h"
 #include "app/commands.h"
@@ -19,6 +20,7 @@ int run_cli(int argc, char** argv) {
   auto directory = register_directory_commands(app);
   QueueCommands queue(app, *directory);
   BackupCommands backup(app, *directory);
+  DkimCommands dkim(app);
 
   InitOptions init;
   auto* init_cmd = app.add_subcommand("init", "create a data dir: config, TLS certificate, database");
@@ -55,6 +57,7 @@ int run_cli(int argc, char** argv) {
   if (directory->selected()) return directory->run();
   if (queue.selected()) return queue.run();
   if (backup.selected()) return backup.run();
+  if (dkim.selected()) return dkim.run();
   return 2;
 }
 
