@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <openssl/sha.h>
 
+#include <algorithm>
 #include <array>
 #include <map>
 #include <optional>
@@ -76,14 +77,14 @@ struct KeyOrResult {
   std::string reason;
 };
 
-KeyOrResult lookup_key(const DkimSignature& sig, TxtLookup& dns, const DkimVerifyLimits& limits) {
+KeyOrResult lookup_key(const DkimSignature& sig, const net::DnsLookup& dns, const DkimVerifyLimits& limits) {
   std::string name = sig.selector + "._domainkey." + sig.domain;
-  TxtAnswer a = dns.txt(name);
-  if (a.status == TxtAnswer::Status::kTempError) {
+  net::DnsAnswer a = dns.lookup(name, net::DnsType::kTxt);
+  if (a.status == net::DnsStatus::kTemporary) {
     return {std::nullopt, DkimResult::kTempError,
             fmt::format("key lookup of {} failed: {}", name, a.error)};
   }
-  if (a.status == TxtAnswer::Status::kNotFound || a.records.empty()) {
+  if (a.status != net::DnsStatus::kOk || a.records.empty()) {
     return {std::nullopt, DkimResult::kPermError, fmt::format("no key record at {}", name)};
   }
   std::string first_error;
@@ -95,7 +96,7 @@ KeyOrResult lookup_key(const DkimSignature& sig, TxtLookup& dns, const DkimVerif
   return {std::nullopt, DkimResult::kPermError, fmt::format("{}: {}", name, first_error)};
 }
 
-void check_one(Message& m, std::size_t own, TxtLookup& dns, int64_t now,
+void check_one(Message& m, std::size_t own, const net::DnsLookup& dns, int64_t now,
                const DkimVerifyLimits& limits, DkimVerification& out) {
   auto parsed = parse_dkim_signature(m.split().fields[own].value, limits.signature);
   if (!parsed) {
@@ -188,11 +189,13 @@ std::string_view dkim_result_name(DkimResult r) {
   return "permerror";
 }
 
-std::vector<DkimVerification> dkim_verify(std::string_view message, TxtLookup& dns, int64_t now,
+std::vector<DkimVerification> dkim_verify(std::string_view message, const net::DnsLookup& dns,
+                                          int64_t now,
                                           const DkimVerifyLimits& limits) {
   Message m(message, limits.max_header_fields);
   std::vector<DkimVerification> out;
   const bool too_many = m.split().too_many_fields;
+  const auto from_fields = std::count(m.names().begin(), m.names().end(), "from");
   for (std::size_t i = 0; i < m.names().size(); ++i) {
     if (m.names()[i] != "dkim-signature") continue;
     DkimVerification& v = out.emplace_back();
@@ -203,6 +206,12 @@ std::vector<DkimVerification> dkim_verify(std::string_view message, TxtLookup& d
       v.reason = fmt::format("not checked: more than {} signatures", limits.max_signatures);
     } else {
       check_one(m, i, dns, now, limits, v);
+      // RFC 5322 allows one From. With two, a signature over the lower one would vouch for
+      // whatever a reader shows from the upper one (RFC 6376 8.15; dkimpy refuses them too).
+      if (v.result == DkimResult::kPass && from_fields > 1) {
+        v.result = DkimResult::kFail;
+        v.reason = fmt::format("the message has {} From fields", from_fields);
+      }
     }
   }
   if (out.empty() && too_many) {

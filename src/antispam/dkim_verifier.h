@@ -4,8 +4,8 @@
 //
 // Contract:
 // - dkim_verify() is the entry point an SMTP session calls once the message is in: the
-//   message bytes as received (CRLF or LF lines), a TxtLookup for the keys, the time.
-//   Blocking as its TxtLookup is (the c-ares adapter blocks): call it off the I/O threads.
+//   message bytes as received (CRLF or LF lines), a net::DnsLookup for the keys (TXT), the
+//   time. Blocking as its lookup is (net::AresDnsLookup blocks): call it off the I/O threads.
 //   Thread-safe otherwise; no state between calls.
 // - The result list has one entry per DKIM-Signature field, in header order (top first). An
 //   empty list means the message is not signed: "dkim=none".
@@ -26,7 +26,7 @@
 
 #include "antispam/dkim_key.h"
 #include "antispam/dkim_signature.h"
-#include "antispam/txt_lookup.h"
+#include "net/dns.h"
 
 namespace posthouse::antispam {
 
@@ -56,7 +56,7 @@ struct DkimVerification {
   uint64_t body_bytes = 0;         // canonical body bytes there are
 };
 
-std::vector<DkimVerification> dkim_verify(std::string_view message, TxtLookup& dns, int64_t now,
+std::vector<DkimVerification> dkim_verify(std::string_view message, const net::DnsLookup& dns, int64_t now,
                                           const DkimVerifyLimits& limits = {});
 
 // "dkim=pass header.d=example.org header.s=sel header.a=ed25519-sha256 header.b=abcdefgh"

@@ -1,4 +1,5 @@
 #include "antispam/dkim_verifier.h"
+#include "antispam/txt_lookup.h"
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -268,6 +269,21 @@ TEST_F(DkimVerifySigned, EveryCanonicalizationPassesAndCatchesTampering) {
           << c;
     }
   }
+}
+
+TEST_F(DkimVerifySigned, ASecondFromFailsEvenWhenTheSignedOneIsIntact) {
+  // Only From signed, not over-signed: the added field is outside the signature, but a reader
+  // would show it.
+  std::string m = sign(*ed_, msg_, Spec{"relaxed/relaxed", {"from"}, {}, ""});
+  ASSERT_EQ(verify(m)[0].result, DkimResult::kPass);
+  auto pos = m.find("From: a@x.test");
+  ASSERT_NE(pos, std::string::npos);
+  std::string two = m.substr(0, pos) + "From: evil@attacker.test\r\n" + m.substr(pos);
+  auto r = verify(two);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].result, DkimResult::kFail);
+  EXPECT_EQ(r[0].reason, "the message has 2 From fields");
+  EXPECT_EQ(r[0].domain, "x.test");
 }
 
 TEST_F(DkimVerifySigned, BodyLengthLeavesTheTailUnsigned) {

@@ -1,12 +1,11 @@
-// The DNS seam of the native checks: TXT records by name. The verifiers (DKIM today, SPF and
-// DMARC next) ask through this interface so tests and the CLI feed records directly; the
-// server hands them an adapter over the c-ares resolver (app/dns_txt.h).
+// A net::DnsLookup that answers TXT queries from a map: the DKIM tests, the fuzz target and
+// `posthouse dkim-verify --dns FILE` feed key records through it. Every other type is NOERROR
+// without records (kNoData). The checks themselves see only net::DnsLookup (net/dns.h); in the
+// server that is net::AresDnsLookup.
 //
-// Contract: txt() answers one name; each record is its character-strings concatenated
-// (RFC 6376 3.6.2.2, RFC 7208 3.3). kNotFound is NXDOMAIN or no TXT record (permanent);
-// kTempError is a timeout, SERVFAIL or an unreachable resolver. Implementations bound the
-// number and size of records they return. Whether one object may be shared between threads
-// is the implementation's to say (MapTxtLookup: read-only after filling, so yes).
+// Contract: names are compared without case and without a trailing dot; an unknown name is
+// NXDOMAIN; a name given fail() answers kTemporary. Read-only after filling, so it may be
+// shared between threads (the query counter is for single-threaded tests).
 #pragma once
 
 #include <map>
@@ -15,38 +14,28 @@
 #include <vector>
 
 #include "base/strings.h"
+#include "net/dns.h"
 
 namespace posthouse::antispam {
 
-struct TxtAnswer {
-  enum class Status { kFound, kNotFound, kTempError };
-  Status status = Status::kNotFound;
-  std::vector<std::string> records;
-  std::string error;  // for kTempError: what failed, for the reason text
-};
-
-class TxtLookup {
- public:
-  virtual ~TxtLookup() = default;
-  virtual TxtAnswer txt(std::string_view name) = 0;
-};
-
-// Records from a map (tests, `posthouse dkim-verify --dns FILE`). Names are compared without
-// case and without a trailing dot; a name mapped to kTempError answers that.
-class MapTxtLookup : public TxtLookup {
+class MapTxtLookup : public net::DnsLookup {
  public:
   void add(std::string_view name, std::string record) {
     auto& a = answers_[key(name)];
-    a.status = TxtAnswer::Status::kFound;
+    a.status = net::DnsStatus::kOk;
     a.records.push_back(std::move(record));
   }
   void fail(std::string_view name, std::string error) {
-    answers_[key(name)] = TxtAnswer{TxtAnswer::Status::kTempError, {}, std::move(error)};
+    answers_[key(name)] = net::DnsAnswer{net::DnsStatus::kTemporary, {}, std::move(error)};
   }
-  TxtAnswer txt(std::string_view name) override {
+  net::DnsAnswer lookup(std::string_view name, net::DnsType type) const override {
     ++queries_;
     auto it = answers_.find(key(name));
-    return it == answers_.end() ? TxtAnswer{} : it->second;
+    if (it == answers_.end()) return net::DnsAnswer{net::DnsStatus::kNxDomain, {}, {}};
+    if (type != net::DnsType::kTxt && it->second.status == net::DnsStatus::kOk) {
+      return net::DnsAnswer{net::DnsStatus::kNoData, {}, {}};
+    }
+    return it->second;
   }
   int queries() const { return queries_; }
 
@@ -56,8 +45,8 @@ class MapTxtLookup : public TxtLookup {
     while (!k.empty() && k.back() == '.') k.pop_back();
     return k;
   }
-  std::map<std::string, TxtAnswer> answers_;
-  int queries_ = 0;
+  std::map<std::string, net::DnsAnswer> answers_;
+  mutable int queries_ = 0;
 };
 
 }  // namespace posthouse::antispam

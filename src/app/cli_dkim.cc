@@ -10,7 +10,8 @@
 #include <sstream>
 
 #include "antispam/dkim_verifier.h"
-#include "app/dns_txt.h"
+#include "antispam/txt_lookup.h"
+#include "net/ares_dns.h"
 
 namespace posthouse::app {
 
@@ -69,7 +70,7 @@ DkimCommands::DkimCommands(CLI::App& app) {
 bool DkimCommands::selected() const { return cmd_ && cmd_->parsed(); }
 
 int DkimCommands::run() {
-  std::unique_ptr<antispam::TxtLookup> dns;
+  std::unique_ptr<net::DnsLookup> dns;
   std::string error;
   if (!dns_file_.empty()) {
     auto map = std::make_unique<antispam::MapTxtLookup>();
@@ -79,7 +80,7 @@ int DkimCommands::run() {
     }
     dns = std::move(map);
   } else {
-    dns = std::make_unique<ResolverTxtLookup>(queue::ResolverOptions{dns_server_});
+    dns = std::make_unique<net::AresDnsLookup>(net::DnsOptions{dns_server_});
   }
   int64_t now = now_ != 0 ? now_ : static_cast<int64_t>(std::time(nullptr));
   int rc = 0;

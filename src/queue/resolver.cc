@@ -5,13 +5,12 @@
 #include <ares.h>
 #include <fmt/format.h>
 #include <netdb.h>
-#include <poll.h>
 
 #include <algorithm>
 #include <memory>
-#include <mutex>
 
 #include "base/strings.h"
+#include "net/ares_channel.h"
 
 namespace posthouse::queue {
 
@@ -20,71 +19,17 @@ using base::Error;
 
 namespace {
 
-std::once_flag g_init;
-
-struct Channel {
-  ares_channel ch = nullptr;
-  ~Channel() {
-    if (ch) ares_destroy(ch);
-  }
-};
-
-base::Status open_channel(const ResolverOptions& o, Channel& c) {
-  std::call_once(g_init, [] { ares_library_init(ARES_LIB_INIT_ALL); });
-  ares_options opts{};
-  opts.timeout = o.timeout_ms;
-  opts.tries = o.tries;
-  char lookups[] = "b";  // DNS only: never /etc/hosts for mail routing
-  opts.lookups = lookups;
-  int mask = ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES | ARES_OPT_LOOKUPS;
-  if (int rc = ares_init_options(&c.ch, &opts, mask); rc != ARES_SUCCESS) {
-    return Error(Errc::kTemporary, fmt::format("resolver: {}", ares_strerror(rc)));
-  }
-  if (!o.server.empty()) {
-    if (int rc = ares_set_servers_ports_csv(c.ch, o.server.c_str()); rc != ARES_SUCCESS) {
-      return Error(Errc::kInvalid, fmt::format("resolver {}: {}", o.server, ares_strerror(rc)));
-    }
-  }
-  return {};
-}
-
-// Runs the channel until no query is pending. c-ares enforces its own timeouts and retries.
-void drive(ares_channel ch) {
-  while (true) {
-    ares_socket_t socks[ARES_GETSOCK_MAXNUM];
-    int bits = ares_getsock(ch, socks, ARES_GETSOCK_MAXNUM);
-    pollfd fds[ARES_GETSOCK_MAXNUM];
-    int n = 0;
-    for (int i = 0; i < ARES_GETSOCK_MAXNUM; ++i) {
-      short ev = 0;
-      if (ARES_GETSOCK_READABLE(bits, i)) ev |= POLLIN;
-      if (ARES_GETSOCK_WRITABLE(bits, i)) ev |= POLLOUT;
-      if (ev) fds[n++] = pollfd{socks[i], ev, 0};
-    }
-    if (n == 0) return;
-    timeval tv{};
-    timeval* tvp = ares_timeout(ch, nullptr, &tv);
-    int ms = tvp ? static_cast<int>(tvp->tv_sec * 1000 + tvp->tv_usec / 1000) : 1000;
-    int rc = poll(fds, static_cast<nfds_t>(n), ms);
-    if (rc <= 0) {
-      ares_process_fd(ch, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
-      continue;
-    }
-    for (int i = 0; i < n; ++i) {
-      ares_socket_t r = (fds[i].revents & (POLLIN | POLLERR | POLLHUP)) ? fds[i].fd : ARES_SOCKET_BAD;
-      ares_socket_t w = (fds[i].revents & POLLOUT) ? fds[i].fd : ARES_SOCKET_BAD;
-      if (r != ARES_SOCKET_BAD || w != ARES_SOCKET_BAD) ares_process_fd(ch, r, w);
-    }
-  }
+net::DnsOptions dns_options(const ResolverOptions& o) {
+  return net::DnsOptions{o.server, o.timeout_ms, o.tries};
 }
 
 // Asks one question and runs the channel until it is answered or timed out.
 base::Status query(const ResolverOptions& o, const std::string& name, int type, ares_callback cb,
                    void* arg) {
-  Channel c;
-  PH_CHECK(open_channel(o, c));
-  ares_query(c.ch, name.c_str(), C_IN, type, cb, arg);
-  drive(c.ch);
+  net::AresChannel c;
+  PH_CHECK(c.open(dns_options(o)));
+  ares_query(c.get(), name.c_str(), C_IN, type, cb, arg);
+  c.run();
   return {};
 }
 
@@ -140,45 +85,7 @@ int parse_mx_answer(const unsigned char* answer, int len, std::vector<MxHost>& h
   return ARES_SUCCESS;
 }
 
-int parse_txt_answer(const unsigned char* answer, int len, std::vector<std::string>& records) {
-  records.clear();
-  ares_txt_ext* txt = nullptr;
-  int rc = ares_parse_txt_reply_ext(answer, len, &txt);
-  if (rc != ARES_SUCCESS) return rc;
-  bool dropped = false;
-  bool skipping = true;  // the current record is over the size limit or past the count
-  for (ares_txt_ext* p = txt; p; p = p->next) {
-    if (p->record_start) {
-      skipping = records.size() >= kMaxTxtRecords;
-      if (!skipping) records.emplace_back();
-    }
-    if (skipping) continue;
-    if (records.back().size() + p->length > kMaxTxtBytes) {
-      records.pop_back();
-      dropped = true;
-      skipping = true;
-      continue;
-    }
-    records.back().append(reinterpret_cast<const char*>(p->txt), p->length);
-  }
-  ares_free_data(txt);
-  if (dropped && records.empty()) return ARES_EBADRESP;
-  return ARES_SUCCESS;
-}
-
 namespace {
-
-struct TxtResult {
-  int status = ARES_ETIMEOUT;
-  std::vector<std::string> records;
-};
-
-void on_txt(void* arg, int status, int, unsigned char* abuf, int alen) {
-  auto* res = static_cast<TxtResult*>(arg);
-  res->status = status;
-  if (status != ARES_SUCCESS) return;
-  res->status = parse_txt_answer(abuf, alen, res->records);
-}
 
 struct MxResult {
   int status = ARES_ETIMEOUT;
@@ -240,26 +147,16 @@ base::Result<std::vector<std::string>> Resolver::addresses(std::string_view host
   if (inet_pton(AF_INET, name.c_str(), &tmp) == 1 || inet_pton(AF_INET6, name.c_str(), &tmp) == 1)
     return std::vector<std::string>{name};
   if (!valid_name(name)) return Error(Errc::kNotFound, fmt::format("bad host name \"{}\"", name));
-  Channel c;
-  PH_CHECK(open_channel(opts_, c));
+  net::AresChannel c;
+  PH_CHECK(c.open(dns_options(opts_)));
   AddrResult res;
   ares_addrinfo_hints hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_flags = ARES_AI_NOSORT;
-  ares_getaddrinfo(c.ch, name.c_str(), nullptr, &hints, on_addr, &res);
-  drive(c.ch);
+  ares_getaddrinfo(c.get(), name.c_str(), nullptr, &hints, on_addr, &res);
+  c.run();
   if (res.status != ARES_SUCCESS) return dns_error(res.status, fmt::format("address of {}", name));
   return res.addresses;
-}
-
-base::Result<std::vector<std::string>> Resolver::txt(std::string_view name) const {
-  std::string n = normalize(name);
-  if (!valid_name(n)) return Error(Errc::kNotFound, fmt::format("bad name \"{}\"", n));
-  TxtResult res;
-  PH_CHECK(query(opts_, n, T_TXT, on_txt, &res));
-  if (res.status == ARES_SUCCESS && res.records.empty()) res.status = ARES_ENODATA;
-  if (res.status != ARES_SUCCESS) return dns_error(res.status, fmt::format("TXT of {}", n));
-  return std::move(res.records);
 }
 
 base::Result<Route> Resolver::route(std::string_view domain) const {

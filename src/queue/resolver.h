@@ -1,6 +1,6 @@
 // Mail routing by DNS (RFC 5321 section 5): MX records with c-ares, the implicit MX (the
-// domain's own A/AAAA) when there is none, and the null MX of RFC 7505. Also TXT records, for
-// the native antispam checks (DKIM keys; app/dns_txt.h adapts txt() to antispam::TxtLookup).
+// domain's own A/AAAA) when there is none, and the null MX of RFC 7505. (The antispam checks
+// ask DNS through net::DnsLookup, net/ares_dns.h, on the same c-ares channel code.)
 //
 // Contract:
 // - Blocking: each call drives its own c-ares channel with poll() until the answers are in or
@@ -44,13 +44,6 @@ struct ResolverOptions {
 inline constexpr std::size_t kMaxMxRecords = 50;
 int parse_mx_answer(const unsigned char* answer, int len, std::vector<MxHost>& hosts);
 
-// The TXT records of a raw DNS answer, each record's character-strings concatenated
-// (RFC 7208 3.3, RFC 6376 3.6.2.2): at most kMaxTxtRecords records, each at most
-// kMaxTxtBytes (longer ones are dropped; when that leaves none, ARES_EBADRESP). Returns
-// ARES_SUCCESS or the c-ares error. Pure.
-inline constexpr std::size_t kMaxTxtRecords = 20;
-inline constexpr std::size_t kMaxTxtBytes = 8192;
-int parse_txt_answer(const unsigned char* answer, int len, std::vector<std::string>& records);
 
 class Resolver {
  public:
@@ -60,8 +53,6 @@ class Resolver {
   explicit Resolver(ResolverOptions o) : opts_(std::move(o)) {}
   base::Result<Route> route(std::string_view domain) const;
   base::Result<std::vector<std::string>> addresses(std::string_view host) const;
-  // TXT records of `name`; kNotFound for NXDOMAIN and for a name without TXT records.
-  base::Result<std::vector<std::string>> txt(std::string_view name) const;
 
  private:
   ResolverOptions opts_;

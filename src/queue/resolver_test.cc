@@ -70,55 +70,5 @@ TEST(ParseMxAnswer, MalformedAnswersAreErrors) {
   EXPECT_TRUE(hosts.empty());
 }
 
-// A DNS answer to "sel._domainkey.example.org TXT": one record per entry, each the given
-// character-strings.
-std::string txt_answer(const std::vector<std::vector<std::string>>& records) {
-  std::string out("\x12\x34\x81\x80\x00\x01", 6);
-  out += static_cast<char>(0);
-  out += static_cast<char>(records.size());
-  out += std::string("\x00\x00\x00\x00", 4);
-  out += std::string("\x03sel\x0a_domainkey\x07" "example\x03" "org\x00", 28);
-  out += std::string("\x00\x10\x00\x01", 4);
-  for (const auto& strings : records) {
-    std::string rdata;
-    for (const auto& s : strings) {
-      rdata += static_cast<char>(s.size());
-      rdata += s;
-    }
-    out += std::string("\xc0\x0c\x00\x10\x00\x01\x00\x00\x0e\x10", 10);
-    out += static_cast<char>(rdata.size() >> 8);
-    out += static_cast<char>(rdata.size() & 0xff);
-    out += rdata;
-  }
-  return out;
-}
-
-int parse_txt(const std::string& answer, std::vector<std::string>& records) {
-  return parse_txt_answer(reinterpret_cast<const unsigned char*>(answer.data()),
-                          static_cast<int>(answer.size()), records);
-}
-
-TEST(ParseTxtAnswer, JoinsTheStringsOfEachRecord) {
-  std::vector<std::string> records;
-  ASSERT_EQ(parse_txt(txt_answer({{"v=DKIM1; k=ed25519; ", "p=abc"}, {"other"}}), records),
-            ARES_SUCCESS);
-  ASSERT_EQ(records.size(), 2u);
-  EXPECT_EQ(records[0], "v=DKIM1; k=ed25519; p=abc");
-  EXPECT_EQ(records[1], "other");
-}
-
-TEST(ParseTxtAnswer, BoundsRecordSizeAndCount) {
-  std::vector<std::string> records;
-  std::vector<std::string> big(40, std::string(250, 'x'));  // 10000 bytes: over kMaxTxtBytes
-  ASSERT_EQ(parse_txt(txt_answer({big, {"small"}}), records), ARES_SUCCESS);
-  ASSERT_EQ(records.size(), 1u);
-  EXPECT_EQ(records[0], "small");
-  EXPECT_EQ(parse_txt(txt_answer({big}), records), ARES_EBADRESP);
-  std::vector<std::vector<std::string>> many(kMaxTxtRecords + 5, {"r"});
-  ASSERT_EQ(parse_txt(txt_answer(many), records), ARES_SUCCESS);
-  EXPECT_EQ(records.size(), kMaxTxtRecords);
-  EXPECT_NE(parse_txt(std::string("\x12\x34", 2), records), ARES_SUCCESS);
-}
-
 }  // namespace
 }  // namespace posthouse::queue

@@ -18,6 +18,7 @@
 #include <string_view>
 
 #include "antispam/dkim_verifier.h"
+#include "antispam/txt_lookup.h"
 #include "base/strings.h"
 #include "mime/dkim_canonical.h"
 #include "queue/dkim.h"
@@ -100,6 +101,10 @@ static void check_message(std::string_view m) {
   if (signed_message.size() == m.size()) return;  // no From: not signed
   // A first line that is a continuation would continue the prepended field: not a message.
   if (m.front() == ' ' || m.front() == '\t') return;
+  // Several From fields fail whatever the signature says (dkim_verifier.h).
+  std::size_t froms = 0;
+  for (const auto& f : split.fields) froms += base::iequals(base::trim(f.name), "from");
+  if (froms > 1) return;
   // One more field on top: the header must stay within the limit for a verdict.
   if (split.too_many_fields || split.fields.size() + 1 > limits.max_header_fields) return;
   auto after = antispam::dkim_verify(signed_message, dns, 1700000000, limits);

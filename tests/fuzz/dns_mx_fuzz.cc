@@ -2,9 +2,9 @@
 // ours), what a hostile or broken resolver path can send the outbound queue. Oracles: success
 // or a c-ares error code, never both; at most kMaxMxRecords hosts; every name lower case,
 // without a trailing dot, and printable ASCII (c-ares escapes other bytes), so it is safe in
-// logs, queue errors and bounces. The same bytes as a TXT answer (parse_txt_answer, for the
-// antispam checks): success or an error with no records; at most kMaxTxtRecords records of at
-// most kMaxTxtBytes each.
+// logs, queue errors and bounces. The same bytes as an answer of each type to the antispam
+// checks (net/ares_dns.h parse_dns_answer): records exactly when kOk; at most kMaxDnsRecords
+// records; TXT records of at most kMaxTxtBytes.
 #include <ares.h>
 
 #include <cstddef>
@@ -13,19 +13,20 @@
 #include <string>
 #include <vector>
 
+#include "net/ares_dns.h"
 #include "queue/resolver.h"
 
 using namespace posthouse;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  std::vector<std::string> records;
-  if (queue::parse_txt_answer(data, static_cast<int>(size), records) != ARES_SUCCESS) {
-    if (!records.empty()) std::abort();
-  } else if (records.size() > queue::kMaxTxtRecords) {
-    std::abort();
-  }
-  for (const auto& r : records) {
-    if (r.size() > queue::kMaxTxtBytes) std::abort();
+  for (auto type : {net::DnsType::kA, net::DnsType::kAaaa, net::DnsType::kMx, net::DnsType::kTxt,
+                    net::DnsType::kPtr}) {
+    net::DnsAnswer a = net::parse_dns_answer(data, static_cast<int>(size), type);
+    if ((a.status == net::DnsStatus::kOk) == a.records.empty()) std::abort();
+    if (a.records.size() > net::kMaxDnsRecords) std::abort();
+    for (const auto& r : a.records) {
+      if (type == net::DnsType::kTxt && r.size() > net::kMaxTxtBytes) std::abort();
+    }
   }
   std::vector<queue::MxHost> hosts;
   int rc = queue::parse_mx_answer(data, static_cast<int>(size), hosts);

@@ -89,10 +89,12 @@ def mutations(msg, canon, length, hset):
     """(name, changed message, whether a verifier must pass it: True, False, or None where
     only agreement with dkimpy is asked)."""
     head, _, body = msg.partition(b"\r\n\r\n")
-    minimal = HEADER_SETS[hset] == [b"from"]  # neither Subject signed nor From over-signed
+    minimal = HEADER_SETS[hset] == [b"from"]  # Subject not signed
     out = [("as signed", msg, True)]
     out.append(("subject changed", msg.replace(b"Subject: ", b"Subject: Re: ", 1), minimal))
-    out.append(("from added on top", b"From: evil@attacker.example\r\n" + msg, minimal))
+    # A second From makes the message invalid (RFC 5322 3.6): a verifier must fail it even where
+    # the signed, lower From is untouched (RFC 6376 8.15).
+    out.append(("from added on top", b"From: evil@attacker.example\r\n" + msg, False))
     if b"gamma" in body or b"alpha" in body:
         word = b"gamma" if b"gamma" in body else b"alpha"
         out.append(("body changed", head + b"\r\n\r\n" + body.replace(word, word.upper(), 1),
