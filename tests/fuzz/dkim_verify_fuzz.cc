@@ -99,8 +99,11 @@ static void check_message(std::string_view m) {
   }
   auto signed_message = queue::dkim_sign_all({key}, std::string(m), 1700000000);
   if (signed_message.size() == m.size()) return;  // no From: not signed
-  // A first line that is a continuation would continue the prepended field: not a message.
+  // A first line that is a continuation, or no field at all (no colon), would run on into the
+  // prepended field: not a message.
   if (m.front() == ' ' || m.front() == '\t') return;
+  auto first_line = m.substr(0, m.find('\n'));
+  if (first_line.find(':') == std::string_view::npos) return;
   // Several From fields fail whatever the signature says (dkim_verifier.h).
   std::size_t froms = 0;
   for (const auto& f : split.fields) froms += base::iequals(base::trim(f.name), "from");
