@@ -99,6 +99,8 @@ class Posthouse:
                  "[testing]\nallow_weak_password_hash = true\n"
                  "[imap]\nallow_plaintext_auth = true\nmax_idle_connections = 1500\n"
                  "[pop3]\nallow_plaintext_auth = true\n"
+                 # Postfix runs as plain smtpd here, without postscreen's pregreet wait.
+                 "[smtp]\npregreet_delay_ms = 0\n"
                  "[limits]\nmax_connections = 5000\nmax_connections_per_ip = 5000\n")
         self.srv = harness.Server(listeners=["smtp", "imap", "pop3", "http"], extra_config=extra)
         self.dir = self.srv.dir

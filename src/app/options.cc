@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "base/strings.h"
@@ -94,7 +95,21 @@ server::smtp::Options smtp_options(const config::Config& cfg, server::smtp::Mode
   o.command_burst = cfg.smtp.command_burst;
   o.bare_lf = cfg.smtp.bare_lf == "reject" ? smtp::BareLf::kReject : smtp::BareLf::kNormalize;
   o.spool_dir = spool_dir(cfg);
+  if (mode == server::smtp::Mode::kMx) {
+    o.pregreet_delay = std::chrono::milliseconds(cfg.smtp.pregreet_delay_ms);
+  }
   return o;
+}
+
+std::shared_ptr<server::smtp::ClientNames> client_names(const config::Config& cfg) {
+  if (cfg.smtp.rdns_timeout_ms <= 0) return nullptr;
+  // Two queries one after the other (PTR, then A/AAAA), one try each, within the timeout.
+  queue::ResolverOptions r;
+  r.server = cfg.outbound.resolver;
+  r.timeout_ms = std::max(1, cfg.smtp.rdns_timeout_ms / 2);
+  r.tries = 1;
+  return std::make_shared<server::smtp::ClientNames>(
+      r, std::chrono::milliseconds(cfg.smtp.rdns_timeout_ms));
 }
 
 server::pop3::Options pop3_options(const config::Config& cfg) {

@@ -22,6 +22,9 @@ base::Result<queue::RunnerOptions> runner_options(const config::Config& cfg);
 // Where SMTP sessions spool messages being received: <data_dir>/spool.
 std::string spool_dir(const config::Config& cfg);
 server::smtp::Options smtp_options(const config::Config& cfg, server::smtp::Mode mode);
+// The FCrDNS lookups shared by the SMTP listeners ([smtp] rdns_timeout_ms, the resolver of
+// [outbound]); null when switched off.
+std::shared_ptr<server::smtp::ClientNames> client_names(const config::Config& cfg);
 server::pop3::Options pop3_options(const config::Config& cfg);
 server::imap::Options imap_options(const config::Config& cfg);
 // [server] threads and [limits].

@@ -157,9 +157,11 @@ base::Status add_mail_listeners(Parts& p) {
   } else if (*swept > 0) {
     spdlog::info("removed {} spool files left by a crash", *swept);
   }
+  auto names = client_names(cfg);  // one resolver pool for every SMTP listener
   auto smtp = [&](Mode mode) {
     auto o = smtp_options(cfg, mode);
     o.inflight = p.inflight;
+    o.client_names = names;
     return handler_of(
         std::make_shared<server::smtp::SmtpServer>(std::move(o), p.gateway, p.pool, p.throttle));
   };

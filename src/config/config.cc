@@ -261,6 +261,8 @@ base::Status read_smtp(Section& s, Smtp& o) {
   if (o.bare_lf != "normalize" && o.bare_lf != "reject")
     return s.err(s.at("bare_lf"), "bare_lf", "must be \"normalize\" or \"reject\"");
   PH_CHECK(s.get_int("junk_command_limit", o.junk_command_limit, 0, 1000000));
+  PH_CHECK(s.get_int("pregreet_delay_ms", o.pregreet_delay_ms, 0, 30000));
+  PH_CHECK(s.get_int("rdns_timeout_ms", o.rdns_timeout_ms, 0, 30000));
   return read_command_rate(s, o.command_rate, o.command_burst);
 }
 

@@ -87,6 +87,8 @@ struct Smtp {
   int junk_command_limit = 100;       // NOOP/RSET/VRFY/HELP/EHLO/... per accepted message
   int command_rate = 500;             // commands per second per connection (0: unlimited)
   int command_burst = 1000;           // commands accepted at once before the rate applies
+  int pregreet_delay_ms = 500;        // MX: listen this long before the 220 (0: greet at once)
+  int rdns_timeout_ms = 2000;         // longest wait for the client's FCrDNS name (0: no lookup)
 };
 
 struct Pop3 {

@@ -36,12 +36,13 @@ struct Sender {
   std::string address;  // empty for the null sender "<>"
   std::optional<AuthUser> auth;
   std::string client_ip;
+  std::string client_name;  // forward-confirmed reverse DNS of client_ip; "" unknown
 };
 
 struct Recipient {
   std::string address;  // as given in RCPT TO (canonical form)
   uint8_t notify = 0;   // DSN NOTIFY flags (protocol/smtp NotifyFlags)
-  std::string orcpt;
+  std::string orcpt;    // DSN ORCPT "type;address" (address xtext-decoded), "" if none
 };
 
 struct Envelope {
@@ -50,7 +51,8 @@ struct Envelope {
   bool smtputf8 = false;
   bool eight_bit = false;
   std::string envid;  // DSN ENVID
-  bool ret_full = false;
+  bool ret_full = false;  // RET=FULL
+  bool ret_hdrs = false;  // RET=HDRS (neither: no RET)
 };
 
 // The bytes of a message being accepted. read_at() may be called any number of times (each

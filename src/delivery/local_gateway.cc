@@ -11,6 +11,7 @@
 #include "base/clock.h"
 #include "base/ids.h"
 #include "base/strings.h"
+#include "protocol/smtp/command.h"
 #include "queue/dsn.h"
 
 namespace posthouse::delivery {
@@ -178,6 +179,30 @@ base::Status LocalGateway::deliver_system(const std::string& to, std::string mes
   return {};
 }
 
+void LocalGateway::report(const Envelope& env, const MessageSource& message, queue::BounceInput b,
+                          int64_t origin_domain_id, int64_t now) {
+  b.reporting_mta = opts_.hostname;
+  b.original_sender = env.sender.address;
+  b.envid = env.envid;
+  b.arrival_date = now;
+  // RET=HDRS (and every success report) needs only the header; the copy read here is dropped
+  // once the report is built.
+  bool headers = b.headers_only || b.success;
+  auto original = headers ? message.head(kMaxHeaderBlock) : message.read();
+  if (!original) {
+    spdlog::error("delivery: cannot read the message for a report: {}", original.error().message);
+    return;
+  }
+  b.original_message = std::move(*original);
+  std::string text = queue::build_bounce(b, now);
+  b = {};
+  Envelope report_env;
+  report_env.recipients = {Recipient{env.sender.address, 0, ""}};
+  auto r = accept_from(report_env, StringSource(text), /*trusted=*/true, /*system=*/true,
+                       origin_domain_id);
+  if (!r) spdlog::error("delivery: cannot send a delivery report: {}", r.error().message);
+}
+
 base::Result<std::string> LocalGateway::accept_from(const Envelope& env,
                                                     const MessageSource& message, bool trusted,
                                                     bool system, int64_t origin_domain_id) {
@@ -194,7 +219,14 @@ base::Result<std::string> LocalGateway::accept_from(const Envelope& env,
   std::vector<int64_t> local;
   std::vector<queue::NewRecipient> external;
   std::set<std::string> external_seen;
-  for (const auto& r : env.recipients) {
+  // Per envelope recipient: the mailboxes it reached and its number of destinations (DSN).
+  struct Expansion {
+    std::vector<int64_t> mailboxes;
+    std::size_t destinations = 0;
+  };
+  std::vector<Expansion> expanded(env.recipients.size());
+  for (std::size_t ri = 0; ri < env.recipients.size(); ++ri) {
+    const Recipient& r = env.recipients[ri];
     std::string domain = domain_of(r.address);
     auto is_local = pool_.with([&](Services& s) { return s.directory->is_local_domain(domain); });
     if (!is_local) return std::move(is_local).error();
@@ -209,13 +241,25 @@ base::Result<std::string> LocalGateway::accept_from(const Envelope& env,
     for (int64_t mb : res->mailboxes) {
       if (std::find(local.begin(), local.end(), mb) == local.end()) local.push_back(mb);
     }
+    expanded[ri].mailboxes = res->mailboxes;
+    expanded[ri].destinations = res->mailboxes.size() + res->external.size();
     if (!origin && !res->external.empty()) {
       auto id = pool_.with([&](Services& s) { return s.directory->local_domain_id(domain); });
       if (!id) return std::move(id).error();
       origin = *id;
     }
+    // RFC 3461 6.2.7: one destination carries the DSN request on (with the address it was
+    // sent to as ORCPT); several were reported "expanded", so they drop SUCCESS.
+    uint8_t notify = r.notify;
+    std::string orcpt = r.orcpt.empty() ? "rfc822;" + r.address : r.orcpt;
+    if (expanded[ri].destinations > 1) {
+      notify = notify & ~smtp::kNotifySuccess;
+      if (r.notify && !notify) notify = smtp::kNotifyNever;
+      orcpt.clear();
+    }
     for (const auto& ext : res->external) {
-      if (external_seen.insert(base::to_lower(ext)).second) external.push_back({ext, 0, ""});
+      if (external_seen.insert(base::to_lower(ext)).second)
+        external.push_back({ext, notify, r.notify ? orcpt : ""});
     }
   }
 
@@ -225,6 +269,7 @@ base::Result<std::string> LocalGateway::accept_from(const Envelope& env,
     qm.sender = env.sender.address;
     qm.envid = env.envid;
     qm.ret_full = env.ret_full;
+    qm.ret_hdrs = env.ret_hdrs;
     qm.smtputf8 = env.smtputf8;
     qm.eight_bit = env.eight_bit;
     qm.body = PH_TRY(message.read());  // freed with qm, before the local copy is read
@@ -235,7 +280,8 @@ base::Result<std::string> LocalGateway::accept_from(const Envelope& env,
     id = *qid;
   }
 
-  std::vector<queue::FailedRecipient> failed;
+  std::vector<bool> delivered(local.size(), false);
+  std::vector<queue::ReportRecipient> failed;
   int64_t failed_domain = 0;  // the local domain of the first mailbox that refused it
   if (!local.empty()) {
     // Each attempt reads its own copy and hands it to the store (moved, never copied).
@@ -262,17 +308,31 @@ base::Result<std::string> LocalGateway::accept_from(const Envelope& env,
         if (!results[i] && results[i].error().code == Errc::kNotFound) results[i] = again[j++];
       }
     }
+    // Does any envelope recipient that reached this mailbox want a failure report?
+    auto failure_wanted = [&](int64_t mb) {
+      for (std::size_t ri = 0; ri < env.recipients.size(); ++ri) {
+        const auto& m = expanded[ri].mailboxes;
+        uint8_t n = env.recipients[ri].notify;
+        if (std::find(m.begin(), m.end(), mb) != m.end() &&
+            (n == smtp::kNotifyNone || (n & smtp::kNotifyFailure))) {
+          return true;
+        }
+      }
+      return false;
+    };
     int ok = 0, temporary = 0;
     for (std::size_t i = 0; i < results.size(); ++i) {
       if (results[i]) {
         ++ok;
+        delivered[i] = true;
         continue;
       }
       const Error& e = results[i].error();
       if (e.code == Errc::kLimit || e.code == Errc::kTooLarge) {
+        if (!failure_wanted(local[i])) continue;
         auto mb = pool_.with([&](Services& s) { return s.dir_store->get_mailbox(local[i]); });
         failed.push_back({mb ? mb->address : fmt::format("mailbox #{}", local[i]), "5.2.2",
-                          "smtp; 552 5.2.2 Mailbox full", ""});
+                          "smtp; 552 5.2.2 Mailbox full", "", ""});
         if (mb && !failed_domain) failed_domain = mb->domain_id;
       } else {
         ++temporary;
@@ -295,29 +355,40 @@ base::Result<std::string> LocalGateway::accept_from(const Envelope& env,
     }
   }
 
-  if (!failed.empty() && !env.sender.address.empty() && !system) {
+  if (env.sender.address.empty() || system) {
+    if (id.empty()) id = "L" + base::random_hex(8);
+    return id;
+  }
+  if (!failed.empty()) {
     queue::BounceInput b;
-    b.reporting_mta = opts_.hostname;
-    b.original_sender = env.sender.address;
-    b.envid = env.envid;
     b.headers_only = !env.ret_full;
-    // RET=HDRS needs only the header; the copy read here is dropped once the bounce is built.
-    auto original = b.headers_only ? message.head(kMaxHeaderBlock) : message.read();
-    b.failed = failed;
-    b.arrival_date = now;
-    if (original) {
-      b.original_message = std::move(*original);
-      std::string bounce = queue::build_bounce(b, now);
-      b = {};
-      Envelope bounce_env;
-      bounce_env.recipients = {Recipient{env.sender.address, 0, ""}};
-      auto br = accept_from(bounce_env, StringSource(bounce), /*trusted=*/true, /*system=*/true,
-                            failed_domain);
-      if (!br) spdlog::error("delivery: cannot send bounce: {}", br.error().message);
-    } else {
-      spdlog::error("delivery: cannot read the message for a bounce: {}", original.error().message);
+    b.failed = std::move(failed);
+    report(env, message, std::move(b), failed_domain, now);
+  }
+  // Success reports (NOTIFY=SUCCESS): every local copy of the recipient is committed.
+  queue::BounceInput b;
+  b.success = true;
+  int64_t success_domain = 0;
+  for (std::size_t ri = 0; ri < env.recipients.size(); ++ri) {
+    const Recipient& r = env.recipients[ri];
+    const Expansion& x = expanded[ri];
+    // One external destination carried the request on (the queue reports "relayed" or the
+    // next hop reports); an alias to several is "expanded" here, whatever its destinations.
+    if (!(r.notify & smtp::kNotifySuccess) || (x.mailboxes.empty() && x.destinations < 2)) continue;
+    bool all = std::all_of(x.mailboxes.begin(), x.mailboxes.end(), [&](int64_t mb) {
+      auto at = std::find(local.begin(), local.end(), mb) - local.begin();
+      return delivered[static_cast<std::size_t>(at)];
+    });
+    if (!all) continue;
+    b.failed.push_back(
+        {r.address, "2.0.0", "", r.orcpt, x.destinations == 1 ? "delivered" : "expanded"});
+    if (!success_domain) {
+      auto d = pool_.with(
+          [&](Services& s) { return s.directory->local_domain_id(domain_of(r.address)); });
+      if (d) success_domain = *d;
     }
   }
+  if (!b.failed.empty()) report(env, message, std::move(b), success_domain, now);
   if (id.empty()) id = "L" + base::random_hex(8);
   return id;
 }

@@ -9,6 +9,13 @@
 //   When nothing at all could be accepted, the whole message is refused: kTemporary (451, the
 //   client retries) or kLimit/"quota" (452). When some copies were accepted, a local
 //   recipient that failed permanently (over quota) gets a bounce to a non-null sender.
+// - DSN (RFC 3461 6.2.7): a recipient with NOTIFY=SUCCESS gets a success report to a non-null
+//   sender once its copy is committed: "delivered" when it is one mailbox, "expanded" when an
+//   alias or forward made several destinations of it (local or not; once the local copies
+//   are committed and the others queued). A recipient that becomes exactly one
+//   external address passes its NOTIFY and ORCPT on to the queue (the next hop or the runner
+//   reports); several destinations take NOTIFY without SUCCESS. NOTIFY=NEVER, and NOTIFY
+//   without FAILURE, suppress the bounce for that recipient.
 // - Autoresponder: after delivery, per mailbox whose settings enable it (RFC 3834 rules,
 //   delivery/autoreply.h); replies go out from the null sender through the queue (or locally).
 // - Thread-safe.
@@ -18,6 +25,7 @@
 
 #include "delivery/gateway.h"
 #include "delivery/service_pool.h"
+#include "queue/dsn.h"
 #include "store/mail_store.h"
 
 namespace posthouse::delivery {
@@ -62,6 +70,10 @@ class LocalGateway final : public Gateway {
                                         bool trusted, bool system, int64_t origin_domain_id = 0);
   void autoreply(const std::string& sender, const MessageSource& message, int64_t mailbox_id,
                  int64_t now);
+  // Sends a report (bounce or success) about `message` to env's sender from the null sender;
+  // failures are logged (the message itself was accepted).
+  void report(const Envelope& env, const MessageSource& message, queue::BounceInput b,
+              int64_t origin_domain_id, int64_t now);
 
   GatewayOptions opts_;
   ServicePool& pool_;

@@ -101,6 +101,16 @@ asio::awaitable<void> Connection::pause(std::chrono::steady_clock::duration d) {
   touch();
 }
 
+asio::awaitable<bool> Connection::sends_within(std::chrono::steady_clock::duration d) {
+  asio::steady_timer t(sock_.get_executor(), d);
+  co_await t.async_wait(kTuple);
+  touch();
+  boost::system::error_code ec;
+  std::size_t waiting = closed_ ? 0 : sock_.available(ec);
+  bool sent = buffered() > 0 || (!ec && waiting > 0);
+  co_return sent;
+}
+
 asio::awaitable<void> Connection::watchdog() {
   auto self = shared_from_this();
   while (!closed_) {

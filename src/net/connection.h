@@ -39,6 +39,7 @@ struct ListenerStats {
   std::atomic<int64_t> bytes_in{0};
   std::atomic<int64_t> bytes_out{0};
   std::atomic<int64_t> paced{0};  // commands held back by a command budget (backpressure)
+  std::atomic<int64_t> pregreet{0};  // SMTP clients refused for talking before the greeting
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {
@@ -96,6 +97,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // peer's next commands stay in the socket and TCP slows the peer down; nothing is refused.
   // The wait is the server's doing, so the idle deadline starts again after it.
   asio::awaitable<void> pause(std::chrono::steady_clock::duration d);
+  // Waits `d` without reading; true when the peer sent something meanwhile (buffered, or
+  // waiting in the socket). For the SMTP pregreet test: a client must wait for the greeting.
+  asio::awaitable<bool> sends_within(std::chrono::steady_clock::duration d);
+  void count_pregreet() {
+    if (stats_) ++stats_->pregreet;
+  }
   void set_idle_timeout(std::chrono::seconds t) {
     idle_ = t;
     touch();

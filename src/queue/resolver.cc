@@ -50,7 +50,27 @@ std::string normalize(std::string_view name) {
   return s;
 }
 
+// A label may hold any byte on the wire; c-ares passes them through or escapes them ("\\018"),
+// depending on its version. A name with anything but letters, digits, '-', '_' and '.' names
+// no host and would carry those bytes into logs, queue errors, bounces and Received headers.
+bool printable_host(std::string_view name) {
+  return !name.empty() && name.size() <= 253 && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+  });
+}
+
 }  // namespace
+
+std::string canonical_ip(std::string_view ip) {
+  std::string s(ip);
+  char buf[INET6_ADDRSTRLEN] = {};
+  in_addr v4;
+  if (inet_pton(AF_INET, s.c_str(), &v4) == 1) return inet_ntop(AF_INET, &v4, buf, sizeof buf);
+  in6_addr v6;
+  if (inet_pton(AF_INET6, s.c_str(), &v6) != 1) return "";
+  if (IN6_IS_ADDR_V4MAPPED(&v6)) return inet_ntop(AF_INET, &v6.s6_addr[12], buf, sizeof buf);
+  return inet_ntop(AF_INET6, &v6, buf, sizeof buf);
+}
 
 int parse_mx_answer(const unsigned char* answer, int len, std::vector<MxHost>& hosts) {
   hosts.clear();
@@ -61,14 +81,7 @@ int parse_mx_answer(const unsigned char* answer, int len, std::vector<MxHost>& h
   for (ares_mx_reply* p = mx; p; p = p->next) {
     if (hosts.size() >= kMaxMxRecords) break;
     std::string name = normalize(p->host ? p->host : "");
-    // A label may hold any byte on the wire; c-ares passes them through or escapes them
-    // ("\\018"), depending on its version. A name with anything but letters, digits, '-', '_'
-    // and '.' names no host and would carry those bytes into logs, queue errors and bounces.
-    bool printable = !name.empty() && name.size() <= 253 &&
-                     std::all_of(name.begin(), name.end(), [](char c) {
-                       return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-                              c == '_' || c == '.';
-                     });
+    bool printable = printable_host(name);
     if (name.empty()) {  // the null MX (RFC 7505): "." normalised away
       hosts.push_back(MxHost{p->priority, std::move(name), {}});
       continue;
@@ -131,6 +144,26 @@ void on_addr(void* arg, int status, int, ares_addrinfo* ai) {
   ares_freeaddrinfo(ai);
 }
 
+struct PtrResult {
+  int status = ARES_ETIMEOUT;
+  std::vector<std::string> names;
+};
+
+void on_ptr(void* arg, int status, int, hostent* h) {
+  auto* res = static_cast<PtrResult*>(arg);
+  res->status = status;
+  if (status != ARES_SUCCESS || !h) return;
+  auto add = [&](const char* n) {
+    std::string name = normalize(n ? n : "");
+    if (!printable_host(name) || res->names.size() >= Resolver::kMaxPtrNames) return;
+    if (std::find(res->names.begin(), res->names.end(), name) == res->names.end())
+      res->names.push_back(std::move(name));
+  };
+  add(h->h_name);
+  for (char** a = h->h_aliases; a && *a; ++a) add(*a);
+  if (res->names.empty()) res->status = ARES_ENODATA;
+}
+
 bool valid_name(std::string_view name) {
   if (name.empty() || name.size() > 253) return false;
   for (char c : name) {
@@ -157,6 +190,36 @@ base::Result<std::vector<std::string>> Resolver::addresses(std::string_view host
   c.run();
   if (res.status != ARES_SUCCESS) return dns_error(res.status, fmt::format("address of {}", name));
   return res.addresses;
+}
+
+base::Result<std::string> Resolver::confirmed_name(std::string_view ip) const {
+  std::string want = canonical_ip(ip);
+  if (want.empty()) return Error(Errc::kInvalid, fmt::format("not an address: \"{}\"", ip));
+  in6_addr bytes{};
+  bool v4 = inet_pton(AF_INET, want.c_str(), &bytes) == 1;
+  if (!v4) inet_pton(AF_INET6, want.c_str(), &bytes);
+  PtrResult ptr;
+  {
+    net::AresChannel c;
+    PH_CHECK(c.open(dns_options(opts_)));
+    ares_gethostbyaddr(c.get(), &bytes, v4 ? sizeof(in_addr) : sizeof(in6_addr),
+                       v4 ? AF_INET : AF_INET6, on_ptr, &ptr);
+    c.run();
+  }
+  if (ptr.status != ARES_SUCCESS) return dns_error(ptr.status, fmt::format("PTR of {}", want));
+  bool temporary = false;
+  for (const auto& name : ptr.names) {
+    auto addrs = addresses(name);
+    if (!addrs) {
+      temporary |= addrs.error().code != Errc::kNotFound;
+      continue;
+    }
+    for (const auto& a : *addrs) {
+      if (canonical_ip(a) == want) return name;
+    }
+  }
+  return Error(temporary ? Errc::kTemporary : Errc::kNotFound,
+               fmt::format("no PTR name of {} resolves back to it", want));
 }
 
 base::Result<Route> Resolver::route(std::string_view domain) const {

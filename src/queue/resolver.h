@@ -44,15 +44,25 @@ struct ResolverOptions {
 inline constexpr std::size_t kMaxMxRecords = 50;
 int parse_mx_answer(const unsigned char* answer, int len, std::vector<MxHost>& hosts);
 
+// A numeric address in the form inet_ntop writes it ("::ffff:192.0.2.1" becomes "192.0.2.1"),
+// so two spellings of one address compare equal; "" when `ip` is not an address. Pure.
+std::string canonical_ip(std::string_view ip);
 
 class Resolver {
  public:
   static constexpr std::size_t kMaxHosts = 10;
   static constexpr std::size_t kMaxAddresses = 10;
+  static constexpr std::size_t kMaxPtrNames = 5;
 
   explicit Resolver(ResolverOptions o) : opts_(std::move(o)) {}
   base::Result<Route> route(std::string_view domain) const;
   base::Result<std::vector<std::string>> addresses(std::string_view host) const;
+
+  // Forward-confirmed reverse DNS of a numeric address (FCrDNS): the first of its PTR names
+  // (at most kMaxPtrNames, each letters, digits, '-', '_' and '.' only, lower case) whose
+  // A/AAAA records contain the address. kNotFound when no name confirms it (or there is no
+  // PTR); kTemporary for timeouts and failures; kInvalid when `ip` is not an address.
+  base::Result<std::string> confirmed_name(std::string_view ip) const;
 
  private:
   ResolverOptions opts_;

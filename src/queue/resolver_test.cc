@@ -70,5 +70,18 @@ TEST(ParseMxAnswer, MalformedAnswersAreErrors) {
   EXPECT_TRUE(hosts.empty());
 }
 
+TEST(CanonicalIp, OneSpellingPerAddress) {
+  EXPECT_EQ(canonical_ip("127.0.0.1"), "127.0.0.1");
+  EXPECT_EQ(canonical_ip("::ffff:127.0.0.1"), "127.0.0.1");
+  EXPECT_EQ(canonical_ip("2001:DB8:0:0::1"), "2001:db8::1");
+  EXPECT_EQ(canonical_ip("mail.example.org"), "");
+  EXPECT_EQ(canonical_ip(""), "");
+}
+
+TEST(ConfirmedName, RefusesWhatIsNotAnAddress) {
+  Resolver r(ResolverOptions{"127.0.0.1:9", 100, 1});
+  EXPECT_EQ(r.confirmed_name("client.example.org").error().code, base::Errc::kInvalid);
+}
+
 }  // namespace
 }  // namespace posthouse::queue

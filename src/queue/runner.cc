@@ -21,9 +21,10 @@ namespace {
 
 int64_t now_seconds() { return base::unix_now(); }
 
-std::vector<RecipientVerdict> same(std::size_t n, Verdict v, std::string status,
-                                   std::string detail) {
-  return std::vector<RecipientVerdict>(n, RecipientVerdict{v, std::move(status), std::move(detail)});
+AttemptResult same(std::size_t n, Verdict v, std::string status, std::string detail) {
+  AttemptResult r;
+  r.recipients.assign(n, RecipientVerdict{v, std::move(status), std::move(detail)});
+  return r;
 }
 
 bool wants_failure_report(uint8_t notify) {
@@ -237,8 +238,8 @@ asio::awaitable<void> Runner::deliver_in_slot(Claim c) {
     }
     co_return;
   }
-  auto verdicts = co_await attempt(c, wire);
-  co_await pool_.run([this, &c, &body, &verdicts] { finish(c, *body, verdicts); });
+  auto result = co_await attempt(c, wire);
+  co_await pool_.run([this, &c, &body, &result] { finish(c, *body, result); });
 }
 
 asio::awaitable<base::Result<Route>> Runner::route_for(const Claim& c, TlsMode& tls,
@@ -270,8 +271,7 @@ asio::awaitable<base::Result<Route>> Runner::route_for(const Claim& c, TlsMode& 
   co_return route;
 }
 
-asio::awaitable<std::vector<RecipientVerdict>> Runner::attempt(const Claim& c,
-                                                               const std::string& body) {
+asio::awaitable<AttemptResult> Runner::attempt(const Claim& c, const std::string& body) {
   const std::size_t n = c.recipients.size();
   int hops = count_received(body, opts_.max_received_headers + 1);
   if (hops > opts_.max_received_headers) {
@@ -289,10 +289,17 @@ asio::awaitable<std::vector<RecipientVerdict>> Runner::attempt(const Claim& c,
   }
   Transaction tx;
   tx.sender = c.sender;
-  for (const auto& r : c.recipients) tx.recipients.push_back(r.address);
+  for (const auto& r : c.recipients) {
+    tx.recipients.push_back(r.address);
+    tx.notify.push_back(r.notify);
+    tx.orcpt.push_back(r.orcpt);
+  }
   tx.body = body;
   tx.smtputf8 = c.smtputf8;
   tx.eight_bit = c.eight_bit;
+  tx.envid = c.envid;
+  tx.ret_full = c.ret_full;
+  tx.ret_hdrs = c.ret_hdrs;
   ClientOptions co;
   co.helo_name = opts_.hostname;
   co.tls = tls;
@@ -330,12 +337,11 @@ asio::awaitable<std::vector<RecipientVerdict>> Runner::attempt(const Claim& c,
         }
         auto r = co_await p->conn->send(tx);
         co_await done_with(key, std::move(p->conn), p->sent + 1);
-        co_return std::move(r.recipients);
+        co_return r;
       }
     }
   }
-  std::vector<RecipientVerdict> last =
-      same(n, Verdict::kTemporary, "4.4.1", "no address to connect to");
+  AttemptResult last = same(n, Verdict::kTemporary, "4.4.1", "no address to connect to");
   for (const auto& host : route->hosts) {
     if (!relay && base::iequals(host.name, opts_.hostname)) {
       co_return same(n, Verdict::kPermanent, "5.4.6",
@@ -364,7 +370,7 @@ asio::awaitable<std::vector<RecipientVerdict>> Runner::attempt(const Claim& c,
       }
       auto r = co_await conn->send(tx);
       co_await done_with(key_of(o, ep), std::move(conn), 1);
-      co_return std::move(r.recipients);
+      co_return r;
     }
   }
   co_return last;
@@ -409,7 +415,7 @@ void Runner::warn_delay(const Claim& c, const std::string& body,
     if (std::find(marked.begin(), marked.end(), r.id) == marked.end()) continue;
     const std::string& vs = verdicts[i].status;
     std::string status = !vs.empty() && vs[0] == '4' ? vs : "4.0.0";
-    b.failed.push_back({r.address, status, "smtp; " + verdicts[i].detail, r.orcpt});
+    b.failed.push_back({r.address, status, "smtp; " + verdicts[i].detail, r.orcpt, ""});
   }
   if (auto sent = bounce_(c.sender, build_bounce(b, now), c.origin_domain_id); !sent) {
     spdlog::error("queue: {}: cannot send the delay warning to <{}>: {}", c.queue_id, c.sender,
@@ -425,11 +431,39 @@ void Runner::warn_delay(const Claim& c, const std::string& body,
                marked.size(), c.sender);
 }
 
-void Runner::finish(const Claim& c, const std::string& body,
-                    const std::vector<RecipientVerdict>& verdicts) {
+void Runner::report_relayed(const Claim& c, const std::string& body, const AttemptResult& result,
+                            int64_t now) {
+  if (result.peer_dsn || c.sender.empty()) return;
+  BounceInput b;
+  b.success = true;
+  for (std::size_t i = 0; i < c.recipients.size(); ++i) {
+    const auto& r = c.recipients[i];
+    const auto& v = result.recipients[i];
+    if (v.verdict != Verdict::kDelivered || !(r.notify & smtp::kNotifySuccess)) continue;
+    b.failed.push_back({r.address, "2.0.0", "smtp; " + v.detail, r.orcpt, "relayed"});
+  }
+  if (b.failed.empty()) return;
+  b.reporting_mta = opts_.hostname;
+  b.original_sender = c.sender;
+  b.envid = c.envid;
+  b.original_message = body;
+  b.arrival_date = c.created_at;
+  // A success report that cannot be handed on is logged, not retried: the message itself was
+  // delivered and is not sent again for it.
+  if (auto st = bounce_(c.sender, build_bounce(b, now), c.origin_domain_id); !st) {
+    spdlog::error("queue: {}: cannot send the relayed report to <{}>: {}", c.queue_id, c.sender,
+                  st.error().message);
+    return;
+  }
+  spdlog::info("queue: {}: relayed report for {} recipient(s) sent to <{}>", c.queue_id,
+               b.failed.size(), c.sender);
+}
+
+void Runner::finish(const Claim& c, const std::string& body, const AttemptResult& result) {
+  const std::vector<RecipientVerdict>& verdicts = result.recipients;
   int64_t now = now_seconds();
   std::vector<Outcome> outcomes;
-  std::vector<FailedRecipient> failed;
+  std::vector<ReportRecipient> failed;
   for (std::size_t i = 0; i < c.recipients.size(); ++i) {
     const auto& r = c.recipients[i];
     const auto& v = verdicts[i];
@@ -451,11 +485,12 @@ void Runner::finish(const Claim& c, const std::string& body,
     spdlog::info("queue: {} to=<{}> {}: {}", c.queue_id, r.address, state_name(o.state), o.detail);
     if (report && wants_failure_report(r.notify)) {
       std::string status = o.state == RecipientState::kExpired ? "4.4.7" : v.status;
-      failed.push_back({r.address, status, "smtp; " + o.detail, r.orcpt});
+      failed.push_back({r.address, status, "smtp; " + o.detail, r.orcpt, ""});
     }
     outcomes.push_back(std::move(o));
   }
   warn_delay(c, body, verdicts, outcomes, now);
+  report_relayed(c, body, result, now);
   if (!failed.empty()) {
     if (c.sender.empty()) {
       spdlog::info("queue: {}: no bounce for a null-sender message", c.queue_id);

@@ -12,6 +12,9 @@
 //   bounce sink, unless the sender is null (never a bounce to a bounce) or NOTIFY excludes
 //   FAILURE. The sink runs before the outcome is recorded (a crash may repeat a bounce, never
 //   lose one).
+// - DSN (RFC 3461): a next hop that offers DSN gets RET, ENVID, NOTIFY and ORCPT as received,
+//   and reports are its business from then on. Recipients with NOTIFY=SUCCESS handed to a next
+//   hop without DSN get one "Action: relayed" report per attempt (never for a null sender).
 // - Delay warnings: a recipient still deferred `delay_warning` seconds after the message
 //   arrived gets one RFC 3464 "Action: delayed" report (per claim: the recipients of one
 //   message at one domain share it), unless the sender is null or NOTIFY excludes DELAY. The
@@ -105,11 +108,12 @@ class Runner : public std::enable_shared_from_this<Runner> {
   boost::asio::awaitable<void> loop();
   boost::asio::awaitable<void> deliver(Claim c);
   boost::asio::awaitable<void> deliver_in_slot(Claim c);
-  boost::asio::awaitable<std::vector<RecipientVerdict>> attempt(const Claim& c,
-                                                                const std::string& body);
+  boost::asio::awaitable<AttemptResult> attempt(const Claim& c, const std::string& body);
   boost::asio::awaitable<base::Result<Route>> route_for(const Claim& c, TlsMode& tls,
                                                          const Relay*& relay);
-  void finish(const Claim& c, const std::string& body, const std::vector<RecipientVerdict>& v);
+  void finish(const Claim& c, const std::string& body, const AttemptResult& result);
+  void report_relayed(const Claim& c, const std::string& body, const AttemptResult& result,
+                      int64_t now);
   void warn_delay(const Claim& c, const std::string& body,
                   const std::vector<RecipientVerdict>& verdicts,
                   const std::vector<Outcome>& outcomes, int64_t now);

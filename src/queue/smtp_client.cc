@@ -8,6 +8,7 @@
 #include "base/result.h"
 #include "base/strings.h"
 #include "protocol/smtp/client_reply.h"
+#include "protocol/smtp/command.h"
 #include "protocol/text.h"
 
 namespace posthouse::queue {
@@ -214,6 +215,24 @@ std::string mail_from(const Transaction& tx, const smtp::Extensions& ext) {
   if (ext.has_size) cmd += fmt::format(" SIZE={}", tx.body.size());
   if (tx.eight_bit && ext.eight_bit_mime) cmd += " BODY=8BITMIME";
   if (tx.smtputf8 && ext.smtputf8) cmd += " SMTPUTF8";
+  if (ext.dsn) {
+    if (tx.ret_full || tx.ret_hdrs) cmd += tx.ret_full ? " RET=FULL" : " RET=HDRS";
+    if (!tx.envid.empty()) cmd += " ENVID=" + smtp::xtext_encode(tx.envid);
+  }
+  return cmd + "\r\n";
+}
+
+std::string rcpt_to(const Transaction& tx, std::size_t i, const smtp::Extensions& ext) {
+  std::string cmd = fmt::format("RCPT TO:<{}>", tx.recipients[i]);
+  if (ext.dsn) {
+    uint8_t notify = i < tx.notify.size() ? tx.notify[i] : 0;
+    if (notify) cmd += " NOTIFY=" + smtp::notify_value(notify);
+    std::string_view orcpt = i < tx.orcpt.size() ? std::string_view(tx.orcpt[i]) : "";
+    auto semi = orcpt.find(';');
+    if (semi != std::string_view::npos) {
+      cmd += " ORCPT=" + smtp::orcpt_value(orcpt.substr(0, semi), orcpt.substr(semi + 1));
+    }
+  }
   return cmd + "\r\n";
 }
 
@@ -370,7 +389,7 @@ asio::awaitable<AttemptResult> Connection::send(const Transaction& tx) {
   // The envelope: pipelined in one write when the server allows it (RFC 2920).
   std::vector<std::string> cmds;
   cmds.push_back(mail_from(tx, ext));
-  for (const auto& r : tx.recipients) cmds.push_back(fmt::format("RCPT TO:<{}>\r\n", r));
+  for (std::size_t i = 0; i < n; ++i) cmds.push_back(rcpt_to(tx, i, ext));
   cmds.push_back("DATA\r\n");
   std::vector<smtp::ServerReply> replies;
   if (ext.pipelining) {
@@ -398,6 +417,7 @@ asio::awaitable<AttemptResult> Connection::send(const Transaction& tx) {
   }
   if (!replies[0].positive()) co_return all(n, verdict_of(replies[0], who), false);
   AttemptResult out;
+  out.peer_dsn = ext.dsn;
   std::vector<std::size_t> accepted;
   for (std::size_t i = 0; i < n; ++i) {
     if (i + 1 < replies.size() && replies[i + 1].positive()) {

@@ -56,6 +56,13 @@ struct Transaction {
   std::string_view body;  // CRLF lines, not dot-stuffed
   bool smtputf8 = false;
   bool eight_bit = false;
+  // DSN (RFC 3461) as the message was received, passed on only to a server that offers DSN:
+  // RET and ENVID on MAIL, NOTIFY and ORCPT ("type;address", decoded) on each RCPT.
+  std::string envid;
+  bool ret_full = false;
+  bool ret_hdrs = false;
+  std::vector<uint8_t> notify;     // per recipient (NotifyFlags); empty or 0: no NOTIFY
+  std::vector<std::string> orcpt;  // per recipient; empty or "": no ORCPT
 };
 
 enum class Verdict { kDelivered, kTemporary, kPermanent };
@@ -69,6 +76,9 @@ struct RecipientVerdict {
 struct AttemptResult {
   bool try_next = false;
   std::vector<RecipientVerdict> recipients;  // same order as Transaction::recipients
+  // The server offered DSN, so the DSN parameters went with the message and reports about
+  // it are its business from now on (no "relayed" report of ours).
+  bool peer_dsn = false;
 };
 
 // An open SMTP session to one server address. Not thread-safe: one coroutine at a time.

@@ -31,14 +31,15 @@ bool is_final(RecipientState s);
 
 struct NewRecipient {
   std::string address;
-  uint8_t notify = 0;
-  std::string orcpt;
+  uint8_t notify = 0;  // DSN NOTIFY flags (protocol/smtp NotifyFlags)
+  std::string orcpt;   // DSN ORCPT "type;address" (address decoded), "" if none
 };
 
 struct NewMessage {
   std::string sender;  // "" = null sender
   std::string envid;
-  bool ret_full = false;
+  bool ret_full = false;  // RET=FULL
+  bool ret_hdrs = false;  // RET=HDRS (neither: no RET given; migration 0091)
   bool smtputf8 = false;
   bool eight_bit = false;
   std::string body;
@@ -94,6 +95,7 @@ struct Claim {
   std::string sender;
   std::string envid;
   bool ret_full = false;
+  bool ret_hdrs = false;
   bool smtputf8 = false;
   bool eight_bit = false;
   int64_t size = 0;

@@ -43,6 +43,18 @@ class OutboundBase(unittest.TestCase):
             refused = s.sendmail("alice@a.test", rcpts, msg.encode(), mail_options=mail_options)
             self.assertEqual(refused, {})
 
+    def forward_out(self, address, target, subject, sender, mail_options=(), rcpt_options=()):
+        """Makes `address` a mailbox of a.test that forwards to `target` without a copy, and
+        sends it a message from `sender` through A's MX."""
+        self.a.cli("mailbox", "create", address, "--template", "staff", "--password",
+                   "fwd-password-1")
+        self.a.cli("forward", "set", address, target, "--no-keep-copy")
+        with smtplib.SMTP("127.0.0.1", self.a.ports["smtp"], timeout=WAIT) as s:
+            s.sendmail(sender, [address],
+                       f"From: {sender or 'mailer-daemon@elsewhere.test'}\r\nTo: {address}\r\n"
+                       f"Subject: {subject}\r\n\r\nhi\r\n".encode(),
+                       mail_options=list(mail_options), rcpt_options=list(rcpt_options))
+
     def queue(self, server=None):
         return json.loads((server or self.a).cli("queue", "list", "--json").stdout)
 

@@ -241,10 +241,12 @@ class LineReader:
 
 
 class SmtpPeer(PyPeer):
-    """A small SMTP server: STARTTLS with the given certificate, PIPELINING, records every
-    message it accepted (with its session number) and the RSETs it saw."""
+    """A small SMTP server: STARTTLS with the given certificate, PIPELINING, DSN when `dsn`,
+    records every message it accepted (with its session number), the MAIL and RCPT lines of
+    each (`envelopes`: (MAIL line, [RCPT lines]) as received, without CRLF) and the RSETs it
+    saw."""
 
-    def __init__(self, addr, port, cert=None, rcpt_reply=None, drop_transaction=None):
+    def __init__(self, addr, port, cert=None, rcpt_reply=None, drop_transaction=None, dsn=False):
         self.ctx = None
         if cert:
             import ssl
@@ -255,6 +257,8 @@ class SmtpPeer(PyPeer):
         self.drop_transaction = drop_transaction
         self.lock = threading.Lock()
         self.messages = []   # (session number, bytes)
+        self.envelopes = []  # (MAIL line, [RCPT lines]) of each accepted message
+        self.dsn = dsn
         self.rsets = 0
         self.tls_sessions = 0
         super().__init__(addr, port, self.session)
@@ -275,7 +279,7 @@ class SmtpPeer(PyPeer):
             line = rd.line()
             cmd = line[:4].upper()
             if cmd in (b"EHLO", b"HELO"):
-                ext = [b"PIPELINING", b"8BITMIME", b"SIZE 10000000"]
+                ext = [b"PIPELINING", b"8BITMIME", b"SIZE 10000000"] + ([b"DSN"] if self.dsn else [])
                 if self.ctx and not tls:
                     ext.append(b"STARTTLS")
                 send(b"250-peer.test\r\n" + b"".join(b"250-" + e + b"\r\n" for e in ext[:-1])
@@ -289,11 +293,13 @@ class SmtpPeer(PyPeer):
                     self.tls_sessions += 1
             elif cmd == b"MAIL":
                 rcpts = 0
+                envelope = (line.rstrip(b"\r\n").decode(), [])
                 send(b"250 2.0.0 ok\r\n")
             elif cmd == b"RCPT" and self.rcpt_reply:
                 send(self.rcpt_reply + b"\r\n")
             elif cmd == b"RCPT":
                 rcpts += 1
+                envelope[1].append(line.rstrip(b"\r\n").decode())
                 send(b"250 2.0.0 ok\r\n")
             elif cmd == b"DATA" and not rcpts:
                 send(b"554 5.5.1 no valid recipients\r\n")
@@ -311,6 +317,7 @@ class SmtpPeer(PyPeer):
                     data += line
                 with self.lock:
                     self.messages.append((number, data))
+                    self.envelopes.append(envelope)
                 send(b"250 2.0.0 queued\r\n")
             elif cmd == b"RSET":
                 with self.lock:

@@ -7,10 +7,9 @@ test_outbound_sessions.py, the queue over the API in test_outbound_queue.py.
 """
 import json
 import re
-import smtplib
 import unittest
 
-from harness import WAIT, free_port, start_server, wait_for
+from harness import free_port, start_server, wait_for
 from mailfixture import Fixture, pop_messages
 from outbound_base import OutboundBase, add_smtp_listener
 from peers import Dns, PyPeer, Sink, read_line
@@ -258,13 +257,8 @@ class Outbound(OutboundBase):
         # A stranger writes to a local mailbox that forwards out; the forward fails for good,
         # so a bounce goes back out to the stranger. Both queue entries are sent for a.test:
         # whoever may see the forward in the queue API sees its bounce too.
-        self.a.cli("mailbox", "create", "fwd@a.test", "--template", "staff", "--password",
-                   "fwd-password-1")
-        self.a.cli("forward", "set", "fwd@a.test", "gone@nothing.test", "--no-keep-copy")
-        with smtplib.SMTP("127.0.0.1", self.a.ports["smtp"], timeout=WAIT) as s:
-            s.sendmail("stranger@elsewhere.test", ["fwd@a.test"],
-                       b"From: stranger@elsewhere.test\r\nTo: fwd@a.test\r\n"
-                       b"Subject: forwarded-then-bounced\r\n\r\nhi\r\n")
+        self.forward_out("fwd@a.test", "gone@nothing.test", "forwarded-then-bounced",
+                         "stranger@elsewhere.test")
         fwd, _ = self.wait_state("gone@nothing.test", ["bounced"])
         self.assertEqual(fwd["domain"], "a.test")
         report, _ = self.wait_state("stranger@elsewhere.test",

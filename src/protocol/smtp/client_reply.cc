@@ -105,6 +105,8 @@ Extensions parse_ehlo(const ServerReply& r) {
       e.smtputf8 = true;
     } else if (kw == "ENHANCEDSTATUSCODES") {
       e.enhanced_status_codes = true;
+    } else if (kw == "DSN") {
+      e.dsn = true;
     } else if (kw == "SIZE") {
       e.has_size = true;
       if (words.size() < 2) continue;

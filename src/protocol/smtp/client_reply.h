@@ -45,6 +45,7 @@ struct Extensions {
   bool eight_bit_mime = false;
   bool smtputf8 = false;
   bool enhanced_status_codes = false;
+  bool dsn = false;  // RFC 3461: NOTIFY, ORCPT, RET, ENVID may be passed on
   bool has_size = false;
   uint64_t size = 0;  // 0 = no limit announced
   std::vector<std::string> auth;  // mechanisms, upper case

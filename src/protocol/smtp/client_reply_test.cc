@@ -18,6 +18,13 @@ TEST(ClientReply, SingleLineWithEnhancedStatus) {
   EXPECT_EQ(r.summary(), "550 5.1.1 No such user here");
 }
 
+TEST(ClientReply, NoDsnUnlessOffered) {
+  ReplyParser p;
+  EXPECT_FALSE(*p.feed("250-mx.example.org"));
+  EXPECT_TRUE(*p.feed("250 PIPELINING"));
+  EXPECT_FALSE(parse_ehlo(p.take()).dsn);
+}
+
 TEST(ClientReply, MultilineEhlo) {
   ReplyParser p;
   EXPECT_FALSE(*p.feed("250-mx.example.org Hello"));
@@ -26,10 +33,12 @@ TEST(ClientReply, MultilineEhlo) {
   EXPECT_FALSE(*p.feed("250-starttls"));
   EXPECT_FALSE(*p.feed("250-AUTH PLAIN LOGIN"));
   EXPECT_FALSE(*p.feed("250-8BITMIME"));
+  EXPECT_FALSE(*p.feed("250-dsn"));
   EXPECT_TRUE(*p.feed("250 SMTPUTF8"));
   auto r = p.take();
   auto e = parse_ehlo(r);
   EXPECT_TRUE(e.pipelining);
+  EXPECT_TRUE(e.dsn);
   EXPECT_TRUE(e.starttls);
   EXPECT_TRUE(e.eight_bit_mime);
   EXPECT_TRUE(e.smtputf8);

@@ -1,5 +1,7 @@
 #include "protocol/smtp/command.h"
 
+#include <fmt/format.h>
+
 #include <charconv>
 
 #include "base/strings.h"
@@ -294,6 +296,40 @@ std::string xtext_encode(std::string_view in) {
     } else {
       out += static_cast<char>(c);
     }
+  }
+  return out;
+}
+
+std::string notify_value(uint8_t notify) {
+  if (notify & kNotifyNever) return "NEVER";
+  std::string out;
+  for (auto [flag, name] :
+       {std::pair{kNotifySuccess, "SUCCESS"}, std::pair{kNotifyFailure, "FAILURE"},
+        std::pair{kNotifyDelay, "DELAY"}}) {
+    if (!(notify & flag)) continue;
+    if (!out.empty()) out += ',';
+    out += name;
+  }
+  return out;
+}
+
+std::string orcpt_value(std::string_view type, std::string_view address) {
+  std::string out = std::string(type) + ";";
+  if (base::iequals(type, "rfc822")) return out + xtext_encode(address);
+  // The ORCPT was checked to be valid UTF-8 when it was received (parse_command). A "\\x{HEX}"
+  // it carried is still in the address as received (xtext_decode leaves it), so '\\' passes.
+  for (std::size_t i = 0; i < address.size();) {
+    unsigned char c = static_cast<unsigned char>(address[i]);
+    std::size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+    if (i + len > address.size()) len = 1;
+    uint32_t cp = len == 1 ? c : c & (0x7F >> len);
+    for (std::size_t k = 1; k < len; ++k) cp = (cp << 6) | (address[i + k] & 0x3F);
+    if (cp < 33 || cp > 126 || cp == '+' || cp == '=') {
+      out += fmt::format("\\x{{{:X}}}", cp);
+    } else {
+      out += static_cast<char>(cp);
+    }
+    i += len;
   }
   return out;
 }

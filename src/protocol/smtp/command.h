@@ -88,4 +88,11 @@ base::Result<Command> parse_command(std::string_view line, const ParserOptions& 
 base::Result<std::string> xtext_decode(std::string_view in);
 std::string xtext_encode(std::string_view in);
 
+// DSN parameters passed on to a next hop (RFC 3461 4, 5.2): "SUCCESS,FAILURE" (NEVER alone;
+// "" for kNotifyNone), and the ORCPT value "type;address" with the address encoded for its
+// type: xtext for rfc822, utf-8-addr-xtext (RFC 6533: "\x{HEX}" for every non-ASCII code
+// point and for '+', '=' and controls; a "\x{HEX}" received stays as it was) for other types.
+std::string notify_value(uint8_t notify);
+std::string orcpt_value(std::string_view type, std::string_view address);
+
 }  // namespace posthouse::smtp

@@ -196,5 +196,22 @@ TEST(Xtext, RoundTrip) {
   EXPECT_FALSE(xtext_decode("a=b").ok());
 }
 
+TEST(DsnParams, NotifyListsFlagsInRfcOrder) {
+  EXPECT_EQ(notify_value(kNotifyNone), "");
+  EXPECT_EQ(notify_value(kNotifyNever), "NEVER");
+  EXPECT_EQ(notify_value(kNotifyDelay | kNotifySuccess), "SUCCESS,DELAY");
+  EXPECT_EQ(notify_value(kNotifySuccess | kNotifyFailure | kNotifyDelay), "SUCCESS,FAILURE,DELAY");
+}
+
+TEST(DsnParams, OrcptIsEncodedAsReceived) {
+  // What the parser decoded is encoded back to the same parameter.
+  Command c = ok("RCPT TO:<b@example.net> ORCPT=rfc822;b+2Bx+3Dy@example.net");
+  EXPECT_EQ(orcpt_value(c.rcpt.orcpt_type, c.rcpt.orcpt_address), "rfc822;b+2Bx+3Dy@example.net");
+  EXPECT_EQ(orcpt_value("rfc822", "a b@x.y"), "rfc822;a+20b@x.y");
+  // utf-8-addr-xtext (RFC 6533): code points, never "+HH".
+  EXPECT_EQ(orcpt_value("utf-8", "j\xc3\xa9r+me@x.y"), "utf-8;j\\x{E9}r\\x{2B}me@x.y");
+  EXPECT_EQ(orcpt_value("utf-8", "j\\x{E9}r@x.y"), "utf-8;j\\x{E9}r@x.y");
+}
+
 }  // namespace
 }  // namespace posthouse::smtp

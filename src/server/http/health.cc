@@ -48,6 +48,9 @@ void add_health_routes(Router& router, const net::Server& server,
         {"posthouse_commands_paced_total", "counter",
          "Commands held back by a per-connection command budget (the client was slowed).",
          &net::ListenerStats::paced},
+        {"posthouse_pregreet_refused_total", "counter",
+         "SMTP clients refused with 554 for sending before the greeting (MX listener).",
+         &net::ListenerStats::pregreet},
     };
     for (const auto& m : kMetrics) {
       out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", m.name, m.help, m.name, m.type);

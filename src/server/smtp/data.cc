@@ -26,16 +26,43 @@ std::string rfc5322_date() {
   return buf;
 }
 
+// The HELO argument is one token of any bytes but space; in a header, controls (a tab, a NUL)
+// and 8-bit bytes become '?', so the header stays one well-formed field.
+std::string header_safe(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c < 0x21 || c > 0x7e) c = '?';
+  }
+  return out;
+}
+
 }  // namespace
 
+asio::awaitable<void> Session::learn_client_name() {
+  if (client_name_known_) co_return;
+  if (name_lookup_) client_name_ = co_await name_lookup_->get();
+  name_lookup_.reset();
+  client_name_known_ = true;
+}
+
+// RFC 5321 4.4 with Postfix's layout: "from" the HELO name, then the client's verified name
+// (or "unknown") and address, the TLS version and cipher as an RFC 8314 7 comment, "by" us,
+// "with" the protocol (RFC 3848: ESMTP, ESMTPS, ESMTPSA), our id, the one recipient, the date.
 std::string Session::received_header() const {
   std::string with = ehlo_ ? "ESMTP" : "SMTP";
   if (conn_->is_tls()) with += "S";
   if (auth_) with += "A";
-  std::string out = fmt::format("Received: from {} ([{}])\r\n\tby {} (Posthouse) with {}", helo_,
-                                conn_->peer_ip(), o_.hostname, with);
-  if (conn_->is_tls()) out += fmt::format("\r\n\t(using {})", conn_->tls_info());
-  out += fmt::format("\r\n\tid {}", conn_->id());
+  const std::string& ip = conn_->peer_ip();
+  std::string literal = ip.find(':') != std::string::npos ? "IPv6:" + ip : ip;
+  std::string out = fmt::format("Received: from {} ({} [{}])", header_safe(helo_),
+                                client_name_.empty() ? "unknown" : client_name_, literal);
+  if (conn_->is_tls()) {
+    std::string info = conn_->tls_info();  // "TLSv1.3 TLS_AES_256_GCM_SHA384"
+    auto sp = info.find(' ');
+    out += fmt::format("\r\n\t(using {} with cipher {})", info.substr(0, sp),
+                       sp == std::string::npos ? "" : info.substr(sp + 1));
+  }
+  out += fmt::format("\r\n\tby {} (Posthouse) with {} id {}", o_.hostname, with, conn_->id());
   if (rcpts_.size() == 1) out += fmt::format("\r\n\tfor <{}>", rcpts_[0].address);
   out += fmt::format(";\r\n\t{}\r\n", rfc5322_date());
   return out;
@@ -76,12 +103,15 @@ asio::awaitable<bool> Session::deliver() {
   env.sender.address = from_.null_path ? "" : from_.mailbox.to_string();
   env.sender.auth = auth_;
   env.sender.client_ip = conn_->peer_ip();
+  co_await learn_client_name();
+  env.sender.client_name = client_name_;
   env.recipients = rcpts_;
   env.smtputf8 = mail_params_.smtputf8;
   env.eight_bit = mail_params_.body == codec::BodyType::k8BitMime ||
                   mail_params_.body == codec::BodyType::kBinaryMime;
   env.envid = mail_params_.envid;
   env.ret_full = mail_params_.ret == codec::DsnRet::kFull;
+  env.ret_hdrs = mail_params_.ret == codec::DsnRet::kHdrs;
   msg_.set_header(received_header());
   std::size_t size = msg_.size();
   // The gateway reads the spool (window and file) itself: one copy at a time, on the pool.

@@ -47,7 +47,30 @@ bool Session::within_budget(codec::Verb verb) {
   return true;
 }
 
+// Postfix's postscreen pregreet test, in the session: a real SMTP client waits for the 220
+// (RFC 5321 3.1); spamware often talks at once to save a round trip.
+void Session::refuse_early_talker() {
+  conn_->count_pregreet();
+  spdlog::info("{} smtp early talker {}: data before the greeting, refused", conn_->id(),
+               conn_->peer_ip());
+  // With its enhanced status code, though no EHLO said the client understands them: the
+  // code is what an operator greps for.
+  out_ += codec::make_reply(554, "5.5.1", "Protocol error: data before greeting").wire(true);
+}
+
 asio::awaitable<void> Session::run() {
+  // At connect, so the answer is usually in before the first Received header needs it.
+  if (o_.client_names) name_lookup_ = o_.client_names->start(conn_->executor(), conn_->peer_ip());
+  if (o_.mode == Mode::kMx && o_.pregreet_delay.count() > 0) {
+    std::chrono::steady_clock::duration wait = o_.pregreet_delay;
+    bool early = co_await conn_->sends_within(wait);
+    if (early) {
+      refuse_early_talker();
+      co_await flush();
+      co_await net::close_gracefully(conn_);  // drains what it sent: the 554 is not reset away
+      co_return;
+    }
+  }
   reply(220, "", fmt::format("{} ESMTP Posthouse", o_.hostname));
   if (!co_await flush()) co_return;
   codec::ParserOptions popts;
@@ -280,7 +303,9 @@ asio::awaitable<bool> Session::on_rcpt(const codec::Command& c) {
         co_return true;
     }
   }
-  rcpts_.push_back(delivery::Recipient{rcpt, c.rcpt.notify, c.rcpt.orcpt_address});
+  std::string orcpt =
+      c.rcpt.orcpt_type.empty() ? "" : c.rcpt.orcpt_type + ";" + c.rcpt.orcpt_address;
+  rcpts_.push_back(delivery::Recipient{rcpt, c.rcpt.notify, std::move(orcpt)});
   reply(250, "2.1.5", "Recipient OK");
   co_return true;
 }

@@ -46,6 +46,10 @@ class Session {
 
   asio::awaitable<void> run();
 
+  // The client's forward-confirmed reverse DNS name, "" when unknown or not looked up yet
+  // (known from the first Received header on; for spam scoring).
+  const std::string& client_name() const { return client_name_; }
+
  private:
   using Reply = codec::Reply;
 
@@ -89,6 +93,10 @@ class Session {
   asio::awaitable<bool> on_bdat(const codec::Command& c);
   asio::awaitable<bool> deliver();
   std::string received_header() const;
+  // The client's name for the Received header: the lookup started at connect, awaited once.
+  asio::awaitable<void> learn_client_name();
+  // MX: the client talked before the greeting; answers 554 (the caller closes).
+  void refuse_early_talker();
   // Starts receiving a message, or answers why not (452 4.3.1: the in-flight budget is spent).
   std::optional<Reply> start_message();
   // Moves a full window to the spool file (on the pool); a failure is kept in spool_error_.
@@ -102,6 +110,9 @@ class Session {
   std::shared_ptr<net::Connection> conn_;
   std::string out_;
 
+  std::shared_ptr<ClientNames::Lookup> name_lookup_;
+  std::string client_name_;  // FCrDNS; "" unknown
+  bool client_name_known_ = false;
   std::string helo_;
   bool ehlo_ = false;
   std::optional<delivery::AuthUser> auth_;

@@ -18,6 +18,10 @@
 //   plus the connection's read buffer; the rest is in a nameless spool file. The bytes being
 //   received across all sessions are bounded by `inflight` at admission: when it is exhausted,
 //   DATA (and the first BDAT) get 452 4.3.1 and the session stays usable.
+// - Early talkers: on the MX, a client that sends before the greeting (within pregreet_delay)
+//   gets 554 5.5.1 and the connection is closed, counted in ListenerStats::pregreet.
+// - The client's FCrDNS name is looked up once per connection at connect, off the I/O
+//   threads, and awaited (bounded) only when the first Received header needs it.
 #pragma once
 
 #include <boost/asio.hpp>
@@ -28,9 +32,10 @@
 #include "delivery/gateway.h"
 #include "net/blocking_pool.h"
 #include "net/connection.h"
-#include "protocol/smtp/data_decoder.h"
 #include "net/inflight.h"
+#include "protocol/smtp/data_decoder.h"
 #include "server/session_common.h"
+#include "server/smtp/client_name.h"
 
 namespace posthouse::server::smtp {
 
@@ -51,6 +56,12 @@ struct Options : SessionOptions {
   // Bytes being received across every SMTP listener ([limits] max_inflight_bytes); past it a
   // new DATA/BDAT gets 452 4.3.1. Null: no budget.
   std::shared_ptr<net::InflightBudget> inflight;
+  // MX only: how long the server listens before its greeting; a client that talks first gets
+  // 554 5.5.1 and is disconnected (early talker, Postfix's pregreet test). 0: greet at once.
+  std::chrono::milliseconds pregreet_delay{0};
+  // The client's verified reverse DNS name, looked up at connect ([smtp] rdns_timeout_ms).
+  // Null: no lookups ("unknown" in the Received header).
+  std::shared_ptr<ClientNames> client_names;
 };
 
 class SmtpServer {

@@ -18,7 +18,7 @@ base::Result<std::string> SqliteQueueStore::enqueue(const NewMessage& m, int64_t
   auto tx = PH_TRY(Tx::begin(db_));
   auto ins = PH_TRY(db_.prepare(
       "INSERT INTO queue_messages(queue_id, sender, envid, ret_full, smtputf8, eight_bit, body, "
-      "size, created_at, origin_domain_id) VALUES(?,?,?,?,?,?,?,?,?,?)"));
+      "size, created_at, origin_domain_id, ret_hdrs) VALUES(?,?,?,?,?,?,?,?,?,?,?)"));
   ins.bind(1, qid)
       .bind(2, m.sender)
       .bind(3, m.envid)
@@ -28,7 +28,7 @@ base::Result<std::string> SqliteQueueStore::enqueue(const NewMessage& m, int64_t
       .bind_blob(7, m.body)
       .bind(8, static_cast<int64_t>(m.body.size()))
       .bind(9, now);
-  ins.bind(10, m.origin_domain_id);
+  ins.bind(10, m.origin_domain_id).bind(11, m.ret_hdrs);
   PH_CHECK(ins.run());
   int64_t mid = db_.last_insert_id();
   auto rcpt = PH_TRY(db_.prepare(
@@ -145,7 +145,7 @@ base::Result<std::vector<Claim>> SqliteQueueStore::claim_due(int64_t now, int li
   auto st = PH_TRY(db_.prepare(
       "SELECT r.id, r.address, r.domain, r.notify, r.orcpt, r.attempts, m.id, m.queue_id, "
       "m.sender, m.envid, m.ret_full, m.smtputf8, m.eight_bit, m.size, m.created_at, "
-      "r.delay_warned, m.origin_domain_id "
+      "r.delay_warned, m.origin_domain_id, m.ret_hdrs "
       "FROM queue_recipients r JOIN queue_messages m ON m.id = r.message_id "
       "WHERE r.state IN ('queued','deferred') AND r.next_attempt_at <= ? "
       "ORDER BY r.next_attempt_at, r.id LIMIT ?"));
@@ -172,6 +172,7 @@ base::Result<std::vector<Claim>> SqliteQueueStore::claim_due(int64_t now, int li
       c.size = st.col_int(13);
       c.created_at = st.col_int(14);
       c.origin_domain_id = st.col_opt_int(16);
+      c.ret_hdrs = st.col_int(17) != 0;
       c.domain = r.domain;
       out.push_back(std::move(c));
       it = out.end() - 1;

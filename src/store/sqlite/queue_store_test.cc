@@ -51,6 +51,32 @@ TEST(QueueStore, StateNames) {
   EXPECT_EQ(q.enqueue(empty, 0).error().code, base::Errc::kInvalid);
 }
 
+// What a next hop that offers DSN is given comes back from the claim as it was enqueued.
+TEST(QueueStore, ClaimCarriesDsnParameters) {
+  auto db = std::move(*Db::open(":memory:"));
+  ASSERT_TRUE(db->migrate().ok());
+  SqliteQueueStore q(*db);
+  for (int ret = 0; ret < 3; ++ret) {
+    NewMessage m;
+    m.sender = "a@local.test";
+    m.body = "Subject: x\r\n\r\nb\r\n";
+    m.envid = "env-" + std::to_string(ret);
+    m.ret_full = ret == 1;
+    m.ret_hdrs = ret == 2;
+    m.recipients = {{"x@one.test", 2 | 4, "rfc822;orig@local.test"}};
+    ASSERT_TRUE(q.enqueue(m, 100).ok());
+  }
+  auto claims = *q.claim_due(100, 10);
+  ASSERT_EQ(claims.size(), 3u);
+  for (int ret = 0; ret < 3; ++ret) {
+    const Claim& c = claims[ret];
+    EXPECT_EQ(c.envid, "env-" + std::to_string(ret));
+    EXPECT_EQ(c.ret_full, ret == 1);
+    EXPECT_EQ(c.ret_hdrs, ret == 2);
+    EXPECT_EQ(c.recipients[0].notify, 6);
+    EXPECT_EQ(c.recipients[0].orcpt, "rfc822;orig@local.test");
+  }
+}
 
 TEST(QueueStore, ClaimRecordRetryRemove) {
   auto db = std::move(*Db::open(":memory:"));
