@@ -70,12 +70,6 @@ bool is_dmarc_record(std::string_view text) {
   return tags && !tags->empty() && (*tags)[0].name == "v" && (*tags)[0].value == "DMARC1";
 }
 
-std::string lower_domain(std::string_view d) {
-  std::string s = base::to_lower(base::trim(d));
-  while (!s.empty() && s.back() == '.') s.pop_back();
-  return s;
-}
-
 }  // namespace
 
 base::Result<DmarcRecord> parse_dmarc_record(std::string_view text) {
@@ -171,7 +165,7 @@ DmarcPolicy next_lower(DmarcPolicy p) {
 DmarcVerdict dmarc_check(const net::DnsLookup& dns, const PublicSuffixList& psl,
                          const DmarcInput& in) {
   DmarcVerdict v;
-  const std::string from = lower_domain(in.from_domain);
+  const std::string from = normalize_domain(in.from_domain);
   if (from.empty()) {
     v.result = DmarcResult::kPermError;
     v.problem = "no RFC5322.From domain";
@@ -201,7 +195,7 @@ DmarcVerdict dmarc_check(const net::DnsLookup& dns, const PublicSuffixList& psl,
   }
   const DmarcRecord& r = d.record;
   auto aligned = [&](const std::string& id, bool strict) {
-    std::string a = lower_domain(id);
+    std::string a = normalize_domain(id);
     if (a.empty()) return false;
     return strict ? a == from : psl.organizational_domain(a) == org;
   };
@@ -223,7 +217,7 @@ std::string dmarc_result_text(const DmarcVerdict& v, std::string_view from_domai
     out += fmt::format(" (p={} dis={})", dmarc_policy_name(v.policy),
                        dmarc_policy_name(v.disposition));
   }
-  std::string d = lower_domain(from_domain);
+  std::string d = normalize_domain(from_domain);
   bool safe = !d.empty() && d.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-._") ==
                                 std::string::npos;
   if (safe) out += " header.from=" + d;

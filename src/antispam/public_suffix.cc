@@ -15,16 +15,6 @@ namespace {
 constexpr std::size_t kMaxRules = 1'000'000;
 constexpr std::size_t kMaxRuleBytes = 256;
 
-// Lower case, without surrounding white space and trailing dots (idempotent: "a. ." is "a").
-std::string normalize(std::string_view d) {
-  std::string s = base::to_lower(d);
-  while (true) {
-    s = std::string(base::trim(s));
-    if (s.empty() || s.back() != '.') return s;
-    s.pop_back();
-  }
-}
-
 // The suffixes of `d` that start at a label boundary, longest first: a.b.c, b.c, c.
 std::vector<std::string_view> label_suffixes(std::string_view d) {
   std::vector<std::string_view> out;
@@ -40,6 +30,15 @@ std::vector<std::string_view> label_suffixes(std::string_view d) {
 
 }  // namespace
 
+std::string normalize_domain(std::string_view d) {
+  std::string s = base::to_lower(d);
+  while (true) {
+    s = std::string(base::trim(s));
+    if (s.empty() || s.back() != '.') return s;
+    s.pop_back();
+  }
+}
+
 PublicSuffixList PublicSuffixList::parse(std::string_view text) {
   PublicSuffixList l;
   std::size_t start = 0;
@@ -52,11 +51,11 @@ PublicSuffixList PublicSuffixList::parse(std::string_view text) {
     if (ws != std::string_view::npos) line = line.substr(0, ws);
     if (line.empty() || line.starts_with("//") || line.size() > kMaxRuleBytes) continue;
     if (line.front() == '!') {
-      l.exceptions_.insert(normalize(line.substr(1)));
+      l.exceptions_.insert(normalize_domain(line.substr(1)));
     } else if (line.starts_with("*.")) {
-      l.wildcards_.insert(normalize(line.substr(2)));
+      l.wildcards_.insert(normalize_domain(line.substr(2)));
     } else {
-      l.rules_.insert(normalize(line));
+      l.rules_.insert(normalize_domain(line));
     }
   }
   return l;
@@ -75,7 +74,7 @@ base::Result<PublicSuffixList> PublicSuffixList::load_file(const std::string& pa
 }
 
 std::string PublicSuffixList::public_suffix(std::string_view domain) const {
-  std::string d = normalize(domain);
+  std::string d = normalize_domain(domain);
   auto suffixes = label_suffixes(d);
   for (std::size_t i = 0; i < suffixes.size(); ++i) {
     std::string s(suffixes[i]);
@@ -88,7 +87,7 @@ std::string PublicSuffixList::public_suffix(std::string_view domain) const {
 }
 
 std::string PublicSuffixList::organizational_domain(std::string_view domain) const {
-  std::string d = normalize(domain);
+  std::string d = normalize_domain(domain);
   std::string suffix = public_suffix(d);
   if (suffix.size() >= d.size()) return d;
   std::string_view rest(d.data(), d.size() - suffix.size() - 1);  // without ".suffix"

@@ -23,6 +23,10 @@ namespace posthouse::antispam {
 // Where Debian's `publicsuffix` package puts the list.
 inline constexpr std::string_view kPublicSuffixFile = "/usr/share/publicsuffix/public_suffix_list.dat";
 
+// Lower case, without surrounding white space and trailing dots ("Mail.Example.COM." is
+// "mail.example.com"); idempotent. Every name this file and dmarc.h compare goes through it.
+std::string normalize_domain(std::string_view d);
+
 class PublicSuffixList {
  public:
   static base::Result<PublicSuffixList> load_file(const std::string& path);
