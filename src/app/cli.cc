@@ -7,6 +7,7 @@
 #include "app/cli_dkim.h"
 #include "app/cli_directory.h"
 #include "app/cli_queue.h"
+#include "app/cli_spam.h"
 #include "app/commands.h"
 
 namespace posthouse::app {
@@ -21,6 +22,7 @@ int run_cli(int argc, char** argv) {
   QueueCommands queue(app, *directory);
   BackupCommands backup(app, *directory);
   DkimCommands dkim(app);
+  SpamScanCommand spam_scan(app);
 
   InitOptions init;
   auto* init_cmd = app.add_subcommand("init", "create a data dir: config, TLS certificate, database");
@@ -58,6 +60,7 @@ int run_cli(int argc, char** argv) {
   if (queue.selected()) return queue.run();
   if (backup.selected()) return backup.run();
   if (dkim.selected()) return dkim.run();
+  if (spam_scan.selected()) return spam_scan.run();
   return 2;
 }
 

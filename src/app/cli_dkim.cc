@@ -4,41 +4,23 @@
 
 #include <CLI/CLI.hpp>
 #include <ctime>
-#include <fstream>
 #include <iostream>
 #include <memory>
 #include <sstream>
 
 #include "antispam/dkim_verifier.h"
 #include "antispam/txt_lookup.h"
+#include "app/message_file.h"
 #include "net/ares_dns.h"
 
 namespace posthouse::app {
 
 namespace {
 
-constexpr std::size_t kMaxMessageBytes = 64u << 20;
-
-bool read_file(const std::string& path, std::size_t max, std::string& out, std::string& error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error = fmt::format("cannot read {}", path);
-    return false;
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  out = ss.str();
-  if (out.size() > max) {
-    error = fmt::format("{} is larger than {} bytes", path, max);
-    return false;
-  }
-  return true;
-}
-
 // "NAME RECORD" lines; the record is the rest of the line, as one TXT record's strings joined.
 bool load_dns(const std::string& path, antispam::MapTxtLookup& dns, std::string& error) {
   std::string text;
-  if (!read_file(path, 1u << 20, text, error)) return false;
+  if (!read_whole_file(path, 1u << 20, text, error)) return false;
   std::istringstream in(text);
   std::string line;
   while (std::getline(in, line)) {
@@ -86,8 +68,7 @@ int DkimCommands::run() {
   int rc = 0;
   for (const auto& path : messages_) {
     std::string message;
-    if (!read_file(path, kMaxMessageBytes, message, error)) {
-      std::cerr << "error: " << error << "\n";
+    if (!read_message_file(path, message)) {
       rc = 1;
       continue;
     }

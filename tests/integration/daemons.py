@@ -1,0 +1,234 @@
+"""The spam and virus daemons the antispam tests talk to, started for real (Debian's rspamd and
+clamav-daemon, installed by scripts/install-deps), like peers.Dns:
+
+- each runs in the foreground, as the current user (rspamd needs --insecure to run as root),
+  from a private temp dir holding the minimal config the test writes, on free loopback ports;
+  nothing of the system's configuration, services, databases or sockets is used;
+- readiness is an event, never a sleep: clamd answers zPING with PONG, rspamd's workers answer
+  GET /ping with 200 pong; a daemon that exits first raises PeerStartError with its stderr;
+- stop() ends the daemon's process group (rspamd forks workers) and removes the temp dir.
+
+A missing daemon binary is a skip on a developer machine and a failure under CI=true
+(missing_daemon()), the rule of run.py.
+"""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+
+from harness import WAIT, free_port, wait_for
+from peers import PeerStartError, assert_nothing_listens, tool
+
+EICAR = rb"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
+# The EICAR file by its MD5 and size (clamd's .hdb format): no downloaded database needed.
+EICAR_HDB = "44d88612fea8a8f36de82e1278abb02f:68:Eicar-Test-Signature\n"
+GTUBE = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X"
+# rspamd loads its Lua libraries and language data at start: seconds, more on a busy machine.
+RSPAMD_START = 4 * WAIT
+
+
+def ci():
+    return os.environ.get("CI", "").lower() == "true"
+
+
+def missing_daemon(name, package):
+    """For a daemon binary that is not installed: a skip, or under CI a failure."""
+    why = f"{name} is not installed (Debian package {package}; scripts/install-deps installs it)"
+    if ci():
+        raise AssertionError(why)
+    raise unittest.SkipTest(why)
+
+
+class _Daemon:
+    """A process in its own process group with its stderr in a file of its temp dir."""
+
+    name = "daemon"
+
+    def _spawn(self, args):
+        self.errlog = open(os.path.join(self.dir, "stderr.log"), "w+b")
+        self.proc = subprocess.Popen(args, cwd=self.dir, stdin=subprocess.DEVNULL,
+                                     stdout=self.errlog, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+
+    def _check_alive(self):
+        if self.proc.poll() is not None:
+            raise PeerStartError(f"{self.name} exited {self.proc.returncode} instead of "
+                                 f"listening: {self.output()[-4000:]}")
+
+    def output(self):
+        self.errlog.flush()
+        self.errlog.seek(0)
+        return self.errlog.read().decode("utf-8", "replace").strip()
+
+    def stop(self):
+        if getattr(self, "proc", None) and self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGTERM)
+                self.proc.wait(WAIT)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+            except ProcessLookupError:
+                pass
+        if getattr(self, "errlog", None):
+            self.errlog.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Clamd(_Daemon):
+    """clamd with a database of one signature (EICAR, by hash), on a unix socket (`unix`) and a
+    loopback TCP port (`tcp`), refusing streams over `stream_max` bytes."""
+
+    name = "clamd"
+
+    def __init__(self, stream_max=1 << 20):
+        binary = tool("clamd")
+        if not binary:
+            missing_daemon("clamd", "clamav-daemon")
+        self.dir = tempfile.mkdtemp(prefix="ph-clamd-")
+        self.stream_max = stream_max
+        self.socket_path = os.path.join(self.dir, "clamd.sock")
+        self.port = free_port()
+        try:
+            assert_nothing_listens("127.0.0.1", self.port)
+            os.mkdir(os.path.join(self.dir, "db"))
+            with open(os.path.join(self.dir, "db", "eicar.hdb"), "w") as f:
+                f.write(EICAR_HDB)
+            conf = os.path.join(self.dir, "clamd.conf")
+            with open(conf, "w") as f:
+                f.write(f"Foreground yes\n"
+                        f"DatabaseDirectory {self.dir}/db\n"
+                        f"LocalSocket {self.socket_path}\n"
+                        f"LocalSocketMode 600\n"
+                        f"TCPSocket {self.port}\n"
+                        f"TCPAddr 127.0.0.1\n"
+                        f"StreamMaxLength {stream_max}\n"
+                        f"TemporaryDirectory {self.dir}\n"
+                        f"SelfCheck 0\n")
+            self._spawn([binary, "--config-file", conf])
+            wait_for(self._pongs, f"clamd to answer PING on {self.socket_path}")
+            wait_for(self._pongs_tcp, f"clamd to answer PING on 127.0.0.1:{self.port}")
+        except BaseException:
+            self.stop()
+            raise
+
+    @property
+    def unix(self):
+        return "unix:" + self.socket_path
+
+    @property
+    def tcp(self):
+        return f"127.0.0.1:{self.port}"
+
+    def _ping(self, family, address):
+        self._check_alive()
+        try:
+            with socket.socket(family, socket.SOCK_STREAM) as s:
+                s.settimeout(WAIT)
+                s.connect(address)
+                s.sendall(b"zPING\0")
+                return s.recv(16) == b"PONG\0"
+        except OSError:
+            return False
+
+    def _pongs(self):
+        return self._ping(socket.AF_UNIX, self.socket_path)
+
+    def _pongs_tcp(self):
+        return self._ping(socket.AF_INET, ("127.0.0.1", self.port))
+
+
+class Rspamd(_Daemon):
+    """rspamd with a normal worker (`url`) and a controller (`controller_url`, password in
+    `password_file`) on loopback ports; no Lua rules or modules (GTUBE is in rspamd's core),
+    Bayes on the sqlite3 backend with its learn cache in the temp dir (no Redis), DNS pointed
+    at a closed port."""
+
+    name = "rspamd"
+    PASSWORD = "test-controller-secret"
+
+    def __init__(self):
+        binary = tool("rspamd")
+        if not binary:
+            missing_daemon("rspamd", "rspamd")
+        self.dir = tempfile.mkdtemp(prefix="ph-rspamd-")
+        self.port, self.controller_port = free_port(), free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.controller_url = f"http://127.0.0.1:{self.controller_port}"
+        self.password_file = os.path.join(self.dir, "password")
+        # rspamd compiles its URL and TLD matchers into Hyperscan databases at start (about
+        # 90 MB, 15 s on a busy 2-core machine): a cache, not state, so it is kept per user
+        # across runs (2.5 s starts) instead of in the temp dir, and never in /var/lib/rspamd.
+        self.hs_cache = os.path.join(os.environ.get("XDG_CACHE_HOME") or
+                                     os.path.expanduser("~/.cache"), "posthouse-tests", "rspamd")
+        os.makedirs(self.hs_cache, exist_ok=True)
+        try:
+            for port in (self.port, self.controller_port):
+                assert_nothing_listens("127.0.0.1", port)
+            with open(self.password_file, "w") as f:
+                f.write(self.PASSWORD + "\n")
+            os.mkdir(os.path.join(self.dir, "db"))
+            conf = os.path.join(self.dir, "rspamd.conf")
+            with open(conf, "w") as f:
+                f.write(self._config())
+            args = [binary, "-f", "-c", conf]
+            if os.getuid() == 0:
+                args.append("--insecure")  # rspamd refuses root otherwise
+            self.started = time.monotonic()
+            self._spawn(args)
+            for port in (self.port, self.controller_port):
+                wait_for(lambda: self._pong(port), f"rspamd to answer /ping on port {port}",
+                         timeout=RSPAMD_START)
+            self.startup_seconds = time.monotonic() - self.started
+        except BaseException:
+            self.stop()
+            raise
+
+    def _config(self):
+        d = self.dir
+        return f"""
+options {{
+  pidfile = "{d}/rspamd.pid";
+  hs_cache_dir = "{self.hs_cache}";
+  dns {{ nameserver = ["127.0.0.1:1"]; timeout = 1s; retransmits = 1; }}
+}}
+logging {{ type = "console"; level = "warning"; }}
+actions {{ reject = 15; add_header = 6; greylist = 4; }}
+worker "normal" {{
+  bind_socket = "127.0.0.1:{self.port}";
+  count = 1;
+  task_timeout = 8s;
+}}
+worker "controller" {{
+  bind_socket = "127.0.0.1:{self.controller_port}";
+  count = 1;
+  password = "{self.PASSWORD}";
+  enable_password = "{self.PASSWORD}";
+  static_dir = "{d}";
+}}
+classifier "bayes" {{
+  backend = "sqlite3";
+  tokenizer {{ name = "osb"; }}
+  min_learns = 1;
+  cache {{ type = "sqlite3"; path = "{d}/db/learn_cache.sqlite"; }}
+  statfile {{ symbol = "BAYES_HAM"; path = "{d}/db/bayes.ham.sqlite"; spam = false; }}
+  statfile {{ symbol = "BAYES_SPAM"; path = "{d}/db/bayes.spam.sqlite"; spam = true; }}
+}}
+"""
+
+    def _pong(self, port):
+        self._check_alive()
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=WAIT) as s:
+                s.sendall(b"GET /ping HTTP/1.0\r\n\r\n")
+                reply = b""
+                while chunk := s.recv(4096):
+                    reply += chunk
+                return (reply.startswith(b"HTTP/1.1 200") and
+                        reply.partition(b"\r\n\r\n")[2].strip() == b"pong")
+        except OSError:
+            return False
