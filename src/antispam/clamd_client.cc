@@ -141,9 +141,10 @@ base::Status ClamdClient::ping() const {
   auto deadline = Clock::now() + options_.timeout;
   PH_CHECK(sock.write_all(std::string_view("zPING\0", 6), deadline));
   auto reply = PH_TRY(read_reply(sock, deadline));
-  if (std::string_view(reply.c_str()) != "PONG")
+  std::string_view text(reply.c_str());  // up to clamd's NUL
+  if (text != "PONG")
     return Error(Errc::kIo, fmt::format("clamd at {} answered PING with: {}", options_.address,
-                                        base::printable_ascii(reply, 200)));
+                                        base::printable_ascii(text, 200)));
   return {};
 }
 

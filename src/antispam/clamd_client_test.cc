@@ -95,6 +95,7 @@ class FakeClamd {
       ssize_t n = ::read(c, buf, sizeof buf);
       if (n <= 0) break;
       received.append(buf, n);
+      if (received == std::string("zPING\0", 6)) goto answer;
       // Walk the chunk headers seen so far.
       while (received.size() >= pos + 4) {
         auto* p = reinterpret_cast<const unsigned char*>(received.data() + pos);
@@ -144,6 +145,19 @@ TEST(ClamdFraming, SizeLimitReplyWinsOverTheFailedWrite) {
   ASSERT_FALSE(st);
   EXPECT_EQ(st.error().code, base::Errc::kLimit);
   EXPECT_NE(st.error().message.find("refuses messages of 4194304 bytes"), std::string::npos);
+}
+
+TEST(ClamdClient, Ping) {
+  {
+    FakeClamd fake("PONG");
+    auto st = ClamdClient({fake.address()}).ping();
+    EXPECT_TRUE(st.ok()) << st.error().message;
+    EXPECT_EQ(fake.received, std::string("zPING\0", 6));
+  }
+  FakeClamd fake("PANG\x01");
+  auto st = ClamdClient({fake.address()}).ping();
+  ASSERT_FALSE(st.ok());
+  EXPECT_EQ(st.error().message, "clamd at " + fake.address() + " answered PING with: PANG?");
 }
 
 TEST(ClamdClient, AbsentSocketIsAnErrorNamingIt) {

@@ -155,19 +155,4 @@ base::Result<std::size_t> BlockingSocket::read_some(char* buf, std::size_t cap,
   }
 }
 
-base::Result<std::string> BlockingSocket::read_to_close(std::size_t max,
-                                                        Clock::time_point deadline) {
-  std::string out;
-  char buf[8192];
-  for (;;) {
-    auto n = read_some(buf, sizeof buf, deadline);
-    if (!n) return std::move(n).error();
-    if (*n == 0) return out;
-    if (out.size() + *n > max)
-      return Error(Errc::kTooLarge,
-                   fmt::format("reply from {} is longer than {} bytes", address_, max));
-    out.append(buf, *n);
-  }
-}
-
 }  // namespace posthouse::net

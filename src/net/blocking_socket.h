@@ -37,8 +37,6 @@ class BlockingSocket {
   base::Status write_all(std::string_view data, Clock::time_point deadline);
   // Bytes read into buf (at most cap); 0 means the peer closed its side.
   base::Result<std::size_t> read_some(char* buf, std::size_t cap, Clock::time_point deadline);
-  // Reads until the peer closes or `max` bytes arrived (more is Errc::kTooLarge).
-  base::Result<std::string> read_to_close(std::size_t max, Clock::time_point deadline);
 
   const std::string& address() const { return address_; }
 
