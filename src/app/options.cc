@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "base/strings.h"
+#include "net/ares_dns.h"
 #include "queue/smtp_client.h"
 
 namespace posthouse::app {
@@ -99,6 +100,21 @@ server::smtp::Options smtp_options(const config::Config& cfg, server::smtp::Mode
     o.pregreet_delay = std::chrono::milliseconds(cfg.smtp.pregreet_delay_ms);
   }
   return o;
+}
+
+base::Result<std::shared_ptr<antispam::SenderChecks>> sender_checks(const config::Config& cfg) {
+  const auto& a = cfg.antispam;
+  if (!a.checks) return std::shared_ptr<antispam::SenderChecks>();
+  auto psl = antispam::PublicSuffixList::load_file(a.public_suffix_file);
+  if (!psl) {
+    return base::Error(base::Errc::kInvalid,
+                       fmt::format("[antispam] public_suffix_file: {}", psl.error().message));
+  }
+  net::DnsOptions dns{cfg.outbound.resolver, a.dns_timeout_ms, 1};
+  return std::make_shared<antispam::SenderChecks>(
+      std::make_unique<net::AresDnsLookup>(dns), std::move(*psl),
+      a.authserv_id.empty() ? cfg.server.hostname : a.authserv_id, cfg.server.hostname,
+      static_cast<std::size_t>(a.threads));
 }
 
 std::shared_ptr<server::smtp::ClientNames> client_names(const config::Config& cfg) {

@@ -2,6 +2,7 @@
 // function per part, pure (no I/O), so `serve`, the CLI and tests build parts the same way.
 #pragma once
 
+#include "antispam/sender_checks.h"
 #include "auth/password.h"
 #include "base/result.h"
 #include "config/config.h"
@@ -24,6 +25,9 @@ std::string spool_dir(const config::Config& cfg);
 server::smtp::Options smtp_options(const config::Config& cfg, server::smtp::Mode mode);
 // The FCrDNS lookups shared by the SMTP listeners ([smtp] rdns_timeout_ms, the resolver of
 // [outbound]); null when switched off.
+// The inbound sender checks of the MX ([antispam]); nullptr when `checks` is off. A Public
+// Suffix List that cannot be read is an error at start.
+base::Result<std::shared_ptr<antispam::SenderChecks>> sender_checks(const config::Config& cfg);
 std::shared_ptr<server::smtp::ClientNames> client_names(const config::Config& cfg);
 server::pop3::Options pop3_options(const config::Config& cfg);
 server::imap::Options imap_options(const config::Config& cfg);

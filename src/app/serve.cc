@@ -158,10 +158,13 @@ base::Status add_mail_listeners(Parts& p) {
     spdlog::info("removed {} spool files left by a crash", *swept);
   }
   auto names = client_names(cfg);  // one resolver pool for every SMTP listener
+  auto checks = PH_TRY(sender_checks(cfg));  // one checks pool for every SMTP listener
   auto smtp = [&](Mode mode) {
     auto o = smtp_options(cfg, mode);
     o.inflight = p.inflight;
     o.client_names = names;
+    o.authserv_id = cfg.antispam.authserv_id.empty() ? cfg.server.hostname : cfg.antispam.authserv_id;
+    if (mode == Mode::kMx) o.sender_checks = checks;
     return handler_of(
         std::make_shared<server::smtp::SmtpServer>(std::move(o), p.gateway, p.pool, p.throttle));
   };

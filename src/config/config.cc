@@ -282,6 +282,14 @@ base::Status read_imap(Section& s, Imap& o) {
   return read_command_rate(s, o.command_rate, o.command_burst);
 }
 
+base::Status read_antispam(Section& s, Antispam& o) {
+  PH_CHECK(s.get_bool("checks", o.checks));
+  PH_CHECK(s.get_string("authserv_id", o.authserv_id));
+  PH_CHECK(s.get_int("dns_timeout_ms", o.dns_timeout_ms, 100, 30000));
+  PH_CHECK(s.get_int("threads", o.threads, 1, 256));
+  return s.get_string("public_suffix_file", o.public_suffix_file);
+}
+
 base::Status read_testing(Section& s, Testing& o) {
   PH_CHECK(s.get_string("fault_file", o.fault_file));
   PH_CHECK(s.get_bool("allow_weak_password_hash", o.allow_weak_password_hash));
@@ -406,7 +414,7 @@ base::Result<Config> parse(std::string_view text, const std::string& path) {
 
   const std::set<std::string> known = {"server", "listen",    "tls",     "limits",
                                        "http",   "directory", "smtp",    "pop3",
-                                       "imap",   "testing",   "outbound"};
+                                       "imap",   "testing",   "outbound", "antispam"};
   for (auto&& [k, v] : root) {
     if (!known.count(std::string(k.str())) || !v.is_table()) {
       return Error(Errc::kInvalid,
@@ -425,6 +433,7 @@ base::Result<Config> parse(std::string_view text, const std::string& path) {
   PH_CHECK(read_table(root, "imap", path, read_imap, c.imap));
   PH_CHECK(read_table(root, "testing", path, read_testing, c.testing));
   PH_CHECK(read_table(root, "outbound", path, read_outbound, c.outbound));
+  PH_CHECK(read_table(root, "antispam", path, read_antispam, c.antispam));
   PH_CHECK(check_password_cost(c, path));
   resolve_paths(c, base_dir);
   return c;

@@ -109,6 +109,15 @@ struct Imap {
   int command_burst = 1000;           // commands accepted at once before the rate applies
 };
 
+// Inbound sender checks (docs/antispam.md).
+struct Antispam {
+  bool checks = true;            // SPF, DKIM and DMARC on mail the MX receives from outside
+  std::string authserv_id;       // Authentication-Results id; "" = [server] hostname
+  int dns_timeout_ms = 2000;     // per DNS query of the checks (one try each)
+  int threads = 8;               // blocking lookups run on a pool of their own
+  std::string public_suffix_file = "/usr/share/publicsuffix/public_suffix_list.dat";
+};
+
 // Test-only switches; every one is off by default (docs/config.md).
 struct Testing {
   std::string fault_file;  // store fault-injection control file (store/fault_file.h); "" = off
@@ -163,6 +172,7 @@ struct Config {
   Imap imap;
   Testing testing;
   Outbound outbound;
+  Antispam antispam;
 
   std::string db_path() const { return server.data_dir + "/posthouse.db"; }
 };

@@ -22,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "antispam/dmarc.h"
 #include "base/result.h"
 
 namespace posthouse::delivery {
@@ -45,6 +46,14 @@ struct Recipient {
   std::string orcpt;    // DSN ORCPT "type;address" (address xtext-decoded), "" if none
 };
 
+// What the MX's sender checks concluded (antispam/message_auth.h), for the recipients' domain
+// policies; absent when nothing was checked (authenticated senders, [antispam] checks off).
+struct SenderVerdict {
+  antispam::DmarcResult dmarc = antispam::DmarcResult::kNone;
+  antispam::DmarcPolicy disposition = antispam::DmarcPolicy::kNone;  // what the From domain asks
+  std::string from_domain;  // RFC5322.From; "" when there was no single one
+};
+
 struct Envelope {
   Sender sender;
   std::vector<Recipient> recipients;
@@ -53,6 +62,7 @@ struct Envelope {
   std::string envid;  // DSN ENVID
   bool ret_full = false;  // RET=FULL
   bool ret_hdrs = false;  // RET=HDRS (neither: no RET)
+  std::optional<SenderVerdict> verdict;
 };
 
 // The bytes of a message being accepted. read_at() may be called any number of times (each

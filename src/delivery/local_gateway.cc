@@ -1,4 +1,5 @@
 #include "delivery/local_gateway.h"
+#include "delivery/sender_policy.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -134,6 +135,13 @@ base::Status LocalGateway::check_recipient(const Sender& sender, const std::stri
   }
   auto res = pool_.with([&](Services& s) { return s.directory->resolve_recipient(rcpt); });
   if (!res) return std::move(res).error();
+  if (!sender.auth) {
+    auto policy = pool_.with([&](Services& s) { return s.directory->spam_policy_of(domain); });
+    if (!policy) return std::move(policy).error();
+    if (sender_blocked(*policy, sender.address)) {
+      return Error(Errc::kForbidden, "Sender blocked by the recipient domain's policy", "policy");
+    }
+  }
   for (int64_t mb : res->mailboxes) {
     auto q = mail_.quota(mb);
     if (!q) continue;  // not provisioned yet: empty
@@ -146,6 +154,31 @@ base::Status LocalGateway::check_recipient(const Sender& sender, const std::stri
 
 base::Result<std::string> LocalGateway::accept(const Envelope& env, const MessageSource& message) {
   return accept_from(env, message, env.sender.auth.has_value(), false);
+}
+
+base::Result<std::set<int64_t>> LocalGateway::junk_mailboxes(
+    const Envelope& env, const std::vector<std::vector<int64_t>>& reached) {
+  std::set<int64_t> junk, inbox;
+  bool accepted = false;
+  std::string refused_by;
+  for (std::size_t ri = 0; ri < env.recipients.size(); ++ri) {
+    std::string domain = domain_of(env.recipients[ri].address);
+    auto policy = pool_.with([&](Services& s) { return s.directory->spam_policy_of(domain); });
+    if (!policy) return std::move(policy).error();
+    Disposition d = disposition_for(*policy, *env.verdict);
+    if (d == Disposition::kRefuse && refused_by.empty()) refused_by = domain;
+    accepted = accepted || d != Disposition::kRefuse;
+    for (int64_t mb : reached[ri]) (d == Disposition::kDeliver ? inbox : junk).insert(mb);
+  }
+  if (!accepted) {
+    return Error(Errc::kForbidden,
+                 fmt::format("Message refused: it fails the DMARC policy of {} (reject)",
+                             env.verdict->from_domain),
+                 "policy");
+  }
+  // A mailbox some recipient delivers normally is not Junk for another.
+  for (int64_t mb : inbox) junk.erase(mb);
+  return junk;
 }
 
 void LocalGateway::autoreply(const std::string& sender, const MessageSource& message,
@@ -263,6 +296,15 @@ base::Result<std::string> LocalGateway::accept_from(const Envelope& env,
     }
   }
 
+  // The recipient domains' spam policies: mailboxes reached only through recipients whose
+  // policy says Junk (or refuse, while others accept the message) get it in Junk.
+  std::set<int64_t> junk;
+  if (env.verdict) {
+    std::vector<std::vector<int64_t>> reached;
+    for (const auto& x : expanded) reached.push_back(x.mailboxes);
+    junk = PH_TRY(junk_mailboxes(env, reached));
+  }
+
   std::string id;
   if (!external.empty()) {
     queue::NewMessage qm;
@@ -286,12 +328,26 @@ base::Result<std::string> LocalGateway::accept_from(const Envelope& env,
   if (!local.empty()) {
     // Each attempt reads its own copy and hands it to the store (moved, never copied).
     std::string return_path = fmt::format("Return-Path: <{}>\r\n", env.sender.address);
-    auto deliver_to = [&](std::vector<int64_t> recipients) -> base::Result<store::DeliveryResult> {
+    auto deliver_in = [&](std::vector<int64_t> recipients,
+                          const char* folder) -> base::Result<store::DeliveryResult> {
       store::Delivery d;
       d.recipients = std::move(recipients);
+      d.folder = folder;
       d.raw = PH_TRY(message.read(return_path));
       d.internaldate = now;
       return mail_.deliver(std::move(d));
+    };
+    // One result per mailbox, in order: INBOX and Junk are two deliveries.
+    auto deliver_to = [&](const std::vector<int64_t>& mbs) -> base::Result<store::DeliveryResult> {
+      std::vector<int64_t> inbox, in_junk;
+      for (int64_t mb : mbs) (junk.count(mb) ? in_junk : inbox).push_back(mb);
+      if (in_junk.empty()) return deliver_in(inbox, "INBOX");
+      store::DeliveryResult a, b, out;
+      if (!inbox.empty()) a = PH_TRY(deliver_in(inbox, "INBOX"));
+      b = PH_TRY(deliver_in(in_junk, "Junk"));
+      std::size_t i = 0, j = 0;
+      for (int64_t mb : mbs) out.push_back(junk.count(mb) ? std::move(b[j++]) : std::move(a[i++]));
+      return out;
     };
     auto results = PH_TRY(deliver_to(local));
     // Mailboxes not provisioned yet: provision and deliver to those once more.

@@ -21,6 +21,7 @@
 // - Thread-safe.
 #pragma once
 
+#include <set>
 #include <string>
 
 #include "delivery/gateway.h"
@@ -68,6 +69,13 @@ class LocalGateway final : public Gateway {
   // at most one whole copy is in memory at a time.
   base::Result<std::string> accept_from(const Envelope& env, const MessageSource& message,
                                         bool trusted, bool system, int64_t origin_domain_id = 0);
+  // The recipient domains' spam policies applied to env.verdict (delivery/sender_policy.h), with
+  // reached[i] the mailboxes env.recipients[i] expands to: the mailboxes that get the message
+  // in Junk, or Errc::kForbidden (field "policy") when every recipient's policy refuses it.
+  // One answer covers the whole message after DATA: while any recipient accepts it, those
+  // that would refuse get it in Junk (nothing is dropped).
+  base::Result<std::set<int64_t>> junk_mailboxes(const Envelope& env,
+                                                 const std::vector<std::vector<int64_t>>& reached);
   void autoreply(const std::string& sender, const MessageSource& message, int64_t mailbox_id,
                  int64_t now);
   // Sends a report (bounce or success) about `message` to env's sender from the null sender;

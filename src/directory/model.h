@@ -28,6 +28,8 @@ using model::PrincipalKind;
 using model::Role;
 using model::role_name;
 using model::Services;
+using model::SpamPolicy;
+using model::kMaxSpamListEntries;
 using model::Template;
 using model::TemplateSettings;
 using model::Time;

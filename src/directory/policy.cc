@@ -95,6 +95,7 @@ bool domain_admin_verb(Verb v, bool manager) {
     case Verb::kDelegationCreate:
     case Verb::kDelegationDelete:
     case Verb::kAuditRead:
+    case Verb::kSpamPolicy:
       return true;
     // Customer-level rights on a domain: only managers hold these, never a postmaster
     // (a postmaster must not raise its own limits or delete its own domain).

@@ -235,6 +235,9 @@ class Service {
   base::Result<Domain> set_domain_limits(const Actor& a, std::string_view ref, const Limits& l);
   base::Result<Domain> set_catchall(const Actor& a, std::string_view ref,
                                     std::optional<std::string> target);
+  // The domain's spam policy (spam.policy): block entries are normalized (an address, or a
+  // domain with or without a leading '@'), duplicates dropped; at most kMaxSpamListEntries.
+  base::Result<Domain> set_spam_policy(const Actor& a, std::string_view ref, SpamPolicy p);
   base::Status add_domain_alias(const Actor& a, std::string_view alias, std::string_view ref);
   base::Status remove_domain_alias(const Actor& a, std::string_view alias);
   base::Result<std::vector<DomainAlias>> list_domain_aliases(const Actor& a, std::string_view ref);
@@ -340,6 +343,9 @@ class Service {
   // The id of the active local domain serving `domain` (itself or through a domain alias);
   // 0 when it is not local.
   base::Result<Id> local_domain_id(std::string_view domain);
+  // The spam policy of the active local domain serving `domain` (through a domain alias too);
+  // the defaults when it is not local.
+  base::Result<SpamPolicy> spam_policy_of(std::string_view domain);
   // Submission: may the owner of this mailbox use `address` as envelope sender? Its own address,
   // subaddresses of it, and aliases (also through domain aliases) that deliver to it; never an
   // address that reaches it only through a catch-all.

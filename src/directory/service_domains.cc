@@ -2,6 +2,10 @@
 // password, delete/restore/purge).
 #include <fmt/format.h>
 
+#include <algorithm>
+
+#include "base/strings.h"
+
 #include "directory/address.h"
 #include "directory/json.h"
 #include "directory/service.h"
@@ -116,6 +120,38 @@ base::Result<Domain> Service::set_catchall(const Actor& a, std::string_view ref,
     PH_CHECK(store_.update_domain(d));
     return audit_custom(a, "domain.catchall", "domain:" + d.name, d.customer_id, d.id, 0, before,
                         to_json(d));
+  }));
+  return d;
+}
+
+base::Result<Domain> Service::set_spam_policy(const Actor& a, std::string_view ref,
+                                             SpamPolicy p) {
+  if (p.block.size() > kMaxSpamListEntries) {
+    return Error(Errc::kInvalid,
+                 fmt::format("at most {} block entries", kMaxSpamListEntries), "block");
+  }
+  std::vector<std::string> block;
+  for (const auto& entry : p.block) {
+    std::string_view e = base::trim(entry);
+    if (e.empty()) return Error(Errc::kInvalid, "an empty block entry", "block");
+    std::string norm;
+    if (e.find('@') != std::string_view::npos && e.front() != '@') {
+      norm = PH_TRY(parse_address(e, "block")).str();
+    } else {
+      norm = PH_TRY(normalize_domain(e.front() == '@' ? e.substr(1) : e, "block"));
+    }
+    if (std::find(block.begin(), block.end(), norm) == block.end()) block.push_back(norm);
+  }
+  p.block = std::move(block);
+  Domain d;
+  PH_CHECK(store_.in_transaction([&]() -> base::Status {
+    d = PH_TRY(load_domain(a, ref, Verb::kSpamPolicy));
+    json before = to_json(d);
+    d.spam = p;
+    d.updated_at = now();
+    PH_CHECK(store_.update_domain(d));
+    return audit(a, Verb::kSpamPolicy, "domain:" + d.name, d.customer_id, d.id, 0, before,
+                 to_json(d));
   }));
   return d;
 }

@@ -27,6 +27,12 @@ base::Result<Id> Service::local_domain_id(std::string_view domain) {
   return Id{0};
 }
 
+base::Result<SpamPolicy> Service::spam_policy_of(std::string_view domain) {
+  Id id = PH_TRY(local_domain_id(domain));
+  if (id == 0) return SpamPolicy{};
+  return PH_TRY(store_.get_domain(id)).spam;
+}
+
 base::Status Service::resolve_into(std::string_view address, int depth,
                                    std::vector<std::string>* seen, Resolution* out,
                                    bool allow_catchall) {

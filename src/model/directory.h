@@ -67,8 +67,9 @@ enum class Verb {
   kPlatformTemplate,   // create platform-wide templates (platform admin only)
   kTokenCreate,        // hold API tokens of one's own: mint one, and keep using those minted
   kTokenRevoke,        // revoke one of one's own API tokens
+  kSpamPolicy,         // set a domain's spam policy (customer, manager, postmaster; delegable)
 };
-inline constexpr int kVerbCount = static_cast<int>(Verb::kTokenRevoke) + 1;
+inline constexpr int kVerbCount = static_cast<int>(Verb::kSpamPolicy) + 1;
 std::string_view verb_name(Verb v);
 std::optional<Verb> verb_from_name(std::string_view name);
 // The verbs a delegation may carry (DESIGN.md section 3, the "User Manager").
@@ -127,6 +128,18 @@ struct Principal {
   Time created_at = 0, updated_at = 0;
 };
 
+// A domain's spam policy (docs/antispam.md), set by whoever holds spam.policy on the domain.
+struct SpamPolicy {
+  // Honour the From domain's DMARC policy for a message that fails DMARC: p=reject is refused
+  // (550 5.7.1), p=quarantine goes to the recipient's Junk folder. Off: delivered as usual,
+  // with the result in Authentication-Results.
+  bool dmarc_enforce = true;
+  // Envelope senders refused at RCPT (550 5.7.1): "user@example.com", or "example.com" for
+  // the domain and its subdomains. Lower case, at most kMaxSpamListEntries.
+  std::vector<std::string> block;
+};
+inline constexpr std::size_t kMaxSpamListEntries = 1000;
+
 struct Domain {
   Id id = 0;
   std::string name;  // A-label, lower case
@@ -135,6 +148,7 @@ struct Domain {
   std::optional<Time> deleted_at;
   Limits limits;  // max_domains unused at this level
   std::optional<std::string> catchall;
+  SpamPolicy spam;
   Time created_at = 0, updated_at = 0;
 };
 

@@ -120,6 +120,16 @@ json to_json(const Principal& p) {
   return j;
 }
 
+json to_json(const SpamPolicy& p) {
+  return {{"dmarc_enforce", p.dmarc_enforce}, {"block", p.block}};
+}
+SpamPolicy spam_policy_from_json(const json& j) {
+  SpamPolicy d, p;
+  p.dmarc_enforce = get_or(j, "dmarc_enforce", d.dmarc_enforce);
+  p.block = get_or(j, "block", d.block);
+  return p;
+}
+
 json to_json(const Domain& d) {
   json l = to_json(d.limits);
   l.erase("max_domains");
@@ -130,6 +140,7 @@ json to_json(const Domain& d) {
           {"deleted_at", opt(d.deleted_at)},
           {"limits", l},
           {"catchall", d.catchall ? json(*d.catchall) : json(nullptr)},
+          {"spam_policy", to_json(d.spam)},
           {"created_at", d.created_at},
           {"updated_at", d.updated_at}};
 }

@@ -17,6 +17,8 @@ nlohmann::json to_json(const Services& s);
 Services services_from_json(const nlohmann::json& j);
 nlohmann::json to_json(const TemplateSettings& s);
 TemplateSettings template_settings_from_json(const nlohmann::json& j);
+nlohmann::json to_json(const SpamPolicy& p);
+SpamPolicy spam_policy_from_json(const nlohmann::json& j);
 nlohmann::json to_json(const Customer& c);
 nlohmann::json to_json(const Principal& p);
 nlohmann::json to_json(const Domain& d);

@@ -112,7 +112,14 @@ asio::awaitable<bool> Session::deliver() {
   env.envid = mail_params_.envid;
   env.ret_full = mail_params_.ret == codec::DsnRet::kFull;
   env.ret_hdrs = mail_params_.ret == codec::DsnRet::kHdrs;
-  msg_.set_header(received_header());
+  auto checked = co_await check_message(env);
+  if (!checked) {
+    spdlog::warn("{} smtp cannot read the message back: {}", conn_->id(), checked.error().message);
+    reply(451, "4.3.0", "Local error in processing; message not accepted, try again later");
+    reset_transaction();
+    co_return true;
+  }
+  msg_.set_header(received_header() + *checked);  // the receipt, then what was found
   std::size_t size = msg_.size();
   // The gateway reads the spool (window and file) itself: one copy at a time, on the pool.
   auto r = co_await pool_.run([&] { return gw_.accept(env, msg_); });
@@ -120,6 +127,8 @@ asio::awaitable<bool> Session::deliver() {
     spdlog::warn("{} smtp delivery failed: {}", conn_->id(), r.error().message);
     if (r.error().code == Errc::kLimit && r.error().field == "quota") {
       reply(452, "4.2.2", "Mailbox full, try again later");
+    } else if (r.error().code == Errc::kForbidden && r.error().field == "policy") {
+      reply(550, "5.7.1", r.error().message);  // the recipients' policy, in words
     } else {
       reply(451, "4.3.0", "Local error in processing; message not accepted, try again later");
     }

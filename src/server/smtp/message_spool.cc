@@ -35,14 +35,22 @@ void MessageSpool::clear() {
   started_ = false;
   accounted_ = 0;
   header_.clear();
+  head_.clear();
+  skip_ = 0;
   std::string().swap(window_);  // an idle session keeps no window
+}
+
+void MessageSpool::replace_start(std::string bytes, uint64_t original) {
+  head_ = std::move(bytes);
+  skip_ = std::min(original, received());
 }
 
 base::Status MessageSpool::read_at(uint64_t offset, char* dst, std::size_t n) const {
   if (offset > size() || n > size() - offset)
     return base::Error(base::Errc::kInternal, "message read past the end");
-  // Three regions in order: the header, the file, the window.
-  auto copy_mem = [&](const std::string& s, uint64_t start) {
+  // In order: the header, the replaced start, then what was received from skip_ on (in the
+  // file, then in the window).
+  auto copy_mem = [&](std::string_view s, uint64_t start) {
     if (n == 0 || offset < start || offset >= start + s.size()) return;
     std::size_t take = std::min<uint64_t>(n, start + s.size() - offset);
     std::memcpy(dst, s.data() + (offset - start), take);
@@ -51,16 +59,19 @@ base::Status MessageSpool::read_at(uint64_t offset, char* dst, std::size_t n) co
     n -= take;
   };
   copy_mem(header_, 0);
-  uint64_t file_start = header_.size();
+  copy_mem(head_, header_.size());
+  if (n == 0) return {};
+  // Received bytes: offset o of the message is received byte o - base.
+  uint64_t base = header_.size() + head_.size() - skip_;
   uint64_t file_size = file_ ? file_->size() : 0;
-  if (n > 0 && offset < file_start + file_size) {
-    std::size_t take = std::min<uint64_t>(n, file_start + file_size - offset);
-    PH_CHECK(file_->read_at(offset - file_start, dst, take));
+  if (offset - base < file_size) {
+    std::size_t take = std::min<uint64_t>(n, file_size - (offset - base));
+    PH_CHECK(file_->read_at(offset - base, dst, take));
     dst += take;
     offset += take;
     n -= take;
   }
-  copy_mem(window_, file_start + file_size);
+  copy_mem(window_, base + file_size);
   return {};
 }
 

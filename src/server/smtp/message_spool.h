@@ -5,8 +5,10 @@
 // size. A message smaller than the window never touches the disk. Every byte received is
 // counted in the shared in-flight budget (net/inflight.h) until clear().
 //
-// It is the delivery::MessageSource handed to Gateway::accept(): the Received header set by
-// set_header(), then the file, then the window.
+// It is the delivery::MessageSource handed to Gateway::accept(): the header set by set_header()
+// (Received, Authentication-Results), then the replacement of the message's start set by
+// replace_start() (its header section without forged fields), then the rest of what was
+// received (in the file, then the window).
 //
 // Contract: one per session, used on its executor, except flush() and the MessageSource reads,
 // which block and run on a BlockingPool thread while the session awaits them. clear() (also
@@ -49,6 +51,8 @@ class MessageSpool final : public delivery::MessageSource {
   base::Status flush();
 
   void set_header(std::string header) { header_ = std::move(header); }
+  // The first `original` bytes received are read as `bytes` instead (at most received()).
+  void replace_start(std::string bytes, uint64_t original);
   // The body bytes received so far (not the header).
   uint64_t received() const { return (file_ ? file_->size() : 0) + window_.size(); }
 
@@ -56,7 +60,9 @@ class MessageSpool final : public delivery::MessageSource {
   // releases the window's memory.
   void clear();
 
-  uint64_t size() const override { return header_.size() + received(); }
+  uint64_t size() const override {
+    return header_.size() + head_.size() + received() - skip_;
+  }
   base::Status read_at(uint64_t offset, char* dst, std::size_t n) const override;
 
  private:
@@ -65,6 +71,8 @@ class MessageSpool final : public delivery::MessageSource {
   net::InflightBudget::Lease lease_;
   bool started_ = false;
   std::string header_;
+  std::string head_;   // replace_start(): read instead of the first skip_ received bytes
+  uint64_t skip_ = 0;
   std::unique_ptr<store::SpoolFile> file_;
   std::string window_;
   uint64_t accounted_ = 0;  // received() already counted in lease_

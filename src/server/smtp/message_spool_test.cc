@@ -87,6 +87,38 @@ TEST_F(MessageSpoolTest, SpillsFullWindowsAndReadsHeaderFileAndWindowInOrder) {
   EXPECT_EQ(m.size(), 0u);
 }
 
+TEST_F(MessageSpoolTest, ReplacedStartIsReadInsteadOfTheReceivedBytes) {
+  MessageSpool m(dir_, nullptr);
+  m.start();
+  std::string body;
+  for (int i = 0; body.size() < MessageSpool::kWindowBytes + 5000; ++i)
+    body += "line " + std::to_string(i) + "\r\n";
+  m.append(body.substr(0, MessageSpool::kWindowBytes));
+  ASSERT_TRUE(m.flush());
+  m.append(body.substr(MessageSpool::kWindowBytes));
+  m.set_header("Received: test\r\n");
+  // Replace a start that ends in the file, then one that ends in the window.
+  for (std::size_t original : {std::size_t{100}, MessageSpool::kWindowBytes + 10}) {
+    m.replace_start("NEW START\r\n", original);
+    std::string want = "Received: test\r\nNEW START\r\n" + body.substr(original);
+    EXPECT_EQ(m.size(), want.size());
+    auto all = m.read();
+    ASSERT_TRUE(all) << all.error().message;
+    EXPECT_EQ(*all, want);
+    // Reads that start inside each region.
+    for (std::size_t at : {std::size_t{5}, std::size_t{20}, want.size() - 3000, want.size() - 10}) {
+      std::string part(want.size() - at, '\0');
+      ASSERT_TRUE(m.read_at(at, part.data(), part.size()));
+      EXPECT_EQ(part, want.substr(at)) << original << " " << at;
+    }
+  }
+  // Never more than was received.
+  m.replace_start("", body.size() + 100);
+  EXPECT_EQ(m.size(), 16u);
+  m.clear();
+  EXPECT_EQ(m.size(), 0u);
+}
+
 TEST_F(MessageSpoolTest, BudgetRefusesOnceSpentAndDestructionGivesBack) {
   net::InflightBudget budget(100);
   {

@@ -285,7 +285,8 @@ asio::awaitable<bool> Session::on_rcpt(const codec::Command& c) {
       case Errc::kNotFound:
         co_return bad(550, "5.1.1", "No such user here");
       case Errc::kForbidden:
-        co_return bad(550, "5.7.1", "Relaying denied");
+        // The recipient domain's spam policy (its text names why), or a relay attempt.
+        co_return bad(550, "5.7.1", e.field == "policy" ? e.message : "Relaying denied");
       case Errc::kUnavailable:
         co_return bad(550, "5.2.1", "Mailbox disabled");
       case Errc::kLimit:

@@ -5,7 +5,8 @@
 // kFlushBytes are pending). Each on_<verb>() returns false when the session must end. Gateway
 // calls (login, sender and recipient checks, accept) run on the BlockingPool. Files by concern:
 // session.cc (the loop, the command budget, HELO/EHLO, STARTTLS, MAIL, RCPT), auth.cc (AUTH),
-// data.cc (DATA, BDAT, the Received header and the hand-off to the gateway).
+// data.cc (DATA, BDAT, the Received header and the hand-off to the gateway), checks.cc (the
+// sender checks and the Authentication-Results field).
 #pragma once
 
 #include <boost/asio.hpp>
@@ -93,6 +94,10 @@ class Session {
   asio::awaitable<bool> on_bdat(const codec::Command& c);
   asio::awaitable<bool> deliver();
   std::string received_header() const;
+  // checks.cc: removes forged Authentication-Results fields and, on the MX for a client that
+  // did not authenticate, checks the sender (env.verdict); returns the Authentication-Results
+  // field to add ("" when nothing was checked).
+  asio::awaitable<base::Result<std::string>> check_message(delivery::Envelope& env);
   // The client's name for the Received header: the lookup started at connect, awaited once.
   asio::awaitable<void> learn_client_name();
   // MX: the client talked before the greeting; answers 554 (the caller closes).

@@ -28,6 +28,7 @@
 #include <memory>
 #include <string>
 
+#include "antispam/sender_checks.h"
 #include "auth/throttle.h"
 #include "delivery/gateway.h"
 #include "net/blocking_pool.h"
@@ -62,6 +63,12 @@ struct Options : SessionOptions {
   // The client's verified reverse DNS name, looked up at connect ([smtp] rdns_timeout_ms).
   // Null: no lookups ("unknown" in the Received header).
   std::shared_ptr<ClientNames> client_names;
+  // The Authentication-Results id: fields claiming it are removed from every message received
+  // (RFC 8601 5). "" removes nothing.
+  std::string authserv_id;
+  // MX only: SPF, DKIM and DMARC on mail from unauthenticated clients, recorded in an
+  // Authentication-Results field and handed to the gateway; nullptr: not checked.
+  std::shared_ptr<antispam::SenderChecks> sender_checks;
 };
 
 class SmtpServer {

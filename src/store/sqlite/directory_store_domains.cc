@@ -8,21 +8,23 @@ namespace {
 
 d::Domain read_domain(const Stmt& st) {
   d::Domain x;
+  std::string spam;
   Row(st).into(x.id, x.name, x.customer_id, x.status, x.deleted_at, x.limits.max_mailboxes,
-               x.limits.max_mailbox_bytes, x.limits.max_total_bytes, x.catchall, x.created_at,
-               x.updated_at);
+               x.limits.max_mailbox_bytes, x.limits.max_total_bytes, x.catchall, spam,
+               x.created_at, x.updated_at);
+  x.spam = d::spam_policy_from_json(d::parse_or_empty(spam));
   return x;
 }
 constexpr Records<d::Domain> kDomains{"domains",
                                       "id, name, customer_id, status, deleted_at, max_mailboxes, "
-                                      "max_mailbox_bytes, max_total_bytes, catchall, created_at, "
-                                      "updated_at",
+                                      "max_mailbox_bytes, max_total_bytes, catchall, spam_policy, "
+                                      "created_at, updated_at",
                                       read_domain, "domain"};
-// The columns from status to catchall, which an INSERT and an UPDATE both write (a domain
+// The columns from status to spam_policy, which an INSERT and an UPDATE both write (a domain
 // has no max_domains).
 auto domain_values(const d::Domain& x) {
   return std::make_tuple(x.status, x.deleted_at, x.limits.max_mailboxes, x.limits.max_mailbox_bytes,
-                         x.limits.max_total_bytes, x.catchall);
+                         x.limits.max_total_bytes, x.catchall, d::to_json(x.spam).dump());
 }
 
 d::DomainAlias read_domain_alias(const Stmt& st) {
@@ -38,8 +40,8 @@ constexpr Records<d::DomainAlias> kDomainAliases{"domain_aliases", "id, name, do
 base::Result<Id> SqliteDirectoryStore::insert_domain(const d::Domain& x) {
   return insert_bound(db_,
                       "INSERT INTO domains (name, customer_id, status, deleted_at, max_mailboxes, "
-                      "max_mailbox_bytes, max_total_bytes, catchall, created_at, updated_at) "
-                      "VALUES (?,?,?,?,?,?,?,?,?,?)",
+                      "max_mailbox_bytes, max_total_bytes, catchall, spam_policy, created_at, "
+                      "updated_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
                       x.name, x.customer_id, domain_values(x), x.created_at, x.updated_at);
 }
 base::Result<d::Domain> SqliteDirectoryStore::get_domain(Id id) { return kDomains.by_id(db_, id); }
@@ -49,7 +51,7 @@ base::Result<std::optional<d::Domain>> SqliteDirectoryStore::find_domain(std::st
 base::Status SqliteDirectoryStore::update_domain(const d::Domain& x) {
   return exec_bound(db_,
                     "UPDATE domains SET status=?, deleted_at=?, max_mailboxes=?, "
-                    "max_mailbox_bytes=?, max_total_bytes=?, catchall=?, updated_at=? "
+                    "max_mailbox_bytes=?, max_total_bytes=?, catchall=?, spam_policy=?, updated_at=? "
                     "WHERE id=?",
                     domain_values(x), x.updated_at, x.id);
 }

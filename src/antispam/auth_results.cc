@@ -1,0 +1,126 @@
+#include "antispam/auth_results.h"
+
+#include "base/strings.h"
+
+namespace posthouse::antispam {
+
+namespace {
+
+constexpr int kMaxCommentDepth = 8;
+
+bool is_wsp(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+// RFC 2045 token characters: any CHAR but SPACE, CTLs and tspecials.
+bool is_token_char(char c) {
+  unsigned char u = static_cast<unsigned char>(c);
+  if (u <= 0x20 || u >= 0x7f) return false;
+  switch (c) {
+    case '(': case ')': case '<': case '>': case '@': case ',': case ';': case ':':
+    case '\\': case '"': case '/': case '[': case ']': case '?': case '=':
+      return false;
+    default:
+      return true;
+  }
+}
+
+// Skips folding white space and comments from `i`; false for an unterminated comment or one
+// nested too deep.
+bool skip_cfws(std::string_view s, std::size_t& i) {
+  while (i < s.size()) {
+    if (is_wsp(s[i])) {
+      ++i;
+      continue;
+    }
+    if (s[i] != '(') return true;
+    int depth = 0;
+    while (i < s.size()) {
+      char c = s[i++];
+      if (c == '\\') {
+        if (i < s.size()) ++i;
+      } else if (c == '(') {
+        if (++depth > kMaxCommentDepth) return false;
+      } else if (c == ')') {
+        if (--depth == 0) break;
+      }
+    }
+    if (depth != 0) return false;
+  }
+  return true;
+}
+
+// One header line: [begin, end) including its line break.
+std::size_t line_end(std::string_view s, std::size_t begin) {
+  auto nl = s.find('\n', begin);
+  return nl == std::string_view::npos ? s.size() : nl + 1;
+}
+
+bool is_blank_line(std::string_view s, std::size_t begin) {
+  return (begin < s.size() && s[begin] == '\n') ||
+         (begin + 1 < s.size() && s[begin] == '\r' && s[begin + 1] == '\n');
+}
+
+}  // namespace
+
+std::optional<std::string> authserv_id_of(std::string_view value) {
+  std::size_t i = 0;
+  if (!skip_cfws(value, i) || i >= value.size()) return std::nullopt;
+  std::string id;
+  if (value[i] == '"') {
+    for (++i; i < value.size(); ++i) {
+      char c = value[i];
+      if (c == '"') return id.empty() ? std::nullopt : std::optional<std::string>(id);
+      if (c == '\\' && i + 1 < value.size()) c = value[++i];
+      if (c == '\r' || c == '\n') continue;  // folding inside the quotes
+      id.push_back(c);
+    }
+    return std::nullopt;  // unterminated
+  }
+  while (i < value.size() && is_token_char(value[i])) id.push_back(value[i++]);
+  if (id.empty()) return std::nullopt;
+  return id;
+}
+
+std::size_t header_end(std::string_view message) {
+  std::size_t pos = 0;
+  while (pos < message.size()) {
+    if (is_blank_line(message, pos)) return line_end(message, pos);
+    pos = line_end(message, pos);
+  }
+  return message.size();
+}
+
+std::string strip_claims(std::string_view header, std::string_view authserv_id,
+                         std::size_t* removed) {
+  static constexpr std::string_view kName = "authentication-results";
+  std::string out;
+  out.reserve(header.size());
+  std::size_t count = 0;
+  std::size_t pos = 0;
+  while (pos < header.size()) {
+    // A field: its first line and the continuation lines (starting with WSP) after it.
+    std::size_t end = line_end(header, pos);
+    if (!is_blank_line(header, pos)) {
+      while (end < header.size() && (header[end] == ' ' || header[end] == '\t')) {
+        end = line_end(header, end);
+      }
+    }
+    std::string_view field = header.substr(pos, end - pos);
+    auto colon = field.find(':');
+    bool drop = false;
+    if (colon != std::string_view::npos &&
+        base::iequals(base::trim(field.substr(0, colon)), kName)) {
+      auto id = authserv_id_of(field.substr(colon + 1));
+      drop = id && base::iequals(*id, authserv_id);
+    }
+    if (drop) {
+      ++count;
+    } else {
+      out.append(field);
+    }
+    pos = end;
+  }
+  if (removed) *removed = count;
+  return out;
+}
+
+}  // namespace posthouse::antispam

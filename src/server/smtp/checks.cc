@@ -1,0 +1,71 @@
+// The sender checks of a received message (antispam/sender_checks.h): Authentication-Results
+// fields that claim this server's id are removed (RFC 8601 5), and on the MX, for a client
+// that did not authenticate, SPF, DKIM and DMARC are checked and recorded.
+#include <spdlog/spdlog.h>
+
+#include "antispam/auth_results.h"
+#include "base/clock.h"
+#include "server/smtp/session.h"
+
+namespace posthouse::server::smtp {
+
+namespace {
+
+// Enough for the header section of nearly every message; a longer one is read whole.
+constexpr std::size_t kHeadBytes = 64 * 1024;
+
+struct Checked {
+  std::string field;       // Authentication-Results, "" when nothing was checked
+  std::string head;        // the header section without forged fields
+  uint64_t head_bytes = 0; // its length as received
+  std::size_t removed = 0;
+  std::optional<delivery::SenderVerdict> verdict;
+};
+
+}  // namespace
+
+asio::awaitable<base::Result<std::string>> Session::check_message(delivery::Envelope& env) {
+  antispam::SenderChecks* checks = auth_ ? nullptr : o_.sender_checks.get();
+  if (!checks && o_.authserv_id.empty()) co_return std::string();
+  antispam::MessageAuthInput in;
+  in.client_ip = conn_->peer_ip();
+  in.helo = helo_;
+  in.mail_from = env.sender.address;
+  in.now = base::unix_now();
+  const std::string& id = checks ? checks->authserv_id() : o_.authserv_id;
+  // The message as received (no header set yet): whole for DKIM, else its start.
+  auto work = [&]() -> base::Result<Checked> {
+    Checked c;
+    std::string raw = PH_TRY(checks ? msg_.read() : msg_.head(kHeadBytes));
+    std::size_t end = antispam::header_end(raw);
+    if (end == raw.size() && raw.size() < msg_.size()) {
+      raw = PH_TRY(msg_.read());
+      end = antispam::header_end(raw);
+    }
+    c.head = antispam::strip_claims(std::string_view(raw).substr(0, end), id, &c.removed);
+    c.head_bytes = end;
+    if (checks) {
+      auto a = checks->check(in, raw);
+      c.field = checks->field(in, a);
+      c.verdict = delivery::SenderVerdict{a.dmarc.result, a.dmarc.disposition, a.from_domain};
+    }
+    return c;
+  };
+  // Not a conditional expression with co_await in both arms: GCC 12 destroys its result twice.
+  base::Result<Checked> r = base::Error(base::Errc::kInternal, "not run");
+  if (checks) {
+    r = co_await checks->pool().run(work);
+  } else {
+    r = co_await pool_.run(work);
+  }
+  if (!r) co_return std::move(r).error();
+  if (r->removed > 0) {
+    spdlog::info("{} smtp removed {} Authentication-Results field(s) claiming {}", conn_->id(),
+                 r->removed, id);
+    msg_.replace_start(std::move(r->head), r->head_bytes);
+  }
+  env.verdict = std::move(r->verdict);
+  co_return std::move(r->field);
+}
+
+}  // namespace posthouse::server::smtp

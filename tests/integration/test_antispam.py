@@ -1,0 +1,279 @@
+"""Sender checks on the MX, end to end (docs/antispam.md): a local authoritative DNS server
+(dnsmasq) serves SPF, DKIM and DMARC records; Debian's dkimpy signs; smtplib sends; imaplib
+reads what arrived and where (INBOX or Junk); the domain spam policy is set through the CLI and
+the REST API (a signed-in session), as the postmaster and as others.
+
+What must hold:
+- every message from outside gets one Authentication-Results field with the server's id (spf,
+  dkim, dmarc), right after its Received field; fields that claim that id on arrival are gone,
+  others stay;
+- DMARC p=reject fails are refused with 550 5.7.1 naming the domain, p=quarantine fails land in
+  Junk, both only while the recipient domain enforces DMARC; a mixed message is accepted and
+  the enforcing domain's copy goes to Junk (one reply covers the message);
+- a blocked sender is refused at RCPT for that domain only;
+- authenticated submission is not checked, but forged fields are removed there too;
+- spam.policy is the postmaster's (and the customer's), not a user's, and is audited.
+"""
+import base64
+import imaplib
+import smtplib
+import subprocess
+import sys
+import unittest
+
+from api_base import Client
+from harness import WAIT
+from mailfixture import CTX, ProvisionedCase
+from peers import Dns
+
+try:
+    import dkim  # Debian's python3-dkim
+except ImportError:
+    sys.path.append("/usr/lib/python3/dist-packages")
+    import dkim
+
+
+def openssl(*args, input=None):
+    return subprocess.run(["openssl", *args], input=input, capture_output=True, check=True,
+                          timeout=WAIT).stdout
+
+
+RSA_PEM = openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048")
+RSA_RECORD = "v=DKIM1; k=rsa; p=" + base64.b64encode(
+    openssl("pkey", "-pubout", "-outform", "DER", input=RSA_PEM)).decode()
+
+
+def txt(name, text):
+    """A dnsmasq TXT record; long texts as several character-strings (at most 255 bytes each,
+    separated by commas: the texts here have none)."""
+    assert "," not in text
+    chunks = [text[i:i + 200] for i in range(0, len(text), 200)]
+    return f"--txt-record={name}," + ",".join(chunks)
+
+
+DNS_RECORDS = [
+    "--local=/127.in-addr.arpa/",
+    txt("signed.test", "v=spf1 ip4:127.0.0.1 -all"),
+    txt("sel._domainkey.signed.test", RSA_RECORD),
+    txt("_dmarc.signed.test", "v=DMARC1; p=reject"),
+    txt("strict.test", "v=spf1 ip4:192.0.2.1 -all"),
+    txt("_dmarc.strict.test", "v=DMARC1; p=reject"),
+    txt("soft.test", "v=spf1 ip4:192.0.2.1 -all"),
+    txt("_dmarc.soft.test", "v=DMARC1; p=quarantine"),
+    txt("spammer.test", "v=spf1 ip4:127.0.0.1 -all"),
+]
+
+BOB, BOB_PW = "bob@example.test", "bob-password-1"
+CAROL, CAROL_PW = "carol@lenient.test", "carol-password-1"
+
+
+def message(sender, subject, extra=""):
+    return (f"From: <{sender}>\r\nTo: <{BOB}>\r\nSubject: {subject}\r\n"
+            f"Message-ID: <{subject}@test>\r\n{extra}\r\nbody of {subject}\r\n")
+
+
+def signed(raw):
+    sig = dkim.sign(raw.encode(), b"sel", b"signed.test", RSA_PEM,
+                    include_headers=[b"from", b"to", b"subject", b"message-id"])
+    return sig.decode() + raw
+
+
+class SenderChecks(ProvisionedCase):
+    listeners = ["smtp", "submission", "imaps", "http"]
+    domains = ("example.test", "lenient.test")
+    mailboxes = {BOB: BOB_PW, CAROL: CAROL_PW}
+
+    @classmethod
+    def setUpClass(cls):
+        cls.dns = Dns(DNS_RECORDS)
+        cls.addClassCleanup(cls.dns.stop)
+        cls.extra_config = (f'[outbound]\nresolver = "127.0.0.1:{cls.dns.port}"\n'
+                            "[smtp]\nallow_plaintext_auth = true\n"
+                            "[antispam]\ndns_timeout_ms = 10000\n")
+        super().setUpClass()
+        cls.server.cli("domain", "spam-policy", "lenient.test", "--dmarc-enforce", "off")
+
+    # -- helpers -------------------------------------------------------------------------
+
+    def send(self, sender, rcpts, raw):
+        with smtplib.SMTP("127.0.0.1", self.server.ports["smtp"], timeout=WAIT) as s:
+            s.ehlo("helo.client.test")
+            return s.sendmail(sender, rcpts, raw.encode())
+
+    def refused(self, sender, rcpts, raw):
+        with self.assertRaises(smtplib.SMTPDataError) as cm:
+            self.send(sender, rcpts, raw)
+        return cm.exception.smtp_code, cm.exception.smtp_error.decode()
+
+    def fetch(self, user, password, subject, folder="INBOX"):
+        """The messages in `folder` with this subject, as bytes."""
+        m = imaplib.IMAP4_SSL("127.0.0.1", self.server.ports["imaps"], ssl_context=CTX,
+                              timeout=WAIT)
+        try:
+            m.login(user, password)
+            typ, _ = m.select(folder, readonly=True)
+            self.assertEqual(typ, "OK", folder)
+            typ, data = m.search(None, "SUBJECT", f'"{subject}"')
+            out = []
+            for n in data[0].split():
+                typ, parts = m.fetch(n, "(BODY.PEEK[])")
+                out.append(parts[0][1])
+            return out
+        finally:
+            m.logout()
+
+    def only_one(self, user, password, subject, folder="INBOX", absent="Junk"):
+        got = self.fetch(user, password, subject, folder)
+        self.assertEqual(len(got), 1, f"{subject} in {folder}")
+        self.assertEqual(self.fetch(user, password, subject, absent), [],
+                         f"{subject} also in {absent}")
+        return got[0].decode()
+
+    def auth_results(self, raw):
+        """The Authentication-Results fields, unfolded, top first."""
+        header = raw.split("\r\n\r\n", 1)[0]
+        fields, cur = [], None
+        for line in header.split("\r\n"):
+            if line[:1] in (" ", "\t") and cur is not None:
+                cur += " " + line.strip()
+                continue
+            if cur is not None:
+                fields.append(cur)
+            cur = line
+        fields.append(cur)
+        return [f for f in fields if f.lower().startswith("authentication-results:")], fields
+
+    # -- the Authentication-Results field ------------------------------------------------
+
+    def test_signed_mail_passes_everything_and_forged_claims_are_removed(self):
+        forged = ("Authentication-Results: mail.test; dmarc=pass header.from=strict.test\r\n"
+                  "Authentication-Results: (note)\r\n \"MAIL.TEST\"; spf=pass\r\n"
+                  "Authentication-Results: relay.example; spf=fail smtp.mailfrom=x@y\r\n")
+        self.send("news@signed.test", [BOB],
+                  signed(message("news@signed.test", "as-pass", forged)))
+        raw = self.only_one(BOB, BOB_PW, "as-pass")
+        ars, fields = self.auth_results(raw)
+        self.assertEqual(len(ars), 2, ars)
+        ours, theirs = ars
+        self.assertEqual(theirs, "Authentication-Results: relay.example; spf=fail "
+                                 "smtp.mailfrom=x@y")
+        self.assertTrue(ours.startswith("Authentication-Results: mail.test; "), ours)
+        self.assertIn("spf=pass smtp.mailfrom=news@signed.test", ours)
+        self.assertIn("dkim=pass header.d=signed.test header.s=sel header.a=rsa-sha256", ours)
+        self.assertIn("dmarc=pass (p=reject dis=none) header.from=signed.test", ours)
+        # The receipt first, then what was found (below the Return-Path of local delivery).
+        self.assertEqual(fields[0], "Return-Path: <news@signed.test>")
+        self.assertTrue(fields[1].startswith("Received: from helo.client.test"), fields[1])
+        self.assertEqual(fields[2], ours)
+
+    def test_unsigned_mail_from_an_unlisted_host_reports_its_failures(self):
+        self.send("someone@nowhere.test", [CAROL], message("someone@nowhere.test", "as-none"))
+        raw = self.only_one(CAROL, CAROL_PW, "as-none")
+        ours = self.auth_results(raw)[0][0]
+        self.assertIn("spf=none", ours)
+        self.assertIn("dkim=none", ours)
+        self.assertIn("dmarc=none", ours)
+
+    # -- DMARC enforcement ---------------------------------------------------------------
+
+    def test_dmarc_reject_is_refused_with_the_domain_named(self):
+        code, text = self.refused("ceo@strict.test", [BOB], message("ceo@strict.test", "as-rej"))
+        self.assertEqual(code, 550)
+        self.assertIn("5.7.1", text)
+        self.assertIn("DMARC policy of strict.test", text)
+        self.assertEqual(self.fetch(BOB, BOB_PW, "as-rej"), [])
+        self.assertEqual(self.fetch(BOB, BOB_PW, "as-rej", "Junk"), [])
+
+    def test_a_tampered_signature_fails_dmarc_too(self):
+        raw = signed(message("news@signed.test", "as-tamper")).replace("body of", "changed")
+        # SPF passes for 127.0.0.1 and aligns: DMARC passes on SPF alone. Only a sender whose
+        # SPF fails depends on the signature, so send it as if from outside the SPF record.
+        raw2 = raw.replace("news@signed.test", "news@strict.test")
+        code, _ = self.refused("news@strict.test", [BOB], raw2)
+        self.assertEqual(code, 550)
+        self.send("news@signed.test", [BOB], raw)
+        ours = self.auth_results(self.only_one(BOB, BOB_PW, "as-tamper"))[0][0]
+        self.assertIn("dkim=fail (body hash mismatch)", ours)
+        self.assertIn("dmarc=pass", ours)
+
+    def test_dmarc_quarantine_goes_to_junk(self):
+        self.send("ceo@soft.test", [BOB], message("ceo@soft.test", "as-quar"))
+        raw = self.only_one(BOB, BOB_PW, "as-quar", folder="Junk", absent="INBOX")
+        self.assertIn("dmarc=fail (p=quarantine dis=quarantine) header.from=soft.test", raw)
+
+    def test_a_domain_that_does_not_enforce_gets_it_in_the_inbox(self):
+        self.send("ceo@strict.test", [CAROL], message("ceo@strict.test", "as-lenient"))
+        raw = self.only_one(CAROL, CAROL_PW, "as-lenient")
+        self.assertIn("dmarc=fail (p=reject dis=reject) header.from=strict.test", raw)
+
+    def test_mixed_recipients_accept_and_the_enforcing_copy_goes_to_junk(self):
+        self.send("ceo@strict.test", [BOB, CAROL], message("ceo@strict.test", "as-mixed"))
+        self.only_one(CAROL, CAROL_PW, "as-mixed")
+        self.only_one(BOB, BOB_PW, "as-mixed", folder="Junk", absent="INBOX")
+
+    # -- blocked senders -----------------------------------------------------------------
+
+    def test_blocked_sender_is_refused_at_rcpt_for_that_domain_only(self):
+        self.server.cli("domain", "spam-policy", "example.test", "--block", "spammer.test")
+        self.addCleanup(self.server.cli, "domain", "spam-policy", "example.test", "--no-block")
+        with self.assertRaises(smtplib.SMTPRecipientsRefused) as cm:
+            self.send("x@mail.spammer.test", [BOB], message("x@mail.spammer.test", "as-blk"))
+        code, text = cm.exception.recipients[BOB]
+        self.assertEqual(code, 550)
+        self.assertIn(b"5.7.1 Sender blocked by the recipient domain's policy", text)
+        # Another domain's recipient in the same transaction still gets it.
+        refused = self.send("x@spammer.test", [BOB, CAROL], message("x@spammer.test", "as-blk2"))
+        self.assertEqual(list(refused), [BOB])
+        self.only_one(CAROL, CAROL_PW, "as-blk2")
+
+    # -- submission ----------------------------------------------------------------------
+
+    def test_submission_is_not_checked_but_forged_claims_are_removed(self):
+        forged = "Authentication-Results: mail.test; dkim=pass header.d=bank.test\r\n"
+        with smtplib.SMTP("127.0.0.1", self.server.ports["submission"], timeout=WAIT) as s:
+            s.login(CAROL, CAROL_PW)
+            s.sendmail(CAROL, [BOB], message(CAROL, "as-sub", forged).encode())
+        raw = self.only_one(BOB, BOB_PW, "as-sub")
+        self.assertEqual(self.auth_results(raw)[0], [])
+
+    # -- the policy, administered --------------------------------------------------------
+
+    def api(self, method, path, login, password, body=None):
+        c = Client(self.server.ports["http"])
+        st, js = c.login(login, password)
+        if st != 201:
+            return st, js
+        st, js, _ = c.request(method, path, body)
+        return st, js
+
+    def test_postmaster_sets_the_policy_a_user_cannot(self):
+        pm = ("postmaster@example.test", "postmaster-pass-1")
+        status, body = self.api("GET", "/api/v1/domains/example.test/spam-policy", *pm)
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body["dmarc_enforce"], True)
+        status, body = self.api("PUT", "/api/v1/domains/example.test/spam-policy", *pm,
+                                {"block": ["Someone@Spammer.TEST", "@bulk.test"]})
+        self.assertEqual(status, 200, body)
+        self.assertEqual(body, {"dmarc_enforce": True,
+                                "block": ["someone@spammer.test", "bulk.test"]})
+        self.addCleanup(self.server.cli, "domain", "spam-policy", "example.test", "--no-block")
+        status, body = self.api("PUT", "/api/v1/domains/example.test/spam-policy", *pm,
+                                {"block": ["not an address@"]})
+        self.assertEqual(status, 422, body)
+        self.assertEqual(body["error"]["field"], "block")
+        # A user sees no domain, another domain's postmaster sees no such domain.
+        status, _ = self.api("PUT", "/api/v1/domains/example.test/spam-policy", BOB, BOB_PW,
+                             {"dmarc_enforce": False})
+        self.assertIn(status, (403, 404))
+        status, _ = self.api("PUT", "/api/v1/domains/example.test/spam-policy",
+                             "postmaster@lenient.test", "postmaster-pass-1",
+                             {"dmarc_enforce": False})
+        self.assertEqual(status, 404)
+        self.assertIn("dmarc enforcement: on",
+                      self.server.cli("domain", "spam-policy", "example.test").stdout)
+        audit = self.server.cli("audit", "list", "--json").stdout
+        self.assertIn("spam.policy", audit)
+
+
+if __name__ == "__main__":
+    unittest.main()
