@@ -55,7 +55,7 @@ ArcVerification arc_verify(std::string_view message, const net::DnsLookup& dns, 
                            const ArcVerifyLimits& limits = {});
 
 // "arc=pass (i=2 d=lists.example.org) header.oldest-pass=0 smtp.remote-ip=192.0.2.1", or
-// "arc=fail (reason)", "arc=none"; for Authentication-Results (RFC 8617 section 10.1 registers
+// "arc=fail (reason)", "arc=none"; for Authentication-Results (RFC 8617 section 10.2 registers
 // header.oldest-pass and smtp.remote-ip for the method). `remote_ip` is left out when empty.
 std::string arc_result_text(const ArcVerification& v, std::string_view remote_ip = {});
 
