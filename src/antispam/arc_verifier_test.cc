@@ -133,6 +133,33 @@ TEST(ArcVerify, ChangesAfterTheLastSealFail) {
   EXPECT_EQ(v.result, ArcResult::kPass) << v.reason;
 }
 
+TEST(ArcVerify, BareLineFeedsReadAsCrlf) {
+  MapTxtLookup dns = keys();
+  std::string m = sealed(2);
+  std::string lf;
+  for (char c : m) {
+    if (c != '\r') lf += c;
+  }
+  ArcVerification v = arc_verify(lf, dns, kNow);
+  EXPECT_EQ(v.result, ArcResult::kPass) << v.reason;
+  EXPECT_EQ(v.sets, 2u);
+}
+
+TEST(ArcVerify, ReasonsAreSafeInAComment) {
+  ArcVerification v;
+  v.result = ArcResult::kFail;
+  v.reason = "ARC-Seal: unknown algorithm a=x(y)\\z";
+  EXPECT_EQ(arc_result_text(v), "arc=fail (ARC-Seal: unknown algorithm a=x\\(y\\)\\\\z)");
+  // What a sender writes reaches the reason as printable ASCII only.
+  MapTxtLookup dns = keys();
+  std::string m = "ARC-Seal: a=rsa-\x01sha256(\r\n" + std::string(kMessage);
+  v = arc_verify(m, dns, kNow);
+  EXPECT_EQ(v.result, ArcResult::kFail);
+  for (char c : arc_result_text(v)) {
+    EXPECT_TRUE(c >= 0x20 && c < 0x7f) << arc_result_text(v);
+  }
+}
+
 TEST(ArcVerify, OldestPassNamesWhereTheMessageLastChanged) {
   // Hop 1 signs Subject, hop 2 only From; a change of Subject after hop 1 leaves hop 2's AMS
   // and every seal intact: the chain passes, but only from instance 2 on.
