@@ -193,11 +193,13 @@ base::Result<ArcSeal> arc_seal(std::string_view message, const ArcVerification& 
   if (!request.signed_fields.empty()) {
     for (const auto& f : request.signed_fields) ams.headers.push_back(base::to_lower(f));
   } else {
-    for (std::string_view name : mime::kDkimSignedFields) {
+    auto sign_present = [&](std::string_view name) {
       for (const auto& have : m.names()) {
         if (have == name) ams.headers.emplace_back(name);
       }
-    }
+    };
+    for (std::string_view name : mime::kDkimSignedFields) sign_present(name);
+    sign_present("dkim-signature");  // RFC 8617 4.1.2: the AMS SHOULD cover them
   }
   std::string h;
   for (const auto& f : ams.headers) {

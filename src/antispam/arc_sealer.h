@@ -36,8 +36,8 @@ struct ArcSealKey {
 struct ArcSealRequest {
   std::string authserv_id;  // this server's, as in its Authentication-Results
   std::string results;      // the resinfo list after the authserv-id ("spf=pass ...; dkim=...")
-  // Fields the AMS signs (lower case), in order; empty: those of mime::kDkimSignedFields the
-  // message has, every instance.
+  // Fields the AMS signs (lower case), in order; empty: those of mime::kDkimSignedFields and
+  // the DKIM-Signature fields the message has, every instance.
   std::vector<std::string> signed_fields;
   int64_t now = 0;  // t=
 };

@@ -287,6 +287,23 @@ TEST(ArcSeal, FiftySetsAtMost) {
   EXPECT_EQ(v.reason, "ARC-Seal: instance i=51 is outside 1..50");
 }
 
+TEST(ArcSeal, SignsTheUsualFieldsAndDkimSignatures) {
+  MapTxtLookup dns = keys();
+  std::string m = "DKIM-Signature: v=1; a=rsa-sha256; d=origin.example; s=x; b=AAAA\r\n" +
+                  std::string(kMessage);
+  ArcVerification none = arc_verify(m, dns, kNow);
+  auto s = arc_seal(m, none, {"mx", "spf=pass", {}, kNow}, hop(1).key);
+  ASSERT_TRUE(s) << s.error().message;
+  EXPECT_NE(unfolded(s->ams).find("h=from:to:subject:date:message-id:dkim-signature;"),
+            std::string::npos)
+      << s->ams;
+  std::string sealed_message = s->fields() + m;
+  EXPECT_EQ(arc_verify(sealed_message, dns, kNow).result, ArcResult::kPass);
+  ArcVerification v = arc_verify(replace(sealed_message, "b=AAAA", "b=AAAB"), dns, kNow);
+  EXPECT_EQ(v.result, ArcResult::kFail);
+  EXPECT_EQ(v.reason, "ARC-Message-Signature i=1: signature did not verify");
+}
+
 TEST(ArcSeal, CollectsTheServersOwnResults) {
   std::string m =
       "Authentication-Results: lists.example.org; arc=none\r\n"
