@@ -7,9 +7,10 @@
 //   as received, CRLF or LF lines; a net::DnsLookup for the keys; the time). Blocking as its
 //   lookup is: call it off the I/O threads. Thread-safe; no state between calls. Not wired
 //   into the SMTP session here.
-// - Steps: no ARC field is "none"; a broken structure (arc_set.h: parse errors, duplicates,
-//   gaps, missing members, more than 50 sets, wrong cv=) or a latest seal with cv=fail is
-//   "fail"; then the latest AMS must verify (like a DKIM signature: body hash, header hash, key;
+// - Steps: a header of more than DkimVerifyLimits::max_header_fields fields is "fail" (a chain
+//   could hide past them); no ARC field is "none"; a broken structure (arc_set.h: parse errors,
+//   duplicates, gaps, missing members, more than 50 sets, wrong cv=) or a latest seal with cv=fail
+//   is "fail"; then the latest AMS must verify (like a DKIM signature: body hash, header hash, key;
 //   x= honoured with DkimVerifyLimits::clock_skew), then every ARC-Seal from the latest down
 //   (relaxed, over the sets 1..i, RFC 8617 5.1.1). Else "pass".
 // - oldest_pass (on pass): 0 when every older AMS verifies too, else the instance above the

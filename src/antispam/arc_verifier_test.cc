@@ -206,6 +206,15 @@ TEST(ArcVerify, KeyProblems) {
             "ARC-Message-Signature i=1: signature did not verify");
 }
 
+TEST(ArcVerify, TooManyHeaderFieldsFail) {
+  MapTxtLookup dns = keys();
+  std::string m;
+  for (int i = 0; i < 1001; ++i) m += "X-Filler: " + std::to_string(i) + "\r\n";
+  ArcVerification v = arc_verify(m + std::string(kMessage), dns, kNow);
+  EXPECT_EQ(v.result, ArcResult::kFail);
+  EXPECT_EQ(v.reason, "message header has more than 1000 fields");
+}
+
 TEST(ArcVerify, DistinctKeysAreBounded) {
   MapTxtLookup dns = keys();
   std::string m = sealed(3);
@@ -257,6 +266,16 @@ TEST(ArcSeal, RefusesWhatItCannotSealWell) {
             "ARC seal: DKIM private key is not of the signature's algorithm");
   EXPECT_EQ(error({"mx", "spf=pass", {}, kNow}, {"hop1.example", "arc", "garbage"}),
             "ARC seal: DKIM private key unreadable");
+  // A validation of another message.
+  ArcVerification claimed;
+  claimed.result = ArcResult::kPass;
+  claimed.sets = 1;
+  EXPECT_EQ(arc_seal(kMessage, claimed, {"mx", "spf=pass", {}, kNow}, key).error().message,
+            "ARC seal: the message's ARC sets are not those its validation passed");
+  ArcVerification claimed_none;
+  claimed_none.sets = 2;
+  EXPECT_EQ(arc_seal(kMessage, claimed_none, {"mx", "spf=pass", {}, kNow}, key).error().message,
+            "ARC seal: a validation of none with ARC sets");
   // A line break in the results cannot start a field of its own.
   auto s = arc_seal(kMessage, none, {"mx", "spf=pass\r\nX-Evil: yes", {}, kNow}, key);
   ASSERT_TRUE(s);
