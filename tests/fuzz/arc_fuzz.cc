@@ -8,7 +8,8 @@
 //   else: a whole message, validated over MapTxtLookup (one key): none exactly when it has no
 //      ARC field, a reason for every fail, oldest-pass within the chain, no more key lookups
 //      than the limit; then sealed with that key whenever the validation allows it, and the
-//      sealed message validates: pass over none or pass, fail over fail.
+//      sealed message validates: pass over none or pass, fail over fail; a passing one sealed
+//      again passes with one set more.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -35,7 +36,8 @@ static void check_aar(std::string_view in) {
 static void check_ams(std::string_view in) {
   auto s = antispam::parse_signature_field(antispam::SignatureField::kArcMessageSignature, in);
   if (!s) return;
-  if (s->algorithm != antispam::DkimAlgorithm::kRsaSha256 || s->body_hash.size() != 32) std::abort();
+  if (s->algorithm != antispam::DkimAlgorithm::kRsaSha256 || s->body_hash.size() != 32)
+    std::abort();
   for (const auto& h : s->headers) {
     if (h == "arc-seal" || h.empty()) std::abort();
   }
@@ -63,8 +65,8 @@ static void check_message(std::string_view m) {
   std::size_t arc_fields = 0;
   for (const auto& f : split.fields) {
     auto n = base::to_lower(base::trim(f.name));
-    arc_fields += n == "arc-seal" || n == "arc-message-signature" ||
-                  n == "arc-authentication-results";
+    arc_fields +=
+        n == "arc-seal" || n == "arc-message-signature" || n == "arc-authentication-results";
   }
   auto v = antispam::arc_verify(m, dns, 1700000000, limits);
   if (!split.too_many_fields && (v.result == ArcResult::kNone) != (arc_fields == 0)) std::abort();
@@ -86,6 +88,13 @@ static void check_message(std::string_view m) {
   auto after = antispam::arc_verify(s->fields() + std::string(m), dns, 1700000000, limits);
   ArcResult want = v.result == ArcResult::kFail ? ArcResult::kFail : ArcResult::kPass;
   if (after.result != want) std::abort();
+  if (after.result != ArcResult::kPass || after.sets >= antispam::kMaxArcInstances) return;
+  // A second hop seals over the passing chain: still a pass, one set more.
+  std::string once = s->fields() + std::string(m);
+  auto twice = antispam::arc_seal(once, after, req, {key.domain, key.selector, key.private_pem});
+  if (!twice || twice->cv != ArcResult::kPass) std::abort();
+  auto last = antispam::arc_verify(twice->fields() + once, dns, 1700000000, limits);
+  if (last.result != ArcResult::kPass || last.sets != after.sets + 1) std::abort();
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
