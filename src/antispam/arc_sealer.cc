@@ -193,9 +193,11 @@ base::Result<ArcSeal> arc_seal(std::string_view message, const ArcVerification& 
   if (!request.signed_fields.empty()) {
     for (const auto& f : request.signed_fields) ams.headers.push_back(base::to_lower(f));
   } else {
+    // Every instance, up to what a verifier reads of h= (ours: DkimSignatureLimits).
+    const std::size_t max = DkimSignatureLimits{}.max_signed_fields;
     auto sign_present = [&](std::string_view name) {
       for (const auto& have : m.names()) {
-        if (have == name) ams.headers.emplace_back(name);
+        if (have == name && ams.headers.size() < max) ams.headers.emplace_back(name);
       }
     };
     for (std::string_view name : mime::kDkimSignedFields) sign_present(name);

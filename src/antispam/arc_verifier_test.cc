@@ -318,6 +318,12 @@ TEST(ArcSeal, SignsTheUsualFieldsAndDkimSignatures) {
       << s->ams;
   std::string sealed_message = s->fields() + m;
   EXPECT_EQ(arc_verify(sealed_message, dns, kNow).result, ArcResult::kPass);
+  // A sender's 300 To fields: h= stays within what a verifier reads (128 names).
+  std::string crowd;
+  for (int i = 0; i < 300; ++i) crowd += "To: r" + std::to_string(i) + "@x.example\r\n";
+  auto many = arc_seal(crowd + m, none, {"mx", "spf=pass", {}, kNow}, hop(1).key);
+  ASSERT_TRUE(many) << many.error().message;
+  EXPECT_EQ(arc_verify(many->fields() + crowd + m, dns, kNow).result, ArcResult::kPass);
   ArcVerification v = arc_verify(replace(sealed_message, "b=AAAA", "b=AAAB"), dns, kNow);
   EXPECT_EQ(v.result, ArcResult::kFail);
   EXPECT_EQ(v.reason, "ARC-Message-Signature i=1: signature did not verify");
