@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <limits>
+#include <span>
 
 #include "base/strings.h"
 #include "protocol/text.h"
@@ -29,10 +30,6 @@ std::string shown(std::string_view v, std::size_t max = 40) {
   std::string out;
   for (char c : v.substr(0, max)) out += (c > 0x20 && c < 0x7f) ? c : '?';
   return out;
-}
-
-Error sig_error(std::string message, Errc code = Errc::kInvalid) {
-  return Error(code, "DKIM-Signature: " + std::move(message), "dkim");
 }
 
 const DkimTag* find(const std::vector<DkimTag>& tags, std::string_view name) {
@@ -66,7 +63,8 @@ std::optional<uint64_t> number(std::string_view v, std::size_t max_digits, bool 
 base::Result<mime::DkimCanon> canon(std::string_view v) {
   if (v == "simple") return mime::DkimCanon::kSimple;
   if (v == "relaxed") return mime::DkimCanon::kRelaxed;
-  return sig_error(fmt::format("unknown canonicalization \"{}\" in c=", shown(v, 40)));
+  return Error(Errc::kInvalid, fmt::format("unknown canonicalization \"{}\" in c=", shown(v, 40)),
+               "dkim");
 }
 
 bool field_name_ok(std::string_view n) {
@@ -152,24 +150,53 @@ bool dkim_valid_dns_name(std::string_view name) {
   return true;
 }
 
+std::string_view signature_field_name(SignatureField f) {
+  switch (f) {
+    case SignatureField::kDkimSignature:
+      return "DKIM-Signature";
+    case SignatureField::kArcMessageSignature:
+      return "ARC-Message-Signature";
+    case SignatureField::kArcSeal:
+      return "ARC-Seal";
+  }
+  return "DKIM-Signature";
+}
+
 base::Result<DkimSignature> parse_dkim_signature(std::string_view value,
                                                  const DkimSignatureLimits& limits) {
+  return parse_signature_field(SignatureField::kDkimSignature, value, limits);
+}
+
+base::Result<DkimSignature> parse_signature_field(SignatureField kind, std::string_view value,
+                                                  const DkimSignatureLimits& limits) {
+  const std::string_view field = signature_field_name(kind);
+  const bool dkim = kind == SignatureField::kDkimSignature;
+  const bool seal = kind == SignatureField::kArcSeal;
+  auto sig_error = [field](std::string message, Errc code = Errc::kInvalid) {
+    return Error(code, fmt::format("{}: {}", field, message), "dkim");
+  };
   if (value.size() > limits.max_value_bytes) {
     return sig_error(fmt::format("field longer than {} bytes", limits.max_value_bytes),
                      Errc::kTooLarge);
   }
-  auto tags = PH_TRY(parse_dkim_tag_list(value, "DKIM-Signature"));
-  for (std::string_view required : {"v", "a", "b", "bh", "d", "h", "s"}) {
-    if (!find(tags, required)) return sig_error(fmt::format("missing tag {}=", required));
+  auto tags = PH_TRY(parse_dkim_tag_list(value, field));
+  static constexpr std::string_view kDkimTags[] = {"v", "a", "b", "bh", "d", "h", "s"};
+  static constexpr std::string_view kAmsTags[] = {"i", "a", "b", "bh", "d", "h", "s"};
+  static constexpr std::string_view kSealTags[] = {"i", "a", "b", "cv", "d", "s"};
+  std::span<const std::string_view> required = dkim   ? kDkimTags
+                                               : seal ? std::span<const std::string_view>(kSealTags)
+                                                      : kAmsTags;
+  for (std::string_view r : required) {
+    if (!find(tags, r)) return sig_error(fmt::format("missing tag {}=", r));
   }
   DkimSignature sig;
-  if (find(tags, "v")->value != "1") {
+  if (dkim && find(tags, "v")->value != "1") {
     return sig_error(fmt::format("unknown version v={}", shown(find(tags, "v")->value, 20)));
   }
   std::string a = base::to_lower(find(tags, "a")->value);
   if (a == "rsa-sha256") {
     sig.algorithm = DkimAlgorithm::kRsaSha256;
-  } else if (a == "ed25519-sha256") {
+  } else if (a == "ed25519-sha256" && dkim) {
     sig.algorithm = DkimAlgorithm::kEd25519Sha256;
   } else if (a == "rsa-sha1") {
     return sig_error("a=rsa-sha1 is not accepted (RFC 8301)");
@@ -193,16 +220,27 @@ base::Result<DkimSignature> parse_dkim_signature(std::string_view value,
   sig.unsigned_value = std::string(value.substr(0, b->after_equals));
   sig.unsigned_value += value.substr(b->end);
 
-  auto bh = protocol::base64_decode(dkim_strip_fws(find(tags, "bh")->value), 64);
-  if (!bh || bh->size() != 32) return sig_error("body hash bh= is not a base64 SHA-256 hash");
-  sig.body_hash = std::move(*bh);
-
-  if (const DkimTag* c = find(tags, "c")) {
-    auto slash = c->value.find('/');
-    sig.header_canon = PH_TRY(canon(c->value.substr(0, slash)));
-    if (slash != std::string_view::npos) sig.body_canon = PH_TRY(canon(c->value.substr(slash + 1)));
+  if (!seal) {
+    auto bh = protocol::base64_decode(dkim_strip_fws(find(tags, "bh")->value), 64);
+    if (!bh || bh->size() != 32) return sig_error("body hash bh= is not a base64 SHA-256 hash");
+    sig.body_hash = std::move(*bh);
   }
-  if (const DkimTag* q = find(tags, "q")) {
+
+  // ARC uses relaxed canonicalization; an AMS without c= is read so (dkimpy, the ARC suite's
+  // ams_fields_c_na), where DKIM's default is simple/simple.
+  if (!dkim) sig.header_canon = sig.body_canon = mime::DkimCanon::kRelaxed;
+  if (const DkimTag* c = find(tags, "c"); c && !seal) {
+    auto slash = c->value.find('/');
+    auto header_canon = canon(c->value.substr(0, slash));
+    if (!header_canon) return sig_error(header_canon.error().message);
+    sig.header_canon = *header_canon;
+    if (slash != std::string_view::npos) {
+      auto body_canon = canon(c->value.substr(slash + 1));
+      if (!body_canon) return sig_error(body_canon.error().message);
+      sig.body_canon = *body_canon;
+    }
+  }
+  if (const DkimTag* q = find(tags, "q"); q && !seal) {
     bool dns = false;
     for (auto m : base::split(q->value, ':')) dns |= base::iequals(trim_fws(m), "dns/txt");
     if (!dns) return sig_error(fmt::format("no known query method in q={}", shown(q->value, 40)));
@@ -217,22 +255,29 @@ base::Result<DkimSignature> parse_dkim_signature(std::string_view value,
     return sig_error(fmt::format("s={} is not a selector", shown(sig.selector, 80)));
   }
 
+  if (seal && find(tags, "h")) return sig_error("tag h= is not allowed (RFC 8617 4.1.3)");
   bool from = false;
-  for (auto h : base::split(find(tags, "h")->value, ':')) {
-    std::string name = base::to_lower(trim_fws(h));
-    if (!field_name_ok(name)) {
-      return sig_error(fmt::format("bad field name \"{}\" in h=", shown(name, 40)));
+  if (const DkimTag* h = find(tags, "h"); h && !seal && (dkim || !trim_fws(h->value).empty())) {
+    for (auto part : base::split(h->value, ':')) {
+      std::string name = base::to_lower(trim_fws(part));
+      if (name.empty() && !dkim) continue;  // "h=from::to" (the suite's ams_fields_h_mis_hdr)
+      if (!field_name_ok(name)) {
+        return sig_error(fmt::format("bad field name \"{}\" in h=", shown(name, 40)));
+      }
+      if (sig.headers.size() >= limits.max_signed_fields) {
+        return sig_error(fmt::format("h= names more than {} fields", limits.max_signed_fields),
+                         Errc::kTooLarge);
+      }
+      if (name == "arc-seal" && !dkim) return sig_error("tag h= names ARC-Seal (RFC 8617 4.1.2)");
+      from |= name == "from";
+      sig.headers.push_back(std::move(name));
     }
-    if (sig.headers.size() >= limits.max_signed_fields) {
-      return sig_error(fmt::format("h= names more than {} fields", limits.max_signed_fields),
-                       Errc::kTooLarge);
-    }
-    from |= name == "from";
-    sig.headers.push_back(std::move(name));
   }
-  if (!from) return sig_error("tag h= does not include From");
+  if (dkim && !from) return sig_error("tag h= does not include From");
 
-  if (const DkimTag* i = find(tags, "i")) {
+  sig.identity = "@" + sig.domain;
+  sig.identity_domain = sig.domain;
+  if (const DkimTag* i = find(tags, "i"); i && dkim) {
     auto at = i->value.rfind('@');
     if (at == std::string_view::npos) return sig_error("identity i= has no '@'");
     sig.identity = std::string(i->value);
@@ -244,12 +289,22 @@ base::Result<DkimSignature> parse_dkim_signature(std::string_view value,
       return sig_error(fmt::format("identity domain {} is not d={} or below it",
                                    shown(sig.identity_domain, 80), sig.domain));
     }
-  } else {
-    sig.identity = "@" + sig.domain;
-    sig.identity_domain = sig.domain;
+  } else if (i) {
+    auto n = number(i->value, 10, false);
+    if (!n || *n > std::numeric_limits<uint32_t>::max()) {
+      return sig_error(fmt::format("instance i={} is not a number", shown(i->value, 20)));
+    }
+    sig.instance = static_cast<uint32_t>(*n);
+  }
+  if (seal) {
+    sig.chain_validation = std::string(find(tags, "cv")->value);
+    if (sig.chain_validation != "none" && sig.chain_validation != "pass" &&
+        sig.chain_validation != "fail") {
+      return sig_error(fmt::format("unknown chain validation cv={}", shown(sig.chain_validation)));
+    }
   }
 
-  if (const DkimTag* l = find(tags, "l")) {
+  if (const DkimTag* l = find(tags, "l"); l && !seal) {
     sig.body_length = number(l->value, 19, true);
     if (!sig.body_length) return sig_error("body length l= is not a number");
   }
@@ -258,7 +313,7 @@ base::Result<DkimSignature> parse_dkim_signature(std::string_view value,
     if (!n) return sig_error("timestamp t= is not a number of at most 12 digits");
     sig.timestamp = static_cast<int64_t>(*n);
   }
-  if (const DkimTag* x = find(tags, "x")) {
+  if (const DkimTag* x = find(tags, "x"); x && !seal) {
     auto n = number(x->value, 12, false);
     if (!n) return sig_error("expiration x= is not a number of at most 12 digits");
     sig.expiration = static_cast<int64_t>(*n);

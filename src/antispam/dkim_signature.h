@@ -1,4 +1,5 @@
-// DKIM tag-lists (RFC 6376 section 3.2) and the DKIM-Signature header field (section 3.5).
+// DKIM tag-lists (RFC 6376 section 3.2), the DKIM-Signature header field (section 3.5) and the
+// two ARC fields built on it (RFC 8617 sections 4.1.2 and 4.1.3).
 //
 // Contract: pure parsers over the sender's bytes; thread-safe. Every error is a permanent
 // failure of the signature ("permerror"): Errc::kInvalid, or kTooLarge for a breached limit,
@@ -65,7 +66,13 @@ struct DkimSignature {
   std::string b_prefix;  // the first 8 characters of b= as written (RFC 6008 header.b)
   // The field value with b='s value deleted (RFC 6376 3.7): what the header hash covers.
   std::string unsigned_value;
+  uint32_t instance = 0;         // ARC fields: i=, the ARC instance (0 for DKIM-Signature)
+  std::string chain_validation;  // ARC-Seal: cv= ("none", "pass" or "fail")
 };
+
+// The three header fields that carry a signature in this form.
+enum class SignatureField { kDkimSignature, kArcMessageSignature, kArcSeal };
+std::string_view signature_field_name(SignatureField f);  // "DKIM-Signature", ...
 
 // Parses a DKIM-Signature field value (everything after the colon). Checks: required tags
 // v a b bh d h s; v=1; a= rsa-sha256 or ed25519-sha256 (rsa-sha1 is refused, RFC 8301);
@@ -73,6 +80,16 @@ struct DkimSignature {
 // t= and x= are numbers, x= not before t=; bh= is a SHA-256 hash; the limits.
 base::Result<DkimSignature> parse_dkim_signature(std::string_view value,
                                                  const DkimSignatureLimits& limits = {});
+
+// Parses a DKIM-Signature (as above) or an ARC field value. ARC-Message-Signature (RFC 8617
+// 4.1.2): required tags i a b bh d h s; i= is the instance (1*10 DIGIT; the range is the
+// chain's business); v= is ignored like any unknown tag; c= defaults to relaxed/relaxed; h= may
+// be empty or have empty entries, need not name From and must not name ARC-Seal; identity is
+// "@" + d. ARC-Seal (4.1.3): required tags i a b cv d s;
+// h= is refused; cv= is none, pass or fail; bh= and c= play no part (relaxed header
+// canonicalization). Both ARC fields accept a=rsa-sha256 only, as dkimpy and OpenARC do.
+base::Result<DkimSignature> parse_signature_field(SignatureField kind, std::string_view value,
+                                                  const DkimSignatureLimits& limits = {});
 
 // True if `name` is a syntactically valid domain or selector name (LDH labels, '_' allowed,
 // 1..63 octets a label, at most 253 in all, ASCII). The caller lower-cases.

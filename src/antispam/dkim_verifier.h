@@ -56,11 +56,15 @@ struct DkimVerification {
   uint64_t body_bytes = 0;         // canonical body bytes there are
 };
 
-std::vector<DkimVerification> dkim_verify(std::string_view message, const net::DnsLookup& dns, int64_t now,
-                                          const DkimVerifyLimits& limits = {});
+std::vector<DkimVerification> dkim_verify(std::string_view message, const net::DnsLookup& dns,
+                                          int64_t now, const DkimVerifyLimits& limits = {});
 
 // "dkim=pass header.d=example.org header.s=sel header.a=ed25519-sha256 header.b=abcdefgh"
 // plus a comment with the reason or the l= risk; for an Authentication-Results header.
 std::string dkim_result_text(const DkimVerification& v);
+
+// Sender text made fit for a comment in Authentication-Results: CR, LF and other controls
+// dropped, parentheses and backslashes quoted. Shared by every result text here.
+std::string auth_results_comment(std::string_view s);
 
 }  // namespace posthouse::antispam

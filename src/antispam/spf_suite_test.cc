@@ -2,52 +2,20 @@
 // (read in place from ../shared/suites/spf/ beside the repo, converted to JSON by
 // tests/suites/spf_suite_to_json.py). A missing suite fails: it is part of what CI runs.
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
-#include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "antispam/spf_check.h"
 #include "antispam/test_dns.h"
-
-#ifndef POSTHOUSE_SOURCE_DIR
-#error "POSTHOUSE_SOURCE_DIR is set by CMakeLists.txt for this file"
-#endif
+#include "antispam/test_suite.h"
 
 namespace posthouse::antispam {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string suite_path() {
-  if (const char* p = std::getenv("POSTHOUSE_SPF_SUITE"); p && *p) return p;
-  return (fs::path(POSTHOUSE_SOURCE_DIR) / ".." / "shared" / "suites" / "spf" /
-          "rfc7208-tests.yml").lexically_normal().string();
-}
-
-// Runs the converter; returns its stdout, or "" with `error` set.
-std::string convert(const std::string& yaml, std::string& error) {
-  std::string script = std::string(POSTHOUSE_SOURCE_DIR) + "/tests/suites/spf_suite_to_json.py";
-  std::string cmd = "python3 '" + script + "' '" + yaml + "' 2>&1";
-  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(cmd.c_str(), "r"), pclose);
-  if (!pipe) {
-    error = "cannot run " + cmd;
-    return {};
-  }
-  std::string out;
-  char buf[65536];
-  std::size_t n;
-  while ((n = fread(buf, 1, sizeof buf, pipe.get())) > 0) out.append(buf, n);
-  int rc = pclose(pipe.release());
-  if (rc != 0) {
-    error = "converter failed (" + cmd + "): " + out;
-    return {};
-  }
-  return out;
-}
 
 testing::FakeDns zone_of(const nlohmann::json& zone) {
   testing::FakeDns dns;
@@ -68,12 +36,12 @@ testing::FakeDns zone_of(const nlohmann::json& zone) {
 }
 
 TEST(SpfSuite, EveryOpenSpfScenarioPasses) {
-  std::string path = suite_path();
+  std::string path = testing::suite_path("POSTHOUSE_SPF_SUITE", "spf/rfc7208-tests.yml");
   ASSERT_TRUE(fs::exists(path))
       << "SPF test suite not found at " << path
       << " (set POSTHOUSE_SPF_SUITE, or check out ../shared/suites beside the repo)";
   std::string error;
-  std::string text = convert(path, error);
+  std::string text = testing::convert_suite("spf_suite_to_json.py", path, error);
   ASSERT_TRUE(error.empty()) << error;
   auto suite = nlohmann::json::parse(text);
   int run = 0, passed = 0;
@@ -101,10 +69,10 @@ TEST(SpfSuite, EveryOpenSpfScenarioPasses) {
         // "DEFAULT": the deciding record gave no usable explanation. The suite writes the
         // nibbles of one expected ip6.arpa name in upper case (RFC 7208 7.4 uses lower case),
         // so the text is compared without regard to case.
-        bool exp_ok = want == "DEFAULT" ? v.explanation.empty()
-                                         : base::iequals(v.explanation, want);
-        EXPECT_TRUE(exp_ok) << name << ": explanation \"" << v.explanation << "\", want \""
-                            << want << "\"";
+        bool exp_ok =
+            want == "DEFAULT" ? v.explanation.empty() : base::iequals(v.explanation, want);
+        EXPECT_TRUE(exp_ok) << name << ": explanation \"" << v.explanation << "\", want \"" << want
+                            << "\"";
         ok = exp_ok;
       }
       passed += ok;

@@ -8,6 +8,7 @@
 #include <memory>
 #include <sstream>
 
+#include "antispam/arc_verifier.h"
 #include "antispam/dkim_verifier.h"
 #include "antispam/txt_lookup.h"
 #include "app/message_file.h"
@@ -42,14 +43,17 @@ bool load_dns(const std::string& path, antispam::MapTxtLookup& dns, std::string&
 
 DkimCommands::DkimCommands(CLI::App& app) {
   cmd_ = app.add_subcommand("dkim-verify", "check the DKIM signatures of message files");
-  cmd_->group("");  // hidden: a tool for tests and debugging
-  cmd_->add_option("--dns", dns_file_, "keys from FILE (lines: NAME TXT-RECORD) instead of DNS");
-  cmd_->add_option("--dns-server", dns_server_, "resolver ip:port (default: resolv.conf)");
-  cmd_->add_option("--now", now_, "the time to check t= and x= against (seconds since 1970)");
-  cmd_->add_option("messages", messages_, "message files")->required();
+  arc_ = app.add_subcommand("arc-verify", "check the ARC chain of message files");
+  for (CLI::App* c : {cmd_, arc_}) {
+    c->group("");  // hidden: a tool for tests and debugging
+    c->add_option("--dns", dns_file_, "keys from FILE (lines: NAME TXT-RECORD) instead of DNS");
+    c->add_option("--dns-server", dns_server_, "resolver ip:port (default: resolv.conf)");
+    c->add_option("--now", now_, "the time to check t= and x= against (seconds since 1970)");
+    c->add_option("messages", messages_, "message files")->required();
+  }
 }
 
-bool DkimCommands::selected() const { return cmd_ && cmd_->parsed(); }
+bool DkimCommands::selected() const { return (cmd_ && cmd_->parsed()) || (arc_ && arc_->parsed()); }
 
 int DkimCommands::run() {
   std::unique_ptr<net::DnsLookup> dns;
@@ -70,6 +74,11 @@ int DkimCommands::run() {
     std::string message;
     if (!read_message_file(path, message)) {
       rc = 1;
+      continue;
+    }
+    if (arc_->parsed()) {
+      auto v = antispam::arc_verify(message, *dns, now);
+      std::cout << path << ": " << antispam::arc_result_text(v) << "\n";
       continue;
     }
     auto results = antispam::dkim_verify(message, *dns, now);

@@ -17,6 +17,15 @@ namespace posthouse::mime {
 
 enum class DkimCanon { kSimple, kRelaxed };
 
+// The fields our signers sign (DKIM in queue/dkim.h, ARC in antispam/arc_sealer.h), each
+// instance present: what a reader sees and what lists add, never trace fields.
+// clang-format off
+inline constexpr std::string_view kDkimSignedFields[] = {
+    "from", "to", "cc", "subject", "date", "message-id", "reply-to", "in-reply-to",
+    "references", "mime-version", "content-type", "content-transfer-encoding", "list-id",
+    "list-unsubscribe", "list-unsubscribe-post"};
+// clang-format on
+
 // One header field: its name as written (everything before the first colon) and its raw value
 // (everything after the colon, continuation lines joined by CRLF, no final CRLF).
 struct DkimField {

@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
-#include <openssl/sha.h>
 #include <spdlog/spdlog.h>
 
 #include <ctime>
@@ -11,6 +10,7 @@
 
 #include "base/strings.h"
 #include "mime/dkim_canonical.h"
+#include "mime/dkim_crypto.h"
 #include "protocol/text.h"
 
 namespace posthouse::queue {
@@ -20,49 +20,10 @@ using base::Error;
 
 namespace {
 
-std::string sha256(std::string_view data) {
-  unsigned char md[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), md);
-  return std::string(reinterpret_cast<char*>(md), sizeof md);
-}
-
 using PkeyPtr = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
-
-base::Result<std::string> raw_sign(const DkimKey& key, std::string_view data) {
-  std::unique_ptr<BIO, decltype(&BIO_free)> bio(
-      BIO_new_mem_buf(key.private_pem.data(), static_cast<int>(key.private_pem.size())), BIO_free);
-  PkeyPtr pkey(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr), EVP_PKEY_free);
-  if (!pkey) return Error(Errc::kInternal, fmt::format("DKIM key of {} unreadable", key.domain));
-  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
-  std::string input;
-  const EVP_MD* md = nullptr;
-  if (key.algorithm == DkimAlgorithm::kRsaSha256) {
-    md = EVP_sha256();
-    input = std::string(data);
-  } else {
-    input = sha256(data);  // RFC 8463: Ed25519 over the SHA-256 hash
-  }
-  if (EVP_DigestSignInit(ctx.get(), nullptr, md, nullptr, pkey.get()) != 1)
-    return Error(Errc::kInternal, "DKIM sign init failed");
-  std::size_t len = 0;
-  auto in = reinterpret_cast<const unsigned char*>(input.data());
-  if (EVP_DigestSign(ctx.get(), nullptr, &len, in, input.size()) != 1)
-    return Error(Errc::kInternal, "DKIM sign failed");
-  std::string sig(len, '\0');
-  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len, in,
-                     input.size()) != 1)
-    return Error(Errc::kInternal, "DKIM sign failed");
-  sig.resize(len);
-  return sig;
-}
 
 // Fields past this many are not signed (a message we send has far fewer).
 constexpr std::size_t kMaxFields = 1000;
-
-constexpr std::string_view kSigned[] = {
-    "from", "to", "cc", "subject", "date", "message-id", "reply-to", "in-reply-to",
-    "references", "mime-version", "content-type", "content-transfer-encoding", "list-id",
-    "list-unsubscribe", "list-unsubscribe-post"};
 
 }  // namespace
 
@@ -81,7 +42,7 @@ base::Result<std::string> dkim_sign(const DkimKey& key, std::string_view message
   std::vector<bool> used(fields.size(), false);
   std::string h, signed_headers;
   bool has_from = false;
-  for (std::string_view name : kSigned) {
+  for (std::string_view name : mime::kDkimSignedFields) {
     // Every instance of the header, bottom up (RFC 6376 5.4.2).
     for (std::size_t i = fields.size(); i-- > 0;) {
       if (used[i] || !base::iequals(base::trim(fields[i].name), name)) continue;
@@ -93,20 +54,24 @@ base::Result<std::string> dkim_sign(const DkimKey& key, std::string_view message
     }
   }
   if (!has_from) return Error(Errc::kInvalid, "message has no From header");
-  std::string bh = protocol::base64_encode(sha256(mime::dkim_relaxed_body(split.body)));
-  std::string value = fmt::format(
-      " v=1; a={}; c=relaxed/relaxed; d={}; s={};\r\n\tt={}; h={};\r\n\tbh={};\r\n\tb=",
-      dkim_algorithm_name(key.algorithm), key.domain, key.selector, now, h, bh);
+  std::string bh = protocol::base64_encode(mime::dkim_sha256(mime::dkim_relaxed_body(split.body)));
+  std::string value =
+      fmt::format(" v=1; a={}; c=relaxed/relaxed; d={}; s={};\r\n\tt={}; h={};\r\n\tbh={};\r\n\tb=",
+                  dkim_algorithm_name(key.algorithm), key.domain, key.selector, now, h, bh);
   std::string data = signed_headers + mime::dkim_relaxed_header("DKIM-Signature", value);
   data.resize(data.size() - 2);  // the signature header is hashed without its CRLF
-  auto sig = PH_TRY(raw_sign(key, data));
-  return "DKIM-Signature:" + value + protocol::base64_encode(sig) + "\r\n";
+  auto sig =
+      mime::dkim_sign_data(key.algorithm == DkimAlgorithm::kEd25519Sha256, key.private_pem, data);
+  if (!sig)
+    return Error(Errc::kInternal,
+                 fmt::format("DKIM key of {}: {}", key.domain, sig.error().message));
+  return "DKIM-Signature:" + value + protocol::base64_encode(*sig) + "\r\n";
 }
 
 base::Result<DkimKey> dkim_generate(DkimAlgorithm a, std::string domain, std::string selector) {
-  PkeyPtr pkey(a == DkimAlgorithm::kRsaSha256 ? EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA",
-                                                                  static_cast<size_t>(2048))
-                                              : EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"),
+  PkeyPtr pkey(a == DkimAlgorithm::kRsaSha256
+                   ? EVP_PKEY_Q_keygen(nullptr, nullptr, "RSA", static_cast<size_t>(2048))
+                   : EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"),
                EVP_PKEY_free);
   if (!pkey) return Error(Errc::kInternal, "DKIM key generation failed");
   DkimKey k;

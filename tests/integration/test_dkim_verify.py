@@ -14,68 +14,23 @@ import itertools
 import os
 import random
 import re
-import subprocess
-import sys
 import tempfile
 import unittest
 
-from harness import BIN, WAIT, check_no_sanitizer_report
-
-try:
-    import dkim  # Debian's python3-dkim
-except ImportError:
-    sys.path.append("/usr/lib/python3/dist-packages")
-    import dkim
+from dkimpy_peer import Keys, check_missing_file, dkim, make_message, openssl, rsa_key, run_cli
 
 DOMAIN = "diff.example"
 
 
-def openssl(*args, input=None):
-    return subprocess.run(["openssl", *args], input=input, capture_output=True, check=True,
-                          timeout=WAIT).stdout
-
-
 def make_keys(tmp):
     """(rsa private PEM, rsa DNS record, ed25519 seed base64, ed25519 DNS record)."""
-    rsa_pem = openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048")
-    rsa_pub = openssl("pkey", "-pubout", "-outform", "DER", input=rsa_pem)
+    rsa_pem, rsa_txt = rsa_key()
     ed_pem = openssl("genpkey", "-algorithm", "ed25519")
     ed_der = openssl("pkey", "-outform", "DER", input=ed_pem)
     ed_pub = openssl("pkey", "-pubout", "-outform", "DER", input=ed_pem)
     # PKCS#8 and SPKI DER of Ed25519 end in the 32-byte seed and public key (RFC 8410).
-    return (rsa_pem,
-            "v=DKIM1; k=rsa; p=" + base64.b64encode(rsa_pub).decode(),
-            base64.b64encode(ed_der[-32:]),
+    return (rsa_pem, rsa_txt, base64.b64encode(ed_der[-32:]),
             "v=DKIM1; k=ed25519; p=" + base64.b64encode(ed_pub[-32:]).decode())
-
-
-def make_message(rng, n):
-    """A CRLF message with the usual fields, one of them folded, and a body with trailing
-    whitespace, blank lines and (sometimes) no final line end or no body at all."""
-    words = ["alpha", "beta", "gamma", "delta", "tee\tab", "x"]
-    subject = " ".join(rng.choice(words) for _ in range(8))
-    headers = [
-        f"From: Sender {n} <s{n}@{DOMAIN}>",
-        f"To: r{n}@other.example,\r\n\tsecond{n}@other.example",
-        f"Subject: {subject[:20]}\r\n {subject[20:]}",
-        "Date: Mon, 3 Jun 2024 10:00:00 +0000",
-        f"Message-ID: <{n}.diff@{DOMAIN}>",
-        "MIME-Version: 1.0",
-        rng.choice(["X-Trailing: spaces   ", "x-lower: case", "X-Empty:"]),
-    ]
-    kind = n % 4
-    if kind == 0:
-        body = ""
-    else:
-        lines = [" ".join(rng.choice(words) for _ in range(rng.randint(0, 9))) +
-                 rng.choice(["", " ", "\t "]) for _ in range(rng.randint(1, 12))]
-        body = "\r\n".join(lines) + "\r\n" + "\r\n" * rng.randint(0, 3)
-        if kind == 3:
-            # No final line end. Not its trailing WSP too: on such a last line dkimpy keeps
-            # one SP in the relaxed form and we (like the signer) drop it, as "WSP at the end
-            # of lines" reads; SMTP always ends the body with CRLF, so it never meets mail.
-            body = body.rstrip("\r\n").rstrip(" \t")
-    return ("\r\n".join(headers) + "\r\n\r\n" + body).encode()
 
 
 HEADER_SETS = [
@@ -118,35 +73,21 @@ class DkimpyDifferential(unittest.TestCase):
         cls.tmp = tempfile.TemporaryDirectory(prefix="ph_dkimdiff_")
         rsa_pem, rsa_txt, ed_seed, ed_txt = make_keys(cls.tmp.name)
         cls.keys = {b"rsa-sha256": (b"rsa", rsa_pem), b"ed25519-sha256": (b"ed", ed_seed)}
-        cls.dns = {f"rsa._domainkey.{DOMAIN}.": rsa_txt, f"ed._domainkey.{DOMAIN}.": ed_txt}
-        cls.dns_file = os.path.join(cls.tmp.name, "dns.txt")
-        with open(cls.dns_file, "w") as f:
-            for name, txt in cls.dns.items():
-                f.write(f"{name} {txt}\n")
+        cls.dns = Keys(cls.tmp.name, {f"rsa._domainkey.{DOMAIN}.": rsa_txt,
+                                      f"ed._domainkey.{DOMAIN}.": ed_txt})
 
     @classmethod
     def tearDownClass(cls):
         cls.tmp.cleanup()
 
-    def dnsfunc(self, name, timeout=5):
-        return self.dns.get(name.decode(), "").encode()
-
     def dkimpy_verdict(self, msg):
         try:
-            return dkim.verify(msg, dnsfunc=self.dnsfunc)
+            return dkim.verify(msg, dnsfunc=self.dns.dnsfunc)
         except dkim.DKIMException:
             return False
 
     def posthouse(self, paths):
-        p = subprocess.run([BIN, "dkim-verify", "--dns", self.dns_file, *paths],
-                           capture_output=True, text=True, timeout=8 * WAIT)
-        check_no_sanitizer_report("dkim-verify", p.stderr)
-        self.assertEqual(p.returncode, 0, p.stderr)
-        results = {}
-        for line in p.stdout.splitlines():
-            path, _, text = line.partition(": ")
-            results.setdefault(path, []).append(text)
-        return results
+        return run_cli(self, "dkim-verify", self.dns, paths)
 
     def test_verdicts_agree_with_dkimpy(self):
         rng = random.Random(6376)
@@ -156,7 +97,7 @@ class DkimpyDifferential(unittest.TestCase):
                 self.keys, itertools.product([b"simple", b"relaxed"], repeat=2), [False, True],
                 range(len(HEADER_SETS))):
             selector, key = self.keys[alg]
-            msg = make_message(rng, n)
+            msg = make_message(rng, n, DOMAIN)
             sig = dkim.sign(msg, selector, DOMAIN.encode(), key, canonicalize=canon,
                             signature_algorithm=alg, include_headers=HEADER_SETS[hset],
                             length=length)
@@ -207,12 +148,7 @@ class DkimpyDifferential(unittest.TestCase):
         self.assertTrue(results[nokey][0].startswith(
             "dkim=permerror (no key record at ed._domainkey.elsewhere.example) "
             "header.d=elsewhere.example header.s=ed header.a=ed25519-sha256"), results[nokey])
-        p = subprocess.run([BIN, "dkim-verify", "--dns", self.dns_file,
-                            os.path.join(self.tmp.name, "missing.eml")],
-                           capture_output=True, text=True, timeout=WAIT)
-        self.assertEqual(p.returncode, 1)
-        self.assertIn("cannot read", p.stderr)
-
+        check_missing_file(self, "dkim-verify", self.dns, self.tmp.name)
 
 if __name__ == "__main__":
     unittest.main()
