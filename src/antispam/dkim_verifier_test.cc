@@ -22,6 +22,7 @@ using testing::kEdName;
 using testing::kEdRecord;
 using testing::kRfc8463;
 using testing::kRfcTime;
+using testing::replaced;
 using testing::kRsaName;
 using testing::kRsaRecord;
 
@@ -30,12 +31,6 @@ MapTxtLookup rfc_dns() {
   dns.add(kEdName, std::string(kEdRecord));
   dns.add(kRsaName, std::string(kRsaRecord));
   return dns;
-}
-
-std::string replaced(std::string_view s, std::string_view from, std::string_view to) {
-  std::string out(s);
-  out.replace(out.find(from), from.size(), to);
-  return out;
 }
 
 TEST(DkimVerify, Rfc8463AppendixAVerifiesWithBothAlgorithms) {

@@ -11,6 +11,7 @@ namespace {
 using testing::FakeDns;
 using testing::kRfc8463;
 using testing::kRfcTime;
+using testing::replaced;
 
 // The RFC 8463 message comes from football.example.com, signed with both keys; its SPF
 // record allows 192.0.2.0/24 and its DMARC record asks for reject.
@@ -35,12 +36,6 @@ MessageAuthInput input(std::string ip, std::string mail_from = "joe@football.exa
   in.receiver = "mx.example.org";
   in.now = kRfcTime;
   return in;
-}
-
-std::string replaced(std::string_view s, std::string_view from, std::string_view to) {
-  std::string out(s);
-  out.replace(out.find(from), from.size(), to);
-  return out;
 }
 
 TEST(MessageAuth, EverythingPassesFromTheSendersOwnNetwork) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 namespace posthouse::antispam::testing {
@@ -44,5 +45,12 @@ constexpr std::string_view kRfc8463 =
     "\r\n"
     "Joe.\r\n";
 constexpr int64_t kRfcTime = 1528637909 + 60;
+
+// `s` with the first `from` replaced by `to` (which must occur).
+inline std::string replaced(std::string_view s, std::string_view from, std::string_view to) {
+  std::string out(s);
+  out.replace(out.find(from), from.size(), to);
+  return out;
+}
 
 }  // namespace posthouse::antispam::testing

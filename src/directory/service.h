@@ -361,6 +361,11 @@ class Service {
   base::Status authorize(const Actor& a, Verb v, const Target& t, std::string_view what);
   base::Result<Customer> load_customer(const Actor& a, std::string_view ref, Verb v);
   base::Result<Domain> load_domain(const Actor& a, std::string_view ref, Verb v);
+  // In one transaction: loads the domain for `v`, applies `change` and stores it, audited as
+  // `action` (the verb's name when empty) with the before and after.
+  base::Result<Domain> edit_domain(const Actor& a, std::string_view ref, Verb v,
+                                   std::string_view action,
+                                   const std::function<base::Status(Domain&)>& change);
   base::Result<Mailbox> load_mailbox(const Actor& a, std::string_view ref, Verb v);
   base::Result<Customer> change_customer(const Actor& a, std::string_view ref, Verb v,
                                          const std::function<base::Status(Customer&)>& change);

@@ -93,35 +93,21 @@ base::Result<Domain> Service::set_domain_limits(const Actor& a, std::string_view
                                                 const Limits& l) {
   PH_CHECK(check_limits_input(l));
   if (l.max_domains) return Error(Errc::kInvalid, "max_domains is not a domain limit", "limits");
-  Domain d;
-  PH_CHECK(store_.in_transaction([&]() -> base::Status {
-    d = PH_TRY(load_domain(a, ref, Verb::kDomainLimits));
+  return edit_domain(a, ref, Verb::kDomainLimits, "", [&](Domain& d) -> base::Status {
     PH_CHECK(within(l, PH_TRY(ceiling_for_domain(a, d))));
-    json before = to_json(d);
     d.limits = l;
-    d.updated_at = now();
-    PH_CHECK(store_.update_domain(d));
-    return audit(a, Verb::kDomainLimits, "domain:" + d.name, d.customer_id, d.id, 0, before,
-                 to_json(d));
-  }));
-  return d;
+    return {};
+  });
 }
 
 base::Result<Domain> Service::set_catchall(const Actor& a, std::string_view ref,
                                            std::optional<std::string> target) {
   std::optional<std::string> norm;
   if (target) norm = PH_TRY(parse_address(*target, "target")).str();
-  Domain d;
-  PH_CHECK(store_.in_transaction([&]() -> base::Status {
-    d = PH_TRY(load_domain(a, ref, Verb::kAliasEdit));
-    json before = to_json(d);
+  return edit_domain(a, ref, Verb::kAliasEdit, "domain.catchall", [&](Domain& d) -> base::Status {
     d.catchall = norm;
-    d.updated_at = now();
-    PH_CHECK(store_.update_domain(d));
-    return audit_custom(a, "domain.catchall", "domain:" + d.name, d.customer_id, d.id, 0, before,
-                        to_json(d));
-  }));
-  return d;
+    return {};
+  });
 }
 
 base::Result<Domain> Service::set_spam_policy(const Actor& a, std::string_view ref,
@@ -143,15 +129,24 @@ base::Result<Domain> Service::set_spam_policy(const Actor& a, std::string_view r
     if (std::find(block.begin(), block.end(), norm) == block.end()) block.push_back(norm);
   }
   p.block = std::move(block);
+  return edit_domain(a, ref, Verb::kSpamPolicy, "", [&](Domain& d) -> base::Status {
+    d.spam = p;
+    return {};
+  });
+}
+
+base::Result<Domain> Service::edit_domain(const Actor& a, std::string_view ref, Verb v,
+                                          std::string_view action,
+                                          const std::function<base::Status(Domain&)>& change) {
   Domain d;
   PH_CHECK(store_.in_transaction([&]() -> base::Status {
-    d = PH_TRY(load_domain(a, ref, Verb::kSpamPolicy));
+    d = PH_TRY(load_domain(a, ref, v));
     json before = to_json(d);
-    d.spam = p;
+    PH_CHECK(change(d));
     d.updated_at = now();
     PH_CHECK(store_.update_domain(d));
-    return audit(a, Verb::kSpamPolicy, "domain:" + d.name, d.customer_id, d.id, 0, before,
-                 to_json(d));
+    return audit_custom(a, action.empty() ? verb_name(v) : action, "domain:" + d.name,
+                        d.customer_id, d.id, 0, before, to_json(d));
   }));
   return d;
 }

@@ -14,33 +14,17 @@ What must hold:
 - authenticated submission is not checked, but forged fields are removed there too;
 - spam.policy is the postmaster's (and the customer's), not a user's, and is audited.
 """
-import base64
 import imaplib
 import smtplib
-import subprocess
-import sys
 import unittest
 
 from api_base import Client
+from dkimpy_peer import dkim, rsa_key
 from harness import WAIT
 from mailfixture import CTX, ProvisionedCase
 from peers import Dns
 
-try:
-    import dkim  # Debian's python3-dkim
-except ImportError:
-    sys.path.append("/usr/lib/python3/dist-packages")
-    import dkim
-
-
-def openssl(*args, input=None):
-    return subprocess.run(["openssl", *args], input=input, capture_output=True, check=True,
-                          timeout=WAIT).stdout
-
-
-RSA_PEM = openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048")
-RSA_RECORD = "v=DKIM1; k=rsa; p=" + base64.b64encode(
-    openssl("pkey", "-pubout", "-outform", "DER", input=RSA_PEM)).decode()
+RSA_PEM, RSA_RECORD = rsa_key()
 
 
 def txt(name, text):
