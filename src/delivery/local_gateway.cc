@@ -160,13 +160,11 @@ base::Result<std::set<int64_t>> LocalGateway::junk_mailboxes(
     const Envelope& env, const std::vector<std::vector<int64_t>>& reached) {
   std::set<int64_t> junk, inbox;
   bool accepted = false;
-  std::string refused_by;
   for (std::size_t ri = 0; ri < env.recipients.size(); ++ri) {
     std::string domain = domain_of(env.recipients[ri].address);
     auto policy = pool_.with([&](Services& s) { return s.directory->spam_policy_of(domain); });
     if (!policy) return std::move(policy).error();
     Disposition d = disposition_for(*policy, *env.verdict);
-    if (d == Disposition::kRefuse && refused_by.empty()) refused_by = domain;
     accepted = accepted || d != Disposition::kRefuse;
     for (int64_t mb : reached[ri]) (d == Disposition::kDeliver ? inbox : junk).insert(mb);
   }

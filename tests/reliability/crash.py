@@ -44,7 +44,7 @@ MAILBOXES = [(f"user{i}@crash.test", f"user{i}-password-1") for i in range(3)]
 SIZES = [300, 3_000, 40_000, 150_000, 400_000]
 DEBRIS = re.compile(r"^(blob file [0-9a-f]{64} is not referenced|stray file \S+)$")
 SUBJECT = re.compile(rb"\r\nSubject: (rel-[\w-]+)\r\n")
-TRACE = re.compile(rb"^(?:(?:Return-Path|Received|Delivered-To):[^\r]*\r\n(?:[ \t][^\r]*\r\n)*)*$")
+TRACE = re.compile(rb"^(?:(?:Return-Path|Received|Authentication-Results|Delivered-To):[^\r]*\r\n(?:[ \t][^\r]*\r\n)*)*$")
 
 
 def make_message(tag, size, rng):
