@@ -64,7 +64,8 @@ class _Daemon:
         self.errlog.seek(0)
         return self.errlog.read().decode("utf-8", "replace").strip()
 
-    def stop(self):
+    def _end(self):
+        """Ends the process group, keeping the temp dir."""
         if getattr(self, "proc", None) and self.proc.poll() is None:
             try:
                 os.killpg(self.proc.pid, signal.SIGTERM)
@@ -76,6 +77,9 @@ class _Daemon:
                 pass
         if getattr(self, "errlog", None):
             self.errlog.close()
+
+    def stop(self):
+        self._end()
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
@@ -146,7 +150,14 @@ class Rspamd(_Daemon):
     """rspamd with a normal worker (`url`) and a controller (`controller_url`, password in
     `password_file`) on loopback ports; no Lua rules or modules (GTUBE is in rspamd's core),
     Bayes on the sqlite3 backend with its learn cache in the temp dir (no Redis), DNS pointed
-    at a closed port."""
+    at a closed port.
+
+    Every rspamd process opens the Bayes databases at start, and the first one to find them
+    empty writes the tokenizer settings in an exclusive transaction that the others wait for
+    only 100 ms; on a busy machine a worker gives up and keeps no Bayes backend for its life
+    (the controller then answers a learn with "cannot find statfile backend"). So rspamd is
+    started twice: first with the controller alone, which creates the databases, then with
+    both workers, which only read the settings."""
 
     name = "rspamd"
     PASSWORD = "test-controller-secret"
@@ -172,24 +183,39 @@ class Rspamd(_Daemon):
             with open(self.password_file, "w") as f:
                 f.write(self.PASSWORD + "\n")
             os.mkdir(os.path.join(self.dir, "db"))
-            conf = os.path.join(self.dir, "rspamd.conf")
-            with open(conf, "w") as f:
-                f.write(self._config())
-            args = [binary, "-f", "-c", conf]
-            if os.getuid() == 0:
-                args.append("--insecure")  # rspamd refuses root otherwise
             self.started = time.monotonic()
-            self._spawn(args)
-            for port in (self.port, self.controller_port):
-                wait_for(lambda: self._pong(port), f"rspamd to answer /ping on port {port}",
-                         timeout=RSPAMD_START)
+            self._run(binary, normal_worker=False)
+            for statfile in ("bayes.ham.sqlite", "bayes.spam.sqlite"):
+                if not os.path.exists(os.path.join(self.dir, "db", statfile)):
+                    raise PeerStartError(f"rspamd created no {statfile}: {self.output()}")
+            self._end()
+            self._run(binary, normal_worker=True)
             self.startup_seconds = time.monotonic() - self.started
         except BaseException:
             self.stop()
             raise
 
-    def _config(self):
+    def _run(self, binary, normal_worker):
+        conf = os.path.join(self.dir, "rspamd.conf")
+        with open(conf, "w") as f:
+            f.write(self._config(normal_worker))
+        args = [binary, "-f", "-c", conf]
+        if os.getuid() == 0:
+            args.append("--insecure")  # rspamd refuses root otherwise
+        self._spawn(args)
+        ports = (self.port, self.controller_port) if normal_worker else (self.controller_port,)
+        for port in ports:
+            wait_for(lambda: self._pong(port), f"rspamd to answer /ping on port {port}",
+                     timeout=RSPAMD_START)
+
+    def _config(self, normal_worker):
         d = self.dir
+        normal = f"""
+worker "normal" {{
+  bind_socket = "127.0.0.1:{self.port}";
+  count = 1;
+  task_timeout = 8s;
+}}""" if normal_worker else ""
         return f"""
 options {{
   pidfile = "{d}/rspamd.pid";
@@ -197,12 +223,7 @@ options {{
   dns {{ nameserver = ["127.0.0.1:1"]; timeout = 1s; retransmits = 1; }}
 }}
 logging {{ type = "console"; level = "warning"; }}
-actions {{ reject = 15; add_header = 6; greylist = 4; }}
-worker "normal" {{
-  bind_socket = "127.0.0.1:{self.port}";
-  count = 1;
-  task_timeout = 8s;
-}}
+actions {{ reject = 15; add_header = 6; greylist = 4; }}{normal}
 worker "controller" {{
   bind_socket = "127.0.0.1:{self.controller_port}";
   count = 1;
