@@ -96,7 +96,8 @@ class Scanned(MxCase):
     def test_eicar_is_refused_naming_the_signature(self):
         code, text = self.refused(eicar_message("eicar-1"))
         self.assertEqual(code, 550)
-        self.assertEqual(text, "5.7.1 Message refused: virus Eicar-Test-Signature found")
+        # clamd names a signature from a local .hdb file NAME.UNOFFICIAL
+        self.assertRegex(text, r"^5\.7\.1 Message refused: virus Eicar-Test-Signature\S* found$")
         self.assert_nothing_delivered("eicar-1")
 
     def test_gtube_is_refused_as_spam(self):
@@ -115,11 +116,11 @@ class Scanned(MxCase):
         self.assertEqual(len(status), 1, lines)
         self.assertRegex(status[0], r"^X-Spam-Status: No, score=-?\d+\.\d\d required=15\.00$")
         self.assertIn("X-Spam-Action: no action", lines)
-        # Below our Authentication-Results, which is below our Received.
+        # Right below our Authentication-Results, which is right below our Received.
         names = [l.split(":", 1)[0] for l in lines if l and not l[0].isspace()]
         ar = names.index("Authentication-Results")
-        self.assertEqual(names[ar + 1:ar + 3], ["X-Spam-Status", "X-Spam-Action"])
-        self.assertEqual(names[0], "Received")
+        self.assertEqual(names[ar - 1:ar + 3],
+                         ["Received", "Authentication-Results", "X-Spam-Status", "X-Spam-Action"])
         self.assertEqual(self.server.metric("posthouse_content_scan_failures_total", "smtp"), 0)
 
 
