@@ -117,6 +117,35 @@ base::Result<std::shared_ptr<antispam::SenderChecks>> sender_checks(const config
       static_cast<std::size_t>(a.threads));
 }
 
+base::Result<std::shared_ptr<const antispam::ContentScanners>> content_scanners(
+    const config::Config& cfg) {
+  const auto& a = cfg.antispam;
+  if (a.clamd.empty() && a.rspamd.empty())
+    return std::shared_ptr<const antispam::ContentScanners>();
+  auto s = std::make_shared<antispam::ContentScanners>();
+  auto timeout = std::chrono::milliseconds(a.daemon_timeout_ms);
+  if (!a.clamd.empty()) {
+    antispam::ClamdOptions c;
+    c.address = a.clamd;
+    c.connect_timeout = c.timeout = timeout;
+    s->clamd.emplace(std::move(c));
+  }
+  if (!a.rspamd.empty()) {
+    if (auto t = antispam::parse_http_url(a.rspamd); !t) {
+      return base::Error(base::Errc::kInvalid,
+                         fmt::format("[antispam] rspamd: {}", t.error().message),
+                         "antispam.rspamd");
+    }
+    antispam::RspamdOptions r;
+    r.url = a.rspamd;
+    r.timeouts.connect = r.timeouts.exchange = timeout;
+    s->rspamd.emplace(std::move(r));
+  }
+  s->fail_open = a.fail_open;
+  s->virus_junk = a.virus_action == "junk";
+  return std::shared_ptr<const antispam::ContentScanners>(std::move(s));
+}
+
 std::shared_ptr<server::smtp::ClientNames> client_names(const config::Config& cfg) {
   if (cfg.smtp.rdns_timeout_ms <= 0) return nullptr;
   // Two queries one after the other (PTR, then A/AAAA), one try each, within the timeout.

@@ -28,6 +28,10 @@ server::smtp::Options smtp_options(const config::Config& cfg, server::smtp::Mode
 // The inbound sender checks of the MX ([antispam]); nullptr when `checks` is off. A Public
 // Suffix List that cannot be read is an error at start.
 base::Result<std::shared_ptr<antispam::SenderChecks>> sender_checks(const config::Config& cfg);
+// The MX's clamd and rspamd clients ([antispam] clamd, rspamd); nullptr when neither is set.
+// A malformed rspamd URL is kInvalid naming the key. Pure: no daemon is contacted.
+base::Result<std::shared_ptr<const antispam::ContentScanners>> content_scanners(
+    const config::Config& cfg);
 std::shared_ptr<server::smtp::ClientNames> client_names(const config::Config& cfg);
 server::pop3::Options pop3_options(const config::Config& cfg);
 server::imap::Options imap_options(const config::Config& cfg);

@@ -145,6 +145,23 @@ net::SessionHandler handler_of(std::shared_ptr<S> srv) {
   return [srv](std::shared_ptr<net::Connection> c) { return srv->session(std::move(c)); };
 }
 
+// A message the MX accepts must be scannable: clamd's StreamMaxLength below [smtp]
+// max_message_bytes refuses the start; clamd not answering (yet) is only a warning.
+base::Status check_clamd_limit(const antispam::ClamdClient& clamd, const config::Config& cfg) {
+  auto st = clamd.check_stream_limit(static_cast<std::size_t>(cfg.smtp.max_message_bytes));
+  if (st) return {};
+  if (st.error().code == base::Errc::kLimit) {
+    return base::Error(
+        base::Errc::kInvalid,
+        fmt::format("[smtp] max_message_bytes ({}) exceeds the StreamMaxLength of "
+                    "[antispam] clamd = \"{}\": {}",
+                    cfg.smtp.max_message_bytes, cfg.antispam.clamd, st.error().message));
+  }
+  spdlog::warn("[antispam] clamd {}: cannot check its StreamMaxLength now: {}", cfg.antispam.clamd,
+               st.error().message);
+  return {};
+}
+
 base::Status add_mail_listeners(Parts& p) {
   const auto& cfg = p.cfg;
   constexpr const char* kSmtpBusy = "421 4.7.0 Too many connections, try again later\r\n";
@@ -159,12 +176,17 @@ base::Status add_mail_listeners(Parts& p) {
   }
   auto names = client_names(cfg);  // one resolver pool for every SMTP listener
   auto checks = PH_TRY(sender_checks(cfg));  // one checks pool for every SMTP listener
+  auto scanners = PH_TRY(content_scanners(cfg));
+  if (scanners && scanners->clamd) PH_CHECK(check_clamd_limit(*scanners->clamd, cfg));
   auto smtp = [&](Mode mode) {
     auto o = smtp_options(cfg, mode);
     o.inflight = p.inflight;
     o.client_names = names;
     o.authserv_id = cfg.antispam.authserv_id.empty() ? cfg.server.hostname : cfg.antispam.authserv_id;
-    if (mode == Mode::kMx) o.sender_checks = checks;
+    if (mode == Mode::kMx) {
+      o.sender_checks = checks;
+      o.scanners = scanners;
+    }
     return handler_of(
         std::make_shared<server::smtp::SmtpServer>(std::move(o), p.gateway, p.pool, p.throttle));
   };

@@ -287,6 +287,13 @@ base::Status read_antispam(Section& s, Antispam& o) {
   PH_CHECK(s.get_string("authserv_id", o.authserv_id));
   PH_CHECK(s.get_int("dns_timeout_ms", o.dns_timeout_ms, 100, 30000));
   PH_CHECK(s.get_int("threads", o.threads, 1, 256));
+  PH_CHECK(s.get_string("clamd", o.clamd));
+  PH_CHECK(s.get_string("rspamd", o.rspamd));
+  PH_CHECK(s.get_int("daemon_timeout_ms", o.daemon_timeout_ms, 100, 600000));
+  PH_CHECK(s.get_bool("fail_open", o.fail_open));
+  PH_CHECK(s.get_string("virus_action", o.virus_action));
+  if (o.virus_action != "reject" && o.virus_action != "junk")
+    return s.err(s.at("virus_action"), "virus_action", "must be \"reject\" or \"junk\"");
   return s.get_string("public_suffix_file", o.public_suffix_file);
 }
 

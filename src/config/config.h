@@ -116,6 +116,11 @@ struct Antispam {
   int dns_timeout_ms = 2000;     // per DNS query of the checks (one try each)
   int threads = 8;               // blocking lookups run on a pool of their own
   std::string public_suffix_file = "/usr/share/publicsuffix/public_suffix_list.dat";
+  std::string clamd;              // "unix:/path" or "host:port"; "" = no virus scan
+  std::string rspamd;             // rspamd's normal worker URL; "" = no spam scan
+  int daemon_timeout_ms = 10000;  // per daemon call, connecting included
+  bool fail_open = true;          // a daemon down or slow: deliver without its verdict
+  std::string virus_action = "reject";  // "reject" (550) or "junk"
 };
 
 // Test-only switches; every one is off by default (docs/config.md).

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "antispam/dmarc.h"
+#include "antispam/rspamd_client.h"
 #include "base/result.h"
 
 namespace posthouse::delivery {
@@ -46,12 +47,20 @@ struct Recipient {
   std::string orcpt;    // DSN ORCPT "type;address" (address xtext-decoded), "" if none
 };
 
-// What the MX's sender checks concluded (antispam/message_auth.h), for the recipients' domain
-// policies; absent when nothing was checked (authenticated senders, [antispam] checks off).
+// What the MX's sender checks (antispam/message_auth.h) and content scans (clamd, rspamd)
+// concluded, for the recipients' domain policies (sender_policy.h); absent when nothing was
+// checked (authenticated senders, [antispam] checks off and no daemon configured).
 struct SenderVerdict {
   antispam::DmarcResult dmarc = antispam::DmarcResult::kNone;
   antispam::DmarcPolicy disposition = antispam::DmarcPolicy::kNone;  // what the From domain asks
   std::string from_domain;  // RFC5322.From; "" when there was no single one
+  std::string virus;        // clamd's signature name; "" when clean or not scanned
+  bool virus_junk = false;  // [antispam] virus_action = "junk" (else a virus is refused)
+  std::optional<antispam::RspamdAction> action;  // rspamd's action; absent: no answer
+  double score = 0;
+  double required_score = 0;
+  std::string symbols;         // "NAME(score) ..." for the log
+  bool daemon_error = false;   // a daemon failed with fail_open off: refuse for now
 };
 
 struct Envelope {

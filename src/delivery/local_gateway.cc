@@ -160,19 +160,25 @@ base::Result<std::set<int64_t>> LocalGateway::junk_mailboxes(
     const Envelope& env, const std::vector<std::vector<int64_t>>& reached) {
   std::set<int64_t> junk, inbox;
   bool accepted = false;
+  std::optional<Decision> refused;
   for (std::size_t ri = 0; ri < env.recipients.size(); ++ri) {
     std::string domain = domain_of(env.recipients[ri].address);
     auto policy = pool_.with([&](Services& s) { return s.directory->spam_policy_of(domain); });
     if (!policy) return std::move(policy).error();
-    Disposition d = disposition_for(*policy, *env.verdict);
-    accepted = accepted || d != Disposition::kRefuse;
-    for (int64_t mb : reached[ri]) (d == Disposition::kDeliver ? inbox : junk).insert(mb);
+    Decision d = decide(*policy, *env.verdict);
+    if (d.what >= Disposition::kDefer) {
+      // The whole message is answered once: a deferral (try again) outranks a refusal.
+      if (!refused || (d.what == Disposition::kDefer && refused->what != Disposition::kDefer))
+        refused = d;
+    } else {
+      accepted = true;
+    }
+    for (int64_t mb : reached[ri]) (d.what == Disposition::kDeliver ? inbox : junk).insert(mb);
   }
   if (!accepted) {
-    return Error(Errc::kForbidden,
-                 fmt::format("Message refused: it fails the DMARC policy of {} (reject)",
-                             env.verdict->from_domain),
-                 "policy");
+    if (refused->what == Disposition::kDefer)
+      return Error(Errc::kTemporary, refused->why, "policy");
+    return Error(Errc::kForbidden, refused->why, "policy");
   }
   // A mailbox some recipient delivers normally is not Junk for another.
   for (int64_t mb : inbox) junk.erase(mb);

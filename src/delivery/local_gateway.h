@@ -71,9 +71,11 @@ class LocalGateway final : public Gateway {
                                         bool trusted, bool system, int64_t origin_domain_id = 0);
   // The recipient domains' spam policies applied to env.verdict (delivery/sender_policy.h), with
   // reached[i] the mailboxes env.recipients[i] expands to: the mailboxes that get the message
-  // in Junk, or Errc::kForbidden (field "policy") when every recipient's policy refuses it.
+  // in Junk, or Errc::kForbidden (field "policy", 550 5.7.1) when every recipient's policy
+  // refuses it, Errc::kTemporary (field "policy", 451 4.7.1) when one defers it (rspamd's
+  // greylist or soft reject, a scanner down with fail_open off) and none accepts it.
   // One answer covers the whole message after DATA: while any recipient accepts it, those
-  // that would refuse get it in Junk (nothing is dropped).
+  // that would refuse or defer get it in Junk (nothing is dropped).
   base::Result<std::set<int64_t>> junk_mailboxes(const Envelope& env,
                                                  const std::vector<std::vector<int64_t>>& reached);
   void autoreply(const std::string& sender, const MessageSource& message, int64_t mailbox_id,

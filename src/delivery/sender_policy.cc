@@ -1,5 +1,7 @@
 #include "delivery/sender_policy.h"
 
+#include <fmt/format.h>
+
 #include "base/strings.h"
 
 namespace posthouse::delivery {
@@ -31,6 +33,51 @@ Disposition disposition_for(const model::SpamPolicy& p, const SenderVerdict& v) 
     case antispam::DmarcPolicy::kNone: break;
   }
   return Disposition::kDeliver;
+}
+
+namespace {
+
+Decision rspamd_decision(const SenderVerdict& v) {
+  using antispam::RspamdAction;
+  switch (*v.action) {
+    case RspamdAction::kReject:
+      return {Disposition::kRefuse, fmt::format("Message refused as spam (score {:.2f})", v.score)};
+    case RspamdAction::kSoftReject:
+    case RspamdAction::kGreylist:
+      return {Disposition::kDefer,
+              fmt::format("Message deferred by the spam filter ({}), try again later",
+                          antispam::rspamd_action_name(*v.action))};
+    case RspamdAction::kAddHeader:
+    case RspamdAction::kRewriteSubject: return {Disposition::kJunk, ""};
+    case RspamdAction::kNoAction: break;
+  }
+  return {};
+}
+
+}  // namespace
+
+Decision decide(const model::SpamPolicy& p, const SenderVerdict& v) {
+  Decision d;
+  auto worse = [&d](Decision c) {
+    if (c.what > d.what) d = std::move(c);
+  };
+  if (v.daemon_error) worse({Disposition::kDefer, "Content scanning unavailable, try again later"});
+  if (!v.virus.empty()) {
+    worse(v.virus_junk ? Decision{Disposition::kJunk, ""}
+                       : Decision{Disposition::kRefuse,
+                                  fmt::format("Message refused: virus {} found", v.virus)});
+  }
+  switch (disposition_for(p, v)) {
+    case Disposition::kRefuse:
+      worse({Disposition::kRefuse,
+             fmt::format("Message refused: it fails the DMARC policy of {} (reject)",
+                         v.from_domain)});
+      break;
+    case Disposition::kJunk: worse({Disposition::kJunk, ""}); break;
+    default: break;
+  }
+  if (v.action) worse(rspamd_decision(v));
+  return d;
 }
 
 }  // namespace posthouse::delivery

@@ -40,6 +40,7 @@ struct ListenerStats {
   std::atomic<int64_t> bytes_out{0};
   std::atomic<int64_t> paced{0};  // commands held back by a command budget (backpressure)
   std::atomic<int64_t> pregreet{0};  // SMTP clients refused for talking before the greeting
+  std::atomic<int64_t> scan_failed{0};  // clamd/rspamd calls that failed for an SMTP message
 };
 
 class Connection : public std::enable_shared_from_this<Connection> {
@@ -102,6 +103,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   asio::awaitable<bool> sends_within(std::chrono::steady_clock::duration d);
   void count_pregreet() {
     if (stats_) ++stats_->pregreet;
+  }
+  void count_scan_failures(int n) {
+    if (stats_) stats_->scan_failed += n;
   }
   void set_idle_timeout(std::chrono::seconds t) {
     idle_ = t;

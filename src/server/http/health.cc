@@ -51,6 +51,10 @@ void add_health_routes(Router& router, const net::Server& server,
         {"posthouse_pregreet_refused_total", "counter",
          "SMTP clients refused with 554 for sending before the greeting (MX listener).",
          &net::ListenerStats::pregreet},
+        {"posthouse_content_scan_failures_total", "counter",
+         "clamd or rspamd calls that failed (down, slow, bad reply) for a message received "
+         "(MX listener); with [antispam] fail_open it was delivered without that verdict.",
+         &net::ListenerStats::scan_failed},
     };
     for (const auto& m : kMetrics) {
       out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", m.name, m.help, m.name, m.type);

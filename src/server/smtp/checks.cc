@@ -1,6 +1,7 @@
 // The sender checks of a received message (antispam/sender_checks.h): Authentication-Results
 // fields that claim this server's id are removed (RFC 8601 5), and on the MX, for a client
-// that did not authenticate, SPF, DKIM and DMARC are checked and recorded.
+// that did not authenticate, SPF, DKIM and DMARC are checked and recorded, then the message is
+// scanned by clamd and rspamd (antispam/content_scan.h) from the same copy, on the same pool.
 #include <spdlog/spdlog.h>
 
 #include "antispam/auth_results.h"
@@ -15,28 +16,51 @@ namespace {
 constexpr std::size_t kHeadBytes = 64 * 1024;
 
 struct Checked {
-  std::string field;       // Authentication-Results, "" when nothing was checked
+  std::string field;       // Authentication-Results (then X-Spam-*), "" when nothing was checked
   std::string head;        // the header section without forged fields
   uint64_t head_bytes = 0; // its length as received
   std::size_t removed = 0;
   std::optional<delivery::SenderVerdict> verdict;
+  antispam::ContentScan scan;
 };
+
+// The scans' results in the verdict the gateway decides on (delivery/sender_policy.h).
+void add_scan(delivery::SenderVerdict& v, const antispam::ContentScan& scan, bool virus_junk) {
+  v.virus = scan.virus;
+  v.virus_junk = virus_junk;
+  v.daemon_error = scan.daemon_error;
+  if (!scan.rspamd) return;
+  v.action = scan.rspamd->action;
+  v.score = scan.rspamd->score;
+  v.required_score = scan.rspamd->required_score;
+  v.symbols = antispam::symbols_summary(*scan.rspamd);
+}
 
 }  // namespace
 
 asio::awaitable<base::Result<std::string>> Session::check_message(delivery::Envelope& env) {
   antispam::SenderChecks* checks = auth_ ? nullptr : o_.sender_checks.get();
-  if (!checks && o_.authserv_id.empty()) co_return std::string();
+  const antispam::ContentScanners* scanners = auth_ ? nullptr : o_.scanners.get();
+  if (!checks && !scanners && o_.authserv_id.empty()) co_return std::string();
   antispam::MessageAuthInput in;
   in.client_ip = conn_->peer_ip();
   in.helo = helo_;
   in.mail_from = env.sender.address;
   in.now = base::unix_now();
   const std::string& id = checks ? checks->authserv_id() : o_.authserv_id;
+  antispam::RspamdEnvelope renv;
+  if (scanners) {
+    renv.ip = in.client_ip;
+    renv.helo = helo_;
+    renv.from = env.sender.address;
+    for (const auto& r : env.recipients) renv.rcpts.push_back(r.address);
+    renv.queue_id = conn_->id();
+    renv.hostname = env.sender.client_name;
+  }
   // The message as received (no header set yet): whole for DKIM, else its start.
   auto work = [&]() -> base::Result<Checked> {
     Checked c;
-    std::string raw = PH_TRY(checks ? msg_.read() : msg_.head(kHeadBytes));
+    std::string raw = PH_TRY(checks || scanners ? msg_.read() : msg_.head(kHeadBytes));
     std::size_t end = antispam::header_end(raw);
     if (end == raw.size() && raw.size() < msg_.size()) {
       raw = PH_TRY(msg_.read());
@@ -47,7 +71,15 @@ asio::awaitable<base::Result<std::string>> Session::check_message(delivery::Enve
     if (checks) {
       auto a = checks->check(in, raw);
       c.field = checks->field(in, a);
-      c.verdict = delivery::SenderVerdict{a.dmarc.result, a.dmarc.disposition, a.from_domain};
+      c.verdict.emplace();
+      c.verdict->dmarc = a.dmarc.result;
+      c.verdict->disposition = a.dmarc.disposition;
+      c.verdict->from_domain = a.from_domain;
+    }
+    if (scanners) {
+      c.scan = antispam::scan_content(*scanners, raw, renv);
+      if (!c.verdict) c.verdict.emplace();
+      add_scan(*c.verdict, c.scan, scanners->virus_junk);
     }
     return c;
   };
@@ -63,6 +95,20 @@ asio::awaitable<base::Result<std::string>> Session::check_message(delivery::Enve
     spdlog::info("{} smtp removed {} Authentication-Results field(s) claiming {}", conn_->id(),
                  r->removed, id);
     msg_.replace_start(std::move(r->head), r->head_bytes);
+  }
+  const antispam::ContentScan& scan = r->scan;
+  if (scan.failures > 0) {
+    conn_->count_scan_failures(scan.failures);
+    spdlog::warn("{} smtp content scan failed ({}): {}", conn_->id(),
+                 scan.daemon_error ? "fail_open is off" : "delivered without its verdict",
+                 scan.errors);
+  }
+  if (!scan.virus.empty()) spdlog::info("{} smtp clamd found {}", conn_->id(), scan.virus);
+  if (scan.rspamd) {
+    spdlog::info("{} smtp rspamd: {} score={:.2f} required={:.2f} {}", conn_->id(),
+                 antispam::rspamd_action_name(scan.rspamd->action), scan.rspamd->score,
+                 scan.rspamd->required_score, r->verdict->symbols);
+    r->field += antispam::spam_status_fields(*scan.rspamd);
   }
   env.verdict = std::move(r->verdict);
   co_return std::move(r->field);

@@ -129,6 +129,8 @@ asio::awaitable<bool> Session::deliver() {
       reply(452, "4.2.2", "Mailbox full, try again later");
     } else if (r.error().code == Errc::kForbidden && r.error().field == "policy") {
       reply(550, "5.7.1", r.error().message);  // the recipients' policy, in words
+    } else if (r.error().code == Errc::kTemporary && r.error().field == "policy") {
+      reply(451, "4.7.1", r.error().message);  // deferred by policy (greylist, scanner down)
     } else {
       reply(451, "4.3.0", "Local error in processing; message not accepted, try again later");
     }

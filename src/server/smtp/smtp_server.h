@@ -20,6 +20,8 @@
 //   DATA (and the first BDAT) get 452 4.3.1 and the session stays usable.
 // - Early talkers: on the MX, a client that sends before the greeting (within pregreet_delay)
 //   gets 554 5.5.1 and the connection is closed, counted in ListenerStats::pregreet.
+// - Content scans: a clamd or rspamd call that fails is counted in ListenerStats::scan_failed
+//   and logged; the message is delivered without that verdict (fail_open) or answered 451 4.7.1.
 // - The client's FCrDNS name is looked up once per connection at connect, off the I/O
 //   threads, and awaited (bounded) only when the first Received header needs it.
 #pragma once
@@ -28,6 +30,7 @@
 #include <memory>
 #include <string>
 
+#include "antispam/content_scan.h"
 #include "antispam/sender_checks.h"
 #include "auth/throttle.h"
 #include "delivery/gateway.h"
@@ -69,6 +72,10 @@ struct Options : SessionOptions {
   // MX only: SPF, DKIM and DMARC on mail from unauthenticated clients, recorded in an
   // Authentication-Results field and handed to the gateway; nullptr: not checked.
   std::shared_ptr<antispam::SenderChecks> sender_checks;
+  // MX only: clamd and rspamd on the same messages, after the sender checks and on their pool
+  // (or the store's pool when the checks are off); their verdict goes to the gateway with the
+  // checks', X-Spam-Status/X-Spam-Action below Authentication-Results. nullptr: no scans.
+  std::shared_ptr<const antispam::ContentScanners> scanners;
 };
 
 class SmtpServer {
