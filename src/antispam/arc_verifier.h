@@ -5,8 +5,8 @@
 // Contract:
 // - arc_verify() is the entry point an SMTP session calls once the message is in (the message
 //   as received, CRLF or LF lines; a net::DnsLookup for the keys; the time). Blocking as its
-//   lookup is: call it off the I/O threads. Thread-safe; no state between calls. Not wired
-//   into the SMTP session here.
+//   lookup is: call it off the I/O threads. Thread-safe; no state between calls. The MX calls
+//   it through authenticate_message() (message_auth.h).
 // - Steps: a header of more than DkimVerifyLimits::max_header_fields fields is "fail" (a chain
 //   could hide past them); no ARC field is "none"; a broken structure (arc_set.h: parse errors,
 //   duplicates, gaps, missing members, more than 50 sets, wrong cv=) or a latest seal with cv=fail

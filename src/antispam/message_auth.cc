@@ -70,6 +70,14 @@ std::string spf_text(const SpfVerdict& v, std::string_view property, std::string
 
 }  // namespace
 
+std::string verified_domain(const MessageAuth& a) {
+  if (a.spf_mail_from.result == SpfResult::kPass) return base::to_lower(a.spf_mail_from.domain);
+  for (const auto& d : a.dkim) {
+    if (d.result == DkimResult::kPass) return base::to_lower(d.domain);
+  }
+  return {};
+}
+
 std::string single_from_domain(std::string_view message) {
   auto split = mime::dkim_split(message, kMaxHeaderFields);
   std::string domain;
@@ -101,6 +109,7 @@ MessageAuth authenticate_message(const net::DnsLookup& dns, const PublicSuffixLi
   // The null sender's MAIL FROM identity is the HELO one (RFC 7208 2.4): checked once.
   a.spf_mail_from = in.mail_from.empty() ? a.spf_helo : check_mail_from(dns, req);
   a.dkim = dkim_verify(message, dns, in.now);
+  a.arc = arc_verify(message, dns, in.now);
   a.from_domain = single_from_domain(message);
   if (a.from_domain.empty()) {
     a.dmarc.result = DmarcResult::kPermError;
@@ -121,8 +130,9 @@ MessageAuth authenticate_message(const net::DnsLookup& dns, const PublicSuffixLi
   return a;
 }
 
-std::string authentication_results_field(std::string_view authserv_id,
-                                         const MessageAuthInput& in, const MessageAuth& a) {
+namespace {
+
+std::vector<std::string> resinfos(const MessageAuthInput& in, const MessageAuth& a) {
   std::vector<std::string> parts;
   std::string helo = safe_domain(in.helo);
   if (in.mail_from.empty()) {
@@ -139,14 +149,28 @@ std::string authentication_results_field(std::string_view authserv_id,
   } else {
     for (const auto& v : a.dkim) parts.push_back(dkim_result_text(v));
   }
+  if (a.arc.result != ArcResult::kNone) parts.push_back(arc_result_text(a.arc, in.client_ip));
   if (a.from_domain.empty()) {
     parts.push_back(fmt::format("dmarc=permerror ({})", comment(a.dmarc.problem)));
   } else {
     parts.push_back(dmarc_result_text(a.dmarc, a.from_domain));
   }
+  return parts;
+}
+
+}  // namespace
+
+std::string authentication_results_field(std::string_view authserv_id,
+                                         const MessageAuthInput& in, const MessageAuth& a) {
   std::string out = fmt::format("Authentication-Results: {}", authserv_id);
-  for (const auto& p : parts) out += fmt::format(";\r\n\t{}", p);
+  for (const auto& p : resinfos(in, a)) out += fmt::format(";\r\n\t{}", p);
   out += "\r\n";
+  return out;
+}
+
+std::string authentication_results(const MessageAuthInput& in, const MessageAuth& a) {
+  std::string out;
+  for (const auto& p : resinfos(in, a)) out += (out.empty() ? "" : "; ") + p;
   return out;
 }
 

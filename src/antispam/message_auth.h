@@ -11,9 +11,12 @@
 //   nothing is looked up for it (RFC 7489 6.6.1).
 // - The SPF identity DMARC aligns is MAIL FROM's domain, or the HELO name for the null sender
 //   (RFC 7489 3.1.2).
+// - authenticate_message() validates the ARC chain too (arc_verifier.h), with the same lookup.
 // - authentication_results_field(): "Authentication-Results: <authserv-id>;" then one resinfo
 //   per folded line (spf for MAIL FROM, spf for HELO when its result is not none, each DKIM
-//   signature or dkim=none, dmarc), ending in CRLF. Only text the checks validated or made
+//   signature or dkim=none, arc when the message has an ARC chain, dmarc), ending in CRLF.
+//   authentication_results() is the same resinfo list on one line, joined by "; " (what an
+//   ARC-Authentication-Results field of ours carries). Only text the checks validated or made
 //   safe reaches it: addresses whose local part is not a dot-atom are written as their domain.
 // - Thread-safe; no state.
 #pragma once
@@ -23,6 +26,7 @@
 #include <string_view>
 #include <vector>
 
+#include "antispam/arc_verifier.h"
 #include "antispam/dkim_verifier.h"
 #include "antispam/dmarc.h"
 #include "antispam/public_suffix.h"
@@ -44,6 +48,7 @@ struct MessageAuth {
   SpfVerdict spf_helo;
   SpfVerdict spf_mail_from;
   std::vector<DkimVerification> dkim;  // empty: not signed
+  ArcVerification arc;                 // the ARC chain; result kNone: no ARC field
   std::string from_domain;             // "" when there is no single From domain
   DmarcVerdict dmarc;
 };
@@ -54,7 +59,12 @@ std::string single_from_domain(std::string_view message);
 MessageAuth authenticate_message(const net::DnsLookup& dns, const PublicSuffixList& psl,
                                  const MessageAuthInput& in, std::string_view message);
 
+// The sender domain the checks proved: the SPF-checked MAIL FROM domain when it passed, else
+// the d= of the first DKIM signature that passed; "" when neither.
+std::string verified_domain(const MessageAuth& a);
+
 std::string authentication_results_field(std::string_view authserv_id,
                                          const MessageAuthInput& in, const MessageAuth& a);
+std::string authentication_results(const MessageAuthInput& in, const MessageAuth& a);
 
 }  // namespace posthouse::antispam

@@ -47,6 +47,7 @@ TEST(MessageAuth, EverythingPassesFromTheSendersOwnNetwork) {
   ASSERT_EQ(a.dkim.size(), 2u);
   EXPECT_EQ(a.from_domain, "football.example.com");
   EXPECT_EQ(a.dmarc.result, DmarcResult::kPass);
+  EXPECT_EQ(verified_domain(a), "football.example.com") << "by SPF";
   EXPECT_EQ(authentication_results_field("mx.example.org", in, a),
             "Authentication-Results: mx.example.org;\r\n"
             "\tspf=pass smtp.mailfrom=joe@football.example.com;\r\n"
@@ -65,6 +66,7 @@ TEST(MessageAuth, AlignedDkimPassesDmarcWhenSpfFails) {
   EXPECT_EQ(a.dmarc.result, DmarcResult::kPass);
   EXPECT_TRUE(a.dmarc.dkim_aligned);
   EXPECT_FALSE(a.dmarc.spf_aligned);
+  EXPECT_EQ(verified_domain(a), "football.example.com") << "by DKIM";
 }
 
 TEST(MessageAuth, ForgedMessageFailsDmarcWithTheDomainsPolicy) {
@@ -75,6 +77,7 @@ TEST(MessageAuth, ForgedMessageFailsDmarcWithTheDomainsPolicy) {
   for (const auto& v : a.dkim) EXPECT_EQ(v.result, DkimResult::kFail);
   EXPECT_EQ(a.dmarc.result, DmarcResult::kFail);
   EXPECT_EQ(a.dmarc.disposition, DmarcPolicy::kReject);
+  EXPECT_EQ(verified_domain(a), "") << "nothing passed";
   std::string ar = authentication_results_field("mx.example.org", in, a);
   EXPECT_NE(ar.find("\tspf=fail smtp.mailfrom=joe@football.example.com;\r\n"), std::string::npos)
       << ar;

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <ctime>
+#include <tuple>
 
 #include "app/cli_directory_internal.h"
 #include "queue/dkim.h"
@@ -120,36 +121,44 @@ void add_domain_name_verbs(CLI::App* noun, const Verbs& verbs) {
   v->add_flag("--none", ca->none);
 
   struct Spam {
-    std::string name, enforce;
+    std::string name, enforce, greylist;
     std::vector<std::string> block;
     bool no_block = false;
   };
   auto sp = std::make_shared<Spam>();
   v = verbs.add<Spam>(
-      noun, "spam-policy", "show or set a domain's spam policy (DMARC enforcement, blocked senders)",
+      noun, "spam-policy",
+      "show or set a domain's spam policy (DMARC enforcement, greylisting, blocked senders)",
       sp, [](Ctx& x, Spam& o) {
         auto dom = x.svc.get_domain(x.actor, o.name);
         if (!dom) return x.fail(dom.error());
         d::SpamPolicy p = dom->spam;
-        bool change = !o.enforce.empty() || !o.block.empty() || o.no_block;
-        if (!o.enforce.empty()) {
-          if (o.enforce != "on" && o.enforce != "off")
-            return x.fail(Error(Errc::kInvalid, "--dmarc-enforce takes on or off"));
-          p.dmarc_enforce = o.enforce == "on";
+        bool change =
+            !o.enforce.empty() || !o.greylist.empty() || !o.block.empty() || o.no_block;
+        for (auto [value, flag, field] :
+             {std::tuple{&o.enforce, "--dmarc-enforce", &p.dmarc_enforce},
+              std::tuple{&o.greylist, "--greylist", &p.greylist}}) {
+          if (value->empty()) continue;
+          if (*value != "on" && *value != "off")
+            return x.fail(Error(Errc::kInvalid, fmt::format("{} takes on or off", flag)));
+          *field = *value == "on";
         }
         if (o.no_block) p.block.clear();
         for (const auto& b : o.block) p.block.push_back(b);
         auto shown = [](const d::Domain& r) {
           std::string blocked;
           for (const auto& b : r.spam.block) blocked += (blocked.empty() ? "" : " ") + b;
-          return fmt::format("dmarc enforcement: {}\nblocked senders: {}",
-                             r.spam.dmarc_enforce ? "on" : "off", blocked.empty() ? "-" : blocked);
+          return fmt::format("dmarc enforcement: {}\ngreylisting: {}\nblocked senders: {}",
+                             r.spam.dmarc_enforce ? "on" : "off", r.spam.greylist ? "on" : "off",
+                             blocked.empty() ? "-" : blocked);
         };
         if (!change) return x.done<d::Domain>(std::move(dom), shown);
         return x.done<d::Domain>(x.svc.set_spam_policy(x.actor, o.name, std::move(p)), shown);
       });
   v->add_option("name", sp->name)->required();
   v->add_option("--dmarc-enforce", sp->enforce, "on: refuse/Junk mail that fails DMARC as its domain asks");
+  v->add_option("--greylist", sp->greylist,
+                "on: defer the first message of an unknown sender until it is sent again");
   v->add_option("--block", sp->block, "add a blocked sender (address or domain)");
   v->add_flag("--no-block", sp->no_block, "clear the blocked senders (before any --block)");
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "app/message_file.h"
 #include "base/strings.h"
 #include "net/ares_dns.h"
 #include "queue/smtp_client.h"
@@ -102,6 +103,25 @@ server::smtp::Options smtp_options(const config::Config& cfg, server::smtp::Mode
   return o;
 }
 
+std::string authserv_id(const config::Config& cfg) {
+  return cfg.antispam.authserv_id.empty() ? cfg.server.hostname : cfg.antispam.authserv_id;
+}
+
+delivery::GatewayOptions gateway_options(const config::Config& cfg) {
+  delivery::GatewayOptions o;
+  o.hostname = cfg.server.hostname;
+  const auto& a = cfg.antispam;
+  if (a.arc_seal) o.arc_selector = cfg.outbound.dkim_selector;
+  o.authserv_id = authserv_id(cfg);
+  if (a.rspamd.empty()) {
+    o.greylist = delivery::GreylistSettings{
+        .delay = a.greylist_delay_seconds,
+        .retry_window = int64_t{a.greylist_window_hours} * 3600,
+        .allow_for = int64_t{a.greylist_allow_days} * 86400};
+  }
+  return o;
+}
+
 base::Result<std::shared_ptr<antispam::SenderChecks>> sender_checks(const config::Config& cfg) {
   const auto& a = cfg.antispam;
   if (!a.checks) return std::shared_ptr<antispam::SenderChecks>();
@@ -113,8 +133,31 @@ base::Result<std::shared_ptr<antispam::SenderChecks>> sender_checks(const config
   net::DnsOptions dns{cfg.outbound.resolver, a.dns_timeout_ms, 1};
   return std::make_shared<antispam::SenderChecks>(
       std::make_unique<net::AresDnsLookup>(dns), std::move(*psl),
-      a.authserv_id.empty() ? cfg.server.hostname : a.authserv_id, cfg.server.hostname,
+      authserv_id(cfg), cfg.server.hostname,
       static_cast<std::size_t>(a.threads));
+}
+
+base::Result<std::shared_ptr<antispam::SpamLearner>> spam_learner(const config::Config& cfg) {
+  const auto& a = cfg.antispam;
+  if (a.rspamd_controller.empty()) return std::shared_ptr<antispam::SpamLearner>();
+  auto invalid = [](std::string what, const char* key) {
+    return base::Error(base::Errc::kInvalid, fmt::format("[antispam] {}: {}", key, what), key);
+  };
+  if (auto t = antispam::parse_http_url(a.rspamd_controller); !t)
+    return invalid(t.error().message, "rspamd_controller");
+  antispam::RspamdOptions r;
+  r.controller_url = a.rspamd_controller;
+  std::string error;
+  if (a.rspamd_password_file.empty() ||
+      !read_whole_file(a.rspamd_password_file, 4096, r.password, error)) {
+    return invalid(a.rspamd_password_file.empty() ? "required with rspamd_controller" : error,
+                   "rspamd_password_file");
+  }
+  r.password = std::string(base::trim(r.password.substr(0, r.password.find('\n'))));
+  if (r.password.empty()) return invalid("the file holds no password", "rspamd_password_file");
+  auto timeout = std::chrono::milliseconds(a.daemon_timeout_ms);
+  r.timeouts.connect = r.timeouts.exchange = timeout;
+  return std::make_shared<antispam::SpamLearner>(std::move(r));
 }
 
 base::Result<std::shared_ptr<const antispam::ContentScanners>> content_scanners(

@@ -6,6 +6,7 @@
 #include "auth/password.h"
 #include "base/result.h"
 #include "config/config.h"
+#include "delivery/local_gateway.h"
 #include "directory/service.h"
 #include "net/server.h"
 #include "queue/runner.h"
@@ -23,8 +24,12 @@ base::Result<queue::RunnerOptions> runner_options(const config::Config& cfg);
 // Where SMTP sessions spool messages being received: <data_dir>/spool.
 std::string spool_dir(const config::Config& cfg);
 server::smtp::Options smtp_options(const config::Config& cfg, server::smtp::Mode mode);
-// The FCrDNS lookups shared by the SMTP listeners ([smtp] rdns_timeout_ms, the resolver of
-// [outbound]); null when switched off.
+// The Authentication-Results id: [antispam] authserv_id, else [server] hostname.
+std::string authserv_id(const config::Config& cfg);
+// What the local gateway needs: the host name, native greylisting ([antispam] greylist_*)
+// unless rspamd is set (rspamd greylists itself), the ARC seal of forwarded mail ([antispam]
+// arc_seal with [outbound] dkim_selector's keys).
+delivery::GatewayOptions gateway_options(const config::Config& cfg);
 // The inbound sender checks of the MX ([antispam]); nullptr when `checks` is off. A Public
 // Suffix List that cannot be read is an error at start.
 base::Result<std::shared_ptr<antispam::SenderChecks>> sender_checks(const config::Config& cfg);
@@ -32,7 +37,13 @@ base::Result<std::shared_ptr<antispam::SenderChecks>> sender_checks(const config
 // A malformed rspamd URL is kInvalid naming the key. Pure: no daemon is contacted.
 base::Result<std::shared_ptr<const antispam::ContentScanners>> content_scanners(
     const config::Config& cfg);
+// The FCrDNS lookups shared by the SMTP listeners ([smtp] rdns_timeout_ms, the resolver of
+// [outbound]); null when switched off.
 std::shared_ptr<server::smtp::ClientNames> client_names(const config::Config& cfg);
+// The learner IMAP moves into and out of Junk feed ([antispam] rspamd_controller); nullptr
+// when no controller is set. Not pure: it reads rspamd_password_file (an unreadable or empty
+// one is kInvalid naming the key, without its content).
+base::Result<std::shared_ptr<antispam::SpamLearner>> spam_learner(const config::Config& cfg);
 server::pop3::Options pop3_options(const config::Config& cfg);
 server::imap::Options imap_options(const config::Config& cfg);
 // [server] threads and [limits].

@@ -123,8 +123,8 @@ void build_services(Parts& p, store::Backend& backend) {
     return st;
   };
   p.services = std::make_unique<delivery::ServicePool>(backend, dir_opts);
-  p.gateway = std::make_shared<delivery::LocalGateway>(
-      delivery::GatewayOptions{cfg.server.hostname}, *p.services, *p.mail);
+  p.gateway = std::make_shared<delivery::LocalGateway>(gateway_options(cfg), *p.services,
+                                                       *p.mail);
 }
 
 // One listener per protocol and port kind, when configured (an empty endpoint list: off).
@@ -182,7 +182,7 @@ base::Status add_mail_listeners(Parts& p) {
     auto o = smtp_options(cfg, mode);
     o.inflight = p.inflight;
     o.client_names = names;
-    o.authserv_id = cfg.antispam.authserv_id.empty() ? cfg.server.hostname : cfg.antispam.authserv_id;
+    o.authserv_id = authserv_id(cfg);
     if (mode == Mode::kMx) {
       o.sender_checks = checks;
       o.scanners = scanners;
@@ -202,8 +202,11 @@ base::Status add_mail_listeners(Parts& p) {
   PH_CHECK(listen(p, "pop3", cfg.listen.pop3, false, kPopBusy, pop3));
   PH_CHECK(listen(p, "pop3s", cfg.listen.pop3s, true, kPopBusy, pop3));
 
-  auto imap = handler_of(std::make_shared<server::imap::ImapServer>(imap_options(cfg), *p.gateway,
-                                                                    *p.mail, p.pool, p.throttle));
+  auto imap_opts = imap_options(cfg);
+  imap_opts.learner = PH_TRY(spam_learner(cfg));
+  auto imap = handler_of(std::make_shared<server::imap::ImapServer>(std::move(imap_opts),
+                                                                    *p.gateway, *p.mail, p.pool,
+                                                                    p.throttle));
   constexpr const char* kImapBusy = "* BYE [UNAVAILABLE] Too many connections, try again later\r\n";
   PH_CHECK(listen(p, "imap", cfg.listen.imap, false, kImapBusy, imap));
   return listen(p, "imaps", cfg.listen.imaps, true, kImapBusy, imap);

@@ -68,6 +68,20 @@ class Section {
     return {};
   }
 
+  // A string that must be one of `choices`: `must be "a" or "b"` otherwise.
+  base::Status get_choice(std::string_view key, std::string& out,
+                          std::initializer_list<std::string_view> choices) {
+    PH_CHECK(get_string(key, out));
+    std::string listed;
+    std::size_t i = 0;
+    for (auto c : choices) {
+      if (out == c) return {};
+      listed += fmt::format("{}\"{}\"", i == 0 ? "" : i + 1 == choices.size() ? " or " : ", ", c);
+      ++i;
+    }
+    return err(at(key), key, "must be " + listed);
+  }
+
   // A string address, or an array of them; "" or [] disables.
   base::Status get_endpoints(std::string_view key, std::vector<Endpoint>& out) {
     auto n = get(key);
@@ -257,9 +271,7 @@ base::Status read_smtp(Section& s, Smtp& o) {
   PH_CHECK(s.get_int("max_recipients", o.max_recipients, 1, 100000));
   PH_CHECK(s.get_int("max_bad_recipients", o.max_bad_recipients, 1, 100000));
   PH_CHECK(s.get_bool("allow_plaintext_auth", o.allow_plaintext_auth));
-  PH_CHECK(s.get_string("bare_lf", o.bare_lf));
-  if (o.bare_lf != "normalize" && o.bare_lf != "reject")
-    return s.err(s.at("bare_lf"), "bare_lf", "must be \"normalize\" or \"reject\"");
+  PH_CHECK(s.get_choice("bare_lf", o.bare_lf, {"normalize", "reject"}));
   PH_CHECK(s.get_int("junk_command_limit", o.junk_command_limit, 0, 1000000));
   PH_CHECK(s.get_int("pregreet_delay_ms", o.pregreet_delay_ms, 0, 30000));
   PH_CHECK(s.get_int("rdns_timeout_ms", o.rdns_timeout_ms, 0, 30000));
@@ -291,9 +303,13 @@ base::Status read_antispam(Section& s, Antispam& o) {
   PH_CHECK(s.get_string("rspamd", o.rspamd));
   PH_CHECK(s.get_int("daemon_timeout_ms", o.daemon_timeout_ms, 100, 600000));
   PH_CHECK(s.get_bool("fail_open", o.fail_open));
-  PH_CHECK(s.get_string("virus_action", o.virus_action));
-  if (o.virus_action != "reject" && o.virus_action != "junk")
-    return s.err(s.at("virus_action"), "virus_action", "must be \"reject\" or \"junk\"");
+  PH_CHECK(s.get_choice("virus_action", o.virus_action, {"reject", "junk"}));
+  PH_CHECK(s.get_int("greylist_delay_seconds", o.greylist_delay_seconds, 0, 86400));
+  PH_CHECK(s.get_int("greylist_window_hours", o.greylist_window_hours, 1, 24 * 30));
+  PH_CHECK(s.get_int("greylist_allow_days", o.greylist_allow_days, 1, 366));
+  PH_CHECK(s.get_bool("arc_seal", o.arc_seal));
+  PH_CHECK(s.get_string("rspamd_controller", o.rspamd_controller));
+  PH_CHECK(s.get_string("rspamd_password_file", o.rspamd_password_file));
   return s.get_string("public_suffix_file", o.public_suffix_file);
 }
 
@@ -394,6 +410,9 @@ void resolve_paths(Config& c, const std::string& base_dir) {
   }
   if (!c.testing.clock_file.empty()) {
     c.testing.clock_file = resolve(c.server.data_dir, c.testing.clock_file);
+  }
+  if (!c.antispam.rspamd_password_file.empty()) {
+    c.antispam.rspamd_password_file = resolve(c.server.data_dir, c.antispam.rspamd_password_file);
   }
 }
 

@@ -121,6 +121,15 @@ struct Antispam {
   int daemon_timeout_ms = 10000;  // per daemon call, connecting included
   bool fail_open = true;          // a daemon down or slow: deliver without its verdict
   std::string virus_action = "reject";  // "reject" (550) or "junk"
+  // Greylisting of the domains whose spam policy turns it on (delivery/greylist.h); rspamd's
+  // own greylisting instead when rspamd is set.
+  int greylist_delay_seconds = 300;  // a retry sooner than this is deferred again
+  int greylist_window_hours = 48;    // how long after the delay a retry is awaited
+  int greylist_allow_days = 36;      // how long a network that retried is let through
+  bool arc_seal = true;  // seal mail from outside that local recipients forward (ARC)
+  // rspamd's controller, learning from IMAP moves into and out of Junk; "" = no learning.
+  std::string rspamd_controller;
+  std::string rspamd_password_file;  // the controller password (first line)
 };
 
 // Test-only switches; every one is off by default (docs/config.md).

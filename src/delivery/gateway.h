@@ -22,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "antispam/arc_verifier.h"
 #include "antispam/dmarc.h"
 #include "antispam/rspamd_client.h"
 #include "base/result.h"
@@ -61,6 +62,15 @@ struct SenderVerdict {
   double required_score = 0;
   std::string symbols;         // "NAME(score) ..." for the log
   bool daemon_error = false;   // a daemon failed with fail_open off: refuse for now
+  // For greylisting (greylist.h): the MAIL FROM domain when SPF passed for it, else the first
+  // domain a DKIM signature passed for; "" when neither.
+  std::string verified_domain;
+  bool dnswl = false;  // the client is on a DNS allow list
+  // For the ARC seal of copies forwarded to other hosts (antispam/arc_sealer.h): the chain's
+  // validation on receipt (result kNone, sets 0: no chain) and the resinfo list of our
+  // Authentication-Results ("spf=pass ...; dkim=..."); "" when the checks did not run.
+  antispam::ArcVerification arc;
+  std::string auth_results;
 };
 
 struct Envelope {

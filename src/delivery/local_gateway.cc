@@ -9,10 +9,12 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "antispam/arc_sealer.h"
 #include "base/clock.h"
 #include "base/ids.h"
 #include "base/strings.h"
 #include "protocol/smtp/command.h"
+#include "queue/dkim.h"
 #include "queue/dsn.h"
 
 namespace posthouse::delivery {
@@ -161,10 +163,12 @@ base::Result<std::set<int64_t>> LocalGateway::junk_mailboxes(
   std::set<int64_t> junk, inbox;
   bool accepted = false;
   std::optional<Decision> refused;
+  std::vector<std::string> greylisted;  // recipients whose domain greylists natively
   for (std::size_t ri = 0; ri < env.recipients.size(); ++ri) {
     std::string domain = domain_of(env.recipients[ri].address);
     auto policy = pool_.with([&](Services& s) { return s.directory->spam_policy_of(domain); });
     if (!policy) return std::move(policy).error();
+    if (policy->greylist && greylist_) greylisted.push_back(env.recipients[ri].address);
     Decision d = decide(*policy, *env.verdict);
     if (d.what >= Disposition::kDefer) {
       // The whole message is answered once: a deferral (try again) outranks a refusal.
@@ -180,9 +184,50 @@ base::Result<std::set<int64_t>> LocalGateway::junk_mailboxes(
       return Error(Errc::kTemporary, refused->why, "policy");
     return Error(Errc::kForbidden, refused->why, "policy");
   }
+  if (!greylisted.empty()) {
+    GreylistRequest r{env.sender.client_ip, env.sender.address, std::move(greylisted),
+                      env.verdict->verified_domain, env.verdict->dnswl};
+    auto o = pool_.with(
+        [&](Services& s) { return greylist_->check(*s.greylist, r, now_seconds()); });
+    if (!o) return std::move(o).error();
+    spdlog::info("greylisting [{}] <{}>: {}", r.client_ip, r.sender, o->why);
+    if (o->defer) return Error(Errc::kTemporary, o->why, "policy");
+  }
   // A mailbox some recipient delivers normally is not Junk for another.
   for (int64_t mb : inbox) junk.erase(mb);
   return junk;
+}
+
+std::string LocalGateway::arc_seal(const Envelope& env, const std::string& forwarder,
+                                  const std::string& body, int64_t now) {
+  const SenderVerdict& v = *env.verdict;
+  if (opts_.arc_selector.empty() || v.auth_results.empty()) return {};
+  auto keys = pool_.with([&](Services& s) {
+    return queue::DkimKeys(*s.dkim_keys).ensure(forwarder, opts_.arc_selector, now);
+  });
+  if (!keys) {
+    spdlog::warn("arc: no key to seal mail forwarded for {}: {}", forwarder,
+                 keys.error().message);
+    return {};
+  }
+  auto rsa = std::find_if(keys->begin(), keys->end(), [](const queue::DkimKey& k) {
+    return k.algorithm == queue::DkimAlgorithm::kRsaSha256;
+  });
+  if (rsa == keys->end()) {
+    spdlog::warn("arc: {} has no RSA key to seal forwarded mail", forwarder);
+    return {};
+  }
+  antispam::ArcSealRequest req;
+  req.authserv_id = opts_.authserv_id;
+  req.results = v.auth_results;
+  req.now = now;
+  auto seal = antispam::arc_seal(body, v.arc, req, {rsa->domain, rsa->selector, rsa->private_pem});
+  if (!seal) {
+    spdlog::warn("arc: mail from <{}> forwarded for {} goes unsealed: {}", env.sender.address,
+                 forwarder, seal.error().message);
+    return {};
+  }
+  return seal->fields();
 }
 
 void LocalGateway::autoreply(const std::string& sender, const MessageSource& message,
@@ -247,6 +292,7 @@ base::Result<std::string> LocalGateway::accept_from(const Envelope& env,
   // The local domain a queue entry is sent for. An unauthenticated sender's domain proves
   // nothing (anyone can claim a local domain in MAIL FROM), so it never counts.
   int64_t origin = origin_domain_id;
+  std::string forwarder;  // the local domain whose recipient forwards out, if any
   if (!origin && trusted && !system && !env.sender.address.empty()) {
     auto id = pool_.with(
         [&](Services& s) { return s.directory->local_domain_id(domain_of(env.sender.address)); });
@@ -280,10 +326,13 @@ base::Result<std::string> LocalGateway::accept_from(const Envelope& env,
     }
     expanded[ri].mailboxes = res->mailboxes;
     expanded[ri].destinations = res->mailboxes.size() + res->external.size();
-    if (!origin && !res->external.empty()) {
-      auto id = pool_.with([&](Services& s) { return s.directory->local_domain_id(domain); });
-      if (!id) return std::move(id).error();
-      origin = *id;
+    if (!res->external.empty()) {
+      if (forwarder.empty()) forwarder = domain;
+      if (!origin) {
+        auto id = pool_.with([&](Services& s) { return s.directory->local_domain_id(domain); });
+        if (!id) return std::move(id).error();
+        origin = *id;
+      }
     }
     // RFC 3461 6.2.7: one destination carries the DSN request on (with the address it was
     // sent to as ORCPT); several were reported "expanded", so they drop SUCCESS.
@@ -319,6 +368,9 @@ base::Result<std::string> LocalGateway::accept_from(const Envelope& env,
     qm.smtputf8 = env.smtputf8;
     qm.eight_bit = env.eight_bit;
     qm.body = PH_TRY(message.read());  // freed with qm, before the local copy is read
+    if (env.verdict && !trusted && !forwarder.empty()) {
+      qm.body.insert(0, arc_seal(env, forwarder, qm.body, now));
+    }
     qm.recipients = external;
     qm.origin_domain_id = origin;
     auto qid = pool_.with([&](Services& s) { return s.queue->enqueue(qm, now); });

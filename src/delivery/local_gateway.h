@@ -16,15 +16,24 @@
 //   external address passes its NOTIFY and ORCPT on to the queue (the next hop or the runner
 //   reports); several destinations take NOTIFY without SUCCESS. NOTIFY=NEVER, and NOTIFY
 //   without FAILURE, suppress the bounce for that recipient.
+// - ARC: when mail the MX checked (env.verdict) goes on to external addresses because a local
+//   recipient forwards (alias, forward, catch-all), the queued copy carries an ARC set sealed
+//   with the forwarding domain's RSA DKIM key (made if it has none), with the chain's
+//   validation and the checks' results. A seal that cannot be made (the chain already ends in
+//   cv=fail, 50 sets, a temporary DNS failure in the validation) is logged; the copy goes
+//   unsealed.
 // - Autoresponder: after delivery, per mailbox whose settings enable it (RFC 3834 rules,
 //   delivery/autoreply.h); replies go out from the null sender through the queue (or locally).
 // - Thread-safe.
 #pragma once
 
+#include <memory>
+#include <optional>
 #include <set>
 #include <string>
 
 #include "delivery/gateway.h"
+#include "delivery/greylist.h"
 #include "delivery/service_pool.h"
 #include "queue/dsn.h"
 #include "store/mail_store.h"
@@ -33,12 +42,20 @@ namespace posthouse::delivery {
 
 struct GatewayOptions {
   std::string hostname = "localhost";
+  // Native greylisting for domains whose policy turns it on; absent when rspamd greylists.
+  std::optional<GreylistSettings> greylist;
+  // ARC (RFC 8617): mail from outside that a local recipient forwards to other hosts is
+  // sealed with the forwarding domain's DKIM key of this selector; "" = not sealed.
+  std::string arc_selector;
+  std::string authserv_id;  // of our Authentication-Results, for the seal's ARC-A-R
 };
 
 class LocalGateway final : public Gateway {
  public:
   LocalGateway(GatewayOptions o, ServicePool& pool, store::MailStore& mail)
-      : opts_(std::move(o)), pool_(pool), mail_(mail) {}
+      : opts_(std::move(o)), pool_(pool), mail_(mail) {
+    if (opts_.greylist) greylist_ = std::make_unique<Greylist>(*opts_.greylist);
+  }
 
   base::Result<AuthUser> authenticate(const std::string& login, const std::string& password,
                                       const std::string& client_ip) override;
@@ -75,9 +92,14 @@ class LocalGateway final : public Gateway {
   // refuses it, Errc::kTemporary (field "policy", 451 4.7.1) when one defers it (rspamd's
   // greylist or soft reject, a scanner down with fail_open off) and none accepts it.
   // One answer covers the whole message after DATA: while any recipient accepts it, those
-  // that would refuse or defer get it in Junk (nothing is dropped).
+  // that would refuse or defer get it in Junk (nothing is dropped). Then, for the recipients
+  // whose domain greylists (natively: greylist.h), the whole message is deferred
+  // (Errc::kTemporary, field "policy") while any of their triplets is not let through.
   base::Result<std::set<int64_t>> junk_mailboxes(const Envelope& env,
                                                  const std::vector<std::vector<int64_t>>& reached);
+  // The ARC set for a copy of `body` forwarded for domain `forwarder`, or "" (logged).
+  std::string arc_seal(const Envelope& env, const std::string& forwarder,
+                       const std::string& body, int64_t now);
   void autoreply(const std::string& sender, const MessageSource& message, int64_t mailbox_id,
                  int64_t now);
   // Sends a report (bounce or success) about `message` to env's sender from the null sender;
@@ -88,6 +110,7 @@ class LocalGateway final : public Gateway {
   GatewayOptions opts_;
   ServicePool& pool_;
   store::MailStore& mail_;
+  std::unique_ptr<Greylist> greylist_;  // when opts_.greylist
 };
 
 }  // namespace posthouse::delivery

@@ -37,13 +37,15 @@ Disposition disposition_for(const model::SpamPolicy& p, const SenderVerdict& v) 
 
 namespace {
 
-Decision rspamd_decision(const SenderVerdict& v) {
+Decision rspamd_decision(const model::SpamPolicy& p, const SenderVerdict& v) {
   using antispam::RspamdAction;
   switch (*v.action) {
     case RspamdAction::kReject:
       return {Disposition::kRefuse, fmt::format("Message refused as spam (score {:.2f})", v.score)};
-    case RspamdAction::kSoftReject:
     case RspamdAction::kGreylist:
+      if (!p.greylist) break;
+      [[fallthrough]];
+    case RspamdAction::kSoftReject:
       return {Disposition::kDefer,
               fmt::format("Message deferred by the spam filter ({}), try again later",
                           antispam::rspamd_action_name(*v.action))};
@@ -76,7 +78,7 @@ Decision decide(const model::SpamPolicy& p, const SenderVerdict& v) {
     case Disposition::kJunk: worse({Disposition::kJunk, ""}); break;
     default: break;
   }
-  if (v.action) worse(rspamd_decision(v));
+  if (v.action) worse(rspamd_decision(p, v));
   return d;
 }
 

@@ -12,8 +12,9 @@
 //   with fail_open off (kDefer, "Content scanning unavailable, try again later"); a virus
 //   (kRefuse "Message refused: virus NAME found", or kJunk with virus_junk); DMARC as
 //   disposition_for(); rspamd's action: reject → kRefuse "Message refused as spam (score S)",
-//   soft reject and greylist → kDefer, add header and rewrite subject → kJunk (the subject is
-//   left alone), no action → kDeliver. Severity: kDeliver < kJunk < kDefer < kRefuse.
+//   soft reject → kDefer, greylist → kDefer when the policy has greylisting on (else kDeliver),
+//   add header and rewrite subject → kJunk (the subject is left alone), no action → kDeliver.
+//   Severity: kDeliver < kJunk < kDefer < kRefuse.
 // - Pure; thread-safe.
 #pragma once
 

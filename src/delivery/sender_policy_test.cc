@@ -65,6 +65,9 @@ TEST(SenderPolicy, RspamdActionsDecide) {
   d = decide(p, spam(RspamdAction::kSoftReject));
   EXPECT_EQ(d.what, Disposition::kDefer);
   EXPECT_EQ(d.why, "Message deferred by the spam filter (soft reject), try again later");
+  EXPECT_EQ(decide(p, spam(RspamdAction::kGreylist)).what, Disposition::kDeliver)
+      << "greylisting is off in the domain's policy";
+  p.greylist = true;
   d = decide(p, spam(RspamdAction::kGreylist));
   EXPECT_EQ(d.what, Disposition::kDefer);
   EXPECT_EQ(d.why, "Message deferred by the spam filter (greylist), try again later");
@@ -107,6 +110,7 @@ TEST(SenderPolicy, MostSevereWins) {
 
 TEST(SenderPolicy, DaemonErrorDefersAllButARefusal) {
   model::SpamPolicy p;
+  p.greylist = true;
   SenderVerdict v = spam(RspamdAction::kAddHeader);
   v.daemon_error = true;  // e.g. clamd down, fail_open off
   Decision d = decide(p, v);

@@ -18,6 +18,7 @@ base::Result<std::unique_ptr<Services>> ServicePool::acquire() {
   s->queue = &s->stores->queue();
   s->sessions = &s->stores->sessions();
   s->dkim_keys = &s->stores->dkim_keys();
+  s->greylist = &s->stores->greylist();
   s->autoreply = std::make_unique<AutoreplyLog>(s->stores->autoreply());
   return s;
 }

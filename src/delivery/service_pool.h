@@ -28,6 +28,7 @@ struct Services {
   store::QueueStore* queue = nullptr;
   store::SessionStore* sessions = nullptr;
   store::DkimKeyStore* dkim_keys = nullptr;
+  store::GreylistStore* greylist = nullptr;
   std::unique_ptr<AutoreplyLog> autoreply;
 };
 

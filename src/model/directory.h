@@ -134,6 +134,10 @@ struct SpamPolicy {
   // (550 5.7.1), p=quarantine goes to the recipient's Junk folder. Off: delivered as usual,
   // with the result in Authentication-Results.
   bool dmarc_enforce = true;
+  // Greylisting (delivery/greylist.h; rspamd's own when rspamd is configured): the first
+  // message of an unknown sender to the domain's recipients is deferred (451 4.7.1) until it
+  // is sent again. Off: rspamd's greylist action delivers.
+  bool greylist = false;
   // Envelope senders refused at RCPT (550 5.7.1): "user@example.com", or "example.com" for
   // the domain and its subdomains. Lower case, at most kMaxSpamListEntries.
   std::vector<std::string> block;

@@ -121,11 +121,12 @@ json to_json(const Principal& p) {
 }
 
 json to_json(const SpamPolicy& p) {
-  return {{"dmarc_enforce", p.dmarc_enforce}, {"block", p.block}};
+  return {{"dmarc_enforce", p.dmarc_enforce}, {"greylist", p.greylist}, {"block", p.block}};
 }
 SpamPolicy spam_policy_from_json(const json& j) {
   SpamPolicy d, p;
   p.dmarc_enforce = get_or(j, "dmarc_enforce", d.dmarc_enforce);
+  p.greylist = get_or(j, "greylist", d.greylist);
   p.block = get_or(j, "block", d.block);
   return p;
 }

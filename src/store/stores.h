@@ -1,7 +1,7 @@
 // Stores and Backend: how services get at the stores of the main database (directory,
-// tokens, audit, outbound queue, panel sessions, DKIM keys, autoreply memory) without naming
-// a database engine. The mail store (mail_store.h) is opened on its own: it has its own files
-// and writer thread.
+// tokens, audit, outbound queue, panel sessions, DKIM keys, autoreply and greylisting memory)
+// without naming a database engine. The mail store (mail_store.h) is opened on its own: it
+// has its own files and writer thread.
 //
 // Contract:
 // - A Stores is one connection's worth of stores: every object it hands out uses the same
@@ -20,6 +20,7 @@
 #include "store/autoreply_store.h"
 #include "store/directory_store.h"
 #include "store/dkim_key_store.h"
+#include "store/greylist_store.h"
 #include "store/queue_store.h"
 #include "store/session_store.h"
 
@@ -33,6 +34,7 @@ class Stores {
   virtual SessionStore& sessions() = 0;
   virtual DkimKeyStore& dkim_keys() = 0;
   virtual AutoreplyStore& autoreply() = 0;
+  virtual GreylistStore& greylist() = 0;
 };
 
 class Backend {

@@ -136,6 +136,45 @@ TEST_P(StoresContract, AutoreplyOncePerSenderPerPeriodEvenUnderRaces) {
   EXPECT_EQ(wins.load(), 1);
 }
 
+TEST_P(StoresContract, GreylistRemembersFirstTriesAndAllowances) {
+  auto& g = stores_->greylist();
+  auto tried = [&](std::string_view net, std::string_view sender, std::string_view rcpt,
+                   int64_t now) {
+    auto t = g.attempt(net, sender, rcpt, now);
+    EXPECT_TRUE(t.ok()) << t.error().message;
+    return t.ok() ? std::pair(t->first_seen, t->tries) : std::pair<int64_t, int64_t>(-1, -1);
+  };
+  using P = std::pair<int64_t, int64_t>;
+  EXPECT_EQ(tried("192.0.2.0/24", "a@remote.test", "u@local.test", 1000), P(1000, 1));
+  EXPECT_EQ(tried("192.0.2.0/24", "a@remote.test", "u@local.test", 1000), P(1000, 2))
+      << "a retry in the same second still counts";
+  EXPECT_EQ(tried("192.0.2.0/24", "a@remote.test", "u@local.test", 1300), P(1000, 3));
+  EXPECT_EQ(tried("192.0.2.0/24", "a@remote.test", "v@local.test", 1300), P(1300, 1))
+      << "another recipient is another triplet";
+  EXPECT_EQ(tried("198.51.100.0/24", "a@remote.test", "u@local.test", 1400), P(1400, 1));
+  EXPECT_EQ(tried("192.0.2.0/24", "", "u@local.test", 1400), P(1400, 1)) << "null sender";
+  ASSERT_TRUE(g.restart("192.0.2.0/24", "a@remote.test", "u@local.test", 9000).ok());
+  EXPECT_EQ(tried("192.0.2.0/24", "a@remote.test", "u@local.test", 9001), P(9000, 2));
+
+  EXPECT_FALSE(*g.allowed(GreylistAllow::kNetwork, "192.0.2.0/24 remote.test", 1000));
+  ASSERT_TRUE(g.allow(GreylistAllow::kNetwork, "192.0.2.0/24 remote.test", 5000).ok());
+  EXPECT_TRUE(*g.allowed(GreylistAllow::kNetwork, "192.0.2.0/24 remote.test", 4999));
+  EXPECT_FALSE(*g.allowed(GreylistAllow::kNetwork, "192.0.2.0/24 remote.test", 5000));
+  EXPECT_FALSE(*g.allowed(GreylistAllow::kDomain, "192.0.2.0/24 remote.test", 1000))
+      << "kinds are separate";
+  ASSERT_TRUE(g.allow(GreylistAllow::kNetwork, "192.0.2.0/24 remote.test", 3000).ok());
+  EXPECT_TRUE(*g.allowed(GreylistAllow::kNetwork, "192.0.2.0/24 remote.test", 4999))
+      << "an earlier until never shortens an allowance";
+  ASSERT_TRUE(g.allow(GreylistAllow::kDomain, "remote.test", 8000).ok());
+
+  // The triplet last tried before 1350 goes (v@, at 1300), and the allowance over at 6000.
+  EXPECT_EQ(*g.expire(1350, 6000), 1 + 1);
+  EXPECT_EQ(tried("192.0.2.0/24", "a@remote.test", "v@local.test", 9100), P(9100, 1));
+  EXPECT_EQ(tried("192.0.2.0/24", "a@remote.test", "u@local.test", 9100), P(9000, 3));
+  EXPECT_FALSE(*g.allowed(GreylistAllow::kNetwork, "192.0.2.0/24 remote.test", 5500));
+  EXPECT_TRUE(*g.allowed(GreylistAllow::kDomain, "remote.test", 7000));
+}
+
 TEST_P(StoresContract, QueueClaimsEachRecipientOnceAcrossConnections) {
   NewMessage m;
   m.sender = "a@local.test";

@@ -25,6 +25,14 @@ def openssl(*args, input=None):
                           timeout=WAIT).stdout
 
 
+def txt(name, text):
+    """A dnsmasq TXT record (peers.Dns); long texts as several character-strings (at most 255
+    bytes each, separated by commas: the texts given have none)."""
+    assert "," not in text
+    chunks = [text[i:i + 200] for i in range(0, len(text), 200)]
+    return f"--txt-record={name}," + ",".join(chunks)
+
+
 def rsa_key():
     """(private PEM, DNS record) of a fresh RSA-2048 key."""
     pem = openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048")

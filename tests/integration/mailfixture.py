@@ -55,6 +55,34 @@ class ProvisionedCase(ServerTestCase):
         for address, password in cls.mailboxes.items():
             cls.fx.mailbox(address, password)
 
+    def api(self, method, path, login, password, body=None):
+        """(status, JSON) of one REST API request made by `login` after signing in."""
+        from api_base import Client
+        c = Client(self.server.ports["http"])
+        st, js = c.login(login, password)
+        if st != 201:
+            return st, js
+        st, js, _ = c.request(method, path, body)
+        return st, js
+
+
+class SenderChecksCase(ProvisionedCase):
+    """A ProvisionedCase whose MX checks senders against a dnsmasq (peers.Dns, `cls.dns`)
+    serving `dns_records`, with a generous DNS timeout for loaded machines; its submission
+    takes plain AUTH."""
+    dns_records = []
+
+    @classmethod
+    def setUpClass(cls):
+        from peers import Dns
+        cls.dns = Dns(cls.dns_records)
+        cls.addClassCleanup(cls.dns.stop)
+        cls.extra_config = (f'[outbound]\nresolver = "127.0.0.1:{cls.dns.port}"\n'
+                            "[smtp]\nallow_plaintext_auth = true\n"
+                            "[antispam]\ndns_timeout_ms = 10000\n")
+        super().setUpClass()
+
+
 def connect(port, src):
     s = socket.create_connection(("127.0.0.1", port), timeout=WAIT, source_address=(src, 0))
     return s, s.makefile("rb")

@@ -18,21 +18,11 @@ import imaplib
 import smtplib
 import unittest
 
-from api_base import Client
-from dkimpy_peer import dkim, rsa_key
+from dkimpy_peer import dkim, rsa_key, txt
 from harness import WAIT
-from mailfixture import CTX, ProvisionedCase
-from peers import Dns
+from mailfixture import CTX, SenderChecksCase
 
 RSA_PEM, RSA_RECORD = rsa_key()
-
-
-def txt(name, text):
-    """A dnsmasq TXT record; long texts as several character-strings (at most 255 bytes each,
-    separated by commas: the texts here have none)."""
-    assert "," not in text
-    chunks = [text[i:i + 200] for i in range(0, len(text), 200)]
-    return f"--txt-record={name}," + ",".join(chunks)
 
 
 DNS_RECORDS = [
@@ -62,18 +52,14 @@ def signed(raw):
     return sig.decode() + raw
 
 
-class SenderChecks(ProvisionedCase):
+class SenderChecks(SenderChecksCase):
     listeners = ["smtp", "submission", "imaps", "http"]
     domains = ("example.test", "lenient.test")
     mailboxes = {BOB: BOB_PW, CAROL: CAROL_PW}
+    dns_records = DNS_RECORDS
 
     @classmethod
     def setUpClass(cls):
-        cls.dns = Dns(DNS_RECORDS)
-        cls.addClassCleanup(cls.dns.stop)
-        cls.extra_config = (f'[outbound]\nresolver = "127.0.0.1:{cls.dns.port}"\n'
-                            "[smtp]\nallow_plaintext_auth = true\n"
-                            "[antispam]\ndns_timeout_ms = 10000\n")
         super().setUpClass()
         cls.server.cli("domain", "spam-policy", "lenient.test", "--dmarc-enforce", "off")
 
@@ -222,14 +208,6 @@ class SenderChecks(ProvisionedCase):
 
     # -- the policy, administered --------------------------------------------------------
 
-    def api(self, method, path, login, password, body=None):
-        c = Client(self.server.ports["http"])
-        st, js = c.login(login, password)
-        if st != 201:
-            return st, js
-        st, js, _ = c.request(method, path, body)
-        return st, js
-
     def test_postmaster_sets_the_policy_a_user_cannot(self):
         pm = ("postmaster@example.test", "postmaster-pass-1")
         status, body = self.api("GET", "/api/v1/domains/example.test/spam-policy", *pm)
@@ -238,7 +216,7 @@ class SenderChecks(ProvisionedCase):
         status, body = self.api("PUT", "/api/v1/domains/example.test/spam-policy", *pm,
                                 {"block": ["Someone@Spammer.TEST", "@bulk.test"]})
         self.assertEqual(status, 200, body)
-        self.assertEqual(body, {"dmarc_enforce": True,
+        self.assertEqual(body, {"dmarc_enforce": True, "greylist": False,
                                 "block": ["someone@spammer.test", "bulk.test"]})
         self.addCleanup(self.server.cli, "domain", "spam-policy", "example.test", "--no-block")
         status, body = self.api("PUT", "/api/v1/domains/example.test/spam-policy", *pm,

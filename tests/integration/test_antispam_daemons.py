@@ -8,17 +8,22 @@ What must hold:
   X-Spam-Status: No and X-Spam-Action: no action below Authentication-Results;
 - clamd down: with fail_open the message is delivered (and the failure counted in /metrics),
   without it the answer is 451 4.7.1 and nothing is delivered;
-- serve refuses to start when [smtp] max_message_bytes exceeds clamd's StreamMaxLength.
+- serve refuses to start when [smtp] max_message_bytes exceeds clamd's StreamMaxLength;
+- a user's IMAP MOVE or COPY into Junk trains rspamd as spam, out of Junk as ham, out of Junk
+  into Trash not at all (rspamd itself says what it learnt: learning the same copy again
+  through its controller is "already learned").
 """
 import base64
 import imaplib
+import os
 import smtplib
 import subprocess
 import unittest
 
 from daemons import EICAR, GTUBE, Clamd, Rspamd
-from harness import BIN, WAIT, check_no_sanitizer_report, start_server
+from harness import BIN, WAIT, check_no_sanitizer_report, start_server, wait_for
 from mailfixture import CTX, ProvisionedCase
+from test_spam_scan import spam_scan
 
 BOB, BOB_PW = "bob@example.test", "bob-password-1"
 LIMIT = "[smtp]\nmax_message_bytes = 524288\n"
@@ -39,9 +44,14 @@ def eicar_message(subject):
                         base64.b64encode(EICAR).decode() + "\r\n--b1--\r\n")
 
 
-def antispam(clamd="", rspamd="", fail_open=True):
+def antispam(clamd="", rspamd="", fail_open=True, controller=None):
+    learn = ""
+    if controller:
+        learn = (f'rspamd_controller = "{controller.controller_url}"\n'
+                 f'rspamd_password_file = "{controller.password_file}"\n')
     return (LIMIT + f'[antispam]\nclamd = "{clamd}"\nrspamd = "{rspamd}"\n'
-            f"fail_open = {'true' if fail_open else 'false'}\ndaemon_timeout_ms = 5000\n")
+            f"fail_open = {'true' if fail_open else 'false'}\ndaemon_timeout_ms = 5000\n"
+            + learn)
 
 
 class MxCase(ProvisionedCase):
@@ -90,7 +100,7 @@ class Scanned(MxCase):
         cls.addClassCleanup(cls.clamd.stop)
         cls.rspamd = Rspamd()
         cls.addClassCleanup(cls.rspamd.stop)
-        cls.extra_config = antispam(cls.clamd.unix, cls.rspamd.url)
+        cls.extra_config = antispam(cls.clamd.unix, cls.rspamd.url, controller=cls.rspamd)
         super().setUpClass()
 
     def test_eicar_is_refused_naming_the_signature(self):
@@ -122,6 +132,74 @@ class Scanned(MxCase):
         self.assertEqual(names[ar - 1:ar + 3],
                          ["Received", "Authentication-Results", "X-Spam-Status", "X-Spam-Action"])
         self.assertEqual(self.server.metric("posthouse_content_scan_failures_total", "smtp"), 0)
+
+    # -- learning from IMAP moves ----------------------------------------------------------
+
+    def learnt(self, line, count):
+        """Waits until the server logged `line` `count` times in all."""
+        wait_for(lambda: self.server.read_log().count(line) >= count,
+                 lambda: f"{count} x {line!r} in the log\n{self.server.read_log()[-3000:]}")
+        self.assertEqual(self.server.read_log().count(line), count)
+
+    def relearn(self, raw, kind):
+        """What rspamd's controller says when asked to learn this exact copy as `kind`."""
+        path = os.path.join(self.server.dir, f"relearn-{kind}.eml")
+        with open(path, "wb") as f:
+            f.write(raw)
+        _, lines, _ = spam_scan("--rspamd-controller", self.rspamd.controller_url,
+                                   "--rspamd-password-file", self.rspamd.password_file,
+                                   "--learn", kind, path)
+        return lines[0]["learn"]
+
+    def test_moves_into_and_out_of_junk_train_rspamd(self):
+        self.send(message("learn-1", "Cheap replica watches, limited offer, click now\r\n"))
+        self.send(message("learn-2", "Minutes of the board meeting are attached\r\n"))
+        spam_line = f"rspamd learnt 1 message(s) of {BOB} as spam (0 already learnt)"
+        ham_line = f"rspamd learnt 1 message(s) of {BOB} as ham (0 already learnt)"
+        m = imaplib.IMAP4_SSL("127.0.0.1", self.server.ports["imaps"], ssl_context=CTX,
+                              timeout=WAIT)
+        self.addCleanup(m.logout)
+        m.login(BOB, BOB_PW)
+
+        def uid_of(subject):
+            typ, data = m.uid("SEARCH", "SUBJECT", f'"{subject}"')
+            self.assertEqual(typ, "OK")
+            self.assertEqual(len(data[0].split()), 1, subject)
+            return data[0].split()[0].decode()
+
+        def stored(subject):
+            typ, parts = m.uid("FETCH", uid_of(subject), "(BODY.PEEK[])")
+            return parts[0][1]
+
+        m.select("INBOX")
+        typ, _ = m.uid("MOVE", uid_of("learn-1"), "Junk")
+        self.assertEqual(typ, "OK")
+        self.learnt(spam_line, 1)
+        m.select("Junk")
+        again = self.relearn(stored("learn-1"), "spam")
+        self.assertEqual(again["result"], "error")
+        self.assertIn("already learned as spam", again["error"])
+        # Out of Junk to INBOX: ham.
+        typ, _ = m.uid("MOVE", uid_of("learn-1"), "INBOX")
+        self.assertEqual(typ, "OK")
+        self.learnt(ham_line, 1)
+        m.select("INBOX")
+        again = self.relearn(stored("learn-1"), "ham")
+        self.assertIn("already learned as ham", again.get("error", ""), again)
+        # A COPY into Junk trains as well; deleting from Junk (to Trash) does not.
+        typ, _ = m.uid("COPY", uid_of("learn-2"), "Junk")
+        self.assertEqual(typ, "OK")
+        self.learnt(spam_line, 2)
+        m.select("Junk")
+        typ, _ = m.uid("MOVE", uid_of("learn-2"), "Trash")
+        self.assertEqual(typ, "OK")
+        # The learner keeps order: once a later move is learnt, an earlier one would have been.
+        m.select("INBOX")
+        typ, _ = m.uid("MOVE", uid_of("learn-1"), "Junk")
+        self.assertEqual(typ, "OK")
+        self.learnt(f"rspamd learnt 1 message(s) of {BOB} as spam", 3)
+        self.assertEqual(self.server.read_log().count(f"of {BOB} as ham"), 1,
+                         "the move to Trash trained nothing")
 
 
 class FailOpen(MxCase):

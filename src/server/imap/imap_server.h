@@ -25,6 +25,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "antispam/spam_learner.h"
 #include "net/connection.h"
 #include "server/mail_server.h"
 #include "store/mail_store.h"
@@ -40,6 +41,8 @@ struct Options : SessionOptions {
   // LITERAL- (non-synchronizing literals of at most 4096 octets). Never both.
   bool literal_plus = true;
   std::chrono::seconds idle_timeout{300};  // restored after IDLE
+  // COPY/MOVE into or out of Junk trains rspamd (antispam/spam_learner.h); null: off.
+  std::shared_ptr<antispam::SpamLearner> learner;
 };
 
 class ImapServer : public MailServer<Options> {

@@ -75,6 +75,9 @@ asio::awaitable<base::Result<std::string>> Session::check_message(delivery::Enve
       c.verdict->dmarc = a.dmarc.result;
       c.verdict->disposition = a.dmarc.disposition;
       c.verdict->from_domain = a.from_domain;
+      c.verdict->verified_domain = antispam::verified_domain(a);
+      c.verdict->arc = a.arc;
+      c.verdict->auth_results = antispam::authentication_results(in, a);
     }
     if (scanners) {
       c.scan = antispam::scan_content(*scanners, raw, renv);

@@ -4,6 +4,7 @@
 #include "store/sqlite/db.h"
 #include "store/sqlite/directory_store.h"
 #include "store/sqlite/dkim_key_store.h"
+#include "store/sqlite/greylist_store.h"
 #include "store/sqlite/queue_store.h"
 #include "store/sqlite/session_store.h"
 
@@ -18,13 +19,15 @@ class SqliteStores final : public Stores {
         queue_(*db_),
         sessions_(*db_),
         dkim_keys_(*db_),
-        autoreply_(*db_) {}
+        autoreply_(*db_),
+        greylist_(*db_) {}
 
   DirectoryStore& directory() override { return directory_; }
   QueueStore& queue() override { return queue_; }
   SessionStore& sessions() override { return sessions_; }
   DkimKeyStore& dkim_keys() override { return dkim_keys_; }
   AutoreplyStore& autoreply() override { return autoreply_; }
+  GreylistStore& greylist() override { return greylist_; }
 
  private:
   std::unique_ptr<Db> db_;  // first: the stores below use it and go before it
@@ -33,6 +36,7 @@ class SqliteStores final : public Stores {
   SqliteSessionStore sessions_;
   SqliteDkimKeyStore dkim_keys_;
   SqliteAutoreplyStore autoreply_;
+  SqliteGreylistStore greylist_;
 };
 
 }  // namespace

@@ -69,10 +69,12 @@ base::Result<Reply> set_catchall(Ctx& c) {
 base::Result<Reply> set_spam_policy(Ctx& c) {
   auto* b = PH_TRY(c.body());
   auto enforce = PH_TRY(b->opt_bool("dmarc_enforce"));
+  auto greylist = PH_TRY(b->opt_bool("greylist"));
   auto block = PH_TRY(b->opt_str_list("block"));
   PH_CHECK(b->finish());
   d::SpamPolicy p = PH_TRY(c.dir.get_domain(c.actor, c.param("domain"))).spam;
   if (enforce) p.dmarc_enforce = *enforce;
+  if (greylist) p.greylist = *greylist;
   if (block) p.block = std::move(*block);
   auto dom = PH_TRY(c.dir.set_spam_policy(c.actor, c.param("domain"), std::move(p)));
   return ok(d::to_json(dom.spam));
@@ -138,7 +140,7 @@ std::vector<Entry> domain_routes() {
         "/api/v1/domains/:domain/spam-policy",
         "Set a domain's spam policy (fields left out keep their value)",
         true,
-        {{"dmarc_enforce", "boolean"}, {"block", "array"}}},
+        {{"dmarc_enforce", "boolean"}, {"greylist", "boolean"}, {"block", "array"}}},
        set_spam_policy},
       {{V::put, "/api/v1/domains/:domain/postmaster-password", "Set the postmaster's password",
         true, password_field()},
