@@ -90,7 +90,7 @@ std::size_t header_end(std::string_view message) {
 }
 
 std::string strip_claims(std::string_view header, std::string_view authserv_id,
-                         std::size_t* removed) {
+                         std::size_t* removed, bool spam_fields) {
   static constexpr std::string_view kName = "authentication-results";
   std::string out;
   out.reserve(header.size());
@@ -107,10 +107,14 @@ std::string strip_claims(std::string_view header, std::string_view authserv_id,
     std::string_view field = header.substr(pos, end - pos);
     auto colon = field.find(':');
     bool drop = false;
-    if (colon != std::string_view::npos &&
-        base::iequals(base::trim(field.substr(0, colon)), kName)) {
+    std::string_view name = colon == std::string_view::npos
+                                ? std::string_view()
+                                : base::trim(field.substr(0, colon));
+    if (!name.empty() && base::iequals(name, kName)) {
       auto id = authserv_id_of(field.substr(colon + 1));
       drop = id && base::iequals(*id, authserv_id);
+    } else if (spam_fields && !name.empty()) {
+      drop = base::iequals(name, "x-spam-status") || base::iequals(name, "x-spam-action");
     }
     if (drop) {
       ++count;

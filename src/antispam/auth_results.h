@@ -11,7 +11,9 @@
 //   line; the message's length when it has none). Lines may end in CRLF or a bare LF.
 // - strip_claims(): the header section without every Authentication-Results field (any case of
 //   the name, continuation lines included) whose authserv-id equals `authserv_id` ignoring
-//   case. Everything else is kept byte for byte. `removed` counts the fields taken out.
+//   case; with `spam_fields`, every X-Spam-Status and X-Spam-Action field too (the server
+//   writes its own when rspamd checked the message: a sender must not pass off a verdict).
+//   Everything else is kept byte for byte. `removed` counts the fields taken out.
 // - Pure; thread-safe.
 #pragma once
 
@@ -27,6 +29,6 @@ std::optional<std::string> authserv_id_of(std::string_view value);
 std::size_t header_end(std::string_view message);
 
 std::string strip_claims(std::string_view header, std::string_view authserv_id,
-                         std::size_t* removed = nullptr);
+                         std::size_t* removed = nullptr, bool spam_fields = false);
 
 }  // namespace posthouse::antispam

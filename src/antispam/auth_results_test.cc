@@ -54,6 +54,27 @@ TEST(StripClaims, RemovesOnlyFieldsWithOurId) {
             "\r\n");
 }
 
+TEST(StripClaims, SpamFieldsOnlyWhenAsked) {
+  std::string header =
+      "Received: from a\r\n"
+      "X-Spam-Status: No, score=-100\r\n"
+      "x-spam-action : no action\r\n"
+      "X-Spam-Flag: NO\r\n"
+      "X-Spam-Statuses: kept\r\n"
+      "Subject: hi\r\n"
+      "\r\n";
+  std::size_t removed = 0;
+  EXPECT_EQ(strip_claims(header, "mx.example.org", &removed), header);
+  EXPECT_EQ(removed, 0u);
+  EXPECT_EQ(strip_claims(header, "mx.example.org", &removed, true),
+            "Received: from a\r\n"
+            "X-Spam-Flag: NO\r\n"
+            "X-Spam-Statuses: kept\r\n"
+            "Subject: hi\r\n"
+            "\r\n");
+  EXPECT_EQ(removed, 2u);
+}
+
 TEST(StripClaims, KeepsEverythingElseByteForByte) {
   std::string header = "From: a@b\nX-Odd:\tvalue\n  folded\nnot a field line\n\n";
   std::size_t removed = 9;

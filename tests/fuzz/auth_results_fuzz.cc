@@ -51,5 +51,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     if (header[i] == once[j]) ++j;
   }
   if (j != once.size()) std::abort();
+  // With the X-Spam-* fields too: idempotent, and never more than without them.
+  std::size_t spam_removed = 0, spam_again = 0;
+  std::string spam = antispam::strip_claims(header, ours, &spam_removed, true);
+  if (spam.size() > once.size() || spam_removed < removed) std::abort();
+  if (antispam::strip_claims(spam, ours, &spam_again, true) != spam || spam_again != 0)
+    std::abort();
   return 0;
 }

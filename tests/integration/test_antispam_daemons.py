@@ -117,7 +117,9 @@ class Scanned(MxCase):
         self.assert_nothing_delivered("gtube-1")
 
     def test_clean_message_is_delivered_with_the_spam_status(self):
-        self.send(message("clean-1"))
+        # A verdict the sender wrote itself is removed: only ours stays.
+        self.send(message("clean-1", extra="X-Spam-Status: No, score=-100.00 required=15.00\r\n"
+                          "X-Spam-Action: no action\r\nX-Spam-Flag: NO\r\n"))
         got = self.fetch("clean-1")
         self.assertEqual(len(got), 1)
         self.assertEqual(self.fetch("clean-1", "Junk"), [])
@@ -125,7 +127,9 @@ class Scanned(MxCase):
         status = [l for l in lines if l.startswith("X-Spam-Status: ")]
         self.assertEqual(len(status), 1, lines)
         self.assertRegex(status[0], r"^X-Spam-Status: No, score=-?\d+\.\d\d required=15\.00$")
-        self.assertIn("X-Spam-Action: no action", lines)
+        self.assertEqual([l for l in lines if l.startswith("X-Spam-Action")],
+                         ["X-Spam-Action: no action"])
+        self.assertIn("X-Spam-Flag: NO", lines, "other X-Spam fields are not ours: kept")
         # Right below our Authentication-Results, which is right below our Received.
         names = [l.split(":", 1)[0] for l in lines if l and not l[0].isspace()]
         ar = names.index("Authentication-Results")

@@ -66,7 +66,8 @@ asio::awaitable<base::Result<std::string>> Session::check_message(delivery::Enve
       raw = PH_TRY(msg_.read());
       end = antispam::header_end(raw);
     }
-    c.head = antispam::strip_claims(std::string_view(raw).substr(0, end), id, &c.removed);
+    c.head = antispam::strip_claims(std::string_view(raw).substr(0, end), id, &c.removed,
+                                    scanners && scanners->rspamd.has_value());
     c.head_bytes = end;
     if (checks) {
       auto a = checks->check(in, raw);
@@ -95,8 +96,8 @@ asio::awaitable<base::Result<std::string>> Session::check_message(delivery::Enve
   }
   if (!r) co_return std::move(r).error();
   if (r->removed > 0) {
-    spdlog::info("{} smtp removed {} Authentication-Results field(s) claiming {}", conn_->id(),
-                 r->removed, id);
+    spdlog::info("{} smtp removed {} field(s) claiming to be ours (Authentication-Results of {}{})",
+                 conn_->id(), r->removed, id, scanners && scanners->rspamd ? ", X-Spam-*" : "");
     msg_.replace_start(std::move(r->head), r->head_bytes);
   }
   const antispam::ContentScan& scan = r->scan;
