@@ -25,8 +25,9 @@ std::string spool_dir(const config::Config& cfg);
 server::smtp::Options smtp_options(const config::Config& cfg, server::smtp::Mode mode);
 // The FCrDNS lookups shared by the SMTP listeners ([smtp] rdns_timeout_ms, the resolver of
 // [outbound]); null when switched off.
-// The inbound sender checks of the MX ([antispam]); nullptr when `checks` is off. A Public
-// Suffix List that cannot be read is an error at start.
+// The inbound sender checks of the MX ([antispam]) and its DNS lists ([[antispam.dnsbl]]);
+// nullptr when `checks` is off and no list is set. A Public Suffix List that cannot be read
+// is an error at start.
 base::Result<std::shared_ptr<antispam::SenderChecks>> sender_checks(const config::Config& cfg);
 // The MX's clamd and rspamd clients ([antispam] clamd, rspamd); nullptr when neither is set.
 // A malformed rspamd URL is kInvalid naming the key. Pure: no daemon is contacted.

@@ -61,6 +61,7 @@ struct SenderVerdict {
   double required_score = 0;
   std::string symbols;         // "NAME(score) ..." for the log
   bool daemon_error = false;   // a daemon failed with fail_open off: refuse for now
+  bool dnswl = false;          // the client is on a configured allow list ([[antispam.dnsbl]])
 };
 
 struct Envelope {
