@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "antispam/sender_checks.h"
 #include "antispam/test_dns.h"
 
 namespace posthouse::antispam {
@@ -164,6 +165,33 @@ TEST(DnsblResult, AllowListTempError) {
   EXPECT_EQ(dnswl_result_text(h), "dnswl=temperror dns.zone=wl.example");
   h.answer.result = ListResult::kNotListed;
   EXPECT_EQ(dnswl_result_text(h), "");
+}
+
+// The server's side: the lists through SenderChecks, the dnswl resinfo in the field.
+TEST(DnsblSenderChecks, DnswlInAuthenticationResults) {
+  auto dns = std::make_unique<testing::FakeDns>();
+  dns->add("1.2.0.192.wl.example", "A", "127.0.15.2");
+  SenderChecks checks(std::move(dns), PublicSuffixList::parse(""), "mx.example", "mx.example", 1,
+                      {DnsList{"wl.example", false, true, {}}}, false);
+  EXPECT_FALSE(checks.message_checks());
+  EXPECT_TRUE(checks.has_lists(false));
+  EXPECT_FALSE(checks.has_lists(true));
+  auto f = checks.check_client("192.0.2.1");
+  ASSERT_NE(f.allowed(), nullptr);
+  std::string dnswl = dnswl_result_text(*f.allowed());
+  EXPECT_EQ(checks.field_of({dnswl}),
+            "Authentication-Results: mx.example;\r\n\tdnswl=pass dns.zone=wl.example "
+            "policy.ip=127.0.15.2\r\n");
+  EXPECT_EQ(checks.field_of({}), "");
+  MessageAuthInput in;
+  in.client_ip = "192.0.2.1";
+  in.helo = "client.example";
+  in.mail_from = "a@sender.example";
+  std::string field = checks.field(in, MessageAuth{}, {dnswl});
+  EXPECT_TRUE(field.starts_with("Authentication-Results: mx.example;\r\n\tspf=")) << field;
+  EXPECT_TRUE(field.ends_with(";\r\n\t" + dnswl + "\r\n")) << field;
+  checks.count_list_temperrors(2);
+  EXPECT_EQ(checks.list_temperrors(), 2);
 }
 
 }  // namespace
