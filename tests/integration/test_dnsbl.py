@@ -7,7 +7,7 @@ What must hold:
   while postmaster is still accepted (RFC 5321 4.5.1);
 - an unlisted client's mail is delivered;
 - a list that answers 127.255.255.254 (Spamhaus: "query refused") never refuses: the mail is
-  delivered and the server logs a temperror naming the zone;
+  delivered, the server logs a temperror naming the zone and counts it in /metrics;
 - a HELO name or MAIL FROM domain on a domain list (RHSBL) is refused the same way;
 - a client on an allow list gets dnswl=pass (RFC 8904) in Authentication-Results;
 - an authenticated submission client is never looked up, listed or not.
@@ -54,7 +54,7 @@ def message(subject):
 
 
 class DnsLists(DnsMxCase):
-    listeners = ["smtp", "submission", "imaps"]
+    listeners = ["smtp", "submission", "imaps", "http"]
     mailboxes = {BOB: BOB_PW, CAROL: CAROL_PW}
     dns_records = DNS_RECORDS
     antispam = LISTS
@@ -91,11 +91,13 @@ class DnsLists(DnsMxCase):
         self.assertNotIn("dnswl", ours)
 
     def test_refused_query_is_a_temperror_never_a_rejection(self):
+        before = self.server.metric("posthouse_dnsbl_temperrors_total")
         self.assertEqual(self.send(REFUSING, "bl-refusing"), {})
         self.only_one(BOB, BOB_PW, "bl-refusing")
         line = ("DNS list zen.test temperror for Client host 127.0.0.6: the list refused the "
                 "query (127.255.255.254)")
         wait_for(lambda: line in self.server.read_log(), "the temperror in the server log")
+        self.assertEqual(self.server.metric("posthouse_dnsbl_temperrors_total"), before + 1)
 
     def test_listed_sender_domain_is_refused(self):
         refused = self.refused_all(UNLISTED, "bl-sender", sender="news@spam.test")

@@ -30,7 +30,7 @@
 //   naming what is listed and by which zone, except postmaster (RFC 5321 4.5.1); an allow
 //   listing of the client outweighs block listings, sets SenderVerdict::dnswl and adds
 //   dnswl=pass (RFC 8904) to Authentication-Results; a list's temperror never refuses: it is
-//   logged and counted (SenderChecks::list_temperrors()).
+//   logged and counted (SenderChecks::list_temperrors(), on /metrics).
 #pragma once
 
 #include <boost/asio.hpp>
