@@ -1,5 +1,7 @@
 #include "antispam/sender_checks.h"
 
+#include <fmt/format.h>
+
 #include <random>
 
 namespace posthouse::antispam {
@@ -9,6 +11,28 @@ MessageAuth SenderChecks::check(MessageAuthInput in, std::string_view message) c
   in.receiver = receiver_;
   in.dmarc_sample = std::uniform_real_distribution<double>(0.0, 100.0)(rng);
   return authenticate_message(*dns_, psl_, in, message);
+}
+
+std::string SenderChecks::field(const MessageAuthInput& in, const MessageAuth& a,
+                                const std::vector<std::string>& extra) const {
+  std::string f = authentication_results_field(authserv_id_, in, a);
+  if (extra.empty()) return f;
+  f.resize(f.size() - 2);  // the field's final CRLF
+  for (const auto& e : extra) f += fmt::format(";\r\n\t{}", e);
+  return f + "\r\n";
+}
+
+std::string SenderChecks::field_of(const std::vector<std::string>& extra) const {
+  if (extra.empty()) return {};
+  std::string f = fmt::format("Authentication-Results: {}", authserv_id_);
+  for (const auto& e : extra) f += fmt::format(";\r\n\t{}", e);
+  return f + "\r\n";
+}
+
+bool SenderChecks::has_lists(bool domain) const {
+  for (const auto& l : lists_)
+    if (l.domain == domain) return true;
+  return false;
 }
 
 }  // namespace posthouse::antispam

@@ -124,7 +124,13 @@ delivery::GatewayOptions gateway_options(const config::Config& cfg) {
 
 base::Result<std::shared_ptr<antispam::SenderChecks>> sender_checks(const config::Config& cfg) {
   const auto& a = cfg.antispam;
-  if (!a.checks) return std::shared_ptr<antispam::SenderChecks>();
+  if (!a.checks && a.dnsbl.empty()) return std::shared_ptr<antispam::SenderChecks>();
+  std::vector<antispam::DnsList> lists;
+  for (const auto& l : a.dnsbl) {
+    antispam::DnsList d{l.zone, l.domain, l.allow, {}};
+    for (const auto& [first, last] : l.codes) d.codes.push_back({first, last});
+    lists.push_back(std::move(d));
+  }
   auto psl = antispam::PublicSuffixList::load_file(a.public_suffix_file);
   if (!psl) {
     return base::Error(base::Errc::kInvalid,
@@ -134,7 +140,7 @@ base::Result<std::shared_ptr<antispam::SenderChecks>> sender_checks(const config
   return std::make_shared<antispam::SenderChecks>(
       std::make_unique<net::AresDnsLookup>(dns), std::move(*psl),
       authserv_id(cfg), cfg.server.hostname,
-      static_cast<std::size_t>(a.threads));
+      static_cast<std::size_t>(a.threads), std::move(lists), a.checks);
 }
 
 base::Result<std::shared_ptr<antispam::SpamLearner>> spam_learner(const config::Config& cfg) {

@@ -30,8 +30,9 @@ std::string authserv_id(const config::Config& cfg);
 // unless rspamd is set (rspamd greylists itself), the ARC seal of forwarded mail ([antispam]
 // arc_seal with [outbound] dkim_selector's keys).
 delivery::GatewayOptions gateway_options(const config::Config& cfg);
-// The inbound sender checks of the MX ([antispam]); nullptr when `checks` is off. A Public
-// Suffix List that cannot be read is an error at start.
+// The inbound sender checks of the MX ([antispam]) and its DNS lists ([[antispam.dnsbl]]);
+// nullptr when `checks` is off and no list is set. A Public Suffix List that cannot be read
+// is an error at start.
 base::Result<std::shared_ptr<antispam::SenderChecks>> sender_checks(const config::Config& cfg);
 // The MX's clamd and rspamd clients ([antispam] clamd, rspamd); nullptr when neither is set.
 // A malformed rspamd URL is kInvalid naming the key. Pure: no daemon is contacted.

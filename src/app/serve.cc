@@ -66,6 +66,8 @@ struct Parts {
   std::shared_ptr<auth::LoginThrottle> throttle = std::make_shared<auth::LoginThrottle>();
   // Shared by every SMTP listener ([limits] max_inflight_bytes), shown in /metrics.
   std::shared_ptr<net::InflightBudget> inflight;
+  // The MX's sender checks and DNS lists (null when off); their temperrors are on /metrics.
+  std::shared_ptr<antispam::SenderChecks> checks;
   http::api::Deps api_deps;
 };
 
@@ -176,6 +178,7 @@ base::Status add_mail_listeners(Parts& p) {
   }
   auto names = client_names(cfg);  // one resolver pool for every SMTP listener
   auto checks = PH_TRY(sender_checks(cfg));  // one checks pool for every SMTP listener
+  p.checks = checks;
   auto scanners = PH_TRY(content_scanners(cfg));
   if (scanners && scanners->clamd) PH_CHECK(check_clamd_limit(*scanners->clamd, cfg));
   auto smtp = [&](Mode mode) {
@@ -215,7 +218,14 @@ base::Status add_mail_listeners(Parts& p) {
 base::Status add_http_listener(Parts& p) {
   const auto& cfg = p.cfg;
   auto router = std::make_shared<http::Router>();
-  http::add_health_routes(*router, p.server, p.inflight.get());
+  std::vector<http::Counter> counters;
+  if (p.checks && !p.checks->lists().empty()) {
+    counters.push_back({"posthouse_dnsbl_temperrors_total",
+                        "DNS list answers about SMTP clients that were temperrors (a DNS failure, "
+                        "or 127.255.255.x: the list refused the query); never a refusal.",
+                        [c = p.checks] { return c->list_temperrors(); }});
+  }
+  http::add_health_routes(*router, p.server, p.inflight.get(), std::move(counters));
   auto& d = p.api_deps;
   d.services = p.services.get();
   d.pool = &p.pool;

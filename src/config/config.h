@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/result.h"
@@ -109,6 +110,17 @@ struct Imap {
   int command_burst = 1000;           // commands accepted at once before the rate applies
 };
 
+// One DNS list the MX consults ([[antispam.dnsbl]], docs/antispam.md, RFC 5782).
+struct DnsList {
+  std::string zone;     // "zen.spamhaus.org", lower case, no trailing dot
+  bool domain = false;  // type = "domain": HELO and MAIL FROM domains (RHSBL); "ip": the client
+  bool allow = false;   // list = "allow": an allow list (DNSWL); "block": a block list
+  // The A answers that mean "listed": inclusive IPv4 ranges in host byte order, each in
+  // 127.0.0.0/8 and outside 127.255.255.0/24 (the lists' "query refused" codes). Empty: the
+  // default of the list's kind (antispam/dnsbl.h).
+  std::vector<std::pair<uint32_t, uint32_t>> codes;
+};
+
 // Inbound sender checks (docs/antispam.md).
 struct Antispam {
   bool checks = true;            // SPF, DKIM and DMARC on mail the MX receives from outside
@@ -130,6 +142,7 @@ struct Antispam {
   // rspamd's controller, learning from IMAP moves into and out of Junk; "" = no learning.
   std::string rspamd_controller;
   std::string rspamd_password_file;  // the controller password (first line)
+  std::vector<DnsList> dnsbl;            // [[antispam.dnsbl]]: none by default
 };
 
 // Test-only switches; every one is off by default (docs/config.md).

@@ -140,5 +140,68 @@ TEST(Config, Endpoints) {
   EXPECT_TRUE(c->listen.imap.empty());
 }
 
+TEST(DnsblConfig, ListsWithTheirCodes) {
+  auto c = parse(
+      "[[antispam.dnsbl]]\nzone = \"Zen.Example.\"\ncodes = [\"127.0.0.2-127.0.0.11\", "
+      "\"127.0.1.0/24\", \"127.0.0.20\"]\n"
+      "[[antispam.dnsbl]]\nzone = \"dbl.example\"\ntype = \"domain\"\n"
+      "[[antispam.dnsbl]]\nzone = \"wl.example\"\nlist = \"allow\"\n",
+      "p.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  ASSERT_EQ(c->antispam.dnsbl.size(), 3u);
+  const auto& z = c->antispam.dnsbl[0];
+  EXPECT_EQ(z.zone, "zen.example");
+  EXPECT_FALSE(z.domain);
+  EXPECT_FALSE(z.allow);
+  ASSERT_EQ(z.codes.size(), 3u);
+  EXPECT_EQ(z.codes[0], std::make_pair(0x7f000002u, 0x7f00000bu));
+  EXPECT_EQ(z.codes[1], std::make_pair(0x7f000100u, 0x7f0001ffu));
+  EXPECT_EQ(z.codes[2], std::make_pair(0x7f000014u, 0x7f000014u));
+  EXPECT_TRUE(c->antispam.dnsbl[1].domain);
+  EXPECT_TRUE(c->antispam.dnsbl[1].codes.empty());
+  EXPECT_TRUE(c->antispam.dnsbl[2].allow);
+  EXPECT_TRUE(parse("", "p.toml")->antispam.dnsbl.empty());
+}
+
+TEST(DnsblConfig, BadValuesNameTheKey) {
+  auto err = [](const std::string& body) {
+    auto c = parse("[[antispam.dnsbl]]\n" + body, "p.toml");
+    return c.ok() ? std::string("ok") : c.error().message;
+  };
+  EXPECT_EQ(err("type = \"ip\"\n"),
+            "p.toml:1: antispam.dnsbl[1].zone: missing: the list's DNS zone");
+  EXPECT_EQ(err("zone = \"a b\"\n"),
+            "p.toml:2: antispam.dnsbl[1].zone: expected a DNS zone like \"zen.spamhaus.org\"");
+  EXPECT_EQ(err("zone = \"z.example\"\ntype = \"rhsbl\"\n"),
+            "p.toml:3: antispam.dnsbl[1].type: must be \"ip\" or \"domain\"");
+  EXPECT_EQ(err("zone = \"z.example\"\nlist = \"white\"\n"),
+            "p.toml:3: antispam.dnsbl[1].list: must be \"block\" or \"allow\"");
+  EXPECT_EQ(err("zone = \"z.example\"\ncodes = [\"127.255.255.254\"]\n"),
+            "p.toml:3: antispam.dnsbl[1].codes: \"127.255.255.254\": 127.255.255.0/24 means the "
+            "list refused the query, never a listing");
+  EXPECT_NE(err("zone = \"z.example\"\ncodes = [\"127.0.0.2-127.255.255.255\"]\n")
+                .find("refused the query"),
+            std::string::npos);
+  EXPECT_EQ(err("zone = \"z.example\"\ncodes = [\"10.0.0.2\"]\n"),
+            "p.toml:3: antispam.dnsbl[1].codes: \"10.0.0.2\": list codes are in 127.0.0.0/8");
+  EXPECT_EQ(err("zone = \"z.example\"\ncodes = [\"127.0.0.9-127.0.0.2\"]\n"),
+            "p.toml:3: antispam.dnsbl[1].codes: \"127.0.0.9-127.0.0.2\": the range ends before "
+            "it starts");
+  EXPECT_EQ(err("zone = \"z.example\"\ncodes = [\"127.0.0.1/24\"]\n"),
+            "p.toml:3: antispam.dnsbl[1].codes: \"127.0.0.1/24\": host bits set in a network");
+  EXPECT_EQ(err("zone = \"z.example\"\ncodes = [\"listed\"]\n"),
+            "p.toml:3: antispam.dnsbl[1].codes: \"listed\": expected an IPv4 address, a range a-b "
+            "or a network a/n");
+  EXPECT_EQ(err("zone = \"z.example\"\ncodes = []\n"),
+            "p.toml:3: antispam.dnsbl[1].codes: must not be empty");
+  EXPECT_EQ(err("zone = \"z.example\"\nweight = 2\n"),
+            "p.toml:3: antispam.dnsbl[1].weight: unknown key");
+  auto c = parse("[antispam]\ndnsbl = \"zen.example\"\n", "p.toml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().message,
+            "p.toml:2: antispam.dnsbl: expected [[antispam.dnsbl]] tables (zone, type, list, "
+            "codes)");
+}
+
 }  // namespace
 }  // namespace posthouse::config

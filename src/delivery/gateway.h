@@ -65,7 +65,7 @@ struct SenderVerdict {
   // For greylisting (greylist.h): the MAIL FROM domain when SPF passed for it, else the first
   // domain a DKIM signature passed for; "" when neither.
   std::string verified_domain;
-  bool dnswl = false;  // the client is on a DNS allow list
+  bool dnswl = false;  // the client is on a configured allow list ([[antispam.dnsbl]])
   // For the ARC seal of copies forwarded to other hosts (antispam/arc_sealer.h): the chain's
   // validation on receipt (result kNone, sets 0: no chain) and the resinfo list of our
   // Authentication-Results ("spf=pass ...; dkim=..."); "" when the checks did not run.

@@ -133,13 +133,24 @@ CLOCK_FILE = "clock"
 TEST_CLOCK = f'[testing]\nclock_file = "{CLOCK_FILE}"\n'
 
 
+ARRAY_TABLE = object()  # merge_toml: the keys that follow go to the end of the text
+
+
 def merge_toml(text, extra):
     """Merges `extra` (simple `[section]` / `key = value` lines) into config text: keys of a
-    section that already exists replace that section's keys; new sections are appended."""
+    section that already exists replace that section's keys; new sections are appended. An
+    array table (`[[section]]`) is appended with the keys that follow it."""
     section = None
     for line in extra.splitlines():
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
+            continue
+        if re.match(r"^\[\[[\w.]+\]\]$", stripped):
+            text = text.rstrip("\n") + f"\n\n{stripped}\n"
+            section = ARRAY_TABLE
+            continue
+        if section is ARRAY_TABLE:
+            text += stripped + "\n"  # a key of the array table just appended, at the end
             continue
         m = re.match(r"^\[([\w.]+)\]$", stripped)
         if m:

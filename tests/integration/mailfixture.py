@@ -1,11 +1,13 @@
 """Shared helpers for mail tests: provisioning through the real CLI, reading mail back with
 poplib, and a raw SMTP conversation for bad-input tests."""
+import imaplib
 import poplib
 import re
 import socket
 import ssl
 
 from harness import WAIT, ServerTestCase
+from peers import Dns
 
 CTX = ssl._create_unverified_context()
 
@@ -66,20 +68,61 @@ class ProvisionedCase(ServerTestCase):
         return st, js
 
 
-class SenderChecksCase(ProvisionedCase):
-    """A ProvisionedCase whose MX checks senders against a dnsmasq (peers.Dns, `cls.dns`)
-    serving `dns_records`, with a generous DNS timeout for loaded machines; its submission
-    takes plain AUTH."""
+class MailReader:
+    """Reads what arrived, for a test case with `self.server` (imaps listener on)."""
+
+    def fetch(self, user, password, subject, folder="INBOX"):
+        """The messages in `folder` with this subject, as bytes."""
+        m = imaplib.IMAP4_SSL("127.0.0.1", self.server.ports["imaps"], ssl_context=CTX,
+                              timeout=WAIT)
+        try:
+            m.login(user, password)
+            typ, _ = m.select(folder, readonly=True)
+            self.assertEqual(typ, "OK", folder)
+            typ, data = m.search(None, "SUBJECT", f'"{subject}"')
+            out = []
+            for n in data[0].split():
+                typ, parts = m.fetch(n, "(BODY.PEEK[])")
+                out.append(parts[0][1])
+            return out
+        finally:
+            m.logout()
+
+    def only_one(self, user, password, subject, folder="INBOX", absent="Junk"):
+        got = self.fetch(user, password, subject, folder)
+        self.assertEqual(len(got), 1, f"{subject} in {folder}")
+        self.assertEqual(self.fetch(user, password, subject, absent), [],
+                         f"{subject} also in {absent}")
+        return got[0].decode()
+
+    def auth_results(self, raw):
+        """The Authentication-Results fields, unfolded, top first."""
+        header = raw.split("\r\n\r\n", 1)[0]
+        fields, cur = [], None
+        for line in header.split("\r\n"):
+            if line[:1] in (" ", "\t") and cur is not None:
+                cur += " " + line.strip()
+                continue
+            if cur is not None:
+                fields.append(cur)
+            cur = line
+        fields.append(cur)
+        return [f for f in fields if f.lower().startswith("authentication-results:")], fields
+
+
+class DnsMxCase(ProvisionedCase, MailReader):
+    """A server whose sender checks resolve through dnsmasq serving `dns_records` (peers.Dns),
+    with plaintext AUTH allowed (submission tests) and `antispam` appended to [antispam]."""
     dns_records = []
+    antispam = ""
 
     @classmethod
     def setUpClass(cls):
-        from peers import Dns
         cls.dns = Dns(cls.dns_records)
         cls.addClassCleanup(cls.dns.stop)
         cls.extra_config = (f'[outbound]\nresolver = "127.0.0.1:{cls.dns.port}"\n'
                             "[smtp]\nallow_plaintext_auth = true\n"
-                            "[antispam]\ndns_timeout_ms = 10000\n")
+                            "[antispam]\ndns_timeout_ms = 10000\n" + cls.antispam)
         super().setUpClass()
 
 

@@ -14,13 +14,12 @@ What must hold:
 - authenticated submission is not checked, but forged fields are removed there too;
 - spam.policy is the postmaster's (and the customer's), not a user's, and is audited.
 """
-import imaplib
 import smtplib
 import unittest
 
 from dkimpy_peer import dkim, rsa_key, txt
 from harness import WAIT
-from mailfixture import CTX, SenderChecksCase
+from mailfixture import DnsMxCase
 
 RSA_PEM, RSA_RECORD = rsa_key()
 
@@ -52,7 +51,7 @@ def signed(raw):
     return sig.decode() + raw
 
 
-class SenderChecks(SenderChecksCase):
+class SenderChecks(DnsMxCase):
     listeners = ["smtp", "submission", "imaps", "http"]
     domains = ("example.test", "lenient.test")
     mailboxes = {BOB: BOB_PW, CAROL: CAROL_PW}
@@ -74,44 +73,6 @@ class SenderChecks(SenderChecksCase):
         with self.assertRaises(smtplib.SMTPDataError) as cm:
             self.send(sender, rcpts, raw)
         return cm.exception.smtp_code, cm.exception.smtp_error.decode()
-
-    def fetch(self, user, password, subject, folder="INBOX"):
-        """The messages in `folder` with this subject, as bytes."""
-        m = imaplib.IMAP4_SSL("127.0.0.1", self.server.ports["imaps"], ssl_context=CTX,
-                              timeout=WAIT)
-        try:
-            m.login(user, password)
-            typ, _ = m.select(folder, readonly=True)
-            self.assertEqual(typ, "OK", folder)
-            typ, data = m.search(None, "SUBJECT", f'"{subject}"')
-            out = []
-            for n in data[0].split():
-                typ, parts = m.fetch(n, "(BODY.PEEK[])")
-                out.append(parts[0][1])
-            return out
-        finally:
-            m.logout()
-
-    def only_one(self, user, password, subject, folder="INBOX", absent="Junk"):
-        got = self.fetch(user, password, subject, folder)
-        self.assertEqual(len(got), 1, f"{subject} in {folder}")
-        self.assertEqual(self.fetch(user, password, subject, absent), [],
-                         f"{subject} also in {absent}")
-        return got[0].decode()
-
-    def auth_results(self, raw):
-        """The Authentication-Results fields, unfolded, top first."""
-        header = raw.split("\r\n\r\n", 1)[0]
-        fields, cur = [], None
-        for line in header.split("\r\n"):
-            if line[:1] in (" ", "\t") and cur is not None:
-                cur += " " + line.strip()
-                continue
-            if cur is not None:
-                fields.append(cur)
-            cur = line
-        fields.append(cur)
-        return [f for f in fields if f.lower().startswith("authentication-results:")], fields
 
     # -- the Authentication-Results field ------------------------------------------------
 

@@ -19,7 +19,7 @@ import smtplib
 import unittest
 
 from harness import WAIT, wait_for
-from mailfixture import SenderChecksCase, pop_messages
+from mailfixture import DnsMxCase, pop_messages
 
 BOB, BOB_PW = "bob@example.test", "bob-password-1"
 DAN, DAN_PW = "dan@open.test", "dan-password-1"
@@ -37,7 +37,7 @@ def message(sender, to, subject):
             f"Message-ID: <{subject}@test>\r\n\r\nbody of {subject}\r\n").encode()
 
 
-class Greylisting(SenderChecksCase):
+class Greylisting(DnsMxCase):
     listeners = ["smtp", "submission", "pop3s", "http"]
     domains = ("example.test", "open.test")
     mailboxes = {BOB: BOB_PW, DAN: DAN_PW}

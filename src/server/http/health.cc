@@ -13,7 +13,7 @@ double uptime(const net::Server& s) {
 }  // namespace
 
 void add_health_routes(Router& router, const net::Server& server,
-                       const net::InflightBudget* inflight) {
+                       const net::InflightBudget* inflight, std::vector<Counter> counters) {
   const net::Server* s = &server;
   auto healthz = [s](Request&) -> boost::asio::awaitable<Response> {
     nlohmann::json j = {{"status", "ok"},
@@ -23,7 +23,8 @@ void add_health_routes(Router& router, const net::Server& server,
   };
   router.add(bhttp::verb::get, "/healthz", healthz);
   router.add(bhttp::verb::head, "/healthz", healthz);
-  auto metrics = [s, inflight](Request&) -> boost::asio::awaitable<Response> {
+  auto metrics = [s, inflight,
+                  counters = std::move(counters)](Request&) -> boost::asio::awaitable<Response> {
     std::string out;
     out += "# HELP posthouse_uptime_seconds Seconds since the server started.\n";
     out += "# TYPE posthouse_uptime_seconds gauge\n";
@@ -71,6 +72,10 @@ void add_health_routes(Router& router, const net::Server& server,
           "# HELP posthouse_smtp_inflight_limit_bytes The in-flight budget "
           "(limits.max_inflight_bytes).\n# TYPE posthouse_smtp_inflight_limit_bytes gauge\n";
       out += fmt::format("posthouse_smtp_inflight_limit_bytes {}\n", inflight->max_bytes());
+    }
+    for (const auto& c : counters) {
+      out += fmt::format("# HELP {} {}\n# TYPE {} counter\n{} {}\n", c.name, c.help, c.name, c.name,
+                         c.value());
     }
     co_return make_response(bhttp::status::ok, out, "text/plain; version=0.0.4; charset=utf-8");
   };

@@ -1,7 +1,8 @@
 // The sender checks of a received message (antispam/sender_checks.h): Authentication-Results
 // fields that claim this server's id are removed (RFC 8601 5), and on the MX, for a client
-// that did not authenticate, SPF, DKIM and DMARC are checked and recorded, then the message is
-// scanned by clamd and rspamd (antispam/content_scan.h) from the same copy, on the same pool.
+// that did not authenticate, SPF, DKIM and DMARC are checked and recorded with the allow lists'
+// answers (dnswl, RFC 8904; asked at RCPT, lists.cc), then the message is scanned by clamd and
+// rspamd (antispam/content_scan.h) from the same copy, on the same pool.
 #include <spdlog/spdlog.h>
 
 #include "antispam/auth_results.h"
@@ -48,6 +49,16 @@ asio::awaitable<base::Result<std::string>> Session::check_message(delivery::Enve
   in.mail_from = env.sender.address;
   in.now = base::unix_now();
   const std::string& id = checks ? checks->authserv_id() : o_.authserv_id;
+  // The allow lists' answers (asked at the first RCPT): RFC 8904 results and the verdict.
+  std::vector<std::string> dnswl;
+  bool allowed = false;
+  if (checks && lists_) {
+    for (const auto& h : lists_->hits) {
+      if (!h.allow) continue;
+      if (auto t = antispam::dnswl_result_text(h); !t.empty()) dnswl.push_back(std::move(t));
+    }
+    allowed = lists_->allowed() != nullptr;
+  }
   antispam::RspamdEnvelope renv;
   if (scanners) {
     renv.ip = in.client_ip;
@@ -69,9 +80,9 @@ asio::awaitable<base::Result<std::string>> Session::check_message(delivery::Enve
     c.head = antispam::strip_claims(std::string_view(raw).substr(0, end), id, &c.removed,
                                     scanners && scanners->rspamd.has_value());
     c.head_bytes = end;
-    if (checks) {
+    if (checks && checks->message_checks()) {
       auto a = checks->check(in, raw);
-      c.field = checks->field(in, a);
+      c.field = checks->field(in, a, dnswl);
       c.verdict.emplace();
       c.verdict->dmarc = a.dmarc.result;
       c.verdict->disposition = a.dmarc.disposition;
@@ -79,6 +90,12 @@ asio::awaitable<base::Result<std::string>> Session::check_message(delivery::Enve
       c.verdict->verified_domain = antispam::verified_domain(a);
       c.verdict->arc = a.arc;
       c.verdict->auth_results = antispam::authentication_results(in, a);
+    } else if (checks) {
+      c.field = checks->field_of(dnswl);
+    }
+    if (allowed) {
+      if (!c.verdict) c.verdict.emplace();
+      c.verdict->dnswl = true;
     }
     if (scanners) {
       c.scan = antispam::scan_content(*scanners, raw, renv);

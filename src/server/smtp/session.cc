@@ -19,6 +19,7 @@ void Session::reset_transaction() {
   from_ = {};
   mail_params_ = {};
   rcpts_.clear();
+  lists_.reset();
   msg_.clear();
   spool_error_.reset();
   bdat_active_ = false;
@@ -61,6 +62,7 @@ void Session::refuse_early_talker() {
 asio::awaitable<void> Session::run() {
   // At connect, so the answer is usually in before the first Received header needs it.
   if (o_.client_names) name_lookup_ = o_.client_names->start(conn_->executor(), conn_->peer_ip());
+  start_client_lists();
   if (o_.mode == Mode::kMx && o_.pregreet_delay.count() > 0) {
     std::chrono::steady_clock::duration wait = o_.pregreet_delay;
     bool early = co_await conn_->sends_within(wait);
@@ -271,6 +273,7 @@ asio::awaitable<bool> Session::on_rcpt(const codec::Command& c) {
     reply(553, "5.6.7", "UTF-8 address requires SMTPUTF8 on MAIL FROM");
     co_return true;
   }
+  if (auto refusal = co_await list_refusal(c.path)) co_return bad(550, "5.7.1", *refusal);
   delivery::Sender sender;
   sender.address = from_.null_path ? "" : from_.mailbox.to_string();
   sender.auth = auth_;

@@ -6,7 +6,8 @@
 // calls (login, sender and recipient checks, accept) run on the BlockingPool. Files by concern:
 // session.cc (the loop, the command budget, HELO/EHLO, STARTTLS, MAIL, RCPT), auth.cc (AUTH),
 // data.cc (DATA, BDAT, the Received header and the hand-off to the gateway), checks.cc (the
-// sender checks and the Authentication-Results field).
+// sender checks and the Authentication-Results field), lists.cc (the DNS lists: the client's
+// address asked at connect, the HELO and MAIL FROM domains at the first RCPT).
 #pragma once
 
 #include <boost/asio.hpp>
@@ -25,6 +26,7 @@
 #include "protocol/smtp/command.h"
 #include "protocol/smtp/reply.h"
 #include "server/smtp/message_spool.h"
+#include "server/smtp/pending.h"
 #include "server/smtp/smtp_server.h"
 
 namespace posthouse::server::smtp {
@@ -98,6 +100,15 @@ class Session {
   // did not authenticate, checks the sender (env.verdict); returns the Authentication-Results
   // field to add ("" when nothing was checked).
   asio::awaitable<base::Result<std::string>> check_message(delivery::Envelope& env);
+  // lists.cc: asks the IP lists about the client (at connect, on the checks' pool).
+  void start_client_lists();
+  // The DNS lists' findings about this transaction (the client, the HELO name, the MAIL FROM
+  // domain), asked at its first RCPT and logged once; null when no list applies (an
+  // authenticated client, not the MX, no lists).
+  asio::awaitable<const antispam::ListFindings*> list_findings();
+  // A block-list listing's refusal for recipient `rcpt`, unless it is a postmaster (RFC 5321
+  // 4.5.1); nullopt: no refusal.
+  asio::awaitable<std::optional<std::string>> list_refusal(const codec::Path& rcpt);
   // The client's name for the Received header: the lookup started at connect, awaited once.
   asio::awaitable<void> learn_client_name();
   // MX: the client talked before the greeting; answers 554 (the caller closes).
@@ -118,6 +129,8 @@ class Session {
   std::shared_ptr<ClientNames::Lookup> name_lookup_;
   std::string client_name_;  // FCrDNS; "" unknown
   bool client_name_known_ = false;
+  std::shared_ptr<Pending<antispam::ListFindings>> client_lists_;  // null: not asked or read
+  std::optional<antispam::ListFindings> client_findings_;          // client_lists_'s answer
   std::string helo_;
   bool ehlo_ = false;
   std::optional<delivery::AuthUser> auth_;
@@ -131,6 +144,7 @@ class Session {
   codec::Path from_;
   codec::MailParams mail_params_;
   std::vector<delivery::Recipient> rcpts_;
+  std::optional<antispam::ListFindings> lists_;  // asked at the first RCPT
   MessageSpool msg_;
   std::optional<base::Error> spool_error_;  // the spool could not be written: answer 451
   bool bdat_active_ = false;

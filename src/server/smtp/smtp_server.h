@@ -24,6 +24,13 @@
 //   and logged; the message is delivered without that verdict (fail_open) or answered 451 4.7.1.
 // - The client's FCrDNS name is looked up once per connection at connect, off the I/O
 //   threads, and awaited (bounded) only when the first Received header needs it.
+// - DNS lists (MX, clients that did not authenticate, SenderChecks::lists()): the client's
+//   address is asked at connect on the checks' pool without delaying the greeting, the HELO
+//   and MAIL FROM domains at the first RCPT. A block listing refuses every RCPT with 550 5.7.1
+//   naming what is listed and by which zone, except postmaster (RFC 5321 4.5.1); an allow
+//   listing of the client outweighs block listings, sets SenderVerdict::dnswl and adds
+//   dnswl=pass (RFC 8904) to Authentication-Results; a list's temperror never refuses: it is
+//   logged and counted (SenderChecks::list_temperrors(), on /metrics).
 #pragma once
 
 #include <boost/asio.hpp>
@@ -70,7 +77,8 @@ struct Options : SessionOptions {
   // (RFC 8601 5). "" removes nothing.
   std::string authserv_id;
   // MX only: SPF, DKIM and DMARC on mail from unauthenticated clients, recorded in an
-  // Authentication-Results field and handed to the gateway; nullptr: not checked.
+  // Authentication-Results field and handed to the gateway, and the DNS lists; nullptr: not
+  // checked.
   std::shared_ptr<antispam::SenderChecks> sender_checks;
   // MX only: clamd and rspamd on the same messages, after the sender checks and on their pool
   // (or the store's pool when the checks are off); their verdict goes to the gateway with the
