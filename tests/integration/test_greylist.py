@@ -12,7 +12,7 @@ What must hold:
   that passed before is let through from anywhere;
 - a domain without greylisting gets its mail at once, and a message to both kinds of
   recipients is deferred whole (nothing delivered twice, nothing lost);
-- authenticated submission is never greylisted;
+- authenticated submission and clients on a DNS allow list are never greylisted;
 - the policy switch goes through the CLI and the REST API, as the postmaster.
 """
 import smtplib
@@ -29,7 +29,10 @@ DELAY = 300  # [antispam] greylist_delay_seconds, the default
 DNS_RECORDS = [
     "--local=/127.in-addr.arpa/",
     "--txt-record=verified.test,v=spf1 ip4:127.0.0.0/16 -all",
+    "--address=/8.5.0.127.wl.test/127.0.10.2",  # 127.0.5.8 is on the allow list
 ]
+ALLOW_LIST = '\n[[antispam.dnsbl]]\nzone = "wl.test"\nlist = "allow"\n'
+
 
 
 def message(sender, to, subject):
@@ -42,6 +45,7 @@ class Greylisting(DnsMxCase):
     domains = ("example.test", "open.test")
     mailboxes = {BOB: BOB_PW, DAN: DAN_PW}
     dns_records = DNS_RECORDS
+    antispam = ALLOW_LIST
 
     @classmethod
     def setUpClass(cls):
@@ -117,6 +121,13 @@ class Greylisting(DnsMxCase):
         # From that network an unverified sender domain still waits.
         self.assertEqual(self.deferred("127.0.2.9", "b@unverified.test", [BOB], "gl-v3")[0],
                          451)
+
+    def test_client_on_a_dns_allow_list_is_not_greylisted(self):
+        self.assertEqual(self.send("127.0.5.8", "e@fifth.test", [BOB], "gl-dnswl"), {})
+        self.assertEqual(self.subjects(BOB, BOB_PW).count("gl-dnswl"), 1)
+        self.logged("greylisting [127.0.5.8] <e@fifth.test>: client on a DNS allow list")
+        # Its neighbour in the same /24, not on the list, waits.
+        self.assertEqual(self.deferred("127.0.5.9", "e@fifth.test", [BOB], "gl-dnswl-2")[0], 451)
 
     def test_domain_without_greylisting_gets_mail_at_once_and_a_mixed_message_waits_whole(self):
         self.assertEqual(self.send("127.0.0.5", "c@third.test", [DAN], "gl-open"), {})
