@@ -15,6 +15,7 @@ What must hold:
 - authenticated submission and clients on a DNS allow list are never greylisted;
 - the policy switch goes through the CLI and the REST API, as the postmaster.
 """
+import re
 import smtplib
 import unittest
 
@@ -86,8 +87,12 @@ class Greylisting(DnsMxCase):
         self.assertEqual((code, text),
                          (451, f"4.7.1 Greylisted: please try again in {DELAY} seconds"))
         self.server.advance_clock(DELAY - 60)
+        # The seconds left: 60 less the real seconds the test took since the first try.
         code, text = self.deferred("127.0.0.2", "ann@first.test", [BOB], "gl-first")
-        self.assertEqual((code, text), (451, "4.7.1 Greylisted: please try again in 60 seconds"))
+        self.assertEqual(code, 451)
+        left = re.fullmatch(r"4\.7\.1 Greylisted: please try again in (\d+) seconds?", text)
+        self.assertIsNotNone(left, text)
+        self.assertTrue(1 <= int(left.group(1)) <= 60, text)
         self.assertNotIn("gl-first", self.subjects(BOB, BOB_PW))
         self.server.advance_clock(60)
         # The retry comes from another address of the sender's pool, in the same /24.
