@@ -124,6 +124,7 @@ ArcVerification arc_verify(std::string_view message, const net::DnsLookup& dns, 
     }
   }
   v.result = ArcResult::kPass;
+  v.latest_results = latest.results.payload;
   return v;
 }
 

@@ -50,6 +50,7 @@ struct ArcVerification {
   bool terminated = false;   // the latest seal already said cv=fail (a sealer stops here)
   std::string reason;        // why, when not pass; printable ASCII from the message at most
   std::string domain;        // d= of the latest ARC-Seal, when readable
+  std::string latest_results;  // on pass: the latest ARC-Authentication-Results' payload
 };
 
 ArcVerification arc_verify(std::string_view message, const net::DnsLookup& dns, int64_t now,

@@ -80,6 +80,59 @@ std::optional<std::string> authserv_id_of(std::string_view value) {
   return id;
 }
 
+std::optional<std::string> method_result(std::string_view payload, std::string_view method) {
+  std::size_t i = 0;
+  bool first = true;  // the authserv-id part, before the first ';'
+  while (i < payload.size()) {
+    // One part: up to the next ';' outside comments and quoted strings.
+    std::size_t begin = i;
+    bool quoted = false;
+    int depth = 0;
+    for (; i < payload.size(); ++i) {
+      char c = payload[i];
+      if (c == '\\') {
+        ++i;
+      } else if (quoted) {
+        quoted = c != '"';
+      } else if (c == '"') {
+        quoted = true;
+      } else if (c == '(') {
+        ++depth;
+      } else if (c == ')') {
+        depth = depth > 0 ? depth - 1 : 0;
+      } else if (c == ';' && depth == 0) {
+        break;
+      }
+    }
+    std::string_view part = payload.substr(begin, std::min(i, payload.size()) - begin);
+    ++i;
+    if (first) {
+      first = false;
+      continue;
+    }
+    std::size_t j = 0;
+    if (!skip_cfws(part, j)) continue;
+    std::size_t m = j;
+    while (j < part.size() && is_token_char(part[j])) ++j;
+    std::string_view name = part.substr(m, j - m);
+    if (!base::iequals(name, method)) continue;
+    if (!skip_cfws(part, j)) continue;
+    if (j < part.size() && part[j] == '/') {  // a method version (RFC 8601 2.2)
+      ++j;
+      if (!skip_cfws(part, j)) continue;
+      while (j < part.size() && is_token_char(part[j])) ++j;
+    }
+    if (!skip_cfws(part, j) || j >= part.size() || part[j] != '=') continue;
+    ++j;
+    if (!skip_cfws(part, j)) continue;
+    std::size_t r = j;
+    while (j < part.size() && is_token_char(part[j])) ++j;
+    if (j == r) continue;
+    return base::to_lower(part.substr(r, j - r));
+  }
+  return std::nullopt;
+}
+
 std::size_t header_end(std::string_view message) {
   std::size_t pos = 0;
   while (pos < message.size()) {

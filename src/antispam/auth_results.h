@@ -7,6 +7,11 @@
 //   colon, folding included): leading CFWS skipped (comments nested at most 8 deep), then a
 //   token or a quoted-string (RFC 2045 `value`); nullopt when there is none. Bounded by the
 //   value's length; never fails otherwise.
+// - method_result(): in a resinfo list as an Authentication-Results value or an
+//   ARC-Authentication-Results payload carries it ("authserv-id; spf=pass ...; dmarc=pass
+//   ..."), the result of the first resinfo of `method` (case-insensitive; a "/version" suffix
+//   ignored), lower case; nullopt when there is none. Parts split at ';' outside comments
+//   and quoted strings. Bounded by the payload's length.
 // - header_end(): where the header section of a message ends (the offset just past the empty
 //   line; the message's length when it has none). Lines may end in CRLF or a bare LF.
 // - strip_claims(): the header section without every Authentication-Results field (any case of
@@ -25,6 +30,7 @@
 namespace posthouse::antispam {
 
 std::optional<std::string> authserv_id_of(std::string_view value);
+std::optional<std::string> method_result(std::string_view payload, std::string_view method);
 
 std::size_t header_end(std::string_view message);
 

@@ -26,6 +26,23 @@ TEST(AuthservId, NoneWhenMalformed) {
   EXPECT_TRUE(authserv_id_of(std::string(8, '(') + std::string(8, ')') + " mx.example.org"));
 }
 
+TEST(MethodResult, ReadsOneMethodsResultFromAResinfoList) {
+  std::string p =
+      "mx.lists.example; spf=pass smtp.mailfrom=a.example; dkim=fail (bad sig) header.d=a.example;"
+      "\r\n\tdmarc=PASS (p=reject) header.from=a.example";
+  EXPECT_EQ(method_result(p, "dmarc"), "pass");
+  EXPECT_EQ(method_result(p, "DKIM"), "fail");
+  EXPECT_EQ(method_result(p, "arc"), std::nullopt);
+  // The authserv-id part is not a resinfo; ';' inside comments and quotes does not split.
+  EXPECT_EQ(method_result("dmarc=pass; spf=none", "dmarc"), std::nullopt);
+  EXPECT_EQ(method_result("id; spf=none (a;dmarc=pass) x=\"b;dmarc=pass\"", "dmarc"), std::nullopt);
+  EXPECT_EQ(method_result("id; (c) dmarc (v) = (w) fail", "dmarc"), "fail");
+  EXPECT_EQ(method_result("id; dkim/1=pass", "dkim"), "pass");
+  EXPECT_EQ(method_result("id; dmarc=", "dmarc"), std::nullopt);
+  EXPECT_EQ(method_result("id; dmarcx=pass", "dmarc"), std::nullopt);
+  EXPECT_EQ(method_result("", "dmarc"), std::nullopt);
+}
+
 TEST(HeaderEnd, FindsTheEmptyLine) {
   EXPECT_EQ(header_end("A: b\r\n\r\nbody"), 8u);
   EXPECT_EQ(header_end("A: b\n\nbody"), 6u);

@@ -194,6 +194,7 @@ DmarcVerdict dmarc_check(const net::DnsLookup& dns, const PublicSuffixList& psl,
     case Discovery::Outcome::kFound: break;
   }
   const DmarcRecord& r = d.record;
+  v.record = r;
   auto aligned = [&](const std::string& id, bool strict) {
     std::string a = normalize_domain(id);
     if (a.empty()) return false;
@@ -214,8 +215,9 @@ DmarcVerdict dmarc_check(const net::DnsLookup& dns, const PublicSuffixList& psl,
 std::string dmarc_result_text(const DmarcVerdict& v, std::string_view from_domain) {
   std::string out = fmt::format("dmarc={}", dmarc_result_name(v.result));
   if (v.result == DmarcResult::kPass || v.result == DmarcResult::kFail) {
-    out += fmt::format(" (p={} dis={})", dmarc_policy_name(v.policy),
-                       dmarc_policy_name(v.disposition));
+    out += fmt::format(" (p={} dis={}{})", dmarc_policy_name(v.policy),
+                       dmarc_policy_name(v.disposition),
+                       v.override_reason.empty() ? "" : " override=" + v.override_reason);
   }
   std::string d = normalize_domain(from_domain);
   bool safe = !d.empty() && d.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-._") ==

@@ -64,6 +64,10 @@ struct DmarcVerdict {
   std::string record_domain;                     // where the record was found
   bool spf_aligned = false, dkim_aligned = false;
   std::string problem;  // temperror/permerror: what went wrong
+  DmarcRecord record;   // the record found (pass, fail), for aggregate reports
+  // A fail whose disposition local policy set to none (RFC 7489 section 7.2, "trusted
+  // forwarder"): "arc=<sealer>", set by authenticate_message(); "" otherwise.
+  std::string override_reason;
 };
 
 DmarcVerdict dmarc_check(const net::DnsLookup& dns, const PublicSuffixList& psl,

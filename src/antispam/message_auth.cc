@@ -1,5 +1,9 @@
 #include "antispam/message_auth.h"
 
+#include <algorithm>
+
+#include "antispam/auth_results.h"
+
 #include <fmt/format.h>
 
 #include "base/strings.h"
@@ -127,6 +131,15 @@ MessageAuth authenticate_message(const net::DnsLookup& dns, const PublicSuffixLi
   }
   d.sample = in.dmarc_sample;
   a.dmarc = dmarc_check(dns, psl, d);
+  // RFC 8617 7.2.1: a trusted intermediary's word for DMARC as the message reached it.
+  const auto* trusted = in.arc_trusted_sealers;
+  if (a.dmarc.result == DmarcResult::kFail && a.arc.result == ArcResult::kPass && trusted &&
+      std::find(trusted->begin(), trusted->end(), base::to_lower(a.arc.domain)) !=
+          trusted->end() &&
+      method_result(a.arc.latest_results, "dmarc") == "pass") {
+    a.dmarc.disposition = DmarcPolicy::kNone;
+    a.dmarc.override_reason = "arc=" + safe_domain(a.arc.domain);
+  }
   return a;
 }
 

@@ -42,6 +42,10 @@ struct MessageAuthInput {
   std::string receiver;    // this server's host name (SPF %{r})
   int64_t now = 0;         // seconds since the epoch
   double dmarc_sample = 0; // uniform in [0, 100): the DMARC pct draw
+  // ARC sealers trusted for DMARC (RFC 8617 section 7.2.1; lower case): a DMARC fail whose
+  // chain passes, last sealed by one of these, whose latest ARC-Authentication-Results says
+  // dmarc=pass, gets disposition none (DmarcVerdict::override_reason). Null: none.
+  const std::vector<std::string>* arc_trusted_sealers = nullptr;
 };
 
 struct MessageAuth {

@@ -10,7 +10,12 @@ MessageAuth SenderChecks::check(MessageAuthInput in, std::string_view message) c
   thread_local std::mt19937_64 rng{std::random_device{}()};
   in.receiver = receiver_;
   in.dmarc_sample = std::uniform_real_distribution<double>(0.0, 100.0)(rng);
-  return authenticate_message(*dns_, psl_, in, message);
+  in.arc_trusted_sealers = &arc_trusted_;
+  MessageAuth a = authenticate_message(*dns_, psl_, in, message);
+  if (reports_) {
+    if (auto row = report_row(in, a)) reports_->add(*row, in.now);
+  }
+  return a;
 }
 
 std::string SenderChecks::field(const MessageAuthInput& in, const MessageAuth& a,

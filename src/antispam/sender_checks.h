@@ -13,7 +13,9 @@
 // - field() is the Authentication-Results field with authserv_id(), with `extra` resinfos
 //   (the DNSWL's dnswl=pass) after the message's; field_of() the field of `extra` alone, for
 //   when the message checks are off ("" when there is nothing).
-// - Immutable after construction; thread-safe.
+// - check() passes arc_trusted_sealers to the DMARC evaluation and, with a report log, adds
+//   the message's DMARC aggregate report row to it (dmarc_report.h).
+// - Immutable after construction (the report log is thread-safe); thread-safe.
 #pragma once
 
 #include <atomic>
@@ -23,6 +25,7 @@
 #include <string_view>
 #include <vector>
 
+#include "antispam/dmarc_report.h"
 #include "antispam/dnsbl.h"
 #include "antispam/message_auth.h"
 #include "antispam/public_suffix.h"
@@ -35,13 +38,16 @@ class SenderChecks {
  public:
   SenderChecks(std::unique_ptr<net::DnsLookup> dns, PublicSuffixList psl, std::string authserv_id,
                std::string receiver, std::size_t threads, std::vector<DnsList> lists = {},
-               bool message_checks = true)
+               bool message_checks = true, std::vector<std::string> arc_trusted_sealers = {},
+               std::shared_ptr<DmarcReportLog> reports = nullptr)
       : dns_(std::move(dns)),
         psl_(std::move(psl)),
         authserv_id_(std::move(authserv_id)),
         receiver_(std::move(receiver)),
         lists_(std::move(lists)),
         message_checks_(message_checks),
+        arc_trusted_(std::move(arc_trusted_sealers)),
+        reports_(std::move(reports)),
         pool_(threads) {}
 
   const std::string& authserv_id() const { return authserv_id_; }
@@ -71,6 +77,8 @@ class SenderChecks {
   std::string receiver_;
   std::vector<DnsList> lists_;
   bool message_checks_;
+  std::vector<std::string> arc_trusted_;
+  std::shared_ptr<DmarcReportLog> reports_;
   std::atomic<int64_t> list_temperrors_{0};
   net::BlockingPool pool_;  // last: joined before what its jobs use goes
 };

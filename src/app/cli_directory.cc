@@ -88,6 +88,45 @@ bool LimitFlags::any() const {
   return !domains.empty() || !mailboxes.empty() || !mailbox_size.empty() || !total_size.empty();
 }
 
+void ScoreFlags::add(CLI::App* c) {
+  c->add_option("--reject-score", reject, "refuse at SMTP time from this rspamd score (none: clear)");
+  c->add_option("--quarantine-score", quarantine, "hold in the quarantine from this score");
+  c->add_option("--junk-score", junk, "deliver to Junk from this score");
+}
+
+base::Status ScoreFlags::apply(std::optional<double>& r, std::optional<double>& q,
+                               std::optional<double>& j) const {
+  for (auto [text, field, name] : {std::tuple{&reject, &r, "reject-score"},
+                                   std::tuple{&quarantine, &q, "quarantine-score"},
+                                   std::tuple{&junk, &j, "junk-score"}}) {
+    if (text->empty()) continue;
+    if (*text == "none") {
+      field->reset();
+      continue;
+    }
+    char* end = nullptr;
+    double v = std::strtod(text->c_str(), &end);
+    if (end != text->c_str() + text->size())
+      return Error(Errc::kInvalid, fmt::format("--{} takes a number or none", name), name);
+    *field = v;
+  }
+  return {};
+}
+
+std::string ScoreFlags::shown(const std::optional<double>& r, const std::optional<double>& q,
+                              const std::optional<double>& j) {
+  auto one = [](const std::optional<double>& v) {
+    return v ? fmt::format("{:g}", *v) : std::string("-");
+  };
+  return fmt::format("reject {}, quarantine {}, junk {}", one(r), one(q), one(j));
+}
+
+std::string joined(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& e : v) out += (out.empty() ? "" : " ") + e;
+  return out.empty() ? "-" : out;
+}
+
 base::Result<d::Limits> LimitFlags::apply(d::Limits l) const {
   auto one = [](const std::string& s, std::optional<int64_t>* v, bool size,
                 const char* field) -> base::Status {

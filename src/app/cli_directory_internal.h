@@ -100,6 +100,21 @@ struct BrandingFlags {
   d::Branding apply(d::Branding b) const;
 };
 
+// --reject-score, --quarantine-score, --junk-score: a number, or "none" to clear; absent
+// keeps the current value.
+struct ScoreFlags {
+  std::string reject, quarantine, junk;
+  void add(CLI::App* c);
+  bool given() const { return !reject.empty() || !quarantine.empty() || !junk.empty(); }
+  base::Status apply(std::optional<double>& r, std::optional<double>& q,
+                     std::optional<double>& j) const;
+  // "reject 15, quarantine -, junk 6"
+  static std::string shown(const std::optional<double>& r, const std::optional<double>& q,
+                           const std::optional<double>& j);
+};
+// Entries separated by spaces, or "-" when none.
+std::string joined(const std::vector<std::string>& v);
+
 // "imap,pop3,-webmail": names switch a service on, a leading '-' switches it off.
 base::Result<d::Services> apply_services(d::Services s, const std::string& spec);
 

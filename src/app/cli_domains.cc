@@ -121,20 +121,23 @@ void add_domain_name_verbs(CLI::App* noun, const Verbs& verbs) {
   v->add_flag("--none", ca->none);
 
   struct Spam {
-    std::string name, enforce, greylist;
-    std::vector<std::string> block;
-    bool no_block = false;
+    std::string name, enforce, greylist, virus;
+    std::vector<std::string> block, allow;
+    bool no_block = false, no_allow = false;
+    ScoreFlags scores;
   };
   auto sp = std::make_shared<Spam>();
   v = verbs.add<Spam>(
       noun, "spam-policy",
-      "show or set a domain's spam policy (DMARC enforcement, greylisting, blocked senders)",
+      "show or set a domain's spam policy (DMARC enforcement, greylisting, score thresholds, "
+      "virus action, blocked and allowed senders)",
       sp, [](Ctx& x, Spam& o) {
         auto dom = x.svc.get_domain(x.actor, o.name);
         if (!dom) return x.fail(dom.error());
         d::SpamPolicy p = dom->spam;
-        bool change =
-            !o.enforce.empty() || !o.greylist.empty() || !o.block.empty() || o.no_block;
+        bool change = !o.enforce.empty() || !o.greylist.empty() || !o.block.empty() ||
+                      o.no_block || !o.allow.empty() || o.no_allow || !o.virus.empty() ||
+                      o.scores.given();
         for (auto [value, flag, field] :
              {std::tuple{&o.enforce, "--dmarc-enforce", &p.dmarc_enforce},
               std::tuple{&o.greylist, "--greylist", &p.greylist}}) {
@@ -145,12 +148,20 @@ void add_domain_name_verbs(CLI::App* noun, const Verbs& verbs) {
         }
         if (o.no_block) p.block.clear();
         for (const auto& b : o.block) p.block.push_back(b);
+        if (o.no_allow) p.allow.clear();
+        for (const auto& b : o.allow) p.allow.push_back(b);
+        if (!o.virus.empty()) p.virus_action = o.virus == "default" ? "" : o.virus;
+        if (auto st = o.scores.apply(p.reject_score, p.quarantine_score, p.junk_score); !st)
+          return x.fail(st.error());
         auto shown = [](const d::Domain& r) {
-          std::string blocked;
-          for (const auto& b : r.spam.block) blocked += (blocked.empty() ? "" : " ") + b;
-          return fmt::format("dmarc enforcement: {}\ngreylisting: {}\nblocked senders: {}",
-                             r.spam.dmarc_enforce ? "on" : "off", r.spam.greylist ? "on" : "off",
-                             blocked.empty() ? "-" : blocked);
+          const auto& s = r.spam;
+          return fmt::format(
+              "dmarc enforcement: {}\ngreylisting: {}\nthresholds: {}\nvirus action: {}\n"
+              "blocked senders: {}\nallowed senders: {}",
+              s.dmarc_enforce ? "on" : "off", s.greylist ? "on" : "off",
+              ScoreFlags::shown(s.reject_score, s.quarantine_score, s.junk_score),
+              s.virus_action.empty() ? "the server's" : s.virus_action, joined(s.block),
+              joined(s.allow));
         };
         if (!change) return x.done<d::Domain>(std::move(dom), shown);
         return x.done<d::Domain>(x.svc.set_spam_policy(x.actor, o.name, std::move(p)), shown);
@@ -161,6 +172,11 @@ void add_domain_name_verbs(CLI::App* noun, const Verbs& verbs) {
                 "on: defer the first message of an unknown sender until it is sent again");
   v->add_option("--block", sp->block, "add a blocked sender (address or domain)");
   v->add_flag("--no-block", sp->no_block, "clear the blocked senders (before any --block)");
+  v->add_option("--allow", sp->allow,
+                "add an allowed sender (address or domain; counts when SPF or DKIM verify it)");
+  v->add_flag("--no-allow", sp->no_allow, "clear the allowed senders (before any --allow)");
+  v->add_option("--virus-action", sp->virus, "reject, quarantine, or default (the server's)");
+  sp->scores.add(v);
 
   struct Alias {
     std::string alias, name;

@@ -161,6 +161,49 @@ void add_mailbox_batch_verbs(CLI::App* noun, const Verbs& verbs) {
   v->add_option("file", *file)->required()->check(CLI::ExistingFile);
 }
 
+// `mailbox spam-settings ADDRESS [--junk-score N ...] [--block S] [--allow S]`
+void add_mailbox_spam_verb(CLI::App* noun, const Verbs& verbs) {
+  struct Spam {
+    std::string address;
+    std::vector<std::string> block, allow;
+    bool no_block = false, no_allow = false;
+    ScoreFlags scores;
+  };
+  auto sp = std::make_shared<Spam>();
+  auto* v = verbs.add<Spam>(
+      noun, "spam-settings",
+      "show or set a mailbox's own spam settings (tighter thresholds, blocked and allowed "
+      "senders)",
+      sp, [](Ctx& x, Spam& o) {
+        auto cur = x.svc.get_user_spam(x.actor, o.address);
+        if (!cur) return x.fail(cur.error());
+        d::UserSpamSettings u = *cur;
+        bool change = !o.block.empty() || o.no_block || !o.allow.empty() || o.no_allow ||
+                      o.scores.given();
+        if (o.no_block) u.block.clear();
+        for (const auto& b : o.block) u.block.push_back(b);
+        if (o.no_allow) u.allow.clear();
+        for (const auto& b : o.allow) u.allow.push_back(b);
+        if (auto st = o.scores.apply(u.reject_score, u.quarantine_score, u.junk_score); !st)
+          return x.fail(st.error());
+        auto shown = [](const d::UserSpamSettings& r) {
+          return fmt::format("thresholds: {}\nblocked senders: {}\nallowed senders: {}",
+                             ScoreFlags::shown(r.reject_score, r.quarantine_score, r.junk_score),
+                             joined(r.block), joined(r.allow));
+        };
+        if (!change) return x.done<d::UserSpamSettings>(std::move(cur), shown);
+        return x.done<d::UserSpamSettings>(x.svc.set_user_spam(x.actor, o.address, std::move(u)),
+                                           shown);
+      });
+  v->add_option("address", sp->address)->required();
+  v->add_option("--block", sp->block, "add a blocked sender (address or domain)");
+  v->add_flag("--no-block", sp->no_block, "clear the blocked senders (before any --block)");
+  v->add_option("--allow", sp->allow,
+                "add an allowed sender (address or domain; counts when SPF or DKIM verify it)");
+  v->add_flag("--no-allow", sp->no_allow, "clear the allowed senders (before any --allow)");
+  sp->scores.add(v);
+}
+
 }  // namespace
 
 void add_mailbox_commands(CLI::App& app, const Verbs& verbs) {
@@ -170,6 +213,7 @@ void add_mailbox_commands(CLI::App& app, const Verbs& verbs) {
   verbs.lifecycle(noun, "mailbox", "address", &d::Service::delete_mailbox,
                   &d::Service::restore_mailbox, &d::Service::purge_mailbox);
   add_mailbox_batch_verbs(noun, verbs);
+  add_mailbox_spam_verb(noun, verbs);
 }
 
 }  // namespace posthouse::app::directory_cli

@@ -113,6 +113,14 @@ delivery::GatewayOptions gateway_options(const config::Config& cfg) {
   const auto& a = cfg.antispam;
   if (a.arc_seal) o.arc_selector = cfg.outbound.dkim_selector;
   o.authserv_id = authserv_id(cfg);
+  o.virus_action = a.virus_action;
+  o.quarantine.retention_seconds = int64_t{a.quarantine_retention_days} * 86400;
+  o.quarantine.notice_interval_seconds = int64_t{a.quarantine_notice_hours} * 3600;
+  o.quarantine.hostname = cfg.server.hostname;
+  o.quarantine.link_base =
+      a.quarantine_link.empty() ? "https://" + cfg.server.hostname : a.quarantine_link;
+  while (!o.quarantine.link_base.empty() && o.quarantine.link_base.back() == '/')
+    o.quarantine.link_base.pop_back();
   if (a.rspamd.empty()) {
     o.greylist = delivery::GreylistSettings{
         .delay = a.greylist_delay_seconds,
@@ -122,7 +130,8 @@ delivery::GatewayOptions gateway_options(const config::Config& cfg) {
   return o;
 }
 
-base::Result<std::shared_ptr<antispam::SenderChecks>> sender_checks(const config::Config& cfg) {
+base::Result<std::shared_ptr<antispam::SenderChecks>> sender_checks(
+    const config::Config& cfg, antispam::DmarcReportLog::Sink report_sink) {
   const auto& a = cfg.antispam;
   if (!a.checks && a.dnsbl.empty()) return std::shared_ptr<antispam::SenderChecks>();
   std::vector<antispam::DnsList> lists;
@@ -140,7 +149,10 @@ base::Result<std::shared_ptr<antispam::SenderChecks>> sender_checks(const config
   return std::make_shared<antispam::SenderChecks>(
       std::make_unique<net::AresDnsLookup>(dns), std::move(*psl),
       authserv_id(cfg), cfg.server.hostname,
-      static_cast<std::size_t>(a.threads), std::move(lists), a.checks);
+      static_cast<std::size_t>(a.threads), std::move(lists), a.checks, a.arc_trusted_sealers,
+      report_sink ? std::make_shared<antispam::DmarcReportLog>(std::move(report_sink),
+                                                               a.dmarc_report_flush_seconds)
+                  : nullptr);
 }
 
 base::Result<std::shared_ptr<antispam::SpamLearner>> spam_learner(const config::Config& cfg) {

@@ -33,7 +33,10 @@ delivery::GatewayOptions gateway_options(const config::Config& cfg);
 // The inbound sender checks of the MX ([antispam]) and its DNS lists ([[antispam.dnsbl]]);
 // nullptr when `checks` is off and no list is set. A Public Suffix List that cannot be read
 // is an error at start.
-base::Result<std::shared_ptr<antispam::SenderChecks>> sender_checks(const config::Config& cfg);
+// report_sink: where DMARC aggregate report data goes ([antispam] dmarc_report_flush_seconds);
+// null: not collected.
+base::Result<std::shared_ptr<antispam::SenderChecks>> sender_checks(
+    const config::Config& cfg, antispam::DmarcReportLog::Sink report_sink = nullptr);
 // The MX's clamd and rspamd clients ([antispam] clamd, rspamd); nullptr when neither is set.
 // A malformed rspamd URL is kInvalid naming the key. Pure: no daemon is contacted.
 base::Result<std::shared_ptr<const antispam::ContentScanners>> content_scanners(

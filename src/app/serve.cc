@@ -177,7 +177,11 @@ base::Status add_mail_listeners(Parts& p) {
     spdlog::info("removed {} spool files left by a crash", *swept);
   }
   auto names = client_names(cfg);  // one resolver pool for every SMTP listener
-  auto checks = PH_TRY(sender_checks(cfg));  // one checks pool for every SMTP listener
+  // One checks pool for every SMTP listener; DMARC report data goes to the main database.
+  auto checks = PH_TRY(sender_checks(cfg, [services = p.services.get()](const auto& rows) {
+    return services->with(
+        [&](delivery::Services& s) { return s.stores->dmarc_reports().add(rows); });
+  }));
   p.checks = checks;
   auto scanners = PH_TRY(content_scanners(cfg));
   if (scanners && scanners->clamd) PH_CHECK(check_clamd_limit(*scanners->clamd, cfg));
@@ -235,6 +239,7 @@ base::Status add_http_listener(Parts& p) {
   d.sessions.idle_timeout_seconds = cfg.http.session_idle_seconds;
   d.hostname = cfg.server.hostname;
   d.dkim_selector = cfg.outbound.dkim_selector;
+  d.quarantine = &p.gateway->quarantine();
   http::api::add_api_routes(*router, d);
   http::add_static_routes(*router, cfg.http.web_root, &p.pool);
   return listen(
@@ -243,8 +248,21 @@ base::Status add_http_listener(Parts& p) {
       handler_of(std::make_shared<http::HttpServer>(cfg.http, router)));
 }
 
+// The quarantine's share of the upkeep: the notices due, then held mail past its retention.
+void quarantine_upkeep(delivery::Quarantine& q, int64_t now) {
+  auto sent = q.send_notices(now);
+  if (!sent) spdlog::warn("quarantine notices failed: {}", sent.error().message);
+  auto purged = q.purge(now);
+  if (!purged) {
+    spdlog::warn("purge of the quarantine failed: {}", purged.error().message);
+  } else if (*purged > 0) {
+    spdlog::info("quarantine: {} held messages past their retention deleted", *purged);
+  }
+}
+
 // Hourly upkeep (and once at start): restorable deletes past the retention period are
-// purged with their mail; expired and idle panel sessions are swept.
+// purged with their mail; expired and idle panel sessions are swept; quarantine notices go
+// out and expired held mail and DMARC report data are deleted.
 void spawn_upkeep(Parts& p) {
   asio::co_spawn(
       p.server.main_context(),
@@ -252,10 +270,14 @@ void spawn_upkeep(Parts& p) {
         asio::steady_timer timer(co_await asio::this_coro::executor);
         while (true) {
           auto n = co_await p.pool.run([&] {
+            int64_t now = base::unix_now();
+            quarantine_upkeep(p.gateway->quarantine(), now);
             return p.services->with([&](delivery::Services& s) -> base::Result<int> {
-              auto swept =
-                  auth::WebSessions(*s.sessions, p.api_deps.sessions).sweep(base::unix_now());
+              auto swept = auth::WebSessions(*s.sessions, p.api_deps.sessions).sweep(now);
               if (!swept) spdlog::warn("sweep of web sessions failed: {}", swept.error().message);
+              auto old = s.stores->dmarc_reports().expire(now / 86400 -
+                                                          p.cfg.antispam.dmarc_report_days);
+              if (!old) spdlog::warn("expiry of DMARC report data failed: {}", old.error().message);
               return s.directory->purge_expired();
             });
           });

@@ -108,7 +108,20 @@ base::Status read_antispam(Section& s, Antispam& o) {
   PH_CHECK(s.get_string("rspamd", o.rspamd));
   PH_CHECK(s.get_int("daemon_timeout_ms", o.daemon_timeout_ms, 100, 600000));
   PH_CHECK(s.get_bool("fail_open", o.fail_open));
-  PH_CHECK(s.get_choice("virus_action", o.virus_action, {"reject", "junk"}));
+  PH_CHECK(s.get_choice("virus_action", o.virus_action, {"reject", "quarantine", "junk"}));
+  PH_CHECK(s.get_int("quarantine_retention_days", o.quarantine_retention_days, 1, 3650));
+  PH_CHECK(s.get_int("quarantine_notice_hours", o.quarantine_notice_hours, 1, 24 * 30));
+  PH_CHECK(s.get_string("quarantine_link", o.quarantine_link));
+  PH_CHECK(s.get_int("dmarc_report_days", o.dmarc_report_days, 1, 3650));
+  PH_CHECK(s.get_int("dmarc_report_flush_seconds", o.dmarc_report_flush_seconds, 0, 86400));
+  PH_CHECK(s.get_strings("arc_trusted_sealers", o.arc_trusted_sealers));
+  for (auto& d : o.arc_trusted_sealers) {
+    for (auto& c : d) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (d.empty() || d.find_first_of(" @/") != std::string::npos)
+      return base::Error(base::Errc::kInvalid,
+                         "[antispam] arc_trusted_sealers: '" + d + "' is not a domain");
+  }
+  PH_CHECK(s.get_int("dns_cache_entries", o.dns_cache_entries, 0, 10000000));
   PH_CHECK(s.get_int("greylist_delay_seconds", o.greylist_delay_seconds, 0, 86400));
   PH_CHECK(s.get_int("greylist_window_hours", o.greylist_window_hours, 1, 24 * 30));
   PH_CHECK(s.get_int("greylist_allow_days", o.greylist_allow_days, 1, 366));

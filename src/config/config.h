@@ -132,7 +132,20 @@ struct Antispam {
   std::string rspamd;             // rspamd's normal worker URL; "" = no spam scan
   int daemon_timeout_ms = 10000;  // per daemon call, connecting included
   bool fail_open = true;          // a daemon down or slow: deliver without its verdict
-  std::string virus_action = "reject";  // "reject" (550) or "junk"
+  std::string virus_action = "reject";  // "reject" (550), "quarantine" or "junk"
+  // The quarantine (delivery/quarantine.h): how long held mail is kept, at most one notice
+  // per mailbox per quarantine_notice_hours, and the base URL of the notices' release links
+  // ("" = https://[server] hostname; the link is BASE/release?token=...).
+  int quarantine_retention_days = 30;
+  int quarantine_notice_hours = 24;
+  std::string quarantine_link;
+  // ARC (RFC 8617, RFC 7489 section 7.2.1): a message failing DMARC whose ARC chain validates
+  // and was last sealed by one of these domains is judged by the DMARC result that sealer
+  // recorded (a mailing list or forwarder trusted not to lie).
+  std::vector<std::string> arc_trusted_sealers;
+  int dmarc_report_days = 31;  // days of DMARC aggregate report data kept
+  int dmarc_report_flush_seconds = 300;  // report data is counted in memory this long at most
+  int dns_cache_entries = 10000;  // DNS answers the checks keep (by their TTL); 0 = none
   // Greylisting of the domains whose spam policy turns it on (delivery/greylist.h); rspamd's
   // own greylisting instead when rspamd is set.
   int greylist_delay_seconds = 300;  // a retry sooner than this is deferred again

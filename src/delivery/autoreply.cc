@@ -10,8 +10,6 @@
 
 namespace posthouse::delivery {
 
-namespace {
-
 std::vector<mime::HeaderField> split_headers(std::string_view h) {
   std::vector<mime::HeaderField> out;
   std::size_t pos = 0;
@@ -35,6 +33,17 @@ std::vector<mime::HeaderField> split_headers(std::string_view h) {
   return out;
 }
 
+std::string rfc5322_date(int64_t now) {
+  std::time_t t = static_cast<std::time_t>(now);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S +0000", &tm);
+  return buf;
+}
+
+namespace {
+
 bool has(const std::vector<mime::HeaderField>& f, std::string_view name) {
   return mime::find_field(f, name).has_value();
 }
@@ -43,15 +52,6 @@ std::string clean(std::string_view s) {
   std::string out;
   for (char c : s) out += (c == '\r' || c == '\n' || c == '\0') ? ' ' : c;
   return out;
-}
-
-std::string rfc5322_date(int64_t now) {
-  std::time_t t = static_cast<std::time_t>(now);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S +0000", &tm);
-  return buf;
 }
 
 bool is_system_sender(std::string_view sender) {

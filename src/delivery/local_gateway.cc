@@ -117,6 +117,22 @@ base::Status LocalGateway::provision(int64_t mailbox_id) {
   return {};
 }
 
+base::Status LocalGateway::deliver_to_folder(int64_t mailbox_id, std::string raw,
+                                             const char* folder) {
+  for (int attempt = 0;; ++attempt) {
+    store::Delivery d;
+    d.recipients = {mailbox_id};
+    d.folder = folder;
+    d.raw = attempt == 0 ? raw : std::move(raw);
+    d.internaldate = now_seconds();
+    auto r = mail_.deliver(std::move(d));
+    if (r.size() != 1) return Error(Errc::kInternal, "the store gave no result");
+    if (r[0]) return {};
+    if (r[0].error().code != Errc::kNotFound || attempt > 0) return r[0].error();
+    PH_CHECK(provision(mailbox_id));
+  }
+}
+
 base::Status LocalGateway::check_sender(const AuthUser& user, const std::string& from) {
   if (base::iequals(from, user.address)) return {};
   auto ok = pool_.with(
@@ -137,13 +153,7 @@ base::Status LocalGateway::check_recipient(const Sender& sender, const std::stri
   }
   auto res = pool_.with([&](Services& s) { return s.directory->resolve_recipient(rcpt); });
   if (!res) return std::move(res).error();
-  if (!sender.auth) {
-    auto policy = pool_.with([&](Services& s) { return s.directory->spam_policy_of(domain); });
-    if (!policy) return std::move(policy).error();
-    if (sender_blocked(*policy, sender.address)) {
-      return Error(Errc::kForbidden, "Sender blocked by the recipient domain's policy", "policy");
-    }
-  }
+  if (!sender.auth) PH_CHECK(check_blocked(sender.address, domain, *res));
   for (int64_t mb : res->mailboxes) {
     auto q = mail_.quota(mb);
     if (!q) continue;  // not provisioned yet: empty
@@ -156,46 +166,6 @@ base::Status LocalGateway::check_recipient(const Sender& sender, const std::stri
 
 base::Result<std::string> LocalGateway::accept(const Envelope& env, const MessageSource& message) {
   return accept_from(env, message, env.sender.auth.has_value(), false);
-}
-
-base::Result<std::set<int64_t>> LocalGateway::junk_mailboxes(
-    const Envelope& env, const std::vector<std::vector<int64_t>>& reached) {
-  std::set<int64_t> junk, inbox;
-  bool accepted = false;
-  std::optional<Decision> refused;
-  std::vector<std::string> greylisted;  // recipients whose domain greylists natively
-  for (std::size_t ri = 0; ri < env.recipients.size(); ++ri) {
-    std::string domain = domain_of(env.recipients[ri].address);
-    auto policy = pool_.with([&](Services& s) { return s.directory->spam_policy_of(domain); });
-    if (!policy) return std::move(policy).error();
-    if (policy->greylist && greylist_) greylisted.push_back(env.recipients[ri].address);
-    Decision d = decide(*policy, *env.verdict);
-    if (d.what >= Disposition::kDefer) {
-      // The whole message is answered once: a deferral (try again) outranks a refusal.
-      if (!refused || (d.what == Disposition::kDefer && refused->what != Disposition::kDefer))
-        refused = d;
-    } else {
-      accepted = true;
-    }
-    for (int64_t mb : reached[ri]) (d.what == Disposition::kDeliver ? inbox : junk).insert(mb);
-  }
-  if (!accepted) {
-    if (refused->what == Disposition::kDefer)
-      return Error(Errc::kTemporary, refused->why, "policy");
-    return Error(Errc::kForbidden, refused->why, "policy");
-  }
-  if (!greylisted.empty()) {
-    GreylistRequest r{env.sender.client_ip, env.sender.address, std::move(greylisted),
-                      env.verdict->verified_domain, env.verdict->dnswl};
-    auto o = pool_.with(
-        [&](Services& s) { return greylist_->check(*s.greylist, r, now_seconds()); });
-    if (!o) return std::move(o).error();
-    spdlog::info("greylisting [{}] <{}>: {}", r.client_ip, r.sender, o->why);
-    if (o->defer) return Error(Errc::kTemporary, o->why, "policy");
-  }
-  // A mailbox some recipient delivers normally is not Junk for another.
-  for (int64_t mb : inbox) junk.erase(mb);
-  return junk;
 }
 
 std::string LocalGateway::arc_seal(const Envelope& env, const std::string& forwarder,
@@ -349,14 +319,15 @@ base::Result<std::string> LocalGateway::accept_from(const Envelope& env,
     }
   }
 
-  // The recipient domains' spam policies: mailboxes reached only through recipients whose
-  // policy says Junk (or refuse, while others accept the message) get it in Junk.
-  std::set<int64_t> junk;
+  // The recipients' spam policies: where each mailbox gets the message (INBOX, Junk or the
+  // quarantine), or the whole message refused or deferred.
+  Routing routing;
   if (env.verdict) {
     std::vector<std::vector<int64_t>> reached;
     for (const auto& x : expanded) reached.push_back(x.mailboxes);
-    junk = PH_TRY(junk_mailboxes(env, reached));
+    routing = PH_TRY(route(env, reached));
   }
+  std::set<int64_t>& junk = routing.junk;
 
   std::string id;
   if (!external.empty()) {
@@ -381,9 +352,11 @@ base::Result<std::string> LocalGateway::accept_from(const Envelope& env,
   std::vector<bool> delivered(local.size(), false);
   std::vector<queue::ReportRecipient> failed;
   int64_t failed_domain = 0;  // the local domain of the first mailbox that refused it
+  std::set<int64_t> held;  // mailboxes whose copy went to the quarantine
   if (!local.empty()) {
     // Each attempt reads its own copy and hands it to the store (moved, never copied).
     std::string return_path = fmt::format("Return-Path: <{}>\r\n", env.sender.address);
+    if (!routing.quarantine.empty()) held = hold(env, message, return_path, routing, now);
     auto deliver_in = [&](std::vector<int64_t> recipients,
                           const char* folder) -> base::Result<store::DeliveryResult> {
       store::Delivery d;
@@ -394,15 +367,24 @@ base::Result<std::string> LocalGateway::accept_from(const Envelope& env,
       return mail_.deliver(std::move(d));
     };
     // One result per mailbox, in order: INBOX and Junk are two deliveries.
+    // A held mailbox's copy is in the quarantine already: it counts as delivered.
     auto deliver_to = [&](const std::vector<int64_t>& mbs) -> base::Result<store::DeliveryResult> {
       std::vector<int64_t> inbox, in_junk;
-      for (int64_t mb : mbs) (junk.count(mb) ? in_junk : inbox).push_back(mb);
-      if (in_junk.empty()) return deliver_in(inbox, "INBOX");
+      for (int64_t mb : mbs) {
+        if (!held.count(mb)) (junk.count(mb) ? in_junk : inbox).push_back(mb);
+      }
+      if (in_junk.empty() && held.empty()) return deliver_in(inbox, "INBOX");
       store::DeliveryResult a, b, out;
       if (!inbox.empty()) a = PH_TRY(deliver_in(inbox, "INBOX"));
-      b = PH_TRY(deliver_in(in_junk, "Junk"));
+      if (!in_junk.empty()) b = PH_TRY(deliver_in(in_junk, "Junk"));
       std::size_t i = 0, j = 0;
-      for (int64_t mb : mbs) out.push_back(junk.count(mb) ? std::move(b[j++]) : std::move(a[i++]));
+      for (int64_t mb : mbs) {
+        if (held.count(mb)) {
+          out.push_back(store::Appended{});
+        } else {
+          out.push_back(junk.count(mb) ? std::move(b[j++]) : std::move(a[i++]));
+        }
+      }
       return out;
     };
     auto results = PH_TRY(deliver_to(local));
@@ -462,7 +444,7 @@ base::Result<std::string> LocalGateway::accept_from(const Envelope& env,
     }
     if (!system) {
       for (std::size_t i = 0; i < results.size(); ++i) {
-        if (results[i]) autoreply(env.sender.address, message, local[i], now);
+        if (results[i] && !held.count(local[i])) autoreply(env.sender.address, message, local[i], now);
       }
     }
   }

@@ -27,6 +27,7 @@
 // - Thread-safe.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -34,6 +35,7 @@
 
 #include "delivery/gateway.h"
 #include "delivery/greylist.h"
+#include "delivery/quarantine.h"
 #include "delivery/service_pool.h"
 #include "queue/dsn.h"
 #include "store/mail_store.h"
@@ -48,14 +50,13 @@ struct GatewayOptions {
   // sealed with the forwarding domain's DKIM key of this selector; "" = not sealed.
   std::string arc_selector;
   std::string authserv_id;  // of our Authentication-Results, for the seal's ARC-A-R
+  std::string virus_action = "reject";  // the server's: reject, quarantine, junk
+  QuarantineSettings quarantine;
 };
 
 class LocalGateway final : public Gateway {
  public:
-  LocalGateway(GatewayOptions o, ServicePool& pool, store::MailStore& mail)
-      : opts_(std::move(o)), pool_(pool), mail_(mail) {
-    if (opts_.greylist) greylist_ = std::make_unique<Greylist>(*opts_.greylist);
-  }
+  LocalGateway(GatewayOptions o, ServicePool& pool, store::MailStore& mail);
 
   base::Result<AuthUser> authenticate(const std::string& login, const std::string& password,
                                       const std::string& client_ip) override;
@@ -75,6 +76,9 @@ class LocalGateway final : public Gateway {
                               int64_t origin_domain_id = 0);
   // Creates the mailbox's folders and sets its quota in the message store.
   base::Status provision(int64_t mailbox_id);
+  // Delivers raw into the mailbox's `folder` (provisioning it first when needed); durable.
+  base::Status deliver_to_folder(int64_t mailbox_id, std::string raw, const char* folder);
+  Quarantine& quarantine() { return *quarantine_; }
 
  private:
   // trusted: may reach external recipients (authenticated users, system mail).
@@ -86,17 +90,32 @@ class LocalGateway final : public Gateway {
   // at most one whole copy is in memory at a time.
   base::Result<std::string> accept_from(const Envelope& env, const MessageSource& message,
                                         bool trusted, bool system, int64_t origin_domain_id = 0);
-  // The recipient domains' spam policies applied to env.verdict (delivery/sender_policy.h), with
-  // reached[i] the mailboxes env.recipients[i] expands to: the mailboxes that get the message
-  // in Junk, or Errc::kForbidden (field "policy", 550 5.7.1) when every recipient's policy
-  // refuses it, Errc::kTemporary (field "policy", 451 4.7.1) when one defers it (rspamd's
-  // greylist or soft reject, a scanner down with fail_open off) and none accepts it.
-  // One answer covers the whole message after DATA: while any recipient accepts it, those
-  // that would refuse or defer get it in Junk (nothing is dropped). Then, for the recipients
-  // whose domain greylists (natively: greylist.h), the whole message is deferred
-  // (Errc::kTemporary, field "policy") while any of their triplets is not let through.
-  base::Result<std::set<int64_t>> junk_mailboxes(const Envelope& env,
-                                                 const std::vector<std::vector<int64_t>>& reached);
+  // Where the spam policies (delivery/sender_policy.h) send the message: per mailbox, the
+  // least severe of the decisions of the recipients that reach it, each decided with its
+  // domain's policy and the mailbox's own settings.
+  struct Routing {
+    std::set<int64_t> junk;                     // into Junk
+    std::map<int64_t, std::string> quarantine;  // into the quarantine, with the reason
+  };
+  // The routing of env.verdict, with reached[i] the mailboxes env.recipients[i] expands to;
+  // or Errc::kForbidden (field "policy", 550 5.7.1) when every recipient refuses the message,
+  // Errc::kTemporary (field "policy", 451 4.7.1) when one defers it (rspamd's greylist or
+  // soft reject, a scanner down with fail_open off) and none accepts it. One answer covers
+  // the whole message after DATA: while any recipient accepts it, a mailbox that would refuse
+  // it gets it in the quarantine, one that would defer it in Junk (nothing is dropped).
+  // Then, for the recipients whose domain greylists (natively: greylist.h) and whose sender
+  // is not on an allow list, the whole message is deferred (Errc::kTemporary, field
+  // "policy") while any of their triplets is not let through. One lease of the pool.
+  base::Result<Routing> route(const Envelope& env,
+                              const std::vector<std::vector<int64_t>>& reached);
+  // At RCPT from outside: the domain's block list, and the users' when every mailbox the
+  // recipient reaches blocks the sender (550 5.7.1, field "policy").
+  base::Status check_blocked(const std::string& sender, const std::string& domain,
+                             const directory::Resolution& res);
+  // Holds the message for routing.quarantine's mailboxes; the set held. When the quarantine
+  // cannot take it (logged), those mailboxes get it in Junk instead (routing.junk).
+  std::set<int64_t> hold(const Envelope& env, const MessageSource& message,
+                         const std::string& return_path, Routing& routing, int64_t now);
   // The ARC set for a copy of `body` forwarded for domain `forwarder`, or "" (logged).
   std::string arc_seal(const Envelope& env, const std::string& forwarder,
                        const std::string& body, int64_t now);
@@ -111,6 +130,7 @@ class LocalGateway final : public Gateway {
   ServicePool& pool_;
   store::MailStore& mail_;
   std::unique_ptr<Greylist> greylist_;  // when opts_.greylist
+  std::unique_ptr<Quarantine> quarantine_;
 };
 
 }  // namespace posthouse::delivery

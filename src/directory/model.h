@@ -29,6 +29,7 @@ using model::Role;
 using model::role_name;
 using model::Services;
 using model::SpamPolicy;
+using model::UserSpamSettings;
 using model::kMaxSpamListEntries;
 using model::Template;
 using model::TemplateSettings;

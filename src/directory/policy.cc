@@ -96,6 +96,8 @@ bool domain_admin_verb(Verb v, bool manager) {
     case Verb::kDelegationDelete:
     case Verb::kAuditRead:
     case Verb::kSpamPolicy:
+    case Verb::kSpamSettings:
+    case Verb::kQuarantineRelease:
       return true;
     // Customer-level rights on a domain: only managers hold these, never a postmaster
     // (a postmaster must not raise its own limits or delete its own domain).
@@ -218,7 +220,10 @@ bool Policy::role_allows(const Actor& a, Verb v, const Target& t) const {
       return in_domains(t, a.customer_id, {a.domain_id}) && domain_admin_verb(v, false);
     case Role::kUser:
       if (t.kind != K::kMailbox || t.mailbox_id != a.mailbox_id) return false;
-      if (v == Verb::kMailboxRead || v == Verb::kMailboxPassword) return true;
+      // Its own spam settings and quarantine, whatever its services.
+      if (v == Verb::kMailboxRead || v == Verb::kMailboxPassword || v == Verb::kSpamSettings ||
+          v == Verb::kQuarantineRelease)
+        return true;
       if (v == Verb::kAutoresponderEdit) return a.autoresponder_allowed;
       return v == Verb::kForwardEdit && a.forwarding_allowed;
   }

@@ -50,7 +50,8 @@ const char* kCustomerRights = R"(
   audit.read@AU_cust audit.read@AU_a audit.read@AU_b
   queue.read@Q_a queue.manage@Q_a queue.read@Q_b queue.manage@Q_b
   principal.password@PR_self principal.password@PR_own
-  token.create@TK_self token.revoke@TK_self)";
+  token.create@TK_self token.revoke@TK_self
+  spam.settings@MB_self quarantine.release@MB_self spam.settings@MB_a quarantine.release@MB_a spam.settings@MB_b quarantine.release@MB_b)";
 
 const char* kCustomerOnly =
     "customer.edit@C_own manager.create@C_own manager.edit@M_own manager.delete@M_own "
@@ -69,7 +70,8 @@ const char* kScopedManager = R"(
   template.read@T_own template.read@T_exec template.read@T_plat
   delegation.read@DL_a delegation.create@DL_a delegation.delete@DL_a
   audit.read@AU_a principal.password@PR_self
-  queue.read@Q_a queue.manage@Q_a token.create@TK_self token.revoke@TK_self)";
+  queue.read@Q_a queue.manage@Q_a token.create@TK_self token.revoke@TK_self
+  spam.settings@MB_self quarantine.release@MB_self spam.settings@MB_a quarantine.release@MB_a)";
 
 const char* kPostmaster = R"(
   domain.read@D_a mailbox.create@Da_staff mailbox.create@Da_exec
@@ -80,19 +82,21 @@ const char* kPostmaster = R"(
   alias.read@AL_a alias.edit@AL_a
   template.read@T_own template.read@T_exec template.read@T_plat
   delegation.read@DL_a delegation.create@DL_a delegation.delete@DL_a
-  audit.read@AU_a principal.password@PR_self token.create@TK_self token.revoke@TK_self)";
+  audit.read@AU_a principal.password@PR_self token.create@TK_self token.revoke@TK_self
+  spam.settings@MB_self quarantine.release@MB_self spam.settings@MB_a quarantine.release@MB_a)";
 
 // Mailbox users of the staff template: its services leave tokens off.
 const char* kUser =
     "mailbox.read@MB_self mailbox.password@MB_self forward.edit@MB_self autoresponder.edit@MB_self "
-    "token.revoke@TK_self";
+    "token.revoke@TK_self spam.settings@MB_self quarantine.release@MB_self";
 
 // hr@a: mailbox.create (template staff), mailbox.delete, mailbox.password on a.example.
 const char* kDelegate = R"(
   mailbox.read@MB_self mailbox.password@MB_self forward.edit@MB_self autoresponder.edit@MB_self
   mailbox.delete@MB_self token.revoke@TK_self
   mailbox.read@MB_a mailbox.password@MB_a mailbox.delete@MB_a
-  domain.read@D_a mailbox.create@Da_staff template.read@T_own)";
+  domain.read@D_a mailbox.create@Da_staff template.read@T_own
+  spam.settings@MB_self quarantine.release@MB_self)";
 
 std::set<std::string> words(const std::string& s) {
   std::istringstream in(s);
@@ -203,7 +207,8 @@ TEST_F(PolicyMatrix, EveryRoleTimesEveryVerbTimesScope) {
     if (n.rfind("manager.", 0) == 0) return {"M_own", "M_other"};
     if (v == Verb::kMailboxCreate) return {"Da_staff", "Da_exec", "Db_staff", "Dg_gstaff"};
     if (n.rfind("domain.", 0) == 0 || v == Verb::kPostmasterPassword) return {"D_a", "D_b", "D_g"};
-    if (n.rfind("mailbox.", 0) == 0 || v == Verb::kForwardEdit || v == Verb::kAutoresponderEdit)
+    if (n.rfind("mailbox.", 0) == 0 || v == Verb::kForwardEdit || v == Verb::kAutoresponderEdit ||
+        v == Verb::kSpamSettings || v == Verb::kQuarantineRelease)
       return {"MB_self", "MB_a", "MB_b", "MB_g"};
     if (n.rfind("alias.", 0) == 0) return {"AL_a", "AL_b", "AL_g"};
     if (n.rfind("template.", 0) == 0) return {"T_own", "T_exec", "T_plat", "T_other"};

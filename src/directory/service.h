@@ -29,6 +29,7 @@
 #include "directory/model.h"
 #include "directory/policy.h"
 #include "store/directory_store.h"
+#include "store/quarantine_store.h"
 #include "store/queue_store.h"
 
 namespace posthouse::directory {
@@ -235,8 +236,10 @@ class Service {
   base::Result<Domain> set_domain_limits(const Actor& a, std::string_view ref, const Limits& l);
   base::Result<Domain> set_catchall(const Actor& a, std::string_view ref,
                                     std::optional<std::string> target);
-  // The domain's spam policy (spam.policy): block entries are normalized (an address, or a
-  // domain with or without a leading '@'), duplicates dropped; at most kMaxSpamListEntries.
+  // The domain's spam policy (spam.policy): block and allow entries are normalized (an
+  // address, or a domain with or without a leading '@'), duplicates dropped; at most
+  // kMaxSpamListEntries each. Scores are finite, at most 10000 in size, and ordered
+  // junk < quarantine < reject where set; virus_action is "", "reject" or "quarantine".
   base::Result<Domain> set_spam_policy(const Actor& a, std::string_view ref, SpamPolicy p);
   base::Status add_domain_alias(const Actor& a, std::string_view alias, std::string_view ref);
   base::Status remove_domain_alias(const Actor& a, std::string_view alias);
@@ -328,6 +331,23 @@ class Service {
   // --- audit: newest first, only records in the actor's scope.
   base::Result<std::vector<AuditRecord>> list_audit(const Actor& a, int limit = 100,
                                                     Id before_id = 0);
+
+  // --- spam settings of a mailbox and its quarantine (service_spam.cc)
+  // spam.settings: the mailbox's own thresholds (each at most its domain's where the domain
+  // sets one: a user tightens, never loosens; ordered as the domain's) and allow/block lists
+  // (normalized like the domain's). Audited.
+  base::Result<UserSpamSettings> get_user_spam(const Actor& a, std::string_view ref);
+  base::Result<UserSpamSettings> set_user_spam(const Actor& a, std::string_view ref,
+                                               UserSpamSettings u);
+  // quarantine.release on a mailbox (its held mail), or on a domain (all its mailboxes'):
+  // the mailbox or the domain's id; out of scope answers kNotFound.
+  base::Result<Mailbox> quarantine_mailbox(const Actor& a, std::string_view ref);
+  base::Result<Domain> quarantine_domain(const Actor& a, std::string_view ref);
+  // May `a` see, release or delete this held entry? kNotFound when not (out of scope looks
+  // like a missing entry).
+  base::Status check_held(const Actor& a, const store::HeldMessage& m);
+  // Audits an action ("quarantine.release", "quarantine.delete") on a held entry.
+  base::Status audit_held(const Actor& a, std::string_view action, const store::HeldMessage& m);
 
   // --- what the mail side needs (no actor: these serve the protocols themselves)
   // SMTP AUTH / IMAP / POP3 login. protocol: "imap", "pop3", "smtp", "webmail". On success

@@ -110,31 +110,6 @@ base::Result<Domain> Service::set_catchall(const Actor& a, std::string_view ref,
   });
 }
 
-base::Result<Domain> Service::set_spam_policy(const Actor& a, std::string_view ref,
-                                             SpamPolicy p) {
-  if (p.block.size() > kMaxSpamListEntries) {
-    return Error(Errc::kInvalid,
-                 fmt::format("at most {} block entries", kMaxSpamListEntries), "block");
-  }
-  std::vector<std::string> block;
-  for (const auto& entry : p.block) {
-    std::string_view e = base::trim(entry);
-    if (e.empty()) return Error(Errc::kInvalid, "an empty block entry", "block");
-    std::string norm;
-    if (e.find('@') != std::string_view::npos && e.front() != '@') {
-      norm = PH_TRY(parse_address(e, "block")).str();
-    } else {
-      norm = PH_TRY(normalize_domain(e.front() == '@' ? e.substr(1) : e, "block"));
-    }
-    if (std::find(block.begin(), block.end(), norm) == block.end()) block.push_back(norm);
-  }
-  p.block = std::move(block);
-  return edit_domain(a, ref, Verb::kSpamPolicy, "", [&](Domain& d) -> base::Status {
-    d.spam = p;
-    return {};
-  });
-}
-
 base::Result<Domain> Service::edit_domain(const Actor& a, std::string_view ref, Verb v,
                                           std::string_view action,
                                           const std::function<base::Status(Domain&)>& change) {

@@ -19,7 +19,7 @@ constexpr std::array<std::string_view, kVerbCount> kVerbNames = {
     "platform.read",   "platform.limits",
     "platform.purge",  "platform.bootstrap", "platform.template",
     "token.create",    "token.revoke",
-    "spam.policy",
+    "spam.policy",     "spam.settings",   "quarantine.release",
 };
 }  // namespace
 
@@ -36,7 +36,8 @@ bool delegable(Verb v) {
   switch (v) {
     case Verb::kMailboxCreate: case Verb::kMailboxDelete: case Verb::kMailboxRestore:
     case Verb::kMailboxPassword: case Verb::kMailboxEdit: case Verb::kAliasEdit:
-    case Verb::kForwardEdit: case Verb::kSpamPolicy:
+    case Verb::kForwardEdit: case Verb::kSpamPolicy: case Verb::kSpamSettings:
+    case Verb::kQuarantineRelease:
       return true;
     default:
       return false;

@@ -68,8 +68,10 @@ enum class Verb {
   kTokenCreate,        // hold API tokens of one's own: mint one, and keep using those minted
   kTokenRevoke,        // revoke one of one's own API tokens
   kSpamPolicy,         // set a domain's spam policy (customer, manager, postmaster; delegable)
+  kSpamSettings,       // a mailbox's own spam settings (its user; domain admins; delegable)
+  kQuarantineRelease,  // list, release, delete a mailbox's held mail (its user; domain admins)
 };
-inline constexpr int kVerbCount = static_cast<int>(Verb::kSpamPolicy) + 1;
+inline constexpr int kVerbCount = static_cast<int>(Verb::kQuarantineRelease) + 1;
 std::string_view verb_name(Verb v);
 std::optional<Verb> verb_from_name(std::string_view name);
 // The verbs a delegation may carry (DESIGN.md section 3, the "User Manager").
@@ -141,6 +143,21 @@ struct SpamPolicy {
   // Envelope senders refused at RCPT (550 5.7.1): "user@example.com", or "example.com" for
   // the domain and its subdomains. Lower case, at most kMaxSpamListEntries.
   std::vector<std::string> block;
+  // Senders (same forms as block) whose mail skips the spam score and greylisting, never the
+  // virus scan; an entry counts only when SPF or DKIM verified the sender's domain.
+  std::vector<std::string> allow;
+  // rspamd score thresholds: at least reject_score is refused at SMTP time (550 5.7.1), at
+  // least quarantine_score is held in the quarantine, at least junk_score goes to Junk. When
+  // none is set, rspamd's action decides (reject, add header → Junk).
+  std::optional<double> reject_score, quarantine_score, junk_score;
+  // A virus: "" = the server's [antispam] virus_action, "reject" or "quarantine".
+  std::string virus_action;
+};
+// A mailbox's own spam settings (its settings JSON, "spam"): thresholds may only be lower
+// (stricter) than its domain's; the allow and block lists are its own.
+struct UserSpamSettings {
+  std::optional<double> reject_score, quarantine_score, junk_score;
+  std::vector<std::string> allow, block;
 };
 inline constexpr std::size_t kMaxSpamListEntries = 1000;
 

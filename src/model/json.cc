@@ -120,15 +120,52 @@ json to_json(const Principal& p) {
   return j;
 }
 
+namespace {
+json score_json(const std::optional<double>& v) { return v ? json(*v) : json(nullptr); }
+std::optional<double> score_from(const json& j, const char* key) {
+  if (!j.is_object() || !j.contains(key) || !j[key].is_number()) return std::nullopt;
+  return j[key].get<double>();
+}
+}  // namespace
+
 json to_json(const SpamPolicy& p) {
-  return {{"dmarc_enforce", p.dmarc_enforce}, {"greylist", p.greylist}, {"block", p.block}};
+  return {{"dmarc_enforce", p.dmarc_enforce},
+          {"greylist", p.greylist},
+          {"block", p.block},
+          {"allow", p.allow},
+          {"reject_score", score_json(p.reject_score)},
+          {"quarantine_score", score_json(p.quarantine_score)},
+          {"junk_score", score_json(p.junk_score)},
+          {"virus_action", p.virus_action}};
 }
 SpamPolicy spam_policy_from_json(const json& j) {
   SpamPolicy d, p;
   p.dmarc_enforce = get_or(j, "dmarc_enforce", d.dmarc_enforce);
   p.greylist = get_or(j, "greylist", d.greylist);
   p.block = get_or(j, "block", d.block);
+  p.allow = get_or(j, "allow", d.allow);
+  p.reject_score = score_from(j, "reject_score");
+  p.quarantine_score = score_from(j, "quarantine_score");
+  p.junk_score = score_from(j, "junk_score");
+  p.virus_action = get_or(j, "virus_action", d.virus_action);
   return p;
+}
+
+json to_json(const UserSpamSettings& u) {
+  return {{"reject_score", score_json(u.reject_score)},
+          {"quarantine_score", score_json(u.quarantine_score)},
+          {"junk_score", score_json(u.junk_score)},
+          {"allow", u.allow},
+          {"block", u.block}};
+}
+UserSpamSettings user_spam_from_json(const json& j) {
+  UserSpamSettings u;
+  u.reject_score = score_from(j, "reject_score");
+  u.quarantine_score = score_from(j, "quarantine_score");
+  u.junk_score = score_from(j, "junk_score");
+  u.allow = get_or(j, "allow", u.allow);
+  u.block = get_or(j, "block", u.block);
+  return u;
 }
 
 json to_json(const Domain& d) {

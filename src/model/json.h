@@ -19,6 +19,9 @@ nlohmann::json to_json(const TemplateSettings& s);
 TemplateSettings template_settings_from_json(const nlohmann::json& j);
 nlohmann::json to_json(const SpamPolicy& p);
 SpamPolicy spam_policy_from_json(const nlohmann::json& j);
+// A mailbox's own spam settings, kept as "spam" in its settings JSON.
+nlohmann::json to_json(const UserSpamSettings& u);
+UserSpamSettings user_spam_from_json(const nlohmann::json& j);
 nlohmann::json to_json(const Customer& c);
 nlohmann::json to_json(const Principal& p);
 nlohmann::json to_json(const Domain& d);

@@ -1,5 +1,6 @@
 // Stores and Backend: how services get at the stores of the main database (directory,
-// tokens, audit, outbound queue, panel sessions, DKIM keys, autoreply and greylisting memory)
+// tokens, audit, outbound queue, panel sessions, DKIM keys, autoreply and greylisting memory,
+// quarantine, DMARC report data)
 // without naming a database engine. The mail store (mail_store.h) is opened on its own: it
 // has its own files and writer thread.
 //
@@ -20,7 +21,9 @@
 #include "store/autoreply_store.h"
 #include "store/directory_store.h"
 #include "store/dkim_key_store.h"
+#include "store/dmarc_report_store.h"
 #include "store/greylist_store.h"
+#include "store/quarantine_store.h"
 #include "store/queue_store.h"
 #include "store/session_store.h"
 
@@ -35,6 +38,8 @@ class Stores {
   virtual DkimKeyStore& dkim_keys() = 0;
   virtual AutoreplyStore& autoreply() = 0;
   virtual GreylistStore& greylist() = 0;
+  virtual QuarantineStore& quarantine() = 0;
+  virtual DmarcReportStore& dmarc_reports() = 0;
 };
 
 class Backend {

@@ -235,6 +235,117 @@ TEST_P(StoresContract, QueueChangeAndAuditCommitTogetherInOneDirectoryTransactio
   EXPECT_EQ(stores_->queue().get(qid).error().code, base::Errc::kNotFound);
 }
 
+TEST_P(StoresContract, QuarantineHoldsOneBodyForSeveralMailboxesUntilTheLastGoes) {
+  auto& q = stores_->quarantine();
+  HeldMessage a;
+  a.mailbox_id = 7;
+  a.domain_id = 3;
+  a.recipient = "a@example.test";
+  a.sender = "spam@elsewhere.test";
+  a.subject = "Cheap";
+  a.reason = "spam score 9.50";
+  a.score = 9.5;
+  a.held_at = 1000;
+  a.expires_at = 2000;
+  a.token_hash = "hash-a";
+  HeldMessage b = a;
+  b.mailbox_id = 8;
+  b.domain_id = 4;
+  b.recipient = "b@other.test";
+  b.token_hash = "hash-b";
+  b.expires_at = 3000;
+  std::string raw = std::string("Subject: Cheap\r\n\r\n") + std::string(1, '\0') + "body";
+  auto ids = q.hold({a, b}, raw);
+  ASSERT_TRUE(ids.ok()) << ids.error().message;
+  ASSERT_EQ(ids->size(), 2u);
+
+  auto got = q.get((*ids)[0]);
+  ASSERT_TRUE(got.ok());
+  EXPECT_EQ(got->recipient, "a@example.test");
+  EXPECT_DOUBLE_EQ(got->score, 9.5);
+  EXPECT_EQ(got->size, static_cast<int64_t>(raw.size()));
+  EXPECT_FALSE(got->noticed);
+  EXPECT_EQ(q.by_token("hash-b")->id, (*ids)[1]);
+  EXPECT_EQ(q.by_token("nope").error().code, base::Errc::kNotFound);
+  EXPECT_EQ(q.by_token("").error().code, base::Errc::kNotFound);
+  EXPECT_EQ(*q.body((*ids)[1]), raw);
+
+  EXPECT_EQ(q.list({.mailbox_id = 8, .domain_ids = {}})->size(), 1u);
+  EXPECT_EQ(q.list({.domain_ids = {3, 9}})->front().id, (*ids)[0]);
+  EXPECT_EQ(q.list({})->front().id, (*ids)[1]);  // newest first
+  EXPECT_EQ(q.list({.domain_ids = {}, .before_id = (*ids)[1]})->size(), 1u);
+  EXPECT_TRUE(q.list({.domain_ids = {99}})->empty());
+
+  // Notices: both pending; once told, a mailbox waits until its last notice is old enough.
+  EXPECT_EQ(q.pending_notices(0, 1500, 10)->size(), 2u);
+  EXPECT_EQ(q.pending_notices(8, 1500, 10)->size(), 1u);
+  ASSERT_TRUE(q.noticed(7, {{(*ids)[0], "told-a"}}, 1500).ok());
+  EXPECT_EQ(q.pending_notices(0, 1500, 10)->size(), 1u);
+  EXPECT_EQ(q.by_token("told-a")->id, (*ids)[0]);
+  EXPECT_EQ(q.by_token("hash-a").error().code, base::Errc::kNotFound);
+  HeldMessage c = a;
+  c.token_hash = "hash-c";
+  auto more = q.hold({c}, "x");
+  ASSERT_TRUE(more.ok());
+  EXPECT_EQ(q.pending_notices(0, 1400, 10)->size(), 1u);  // mailbox 7 told at 1500 > 1400
+  EXPECT_EQ(q.pending_notices(0, 1500, 10)->size(), 2u);  // told at 1500, not after 1500
+  EXPECT_TRUE(q.get((*ids)[0])->noticed);
+
+  // The body stays while one entry uses it; expiry and removal take entries.
+  ASSERT_TRUE(q.remove((*ids)[0]).ok());
+  EXPECT_EQ(q.remove((*ids)[0]).error().code, base::Errc::kNotFound);
+  EXPECT_EQ(*q.body((*ids)[1]), raw);
+  EXPECT_EQ(*q.purge_expired(2000), 1);  // c expires at 2000
+  EXPECT_EQ(*q.purge_expired(2999), 0);
+  EXPECT_EQ(*q.purge_expired(3000), 1);
+  EXPECT_EQ(q.body((*ids)[1]).error().code, base::Errc::kNotFound);
+  EXPECT_TRUE(q.list({})->empty());
+}
+
+TEST_P(StoresContract, DmarcReportRowsCountPerDayAndRow) {
+  auto& r = stores_->dmarc_reports();
+  DmarcReportRow row;
+  row.day = 20000;
+  row.domain = "sender.test";
+  row.policy_domain = "sender.test";
+  row.rua = "mailto:dmarc@sender.test";
+  row.published = "p=reject; sp=reject; pct=100; adkim=r; aspf=r";
+  row.source_ip = "192.0.2.1";
+  row.envelope_from = "sender.test";
+  row.disposition = "none";
+  row.dkim = "pass";
+  row.spf = "pass";
+  row.dkim_domains = "d=sender.test:pass";
+  row.spf_result = "pass";
+  row.count = 1;
+  ASSERT_TRUE(r.add({row}).ok());
+  auto two = row;
+  two.count = 2;
+  auto other = row;
+  other.source_ip = "198.51.100.7";
+  other.disposition = "reject";
+  other.dkim = "fail";
+  other.published = "p=quarantine; sp=reject; pct=100; adkim=r; aspf=r";
+  auto next_day = row;
+  next_day.day = 20001;
+  next_day.domain = "b.test";
+  ASSERT_TRUE(r.add({two, other, next_day}).ok());
+  ASSERT_TRUE(r.add({}).ok());
+
+  auto rows = r.rows("sender.test", 20000, 20000);
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ((*rows)[0].source_ip, "192.0.2.1");
+  EXPECT_EQ((*rows)[0].count, 3);
+  EXPECT_EQ((*rows)[1].count, 1);
+  EXPECT_EQ((*rows)[0].published, other.published);  // the day's latest
+  EXPECT_EQ(*r.domains(20000, 20001), (std::vector<std::string>{"b.test", "sender.test"}));
+  EXPECT_EQ(*r.domains(20001, 20001), (std::vector<std::string>{"b.test"}));
+  EXPECT_EQ(*r.expire(20001), 2);
+  EXPECT_TRUE(r.rows("sender.test", 0, 30000)->empty());
+  EXPECT_EQ(r.rows("b.test", 0, 30000)->size(), 1u);
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoresContract, ::testing::ValuesIn(kBackends),
                          [](const auto& info) { return info.param.name; });
 

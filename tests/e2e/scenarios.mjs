@@ -464,6 +464,42 @@ export const scenarios = [
   },
   // Last: the lock it provokes covers the client IP (127.0.0.1) for every account.
   {
+    // Mail held for qa (world.mjs): the notice's link releases one message without a login
+    // (the page alone, no shell); the user releases the other from the Quarantine page.
+    name: 'quarantine',
+    async run({ page, server, world, shot }) {
+      const qa = world.qa;
+      await server.mx({ from: 'offers@pest.example', to: 'team@acme.example', subject: 'Held one' });
+      await server.mx({ from: 'offers@pest.example', to: 'team@acme.example', subject: 'Held two' });
+      const inbox = await server.inbox(qa);
+      assert(!/Subject: Held (one|two)/.test(inbox.replace(/Subject: \[[^\]]*\][^\r]*/g, '')), 'nothing held reached the inbox');
+      const links = [...inbox.matchAll(/release\?token=([A-Za-z0-9_-]+)/g)].map((m) => m[1]);
+      assert(links.length === 1, `one notice with one link, got ${links.length}:\n${inbox.slice(-2000)}`);
+      await page.goto('/release?token=' + links[0]);
+      await page.getByRole('heading', { level: 1, name: 'Release held mail' }).waitFor();
+      await see(page, 'Held one');
+      assert((await page.getByRole('button', { name: 'Log out' }).count()) === 0, 'no login, no shell');
+      await page.getByRole('button', { name: 'Release to my inbox' }).click();
+      await see(page, 'Released: the message is in your inbox now.');
+      await shot('quarantine-link-released');
+      await page.goto('/release?token=' + links[0]);
+      await see(page, 'This link is not valid any more');
+
+      await login(page, qa);
+      await go(page, 'Quarantine');
+      await page.getByRole('heading', { level: 1, name: 'Quarantine' }).waitFor();
+      await row(page, 'Held two').waitFor();
+      assert((await row(page, 'Held one').count()) === 0, 'the released one is gone');
+      await page.getByRole('button', { name: 'Release Held two from <offers@pest.example>' }).click();
+      await see(page, 'Released “Held two”');
+      await see(page, 'Nothing is held.');
+      await shot('quarantine-page');
+      const after = await server.inbox(qa);
+      assert(/Subject: Held one/.test(after) && /Subject: Held two/.test(after), 'both released into INBOX');
+      await logout(page);
+    },
+  },
+  {
     name: 'login-throttle',
     async run({ page, world, shot }) {
       await page.goto('/domains');

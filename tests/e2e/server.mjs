@@ -48,9 +48,11 @@ export class Server {
     this.adminPassword = m[1];
     this.port = await freePort();
     this.submissionsPort = await freePort();
+    this.smtpPort = await freePort();
+    this.imapsPort = await freePort();
     const cfgPath = path.join(this.data, 'posthouse.toml');
     let cfg = fs.readFileSync(cfgPath, 'utf8');
-    const ports = { http: this.port, submissions: this.submissionsPort };
+    const ports = { http: this.port, submissions: this.submissionsPort, smtp: this.smtpPort, imaps: this.imapsPort };
     const listen = LISTENERS.map((n) => `${n} = "${ports[n] ? '127.0.0.1:' + ports[n] : ''}"`).join('\n');
     cfg = cfg.replace(/\[listen\][^[]*/, `[listen]\n${listen}\n\n`);
     if (/^\[http\]/m.test(cfg)) cfg = cfg.replace(/^\[http\]\n/m, `[http]\nweb_root = ${JSON.stringify(this.webRoot)}\n`);
@@ -86,6 +88,69 @@ export class Server {
   // Submits one message over SMTP submission (implicit TLS, AUTH PLAIN) as `login`.
   async submit({ login, password, to, subject }) {
     const sock = tls.connect({ host: '127.0.0.1', port: this.submissionsPort, rejectUnauthorized: false });
+    await this.converse(sock, [
+      ['EHLO e2e.test', 250],
+      ['AUTH PLAIN ' + Buffer.from(`\0${login}\0${password}`).toString('base64'), 235],
+      [`MAIL FROM:<${login}>`, 250],
+      [`RCPT TO:<${to}>`, 250],
+      ['DATA', 354],
+      [`From: <${login}>\r\nTo: <${to}>\r\nSubject: ${subject}\r\n\r\nQueued by the browser tests.\r\n.`, 250],
+      ['QUIT', 221],
+    ]);
+  }
+
+  // Sends one message from outside to the MX listener (plain SMTP, no AUTH).
+  async mx({ from, to, subject }) {
+    const sock = net.connect({ host: '127.0.0.1', port: this.smtpPort });
+    await this.converse(sock, [
+      ['EHLO sender.e2e.test', 250],
+      [`MAIL FROM:<${from}>`, 250],
+      [`RCPT TO:<${to}>`, 250],
+      ['DATA', 354],
+      [`From: <${from}>\r\nTo: <${to}>\r\nSubject: ${subject}\r\nMessage-ID: <${Date.now()}.${Math.random()}@sender.e2e.test>\r\n\r\nSent to the MX by the browser tests.\r\n.`, 250],
+      ['QUIT', 221],
+    ]);
+  }
+
+  // The text of every message in a mailbox's INBOX (IMAP over implicit TLS), as one string.
+  async inbox({ login, password }) {
+    const sock = tls.connect({ host: '127.0.0.1', port: this.imapsPort, rejectUnauthorized: false });
+    sock.setEncoding('utf8');
+    let buf = '';
+    const waiters = [];
+    sock.on('data', (d) => {
+      buf += d;
+      waiters.splice(0).forEach((w) => w());
+    });
+    const failed = new Promise((_, reject) => {
+      sock.on('error', reject);
+      sock.on('close', () => reject(new Error('IMAP closed the connection; got ' + JSON.stringify(buf.slice(-500)))));
+    });
+    failed.catch(() => {});
+    const until = async (re) => {
+      while (!re.test(buf)) await Promise.race([new Promise((r) => waiters.push(r)), failed]);
+    };
+    try {
+      await until(/^\* OK/m);
+      const q = (s) => '"' + s.replace(/["\\]/g, (c) => '\\' + c) + '"';
+      sock.write(`a1 LOGIN ${q(login)} ${q(password)}\r\n`);
+      await until(/^a1 (OK|NO|BAD)/m);
+      if (!/^a1 OK/m.test(buf)) throw new Error('IMAP login failed: ' + buf);
+      sock.write('a2 EXAMINE INBOX\r\n');
+      await until(/^a2 (OK|NO|BAD)/m);
+      const start = buf.length;
+      sock.write('a3 FETCH 1:* (BODY.PEEK[])\r\n');
+      await until(/^a3 (OK|NO|BAD)/m);
+      const out = buf.slice(start);
+      sock.write('a4 LOGOUT\r\n');
+      return out;
+    } finally {
+      sock.destroy();
+    }
+  }
+
+  // Runs an SMTP conversation: each [line, code] is sent and its reply checked.
+  async converse(sock, steps) {
     sock.setEncoding('utf8');
     let buf = '';
     const waiters = [];
@@ -96,7 +161,7 @@ export class Server {
     });
     const failed = new Promise((_, reject) => {
       sock.on('error', reject);
-      sock.on('close', () => reject(new Error('submission closed the connection; got ' + JSON.stringify(buf))));
+      sock.on('close', () => reject(new Error('SMTP closed the connection; got ' + JSON.stringify(buf))));
     });
     failed.catch(() => {});
     // One reply (the last line of a multi-line one is "NNN "), checked against `code`.
@@ -105,7 +170,7 @@ export class Server {
         const m = /^(?:\d{3}-[^\n]*\n)*(\d{3}) [^\n]*\n/.exec(buf);
         if (m) {
           buf = buf.slice(m[0].length);
-          if (m[1] !== String(code)) throw new Error(`submission: expected ${code}, got ${m[0].trim()}`);
+          if (m[1] !== String(code)) throw new Error(`SMTP: expected ${code}, got ${m[0].trim()}`);
           return;
         }
         await Promise.race([new Promise((r) => waiters.push(r)), failed]);
@@ -117,13 +182,7 @@ export class Server {
     };
     try {
       await reply(220);
-      await say('EHLO e2e.test', 250);
-      await say('AUTH PLAIN ' + Buffer.from(`\0${login}\0${password}`).toString('base64'), 235);
-      await say(`MAIL FROM:<${login}>`, 250);
-      await say(`RCPT TO:<${to}>`, 250);
-      await say('DATA', 354);
-      await say(`From: <${login}>\r\nTo: <${to}>\r\nSubject: ${subject}\r\n\r\nQueued by the browser tests.\r\n.`, 250);
-      await say('QUIT', 221);
+      for (const [line, code] of steps) await say(line, code);
     } finally {
       sock.destroy();
     }

@@ -14,6 +14,7 @@ export async function seed(server) {
     manager: { login: 'ops@partner.example', password: pw() },
     other: { login: 'postmaster@globex.example', password: pw() },
     globex: { login: 'boss@globex.test', password: pw() },
+    qa: { login: 'qa@acme.example', password: pw() },
   };
   const cli = (args, input) => server.cli(args, input);
   cli(['customer', 'create', 'acme', '--login', w.boss.login, '--password-stdin', '--max-mailboxes', '50'], w.boss.password);
@@ -26,6 +27,12 @@ export async function seed(server) {
   cli(['mailbox', 'create', 'leaver@acme.example', '--template', 'staff', '--name', 'Leaver']);
   cli(['--as', w.boss.login, 'delegation', 'create', w.hr.login, '--verbs', 'mailbox.create,mailbox.delete,mailbox.password', '--domain', 'acme.example', '--template', 'staff', '--days', '365']);
   cli(['--as', w.boss.login, 'manager', 'create', w.manager.login, '--domain', 'shop.example', '--max-mailboxes', '10', '--password-stdin'], w.manager.password);
+  // The quarantine scenario: team@ reaches qa and qb; qa blocks pest.example, so its copy of
+  // mail from there (while qb takes it) is held in the quarantine.
+  cli(['mailbox', 'create', w.qa.login, '--template', 'staff', '--name', 'QA', '--password-stdin'], w.qa.password);
+  cli(['mailbox', 'create', 'qb@acme.example', '--template', 'staff', '--name', 'QB']);
+  cli(['alias', 'set', 'team@acme.example', w.qa.login, 'qb@acme.example']);
+  cli(['mailbox', 'spam-settings', w.qa.login, '--block', 'pest.example']);
   cli(['customer', 'create', 'globex', '--login', w.globex.login, '--password-stdin'], w.globex.password);
   cli(['domain', 'create', 'globex.example', '--customer', 'globex', '--password-stdin'], w.other.password);
   return w;

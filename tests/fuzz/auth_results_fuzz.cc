@@ -57,5 +57,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (spam.size() > once.size() || spam_removed < removed) std::abort();
   if (antispam::strip_claims(spam, ours, &spam_again, true) != spam || spam_again != 0)
     std::abort();
+  // A result read from a resinfo list is a non-empty lower-case token.
+  for (const char* method : {"dmarc", "spf", "dkim"}) {
+    auto r = antispam::method_result(header, method);
+    if (r && (r->empty() || r->find_first_of(" ;()\"=") != std::string::npos)) std::abort();
+  }
   return 0;
 }

@@ -9,7 +9,7 @@ What must hold:
   others stay;
 - DMARC p=reject fails are refused with 550 5.7.1 naming the domain, p=quarantine fails land in
   Junk, both only while the recipient domain enforces DMARC; a mixed message is accepted and
-  the enforcing domain's copy goes to Junk (one reply covers the message);
+  the enforcing domain's copy is held in the quarantine (one reply covers the message);
 - a blocked sender is refused at RCPT for that domain only;
 - authenticated submission is not checked, but forged fields are removed there too;
 - spam.policy is the postmaster's (and the customer's), not a user's, and is audited.
@@ -137,10 +137,17 @@ class SenderChecks(DnsMxCase):
         raw = self.only_one(CAROL, CAROL_PW, "as-lenient")
         self.assertIn("dmarc=fail (p=reject dis=reject) header.from=strict.test", raw)
 
-    def test_mixed_recipients_accept_and_the_enforcing_copy_goes_to_junk(self):
+    def test_mixed_recipients_accept_and_the_enforcing_copy_is_held(self):
         self.send("ceo@strict.test", [BOB, CAROL], message("ceo@strict.test", "as-mixed"))
         self.only_one(CAROL, CAROL_PW, "as-mixed")
-        self.only_one(BOB, BOB_PW, "as-mixed", folder="Junk", absent="INBOX")
+        self.assertEqual(self.fetch(BOB, BOB_PW, "as-mixed"), [])
+        self.assertEqual(self.fetch(BOB, BOB_PW, "as-mixed", "Junk"), [])
+        status, body = self.api("GET", f"/api/v1/quarantine?mailbox={BOB}", BOB, BOB_PW)
+        self.assertEqual(status, 200, body)
+        held = [i for i in body["items"] if i["subject"] == "as-mixed"]
+        self.assertEqual(len(held), 1, body)
+        self.assertEqual(held[0]["reason"],
+                         "Message refused: it fails the DMARC policy of strict.test (reject)")
 
     # -- blocked senders -----------------------------------------------------------------
 

@@ -15,6 +15,7 @@ import { UserManager } from './pages/usermanager.jsx';
 import { MyMailbox } from './pages/mymailbox.jsx';
 import { Audit, Deleted } from './pages/audit.jsx';
 import { Queue, QueueEntry } from './pages/queue.jsx';
+import { Quarantine, HeldMessage, ReleaseLink } from './pages/quarantine.jsx';
 import './style.css';
 
 // What each role sees in the menu (the server decides what it may actually do).
@@ -33,6 +34,7 @@ function menu(me) {
   if (r === 'admin' || r === 'customer' || r === 'manager') items.push(['/queue', 'Outbound queue']);
   if (me.delegations && me.delegations.length) items.push(['/users', 'User Manager']);
   if (r === 'user') items.push(['/mailbox', 'My mailbox']);
+  if (r === 'user' || r === 'postmaster' || r === 'admin' || r === 'customer' || r === 'manager') items.push(['/quarantine', 'Quarantine']);
   if (r !== 'user') items.push(['/deleted', 'Deleted items'], ['/audit', 'Audit log']);
   items.push(['/account', 'Password']);
   if (r !== 'user' || (me.mailbox && me.mailbox.services.tokens)) items.push(['/tokens', 'API tokens']);
@@ -62,6 +64,8 @@ const ROUTES = [
   ['/deleted', Deleted],
   ['/queue', Queue],
   ['/queue/:id', QueueEntry],
+  ['/quarantine', Quarantine],
+  ['/quarantine/:id', HeldMessage],
   ['/account', Account],
   ['/tokens', Tokens],
 ];
@@ -103,6 +107,8 @@ function App() {
     }
   }, [path, me && me.login]);
 
+  // A quarantine notice's release link works without a login.
+  if (path === '/release') return <ReleaseLink />;
   if (me === undefined) return <p class="loading">Loading…</p>;
   if (me === null) {
     if (path !== '/login') navigate(path === '/' ? '/login' : `/login?next=${encodeURIComponent(path + location.search)}`, true);

@@ -105,6 +105,7 @@ const useId = () => useRef('f' + ++idSeq).current;
 
 function initialValue(f) {
   if (f.value !== undefined) {
+    if (f.type === 'score') return f.value === null ? '' : String(f.value);
     if (f.type === 'size') return sizeInput(f.value);
     if (f.type === 'date') return dateInput(f.value);
     if (f.type === 'list') return (f.value || []).join(', ');
@@ -131,6 +132,11 @@ function convert(fields, raw) {
         if (f.keepNull) out[f.name] = null;
       } else if (!/^\d+$/.test(String(v))) errs[f.name] = 'Enter a whole number.';
       else out[f.name] = Number(v);
+    } else if (f.type === 'score') {
+      const t = String(v ?? '').trim();
+      if (t === '') out[f.name] = null;
+      else if (!/^-?\d+(\.\d+)?$/.test(t)) errs[f.name] = 'Enter a number like 6 or 7.5, or leave it empty.';
+      else out[f.name] = Number(t);
     } else if (f.type === 'date') {
       const t = fromDateInput(v, f.endOfDay);
       if (t !== null || f.keepNull) out[f.name] = t;
@@ -206,12 +212,12 @@ function Field({ f, value, set, error }) {
   } else if (f.type === 'textarea') {
     input = <textarea {...common} rows={f.rows || 5} value={value} onInput={(e) => set(e.currentTarget.value)} />;
   } else {
-    const type = { size: 'text', list: 'text', number: 'text' }[f.type] || f.type || 'text';
+    const type = { size: 'text', list: 'text', number: 'text', score: 'text' }[f.type] || f.type || 'text';
     input = (
       <input
         {...common}
         type={type}
-        inputMode={f.type === 'number' ? 'numeric' : undefined}
+        inputMode={f.type === 'number' ? 'numeric' : f.type === 'score' ? 'decimal' : undefined}
         autocomplete={f.autocomplete || (f.type === 'password' ? 'new-password' : 'off')}
         placeholder={f.placeholder}
         value={value}

@@ -33,6 +33,12 @@ class JsonBody {
   base::Result<std::optional<nlohmann::json>> opt_json(const char* key);
   base::Status finish() const;
   const nlohmann::json& raw() const { return j_; }
+  // The field is present with the value null (the opt_ readers treat that as absent; a
+  // partial update uses this to tell "clear" from "keep").
+  bool is_null(const char* key) const {
+    auto it = j_.find(key);
+    return it != j_.end() && it->is_null();
+  }
 
  private:
   // Marks key as read; the field's value, or nullptr when it is absent or null.

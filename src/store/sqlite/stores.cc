@@ -4,7 +4,9 @@
 #include "store/sqlite/db.h"
 #include "store/sqlite/directory_store.h"
 #include "store/sqlite/dkim_key_store.h"
+#include "store/sqlite/dmarc_report_store.h"
 #include "store/sqlite/greylist_store.h"
+#include "store/sqlite/quarantine_store.h"
 #include "store/sqlite/queue_store.h"
 #include "store/sqlite/session_store.h"
 
@@ -20,7 +22,9 @@ class SqliteStores final : public Stores {
         sessions_(*db_),
         dkim_keys_(*db_),
         autoreply_(*db_),
-        greylist_(*db_) {}
+        greylist_(*db_),
+        quarantine_(*db_),
+        dmarc_reports_(*db_) {}
 
   DirectoryStore& directory() override { return directory_; }
   QueueStore& queue() override { return queue_; }
@@ -28,6 +32,8 @@ class SqliteStores final : public Stores {
   DkimKeyStore& dkim_keys() override { return dkim_keys_; }
   AutoreplyStore& autoreply() override { return autoreply_; }
   GreylistStore& greylist() override { return greylist_; }
+  QuarantineStore& quarantine() override { return quarantine_; }
+  DmarcReportStore& dmarc_reports() override { return dmarc_reports_; }
 
  private:
   std::unique_ptr<Db> db_;  // first: the stores below use it and go before it
@@ -37,6 +43,8 @@ class SqliteStores final : public Stores {
   SqliteDkimKeyStore dkim_keys_;
   SqliteAutoreplyStore autoreply_;
   SqliteGreylistStore greylist_;
+  SqliteQuarantineStore quarantine_;
+  SqliteDmarcReportStore dmarc_reports_;
 };
 
 }  // namespace

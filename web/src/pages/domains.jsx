@@ -3,6 +3,7 @@ import { post, put, del, get, seg } from '../api.js';
 import { Form, Section, PagedTable, Link, ActionButton, Notice, ErrorNotice, useLoad, useLocation, navigate } from '../ui.jsx';
 import { limitFields, LimitsForm, UsageBars } from './limits.jsx';
 import { MailboxList } from './mailboxes.jsx';
+import { DomainSpamPolicy } from './quarantine.jsx';
 import { formatTime, formatBytes } from '../format.js';
 
 export function Domains({ me }) {
@@ -307,6 +308,7 @@ export function DomainPage({ me, domain }) {
           <Section title="Domain aliases">
             <DomainAliases domain={dom.name} canEdit={!pm && dom.status !== 'deleted'} />
           </Section>
+          <DomainSpamPolicy domain={dom.name} />
           <Section title="Catch-all">
             <Form
               name="Catch-all"

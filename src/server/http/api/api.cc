@@ -15,7 +15,8 @@ const std::vector<Entry>& table() {
     for (auto part :
          {session_routes, openapi_routes, me_routes, customer_routes, platform_routes,
           manager_routes, domain_routes, mailbox_routes, alias_routes, deleted_routes,
-          template_routes, delegation_routes, token_routes, queue_routes, audit_routes}) {
+          template_routes, delegation_routes, token_routes, queue_routes, audit_routes,
+          spam_routes}) {
       for (auto& e : part()) all.push_back(std::move(e));
     }
     return all;

@@ -24,6 +24,7 @@
 
 #include "auth/throttle.h"
 #include "auth/web_sessions.h"
+#include "delivery/quarantine.h"
 #include "delivery/service_pool.h"
 #include "net/blocking_pool.h"
 #include "server/http/http_server.h"
@@ -39,6 +40,7 @@ struct Deps {
   store::MailStore* mail = nullptr;    // for a mailbox's used bytes (self-service); may be null
   std::string hostname = "localhost";  // the MX named in a domain's DNS records
   std::string dkim_selector = "ph1";
+  delivery::Quarantine* quarantine = nullptr;  // held mail (spam.cc); null: no routes answer
 };
 
 // One documented operation: method, path pattern (":param" segments), summary, whether it

@@ -65,21 +65,6 @@ base::Result<Reply> set_catchall(Ctx& c) {
   return ok(d::to_json(PH_TRY(c.dir.set_catchall(c.actor, c.param("domain"), target))));
 }
 
-// Fields left out keep their value.
-base::Result<Reply> set_spam_policy(Ctx& c) {
-  auto* b = PH_TRY(c.body());
-  auto enforce = PH_TRY(b->opt_bool("dmarc_enforce"));
-  auto greylist = PH_TRY(b->opt_bool("greylist"));
-  auto block = PH_TRY(b->opt_str_list("block"));
-  PH_CHECK(b->finish());
-  d::SpamPolicy p = PH_TRY(c.dir.get_domain(c.actor, c.param("domain"))).spam;
-  if (enforce) p.dmarc_enforce = *enforce;
-  if (greylist) p.greylist = *greylist;
-  if (block) p.block = std::move(*block);
-  auto dom = PH_TRY(c.dir.set_spam_policy(c.actor, c.param("domain"), std::move(p)));
-  return ok(d::to_json(dom.spam));
-}
-
 base::Result<Reply> set_postmaster_password(Ctx& c) {
   auto pw = PH_TRY(whole_body(c, read_password));
   PH_CHECK(c.dir.set_postmaster_password(c.actor, c.param("domain"), pw));
@@ -132,16 +117,6 @@ std::vector<Entry> domain_routes() {
         true,
         {{"target", "string"}}},
        set_catchall},
-      {{V::get, "/api/v1/domains/:domain/spam-policy", "A domain's spam policy"},
-       [](Ctx& c) -> base::Result<Reply> {
-         return ok(d::to_json(PH_TRY(c.dir.get_domain(c.actor, c.param("domain"))).spam));
-       }},
-      {{V::put,
-        "/api/v1/domains/:domain/spam-policy",
-        "Set a domain's spam policy (fields left out keep their value)",
-        true,
-        {{"dmarc_enforce", "boolean"}, {"greylist", "boolean"}, {"block", "array"}}},
-       set_spam_policy},
       {{V::put, "/api/v1/domains/:domain/postmaster-password", "Set the postmaster's password",
         true, password_field()},
        set_postmaster_password},

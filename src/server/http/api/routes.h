@@ -28,5 +28,6 @@ std::vector<Entry> delegation_routes();  // delegations.cc
 std::vector<Entry> token_routes();       // tokens.cc
 std::vector<Entry> queue_routes();       // queue.cc: the outbound queue
 std::vector<Entry> audit_routes();       // audit.cc
+std::vector<Entry> spam_routes();        // spam.cc: spam policy and settings, the quarantine
 
 }  // namespace posthouse::http::api
