@@ -12,8 +12,11 @@ What must hold:
   the enforcing domain's copy is held in the quarantine (one reply covers the message);
 - a blocked sender is refused at RCPT for that domain only;
 - authenticated submission is not checked, but forged fields are removed there too;
-- spam.policy is the postmaster's (and the customer's), not a user's, and is audited.
+- spam.policy is the postmaster's (and the customer's), not a user's, and is audited;
+- DMARC aggregate report data is recorded per author domain (rua, policy, source, alignment,
+  disposition) and shown by `posthouse dmarc-report` to the platform admin only.
 """
+import json
 import smtplib
 import unittest
 
@@ -30,7 +33,7 @@ DNS_RECORDS = [
     txt("sel._domainkey.signed.test", RSA_RECORD),
     txt("_dmarc.signed.test", "v=DMARC1; p=reject"),
     txt("strict.test", "v=spf1 ip4:192.0.2.1 -all"),
-    txt("_dmarc.strict.test", "v=DMARC1; p=reject"),
+    txt("_dmarc.strict.test", "v=DMARC1; p=reject; rua=mailto:agg@strict.test"),
     txt("soft.test", "v=spf1 ip4:192.0.2.1 -all"),
     txt("_dmarc.soft.test", "v=DMARC1; p=quarantine"),
     txt("spammer.test", "v=spf1 ip4:127.0.0.1 -all"),
@@ -56,6 +59,7 @@ class SenderChecks(DnsMxCase):
     domains = ("example.test", "lenient.test")
     mailboxes = {BOB: BOB_PW, CAROL: CAROL_PW}
     dns_records = DNS_RECORDS
+    antispam = "dmarc_report_flush_seconds = 0\n"  # report data written at once
 
     @classmethod
     def setUpClass(cls):
@@ -149,6 +153,39 @@ class SenderChecks(DnsMxCase):
         self.assertEqual(held[0]["reason"],
                          "Message refused: it fails the DMARC policy of strict.test (reject)")
 
+    # -- DMARC aggregate report data ------------------------------------------------------
+
+    def test_dmarc_report_rows_are_recorded_per_author_domain(self):
+        self.send("news@signed.test", [BOB], signed(message("news@signed.test", "as-rep-1")))
+        self.send("news@signed.test", [BOB], signed(message("news@signed.test", "as-rep-2")))
+        self.refused("ceo@strict.test", [BOB], message("ceo@strict.test", "as-rep-3"))
+        self.send("someone@nowhere.test", [CAROL], message("someone@nowhere.test", "as-rep-4"))
+        rows = [json.loads(l) for l in
+                self.server.cli("--json", "dmarc-report").stdout.splitlines() if l]
+        by_domain = {}
+        for r in rows:
+            by_domain.setdefault(r["domain"], []).append(r)
+        self.assertNotIn("nowhere.test", by_domain, "no record, no row")
+        # Other tests of the class send to this server too: one row per distinct outcome.
+        signed_rows = [x for x in by_domain["signed.test"] if x["dkim"] == "pass"]
+        self.assertEqual(len(signed_rows), 1, by_domain["signed.test"])
+        r = signed_rows[0]
+        self.assertGreaterEqual(r["count"], 2)
+        self.assertEqual((r["source_ip"], r["envelope_from"], r["disposition"], r["dkim"],
+                          r["spf"], r["spf_result"]),
+                         ("127.0.0.1", "signed.test", "none", "pass", "pass", "pass"))
+        self.assertEqual(r["dkim_domains"], "d=signed.test:pass")
+        self.assertEqual(r["policy"], "p=reject; sp=reject; pct=100; adkim=r; aspf=r")
+        strict = [x for x in by_domain["strict.test"]
+                  if x["disposition"] == "reject" and x["dkim_domains"] == ""]
+        self.assertEqual(len(strict), 1, by_domain["strict.test"])
+        self.assertEqual((strict[0]["dkim"], strict[0]["spf"], strict[0]["rua"]),
+                         ("fail", "fail", "mailto:agg@strict.test"))
+        # Not for a customer's or a postmaster's eyes.
+        denied = self.server.cli("--as", "postmaster@example.test", "dmarc-report", check=False)
+        self.assertEqual(denied.returncode, 1, denied.stdout)
+        self.assertEqual(denied.stdout, "")
+
     # -- blocked senders -----------------------------------------------------------------
 
     def test_blocked_sender_is_refused_at_rcpt_for_that_domain_only(self):
@@ -185,7 +222,9 @@ class SenderChecks(DnsMxCase):
                                 {"block": ["Someone@Spammer.TEST", "@bulk.test"]})
         self.assertEqual(status, 200, body)
         self.assertEqual(body, {"dmarc_enforce": True, "greylist": False,
-                                "block": ["someone@spammer.test", "bulk.test"]})
+                                "block": ["someone@spammer.test", "bulk.test"], "allow": [],
+                                "junk_score": None, "quarantine_score": None,
+                                "reject_score": None, "virus_action": ""})
         self.addCleanup(self.server.cli, "domain", "spam-policy", "example.test", "--no-block")
         status, body = self.api("PUT", "/api/v1/domains/example.test/spam-policy", *pm,
                                 {"block": ["not an address@"]})
