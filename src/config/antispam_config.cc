@@ -109,6 +109,7 @@ base::Status read_antispam(Section& s, Antispam& o) {
   PH_CHECK(s.get_int("daemon_timeout_ms", o.daemon_timeout_ms, 100, 600000));
   PH_CHECK(s.get_bool("fail_open", o.fail_open));
   PH_CHECK(s.get_choice("virus_action", o.virus_action, {"reject", "junk"}));
+  PH_CHECK(s.get_int("dns_cache_entries", o.dns_cache_entries, 0, 10000000));
   PH_CHECK(s.get_int("greylist_delay_seconds", o.greylist_delay_seconds, 0, 86400));
   PH_CHECK(s.get_int("greylist_window_hours", o.greylist_window_hours, 1, 24 * 30));
   PH_CHECK(s.get_int("greylist_allow_days", o.greylist_allow_days, 1, 366));

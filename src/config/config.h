@@ -133,6 +133,7 @@ struct Antispam {
   int daemon_timeout_ms = 10000;  // per daemon call, connecting included
   bool fail_open = true;          // a daemon down or slow: deliver without its verdict
   std::string virus_action = "reject";  // "reject" (550) or "junk"
+  int dns_cache_entries = 10000;  // DNS answers the checks keep (by their TTL); 0 = none
   // Greylisting of the domains whose spam policy turns it on (delivery/greylist.h); rspamd's
   // own greylisting instead when rspamd is set.
   int greylist_delay_seconds = 300;  // a retry sooner than this is deferred again
