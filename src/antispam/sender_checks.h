@@ -51,6 +51,7 @@ class SenderChecks {
         pool_(threads) {}
 
   const std::string& authserv_id() const { return authserv_id_; }
+  const net::DnsLookup& dns() const { return *dns_; }  // the resolver of every check and list
   net::BlockingPool& pool() { return pool_; }
   bool message_checks() const { return message_checks_; }
 

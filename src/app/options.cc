@@ -8,6 +8,7 @@
 #include "app/message_file.h"
 #include "base/strings.h"
 #include "net/ares_dns.h"
+#include "net/dns_cache.h"
 #include "queue/smtp_client.h"
 
 namespace posthouse::app {
@@ -146,8 +147,10 @@ base::Result<std::shared_ptr<antispam::SenderChecks>> sender_checks(
                        fmt::format("[antispam] public_suffix_file: {}", psl.error().message));
   }
   net::DnsOptions dns{cfg.outbound.resolver, a.dns_timeout_ms, 1};
+  auto cached = std::make_unique<net::CachingDnsLookup>(
+      std::make_unique<net::AresDnsLookup>(dns), static_cast<std::size_t>(a.dns_cache_entries));
   return std::make_shared<antispam::SenderChecks>(
-      std::make_unique<net::AresDnsLookup>(dns), std::move(*psl),
+      std::move(cached), std::move(*psl),
       authserv_id(cfg), cfg.server.hostname,
       static_cast<std::size_t>(a.threads), std::move(lists), a.checks, a.arc_trusted_sealers,
       report_sink ? std::make_shared<antispam::DmarcReportLog>(std::move(report_sink),

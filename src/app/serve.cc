@@ -20,6 +20,7 @@
 #include "delivery/local_gateway.h"
 #include "delivery/service_pool.h"
 #include "net/blocking_pool.h"
+#include "net/dns_cache.h"
 #include "net/server.h"
 #include "net/tls.h"
 #include "queue/dkim.h"
@@ -228,6 +229,16 @@ base::Status add_http_listener(Parts& p) {
                         "DNS list answers about SMTP clients that were temperrors (a DNS failure, "
                         "or 127.255.255.x: the list refused the query); never a refusal.",
                         [c = p.checks] { return c->list_temperrors(); }});
+  }
+  auto* cache = p.checks ? dynamic_cast<const net::CachingDnsLookup*>(&p.checks->dns()) : nullptr;
+  if (cache) {  // the lambdas hold the checks, which own the cache
+    counters.push_back({"posthouse_dns_cache_hits_total",
+                        "DNS lookups of the sender checks and DNS lists answered from the cache "
+                        "(or by a query of the same name in flight).",
+                        [c = p.checks, cache] { return cache->hits(); }});
+    counters.push_back({"posthouse_dns_cache_misses_total",
+                        "DNS lookups of the sender checks and DNS lists that queried the resolver.",
+                        [c = p.checks, cache] { return cache->misses(); }});
   }
   http::add_health_routes(*router, p.server, p.inflight.get(), std::move(counters));
   auto& d = p.api_deps;

@@ -203,5 +203,16 @@ TEST(DnsblConfig, BadValuesNameTheKey) {
             "codes)");
 }
 
+TEST(Config, DnsCacheEntries) {
+  EXPECT_EQ(parse("", "p.toml")->antispam.dns_cache_entries, 10000);
+  auto c = parse("[antispam]\ndns_cache_entries = 0\n", "p.toml");
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(c->antispam.dns_cache_entries, 0);
+  c = parse("[antispam]\ndns_cache_entries = -1\n", "p.toml");
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.error().message,
+            "p.toml:2: antispam.dns_cache_entries: must be between 0 and 10000000");
+}
+
 }  // namespace
 }  // namespace posthouse::config

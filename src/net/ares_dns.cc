@@ -9,6 +9,7 @@
 #include <type_traits>
 
 #include "base/strings.h"
+#include "net/dns_ttl.h"
 
 namespace posthouse::net {
 
@@ -130,10 +131,14 @@ struct QueryResult {
 
 void on_answer(void* arg, int status, int, unsigned char* abuf, int alen) {
   auto* res = static_cast<QueryResult*>(arg);
-  if (status == ARES_ENOTFOUND) {
-    res->answer = DnsAnswer{DnsStatus::kNxDomain, {}, {}};
-  } else if (status == ARES_ENODATA) {
-    res->answer = DnsAnswer{DnsStatus::kNoData, {}, {}};
+  if (status == ARES_ENOTFOUND || status == ARES_ENODATA) {
+    // c-ares passes the reply along with NXDOMAIN and NOERROR-without-answers: its SOA tells
+    // how long the negative answer holds.
+    res->answer.status = status == ARES_ENOTFOUND ? DnsStatus::kNxDomain : DnsStatus::kNoData;
+    res->answer.error.clear();
+    if (abuf && alen > 0) {
+      res->answer.ttl = dns_answer_ttl(abuf, static_cast<std::size_t>(alen), res->answer.status);
+    }
   } else if (status != ARES_SUCCESS) {
     res->answer = temporary(status);
   } else {
@@ -164,6 +169,7 @@ DnsAnswer parse_dns_answer(const unsigned char* answer, int len, DnsType type) {
     case DnsType::kPtr: a = parse_ptr(answer, len); break;
   }
   if (a.status == DnsStatus::kOk && a.records.empty()) a.status = DnsStatus::kNoData;
+  if (answer && len > 0) a.ttl = dns_answer_ttl(answer, static_cast<std::size_t>(len), a.status);
   return a;
 }
 

@@ -6,6 +6,8 @@
 //   REFUSED, unreachable servers and malformed answers are kTemporary.
 // - Bounded: at most kMaxDnsRecords records per answer; names that DNS cannot carry (over 253
 //   bytes, NUL) are answered kNxDomain without a query.
+// - ttl (net/dns.h) from the reply's own records (net/dns_ttl.h): c-ares 1.18 keeps no cache,
+//   net/dns_cache.h does.
 // - Thread-safe.
 #pragma once
 

@@ -5,36 +5,14 @@
 #include <string>
 #include <vector>
 
+#include "net/test_dns_message.h"
+
 namespace posthouse::net {
 namespace {
 
-std::string wire_name(std::string_view name) {
-  std::string out;
-  std::size_t start = 0;
-  while (start < name.size()) {
-    std::size_t dot = name.find('.', start);
-    if (dot == std::string_view::npos) dot = name.size();
-    out += static_cast<char>(dot - start);
-    out += name.substr(start, dot - start);
-    start = dot + 1;
-  }
-  out += '\0';
-  return out;
-}
-
-std::string u16(int v) { return {static_cast<char>(v >> 8), static_cast<char>(v & 0xff)}; }
-
-// A response to "<qname> <type>" holding `rdatas` as answers of that type.
-std::string response(std::string_view qname, int type, const std::vector<std::string>& rdatas) {
-  std::string out = u16(0x1234) + u16(0x8180) + u16(1) + u16(static_cast<int>(rdatas.size())) +
-                    u16(0) + u16(0);
-  out += wire_name(qname) + u16(type) + u16(1);
-  for (const auto& rd : rdatas) {
-    out += u16(0xc00c) + u16(type) + u16(1) + u16(0) + u16(3600) +
-           u16(static_cast<int>(rd.size())) + rd;
-  }
-  return out;
-}
+using testing::response;
+using testing::u16;
+using testing::wire_name;
 
 DnsAnswer parse(const std::string& msg, DnsType type) {
   return parse_dns_answer(reinterpret_cast<const unsigned char*>(msg.data()),
@@ -53,6 +31,26 @@ TEST(ParseDnsAnswer, TxtRecordsJoinTheirStrings) {
                       DnsType::kTxt);
   ASSERT_EQ(a.status, DnsStatus::kOk);
   EXPECT_EQ(a.records, (std::vector<std::string>{"v=spf1 ip4:192.0.2.5 -all", "other"}));
+  EXPECT_EQ(a.ttl, 3600u);
+}
+
+TEST(ParseDnsAnswer, TtlIsTheAnswersSmallestOrTheSoasNegativeOne) {
+  using testing::message;
+  using testing::record;
+  DnsAnswer a = parse(message("example.com", 16,
+                              {record(16, 300, txt({"a"})), record(16, 120, txt({"b"}))}),
+                      DnsType::kTxt);
+  ASSERT_EQ(a.status, DnsStatus::kOk);
+  EXPECT_EQ(a.ttl, 120u);
+  // NOERROR with only a CNAME: no TXT, the SOA's negative TTL.
+  a = parse(message("example.com", 16, {record(5, 600, wire_name("other.example"))},
+                    {record(6, 900, testing::soa_rdata(240))}),
+            DnsType::kTxt);
+  ASSERT_EQ(a.status, DnsStatus::kNoData);
+  EXPECT_EQ(a.ttl, 240u);
+  a = parse(message("example.com", 16, {}), DnsType::kTxt);
+  ASSERT_EQ(a.status, DnsStatus::kNoData);
+  EXPECT_EQ(a.ttl, 0u);
 }
 
 TEST(ParseDnsAnswer, TxtRecordSizeAndCountAreBounded) {

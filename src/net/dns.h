@@ -9,9 +9,15 @@
 // - Records are text: A/AAAA numeric addresses; MX exchange names by preference ("" for the
 //   null MX); PTR names; TXT one entry per record with its character-strings joined (RFC 7208
 //   section 3.3). Names are lower case without the trailing dot.
+// - ttl: how many seconds the answer may be kept (net/dns_cache.h): for kOk the smallest TTL of
+//   the answer's records, for kNxDomain and kNoData the negative TTL of RFC 2308 section 5 (the
+//   authority SOA's TTL or MINIMUM, the smaller); 0 when unknown (no TTL in the reply, a fake,
+//   kTemporary). A cache keeps no kOk answer of TTL 0 and gives a negative one of TTL 0 a
+//   default; a SOA whose negative TTL is 0 is thus read as unknown.
 // - Implementations are thread-safe for concurrent lookups.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +33,7 @@ struct DnsAnswer {
   DnsStatus status = DnsStatus::kTemporary;
   std::vector<std::string> records;
   std::string error;  // kTemporary: what went wrong (no secret, for logs)
+  uint32_t ttl = 0;   // seconds; 0 = unknown (see above)
 };
 
 class DnsLookup {

@@ -10,7 +10,10 @@ What must hold:
   delivered, the server logs a temperror naming the zone and counts it in /metrics;
 - a HELO name or MAIL FROM domain on a domain list (RHSBL) is refused the same way;
 - a client on an allow list gets dnswl=pass (RFC 8904) in Authentication-Results;
-- an authenticated submission client is never looked up, listed or not.
+- an authenticated submission client is never looked up, listed or not;
+- the lists' answers are cached ([antispam] dns_cache_entries): a client seen before is
+  answered from the cache (dnsmasq's NXDOMAIN carries no SOA: kept the default 5 minutes),
+  counted in /metrics.
 """
 import smtplib
 import unittest
@@ -98,6 +101,17 @@ class DnsLists(DnsMxCase):
                 "query (127.255.255.254)")
         wait_for(lambda: line in self.server.read_log(), "the temperror in the server log")
         self.assertEqual(self.server.metric("posthouse_dnsbl_temperrors_total"), before + 1)
+
+    def test_a_client_seen_before_is_answered_from_the_cache(self):
+        self.assertEqual(self.send(UNLISTED, "bl-cache-1"), {})
+        self.only_one(BOB, BOB_PW, "bl-cache-1")
+        hits = self.server.metric("posthouse_dns_cache_hits_total")
+        misses = self.server.metric("posthouse_dns_cache_misses_total")
+        self.assertEqual(self.send(UNLISTED, "bl-cache-2"), {})
+        self.only_one(BOB, BOB_PW, "bl-cache-2")
+        # 9.0.0.127 in zen.test and wl.test again: both from the cache, no new query.
+        self.assertGreaterEqual(self.server.metric("posthouse_dns_cache_hits_total"), hits + 2)
+        self.assertEqual(self.server.metric("posthouse_dns_cache_misses_total"), misses)
 
     def test_listed_sender_domain_is_refused(self):
         refused = self.refused_all(UNLISTED, "bl-sender", sender="news@spam.test")
