@@ -1,5 +1,7 @@
 // ARC chain validation and sealing (arc_verifier.h, arc_sealer.h) over chains this file seals,
-// with keys from data (MapTxtLookup).
+// with keys from data (MapTxtLookup); and RFC 8617 7.2.1 in authenticate_message(): a DMARC
+// fail forgiven when a trusted sealer's chain passes and its ARC-Authentication-Results
+// recorded dmarc=pass.
 #include "antispam/arc_verifier.h"
 
 #include <fmt/format.h>
@@ -8,6 +10,7 @@
 #include <string>
 
 #include "antispam/arc_sealer.h"
+#include "antispam/message_auth.h"
 #include "antispam/txt_lookup.h"
 #include "base/strings.h"
 #include "queue/dkim.h"
@@ -342,6 +345,64 @@ TEST(ArcSeal, CollectsTheServersOwnResults) {
             "arc=none; spf=pass smtp.mfrom=jqd@d1.example; dkim=pass (1024-bit key) "
             "header.i=@d1.example; dmarc=pass");
   EXPECT_EQ(arc_collect_results(m, "other.example"), "");
+}
+
+// -- trusted sealers and DMARC (message_auth.h) ------------------------------------------
+
+// kMessage as hop 1 (a list) forwards it, its seal recording `results`.
+std::string forwarded(const std::string& results) {
+  MapTxtLookup dns = keys();
+  ArcVerification none = arc_verify(kMessage, dns, kNow);
+  auto s = arc_seal(kMessage, none, {"mx.hop1.example", results, {}, kNow}, hop(1).key);
+  EXPECT_TRUE(s) << s.error().message;
+  return s ? s->fields() + std::string(kMessage) : std::string(kMessage);
+}
+
+MessageAuth checked(const std::string& message, const std::vector<std::string>* trusted) {
+  MapTxtLookup dns = keys();
+  dns.add("_dmarc.origin.example", "v=DMARC1; p=reject");
+  dns.add("origin.example", "v=spf1 -all");
+  MessageAuthInput in;
+  in.client_ip = "198.51.100.9";  // the list's host: SPF for origin.example fails
+  in.helo = "mx.hop1.example";
+  in.mail_from = "alice@origin.example";
+  in.receiver = "mx.example.org";
+  in.now = kNow + 10;
+  in.arc_trusted_sealers = trusted;
+  return authenticate_message(dns, PublicSuffixList::parse("example\n"), in, message);
+}
+
+TEST(ArcDmarc, ATrustedSealersPassOverridesTheDisposition) {
+  std::vector<std::string> trusted = {"hop1.example"};
+  auto a = checked(forwarded("spf=pass smtp.mailfrom=origin.example; dmarc=pass "
+                             "header.from=origin.example"),
+                   &trusted);
+  EXPECT_EQ(a.arc.result, ArcResult::kPass);
+  EXPECT_EQ(a.dmarc.result, DmarcResult::kFail) << "the result stays honest";
+  EXPECT_EQ(a.dmarc.disposition, DmarcPolicy::kNone);
+  EXPECT_EQ(a.dmarc.override_reason, "arc=hop1.example");
+  EXPECT_NE(authentication_results(MessageAuthInput{}, a)
+                .find("dmarc=fail (p=reject dis=none override=arc=hop1.example)"),
+            std::string::npos);
+}
+
+TEST(ArcDmarc, NoOverrideUntrustedOrWithoutAPassOrABrokenChain) {
+  std::vector<std::string> trusted = {"hop1.example"};
+  std::vector<std::string> others = {"other.example"};
+  std::string pass = forwarded("dmarc=pass header.from=origin.example");
+  EXPECT_EQ(checked(pass, nullptr).dmarc.disposition, DmarcPolicy::kReject);
+  EXPECT_EQ(checked(pass, &others).dmarc.disposition, DmarcPolicy::kReject);
+  auto failed = checked(forwarded("dmarc=fail header.from=origin.example"), &trusted);
+  EXPECT_EQ(failed.dmarc.disposition, DmarcPolicy::kReject);
+  EXPECT_TRUE(failed.dmarc.override_reason.empty());
+  // A comment that merely mentions dmarc=pass is not a result.
+  EXPECT_EQ(checked(forwarded("spf=pass (dmarc=pass) smtp.mailfrom=origin.example"), &trusted)
+                .dmarc.disposition,
+            DmarcPolicy::kReject);
+  // Changed after sealing: the chain fails, no override.
+  auto broken = checked(replace(pass, "the body.", "Send money"), &trusted);
+  EXPECT_EQ(broken.arc.result, ArcResult::kFail);
+  EXPECT_EQ(broken.dmarc.disposition, DmarcPolicy::kReject);
 }
 
 }  // namespace

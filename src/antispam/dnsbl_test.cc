@@ -190,6 +190,13 @@ TEST(DnsblSenderChecks, DnswlInAuthenticationResults) {
   std::string field = checks.field(in, MessageAuth{}, {dnswl});
   EXPECT_TRUE(field.starts_with("Authentication-Results: mx.example;\r\n\tspf=")) << field;
   EXPECT_TRUE(field.ends_with(";\r\n\t" + dnswl + "\r\n")) << field;
+  // The one-line list an ARC seal records holds the same resinfos.
+  std::string line = checks.results(in, MessageAuth{}, {dnswl});
+  EXPECT_TRUE(line.starts_with("spf=")) << line;
+  EXPECT_TRUE(line.ends_with("; " + dnswl)) << line;
+  std::string unfolded = field.substr(field.find(';') + 1);
+  for (std::size_t at; (at = unfolded.find("\r\n\t")) != std::string::npos;) unfolded.replace(at, 3, " ");
+  EXPECT_EQ(" " + line + "\r\n", unfolded);
   checks.count_list_temperrors(2);
   EXPECT_EQ(checks.list_temperrors(), 2);
 }

@@ -27,6 +27,13 @@ std::string SenderChecks::field(const MessageAuthInput& in, const MessageAuth& a
   return f + "\r\n";
 }
 
+std::string SenderChecks::results(const MessageAuthInput& in, const MessageAuth& a,
+                                  const std::vector<std::string>& extra) const {
+  std::string r = authentication_results(in, a);
+  for (const auto& e : extra) r += "; " + e;
+  return r;
+}
+
 std::string SenderChecks::field_of(const std::vector<std::string>& extra) const {
   if (extra.empty()) return {};
   std::string f = fmt::format("Authentication-Results: {}", authserv_id_);

@@ -11,7 +11,7 @@
 //   blocking likewise: run them on pool(). The session counts the lists' temperrors here
 //   (count_list_temperrors(), list_temperrors(): every SMTP listener together).
 // - field() is the Authentication-Results field with authserv_id(), with `extra` resinfos
-//   (the DNSWL's dnswl=pass) after the message's; field_of() the field of `extra` alone, for
+//   (the DNSWL's dnswl=pass) after the message's; results() the same list on one line; field_of() the field of `extra` alone, for
 //   when the message checks are off ("" when there is nothing).
 // - check() passes arc_trusted_sealers to the DMARC evaluation and, with a report log, adds
 //   the message's DMARC aggregate report row to it (dmarc_report.h).
@@ -59,6 +59,10 @@ class SenderChecks {
   std::string field(const MessageAuthInput& in, const MessageAuth& a,
                     const std::vector<std::string>& extra = {}) const;
   std::string field_of(const std::vector<std::string>& extra) const;
+  // The same resinfo list as field() on one line, joined by "; " (what the ARC seal of a
+  // forwarded copy records as its ARC-Authentication-Results).
+  std::string results(const MessageAuthInput& in, const MessageAuth& a,
+                      const std::vector<std::string>& extra = {}) const;
 
   const std::vector<DnsList>& lists() const { return lists_; }
   bool has_lists(bool domain) const;

@@ -24,11 +24,6 @@ using base::Error;
 
 namespace {
 
-std::string domain_of(std::string_view address) {
-  auto at = address.rfind('@');
-  return at == std::string_view::npos ? std::string() : base::to_lower(address.substr(at + 1));
-}
-
 int64_t now_seconds() { return base::unix_now(); }
 
 // Reads the autoresponder from the mailbox's settings JSON ({"autoresponder": {...}}).

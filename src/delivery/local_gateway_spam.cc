@@ -17,11 +17,6 @@ using base::Error;
 
 namespace {
 
-std::string domain_of(std::string_view address) {
-  auto at = address.rfind('@');
-  return at == std::string_view::npos ? std::string() : base::to_lower(address.substr(at + 1));
-}
-
 model::UserSpamSettings user_spam_of(const directory::Mailbox& m) {
   auto j = nlohmann::json::parse(m.settings_json, nullptr, false);
   if (j.is_discarded() || !j.is_object() || !j.contains("spam")) return {};

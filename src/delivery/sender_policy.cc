@@ -18,11 +18,6 @@ bool within(std::string_view domain, std::string_view parent) {
          domain[domain.size() - parent.size() - 1] == '.';
 }
 
-std::string domain_part(std::string_view address) {
-  auto at = address.rfind('@');
-  return at == std::string_view::npos ? std::string() : base::to_lower(address.substr(at + 1));
-}
-
 std::optional<double> lower(const std::optional<double>& a, const std::optional<double>* b) {
   if (!b || !*b) return a;
   if (!a) return *b;
@@ -60,6 +55,11 @@ Decision spam_decision(const PolicyInput& in, const SenderVerdict& v) {
 
 }  // namespace
 
+std::string domain_of(std::string_view address) {
+  auto at = address.rfind('@');
+  return at == std::string_view::npos ? std::string() : base::to_lower(address.substr(at + 1));
+}
+
 bool sender_listed(const std::vector<std::string>& list, std::string_view sender) {
   auto at = sender.rfind('@');
   if (sender.empty() || at == std::string_view::npos) return false;
@@ -83,7 +83,7 @@ bool sender_allowed(const PolicyInput& in, const SenderVerdict& v) {
   if (!sender_listed(in.domain.allow, in.sender) &&
       !(in.user && sender_listed(in.user->allow, in.sender)))
     return false;
-  return within(domain_part(in.sender), base::to_lower(v.verified_domain));
+  return within(domain_of(in.sender), base::to_lower(v.verified_domain));
 }
 
 Disposition disposition_for(const model::SpamPolicy& p, const SenderVerdict& v) {

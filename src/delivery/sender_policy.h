@@ -55,6 +55,8 @@ struct PolicyInput {
   std::string_view virus_action = "reject";       // the server's: reject, quarantine, junk
 };
 
+// The lower-case domain of an address (after its last '@'); "" when it has none.
+std::string domain_of(std::string_view address);
 bool sender_listed(const std::vector<std::string>& list, std::string_view sender);
 bool sender_blocked(const model::SpamPolicy& p, std::string_view sender);
 bool sender_allowed(const PolicyInput& in, const SenderVerdict& v);

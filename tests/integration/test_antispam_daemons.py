@@ -68,11 +68,11 @@ class MxCase(ProvisionedCase):
             self.send(raw)
         return cm.exception.smtp_code, cm.exception.smtp_error.decode()
 
-    def fetch(self, subject, folder="INBOX"):
+    def fetch(self, subject, folder="INBOX", user=BOB, password=BOB_PW):
         m = imaplib.IMAP4_SSL("127.0.0.1", self.server.ports["imaps"], ssl_context=CTX,
                               timeout=WAIT)
         try:
-            m.login(BOB, BOB_PW)
+            m.login(user, password)
             typ, _ = m.select(folder, readonly=True)
             if typ != "OK":
                 return []  # no Junk folder yet: nothing went there
@@ -93,15 +93,23 @@ class MxCase(ProvisionedCase):
         return raw.split("\r\n\r\n", 1)[0]
 
 
-class Scanned(MxCase):
+class ScannedCase(MxCase):
+    """A server whose MX asks a clamd and an rspamd of its own (started for the class), with
+    `antispam_extra` appended to [antispam]."""
+    antispam_extra = ""
+
     @classmethod
     def setUpClass(cls):
         cls.clamd = Clamd()
         cls.addClassCleanup(cls.clamd.stop)
         cls.rspamd = Rspamd()
         cls.addClassCleanup(cls.rspamd.stop)
-        cls.extra_config = antispam(cls.clamd.unix, cls.rspamd.url, controller=cls.rspamd)
+        cls.extra_config = antispam(cls.clamd.unix, cls.rspamd.url, controller=cls.rspamd) + \
+            cls.antispam_extra
         super().setUpClass()
+
+
+class Scanned(ScannedCase):
 
     def test_eicar_is_refused_naming_the_signature(self):
         code, text = self.refused(eicar_message("eicar-1"))

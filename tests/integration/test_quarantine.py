@@ -17,16 +17,14 @@ What must hold:
 - bad input: scores that are not numbers, out of range or out of order are refused (422)
   and change nothing.
 """
-import imaplib
 import re
 import smtplib
 import unittest
 
 from api_base import Client
-from daemons import GTUBE, Clamd, Rspamd
+from daemons import GTUBE
 from harness import WAIT, wait_for
-from mailfixture import CTX
-from test_antispam_daemons import MxCase, antispam, eicar_message, message
+from test_antispam_daemons import ScannedCase, eicar_message, message
 
 BOB, BOB_PW = "bob@example.test", "bob-password-1"
 CAROL, CAROL_PW = "carol@example.test", "carol-password-1"
@@ -36,19 +34,14 @@ OTHER_PM = "postmaster@other.test"
 LINK = "https://panel.example.test"
 
 
-class Quarantine(MxCase):
+class Quarantine(ScannedCase):
     domains = ("example.test", "other.test")
     mailboxes = {BOB: BOB_PW, CAROL: CAROL_PW, DAVE: DAVE_PW}
 
+    antispam_extra = f'quarantine_link = "{LINK}/"\nquarantine_notice_hours = 24\n'
+
     @classmethod
     def setUpClass(cls):
-        cls.clamd = Clamd()
-        cls.addClassCleanup(cls.clamd.stop)
-        cls.rspamd = Rspamd()
-        cls.addClassCleanup(cls.rspamd.stop)
-        cls.extra_config = antispam(cls.clamd.unix, cls.rspamd.url).replace(
-            "[antispam]\n", f'[antispam]\nquarantine_link = "{LINK}/"\n'
-                            "quarantine_notice_hours = 24\n")
         super().setUpClass()
         cls.server.cli("customer", "branding", "acme", "--product-name", "AcmeMail",
                        "--sender-address", "noreply@acme.test")
@@ -59,22 +52,7 @@ class Quarantine(MxCase):
             return s.sendmail(sender, [rcpt], raw.encode())
 
     def mails(self, user, password, folder="INBOX", subject=None):
-        m = imaplib.IMAP4_SSL("127.0.0.1", self.server.ports["imaps"], ssl_context=CTX,
-                              timeout=WAIT)
-        try:
-            m.login(user, password)
-            typ, _ = m.select(folder, readonly=True)
-            if typ != "OK":
-                return []
-            crit = ("SUBJECT", f'"{subject}"') if subject else ("ALL",)
-            typ, data = m.search(None, *crit)
-            out = []
-            for n in data[0].split():
-                typ, parts = m.fetch(n, "(BODY.PEEK[])")
-                out.append(parts[0][1].decode())
-            return out
-        finally:
-            m.logout()
+        return self.fetch(subject, folder, user=user, password=password)
 
     def notices(self, user, password):
         return [n for n in self.mails(user, password, subject="held for you in quarantine")]

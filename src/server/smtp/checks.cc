@@ -89,7 +89,7 @@ asio::awaitable<base::Result<std::string>> Session::check_message(delivery::Enve
       c.verdict->from_domain = a.from_domain;
       c.verdict->verified_domain = antispam::verified_domain(a);
       c.verdict->arc = a.arc;
-      c.verdict->auth_results = antispam::authentication_results(in, a);
+      c.verdict->auth_results = checks->results(in, a, dnswl);
     } else if (checks) {
       c.field = checks->field_of(dnswl);
     }

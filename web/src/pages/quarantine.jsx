@@ -9,6 +9,28 @@ import { formatBytes, formatTime } from '../format.js';
 
 const shownFrom = (m) => m.from || `<${m.sender || ''}>`;
 
+// What a held message is: for whom, from whom, about what, why (and, with `kept`, until when).
+function HeldFacts({ m, kept }) {
+  return (
+    <dl class="facts">
+      <dt>For</dt>
+      <dd>{m.mailbox}</dd>
+      <dt>From</dt>
+      <dd>{shownFrom(m)}</dd>
+      <dt>Subject</dt>
+      <dd>{m.subject || '(no subject)'}</dd>
+      <dt>Why it was held</dt>
+      <dd>{m.reason}</dd>
+      {kept && <dt>Held</dt>}
+      {kept && (
+        <dd>
+          {formatTime(m.held_at)}, kept until {formatTime(m.expires_at)}
+        </dd>
+      )}
+    </dl>
+  );
+}
+
 // Held mail of one mailbox (`mailbox`) or of the chosen domain.
 function HeldTable({ mailbox, domain }) {
   const [done, setDone] = useState(null);
@@ -86,37 +108,18 @@ export function HeldMessage({ id }) {
       </p>
     </>
   );
-  if (d.error)
+  if (!d.data || done)
     return (
       <>
         {head}
-        <ErrorNotice error={d.error} />
-      </>
-    );
-  if (!d.data)
-    return (
-      <>
-        {head}
-        <p class="loading">Loading…</p>
+        {done ? <Notice>{done}</Notice> : d.error ? <ErrorNotice error={d.error} /> : <p class="loading">Loading…</p>}
       </>
     );
   const m = d.data;
-  if (done) return (<>{head}<Notice>{done}</Notice></>);
   return (
     <>
       {head}
-      <dl class="facts">
-        <dt>For</dt>
-        <dd>{m.mailbox}</dd>
-        <dt>From</dt>
-        <dd>{shownFrom(m)}</dd>
-        <dt>Subject</dt>
-        <dd>{m.subject || '(no subject)'}</dd>
-        <dt>Why</dt>
-        <dd>{m.reason}</dd>
-        <dt>Held</dt>
-        <dd>{formatTime(m.held_at)}, kept until {formatTime(m.expires_at)}</dd>
-      </dl>
+      <HeldFacts m={m} kept />
       <p>
         <ActionButton label="Release to inbox" kind="primary" action={() => post(`/quarantine/${seg(m.id)}/release`)} onDone={() => setDone('Released into the inbox.')} />{' '}
         <ActionButton label="Delete" confirm="Delete this held message for good?" action={() => del(`/quarantine/${seg(m.id)}`)} onDone={() => setDone('Deleted.')} />
@@ -143,16 +146,7 @@ export function ReleaseLink() {
       {!d.error && !m && <p class="loading">Loading…</p>}
       {m && (
         <>
-          <dl class="facts">
-            <dt>For</dt>
-            <dd>{m.mailbox}</dd>
-            <dt>From</dt>
-            <dd>{shownFrom(m)}</dd>
-            <dt>Subject</dt>
-            <dd>{m.subject || '(no subject)'}</dd>
-            <dt>Why it was held</dt>
-            <dd>{m.reason}</dd>
-          </dl>
+          <HeldFacts m={m} />
           {released ? (
             <Notice>Released: the message is in your inbox now.</Notice>
           ) : (
