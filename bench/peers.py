@@ -292,6 +292,8 @@ def versions(posthouse_bin):
         "Dovecot": out(["dovecot", "--version"]),
         "Postfix": out(["postconf", "-dh", "mail_version"]),
         "wrk": out(["dpkg-query", "-W", "-f", "${Version}", "wrk"]),
+        "rspamd": out(["dpkg-query", "-W", "-f", "${Version}", "rspamd"]),
+        "clamd": out(["dpkg-query", "-W", "-f", "${Version}", "clamav-daemon"]),
     }
 
 
