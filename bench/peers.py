@@ -91,7 +91,8 @@ def memory_kib(pids):
 class Posthouse:
     name = "Posthouse"
 
-    def __init__(self, binary, hash_ops, hash_mem_kib, callgrind_out=None):
+    def __init__(self, binary, hash_ops, hash_mem_kib, callgrind_out=None, extra_config=""):
+        """`extra_config`: more TOML, merged over the bench's (a workload's own settings)."""
         harness.BIN = os.path.abspath(binary)
         self.callgrind_out = callgrind_out
         extra = (f"[directory]\npassword_hash_ops = {hash_ops}\n"
@@ -101,7 +102,8 @@ class Posthouse:
                  "[pop3]\nallow_plaintext_auth = true\n"
                  # Postfix runs as plain smtpd here, without postscreen's pregreet wait.
                  "[smtp]\npregreet_delay_ms = 0\n"
-                 "[limits]\nmax_connections = 5000\nmax_connections_per_ip = 5000\n")
+                 "[limits]\nmax_connections = 5000\nmax_connections_per_ip = 5000\n"
+                 + extra_config)
         self.srv = harness.Server(listeners=["smtp", "imap", "pop3", "http"], extra_config=extra)
         self.dir = self.srv.dir
         self.users = {}
@@ -215,7 +217,8 @@ class Dovecot:
 class Postfix:
     name = "Postfix"
 
-    def __init__(self):
+    def __init__(self, extra_main_cf=""):
+        """`extra_main_cf`: more main.cf lines (a workload's own settings, e.g. milters)."""
         self.dir = tempfile.mkdtemp(prefix="bench-postfix-")
         os.chmod(self.dir, 0o755)
         self.ports = {"smtp": free_port()}
@@ -228,6 +231,8 @@ class Postfix:
                 text = f.read()
             text = (text.replace("@DIR@", self.dir)
                     .replace("@SMTP_PORT@", f"127.0.0.1:{self.ports['smtp']}"))
+            if name == "main.cf":
+                text += extra_main_cf
             with open(f"{self.dir}/conf/{name}", "w") as f:
                 f.write(text)
         self.users = []
@@ -287,6 +292,8 @@ def versions(posthouse_bin):
         "Dovecot": out(["dovecot", "--version"]),
         "Postfix": out(["postconf", "-dh", "mail_version"]),
         "wrk": out(["dpkg-query", "-W", "-f", "${Version}", "wrk"]),
+        "rspamd": out(["dpkg-query", "-W", "-f", "${Version}", "rspamd"]),
+        "clamd": out(["dpkg-query", "-W", "-f", "${Version}", "clamav-daemon"]),
     }
 
 

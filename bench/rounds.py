@@ -62,13 +62,15 @@ def imap_count(port, user):
     return asyncio.run(go())
 
 
-def smtp_round(side, counter, size, conc, count, timeout):
+def smtp_send(side, counter, conc, count, timeout, content):
+    """Sends `count` messages to sink@ over `conc` sessions with smtp-source (`content`: its
+    arguments for the message and envelope sender) and waits until they are in the mailbox
+    (`counter`) or `timeout` passed; returns (messages delivered, seconds)."""
     before = counter()
     t0 = time.perf_counter()
-    p = subprocess.run(["smtp-source", "-d", "-s", str(conc), "-m", str(count), "-l", str(size),
-                        "-f", "bench@remote.test", "-t", f"sink@{peers.DOMAIN}",
-                        f"127.0.0.1:{side.port('smtp')}"], capture_output=True, text=True,
-                       timeout=timeout)
+    p = subprocess.run(["smtp-source", "-d", "-s", str(conc), "-m", str(count), *content,
+                        "-t", f"sink@{peers.DOMAIN}", f"127.0.0.1:{side.port('smtp')}"],
+                       capture_output=True, text=True, timeout=timeout)
     # A message counts once it is in the mailbox; Postfix may still be delivering.
     deadline = time.perf_counter() + timeout
     delivered = counter() - before
@@ -78,6 +80,13 @@ def smtp_round(side, counter, size, conc, count, timeout):
     dt = time.perf_counter() - t0
     if p.returncode != 0:
         print(f"    smtp-source against {side.name}: exit {p.returncode} {p.stderr.strip()[:200]}")
+    return delivered, dt
+
+
+def smtp_round(side, counter, size, conc, count, timeout):
+    """Delivered messages per second of `count` generated messages of `size` bytes."""
+    delivered, dt = smtp_send(side, counter, conc, count, timeout,
+                              ["-l", str(size), "-f", "bench@remote.test"])
     return delivered / dt
 
 

@@ -8,6 +8,9 @@ same table, with per-round figures, versions and the machine, to bench/results/l
 
 Every figure printed is measured in this run; nothing is asserted.
 Usage: bench/run.py [--bin build/release/posthouse] [--rounds 3] [--quick] [--only smtp,imap,...]
+
+The spam workload (bench/spam.py, with its own servers and daemons) also writes its rows to
+bench/results/spam.md; a run of nothing but it (--only spam) leaves latest.md alone.
 """
 import argparse
 import asyncio
@@ -42,7 +45,7 @@ from rounds import (  # noqa: E402  (the workloads)
 )
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-WORKLOADS = ["disk", "smtp", "imap", "idle", "pop3", "api", "login", "search", "flood"]
+WORKLOADS = ["disk", "smtp", "imap", "idle", "pop3", "api", "login", "search", "flood", "spam"]
 
 
 class Results:
@@ -136,12 +139,13 @@ def main():
     ap.add_argument("--hash-mem", type=int, default=8192, help="argon2id KiB, both sides")
     ap.add_argument("--callgrind", metavar="FILE",
                     help="run Posthouse under valgrind --tool=callgrind, profile to FILE")
-    ap.add_argument("--out", help="results file (default bench/results/latest.md; none with "
-                    "--callgrind, whose figures are those of a program under valgrind)")
+    ap.add_argument("--out", help="results file (default bench/results/latest.md, none for "
+                    "--only spam; none with --callgrind, whose figures are those of a program "
+                    "under valgrind)")
     args = ap.parse_args()
-    if args.out is None and not args.callgrind:
-        args.out = os.path.join(HERE, "results", "latest.md")
     only = args.only.split(",")
+    if args.out is None and not args.callgrind and only != ["spam"]:
+        args.out = os.path.join(HERE, "results", "latest.md")
     q = args.quick
     cfg = dict(
         smtp_msgs={4096: 60 if q else 300, 65536: 40 if q else 150},
@@ -153,6 +157,8 @@ def main():
         login_samples=10 if q else 40,
         search_msgs=5000 if q else 50000,
         flood_seconds=3 if q else 10,
+        spam_msgs=150 if q else 500, spam_cpu_msgs=500 if q else 2000, spam_warmup=50,
+        spam_levels=[10, 50], spam_workers=os.cpu_count(),
     )
     if args.idle_clients:
         cfg["idle_clients"] = args.idle_clients
@@ -162,6 +168,7 @@ def main():
     load = LoadSampler()
     res = Results()
     ph = dov = pfx = None
+    spam_rows, spam_checks = [], []
     try:
         ph = peers.Posthouse(args.bin, args.hash_ops, args.hash_mem, args.callgrind).start()
         dov = peers.Dovecot(args.hash_ops, args.hash_mem)
@@ -333,6 +340,14 @@ def main():
                     peer="Dovecot", note="Posthouse: default command_rate 500/s, burst 1000")
             res.add("NOOP flood, one connection: NOOPs answered", "cmds/s", "-", rate,
                     peer="Dovecot", note="Dovecot has no per-connection command budget")
+        if "spam" in only:
+            prof.mark(ph, "spam")
+            print("10. spam: SMTP with sender checks and content scanning (rspamd, clamd); "
+                  "Postfix with rspamd as milter", flush=True)
+            import spam  # noqa: E402  (imports the tests' modules: only when it runs)
+            first = len(res.rows)
+            spam_checks = spam.run(args, cfg, R, res, PASSWORD)
+            spam_rows = res.rows[first:]
         prof.mark(ph, "end")
     finally:
         for side in (pfx, dov, ph):
@@ -342,7 +357,16 @@ def main():
                 except Exception as e:  # noqa: BLE001 - stop the others anyway
                     print(f"stopping {side.name}: {e!r}")
     elapsed = time.time() - started
-    report(res, args, cfg, elapsed, load.summary())
+    load = load.summary()
+    report(res, args, cfg, elapsed, load)
+    if spam_rows and not args.callgrind:
+        sub = Results()
+        sub.rows = spam_rows
+        write_results(os.path.join(HERE, "results", "spam.md"), sub, args,
+                      {k: v for k, v in cfg.items() if k.startswith("spam_")}, elapsed, load,
+                      "Benchmark results: the spam workload (`bench/run.py --only spam`)",
+                      ["What each side did (bench/spam.py `check()`, before the rounds):", ""]
+                      + [f"- {line}" for line in spam_checks])
 
 
 def table(res):
@@ -366,34 +390,42 @@ def report(res, args, cfg, elapsed, load):
         print("  ".join(str(x).ljust(w) for x, w in zip(row, widths)))
     print(f"\n{args.rounds} rounds, medians; run took {elapsed:.0f} s; load average: {load}")
     if args.out:
-        os.makedirs(os.path.dirname(args.out), exist_ok=True)
-        v = peers.versions(os.path.abspath(args.bin))
-        with open(args.out, "w") as f:
-            f.write("# Benchmark results (`make bench`)\n\n")
-            f.write(f"- date: {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC\n")
-            f.write(f"- machine: {peers.machine()}\n")
-            f.write(f"- Posthouse binary: {os.path.relpath(os.path.abspath(args.bin))} "
-                    f"({peers.build_type(args.bin)})\n")
-            f.write("- versions: " + ", ".join(f"{k} {x}" for k, x in v.items()) + "\n")
-            f.write(f"- rounds: {args.rounds} (interleaved: each round runs every side in turn); "
-                    f"median shown; run took {elapsed:.0f} s\n")
-            f.write(f"- load average during the run: {load}\n")
-            f.write(f"- password scheme (IMAP/POP3 logins, both sides): argon2id "
-                    f"t={args.hash_ops}, m={args.hash_mem} KiB; both sides cache verified "
-                    f"credentials for 300 s (Dovecot auth_cache, Posthouse auth_cache_ttl_seconds); "
-                    f"failures are not cached\n")
-            f.write(f"- parameters: {cfg}\n\n")
-            f.write("| " + " | ".join(head) + " |\n")
-            f.write("|" + "---|" * len(head) + "\n")
-            for row in rows:
-                f.write("| " + " | ".join(str(x) for x in row) + " |\n")
-            f.write("\n## Per round\n\n")
-            for r in res.rows:
-                parts = "; ".join(f"{s}: {', '.join(fmt(x) for x in vals)}"
-                                  for s, vals in r["values"].items())
-                note = f" ({r['note']})" if r["note"] else ""
-                f.write(f"- {r['workload']} [{r['unit']}]: {parts}{note}\n")
-        print(f"wrote {args.out}")
+        write_results(args.out, res, args, cfg, elapsed, load, "Benchmark results (`make bench`)")
+
+
+def write_results(path, res, args, cfg, elapsed, load, title, notes=()):
+    """The results file: the run's context, the table of medians, per-round figures, `notes`."""
+    head, rows = table(res)
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    v = peers.versions(os.path.abspath(args.bin))
+    with open(path, "w") as f:
+        f.write(f"# {title}\n\n")
+        f.write(f"- date: {datetime.datetime.utcnow():%Y-%m-%d %H:%M} UTC\n")
+        f.write(f"- machine: {peers.machine()}\n")
+        f.write(f"- Posthouse binary: {os.path.relpath(os.path.abspath(args.bin))} "
+                f"({peers.build_type(args.bin)})\n")
+        f.write("- versions: " + ", ".join(f"{k} {x}" for k, x in v.items()) + "\n")
+        f.write(f"- rounds: {args.rounds} (interleaved: each round runs every side in turn); "
+                f"median shown; run took {elapsed:.0f} s\n")
+        f.write(f"- load average during the run: {load}\n")
+        f.write(f"- password scheme (IMAP/POP3 logins, both sides): argon2id "
+                f"t={args.hash_ops}, m={args.hash_mem} KiB; both sides cache verified "
+                f"credentials for 300 s (Dovecot auth_cache, Posthouse auth_cache_ttl_seconds); "
+                f"failures are not cached\n")
+        f.write(f"- parameters: {cfg}\n\n")
+        f.write("| " + " | ".join(head) + " |\n")
+        f.write("|" + "---|" * len(head) + "\n")
+        for row in rows:
+            f.write("| " + " | ".join(str(x) for x in row) + " |\n")
+        f.write("\n## Per round\n\n")
+        for r in res.rows:
+            parts = "; ".join(f"{s}: {', '.join(fmt(x) for x in vals)}"
+                              for s, vals in r["values"].items())
+            note = f" ({r['note']})" if r["note"] else ""
+            f.write(f"- {r['workload']} [{r['unit']}]: {parts}{note}\n")
+        if notes:
+            f.write("\n" + "\n".join(notes) + "\n")
+    print(f"wrote {path}")
 
 
 if __name__ == "__main__":

@@ -161,6 +161,10 @@ class Rspamd(_Daemon):
 
     name = "rspamd"
     PASSWORD = "test-controller-secret"
+    # What a subclass may change (bench/spam.py: a DNS server, more workers, modules): the DNS
+    # server rspamd asks, the normal worker's process count, and _extra_options/_extra_config.
+    nameserver = "127.0.0.1:1"
+    workers = 1
 
     def __init__(self):
         binary = tool("rspamd")
@@ -213,14 +217,14 @@ class Rspamd(_Daemon):
         normal = f"""
 worker "normal" {{
   bind_socket = "127.0.0.1:{self.port}";
-  count = 1;
+  count = {self.workers};
   task_timeout = 8s;
-}}""" if normal_worker else ""
+}}{self._extra_config()}""" if normal_worker else ""
         return f"""
 options {{
   pidfile = "{d}/rspamd.pid";
   hs_cache_dir = "{self.hs_cache}";
-  dns {{ nameserver = ["127.0.0.1:1"]; timeout = 1s; retransmits = 1; }}
+  dns {{ nameserver = ["{self.nameserver}"]; timeout = 1s; retransmits = 1; }}{self._extra_options()}
 }}
 logging {{ type = "console"; level = "warning"; }}
 actions {{ reject = 15; add_header = 6; greylist = 4; }}{normal}
@@ -240,6 +244,14 @@ classifier "bayes" {{
   statfile {{ symbol = "BAYES_SPAM"; path = "{d}/db/bayes.spam.sqlite"; spam = true; }}
 }}
 """
+
+    def _extra_options(self):
+        """More lines of the `options` section."""
+        return ""
+
+    def _extra_config(self):
+        """More top-level configuration (workers, modules), for the start with the workers."""
+        return ""
 
     def _pong(self, port):
         self._check_alive()

@@ -78,10 +78,14 @@ class Dns:
     QUERY = (b"\x12\x34\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00\x04ping\x04test\x00"
              b"\x00\x01\x00\x01")  # an unknown name: any answer means dnsmasq is up
 
-    def __init__(self, records):
+    def __init__(self, records, tcp_clients=False):
+        """`tcp_clients`: for clients that hold TCP connections open (rspamd does, one per
+        nameserver): with --no-daemon dnsmasq serves a TCP connection inline and answers
+        nothing else until it closes; --keep-in-foreground forks a child per connection."""
+        mode = "--keep-in-foreground" if tcp_clients else "--no-daemon"
         for attempt in range(3):
             self.port = free_port()
-            args = [tool("dnsmasq"), "--no-daemon", "--conf-file=/dev/null", "--pid-file=",
+            args = [tool("dnsmasq"), mode, "--conf-file=/dev/null", "--pid-file=",
                     f"--port={self.port}", "--listen-address=127.0.0.1", "--bind-interfaces",
                     "--no-resolv", "--no-hosts", "--local=/test/", "--user=root",
                     "--group=root", "--log-facility=-"] + records
