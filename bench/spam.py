@@ -196,6 +196,9 @@ class Spam:
             dkimpy_peer.txt(f"{SELECTOR}._domainkey.{SENDER_DOMAIN}", key_record),
             f"--txt-record=_dmarc.{SENDER_DOMAIN},v=DMARC1; p=reject",
             f"--host-record={HELO},127.0.0.1",
+            # Records with a TTL, as real zones have (dnsmasq's own default is 0, which no
+            # resolver cache keeps): both sides may cache them, Posthouse and rspamd alike.
+            "--local-ttl=300",
         ], tcp_clients=True)
         self.started.append(self.dns)
         self.clamd = daemons.Clamd(stream_max=CLAMD_STREAM_MAX)
