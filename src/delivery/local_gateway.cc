@@ -439,7 +439,8 @@ base::Result<std::string> LocalGateway::accept_from(const Envelope& env,
     }
     if (!system) {
       for (std::size_t i = 0; i < results.size(); ++i) {
-        if (results[i] && !held.count(local[i])) autoreply(env.sender.address, message, local[i], now);
+        if (results[i] && !held.count(local[i]))
+          autoreply(env.sender.address, message, local[i], now);
       }
     }
   }

@@ -2,8 +2,6 @@
 // quarantine; refusals at RCPT) — local_gateway.h.
 #include <spdlog/spdlog.h>
 
-#include <nlohmann/json.hpp>
-
 #include "base/clock.h"
 #include "base/strings.h"
 #include "delivery/local_gateway.h"
@@ -14,16 +12,6 @@ namespace posthouse::delivery {
 
 using base::Errc;
 using base::Error;
-
-namespace {
-
-model::UserSpamSettings user_spam_of(const directory::Mailbox& m) {
-  auto j = nlohmann::json::parse(m.settings_json, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("spam")) return {};
-  return model::user_spam_from_json(j["spam"]);
-}
-
-}  // namespace
 
 LocalGateway::LocalGateway(GatewayOptions o, ServicePool& pool, store::MailStore& mail)
     : opts_(std::move(o)), pool_(pool), mail_(mail) {
@@ -45,7 +33,7 @@ base::Status LocalGateway::check_blocked(const std::string& sender, const std::s
     if (res.mailboxes.empty() || !res.external.empty()) return {};
     for (int64_t mb : res.mailboxes) {
       auto m = PH_TRY(s.dir_store->get_mailbox(mb));
-      if (!sender_listed(user_spam_of(m).block, sender)) return {};
+      if (!sender_listed(model::user_spam_of_settings(m.settings_json).block, sender)) return {};
     }
     return Error(Errc::kForbidden, "Sender blocked by the recipient", "policy");
   });
@@ -82,8 +70,10 @@ base::Result<LocalGateway::Routing> LocalGateway::route(
       if (reached[ri].empty()) decide_for(nullptr);  // it only forwards out
       for (int64_t mb : reached[ri]) {
         auto it = users.find(mb);
-        if (it == users.end())
-          it = users.emplace(mb, user_spam_of(PH_TRY(s.dir_store->get_mailbox(mb)))).first;
+        if (it == users.end()) {
+          auto m = PH_TRY(s.dir_store->get_mailbox(mb));
+          it = users.emplace(mb, model::user_spam_of_settings(m.settings_json)).first;
+        }
         Decision d = decide_for(&it->second);
         auto [pos, fresh] = per_mailbox.emplace(mb, d);
         if (!fresh && d.what < pos->second.what) pos->second = d;

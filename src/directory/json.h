@@ -12,6 +12,5 @@ using model::parse_or_empty;
 using model::services_from_json;
 using model::template_settings_from_json;
 using model::to_json;
-using model::user_spam_from_json;
 
 }  // namespace posthouse::directory

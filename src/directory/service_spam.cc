@@ -94,7 +94,7 @@ base::Result<Domain> Service::set_spam_policy(const Actor& a, std::string_view r
 
 base::Result<UserSpamSettings> Service::get_user_spam(const Actor& a, std::string_view ref) {
   auto m = PH_TRY(load_mailbox(a, ref, Verb::kSpamSettings));
-  return user_spam_from_json(parse_or_empty(m.settings_json).value("spam", json::object()));
+  return model::user_spam_of_settings(m.settings_json);
 }
 
 base::Result<UserSpamSettings> Service::set_user_spam(const Actor& a, std::string_view ref,

@@ -158,6 +158,12 @@ json to_json(const UserSpamSettings& u) {
           {"allow", u.allow},
           {"block", u.block}};
 }
+UserSpamSettings user_spam_of_settings(const std::string& settings_json) {
+  json j = parse_or_empty(settings_json);
+  if (!j.is_object() || !j.contains("spam")) return {};
+  return user_spam_from_json(j["spam"]);
+}
+
 UserSpamSettings user_spam_from_json(const json& j) {
   UserSpamSettings u;
   u.reject_score = score_from(j, "reject_score");

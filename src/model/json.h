@@ -22,6 +22,8 @@ SpamPolicy spam_policy_from_json(const nlohmann::json& j);
 // A mailbox's own spam settings, kept as "spam" in its settings JSON.
 nlohmann::json to_json(const UserSpamSettings& u);
 UserSpamSettings user_spam_from_json(const nlohmann::json& j);
+// The "spam" settings of a mailbox's settings JSON; the defaults when absent or unreadable.
+UserSpamSettings user_spam_of_settings(const std::string& settings_json);
 nlohmann::json to_json(const Customer& c);
 nlohmann::json to_json(const Principal& p);
 nlohmann::json to_json(const Domain& d);

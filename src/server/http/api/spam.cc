@@ -79,16 +79,7 @@ base::Result<delivery::Quarantine*> quarantine(const Ctx& c) {
   return c.deps.quarantine;
 }
 
-base::Result<int64_t> held_id(const Ctx& c) {
-  const std::string& s = c.param("id");
-  int64_t id = 0;
-  for (char ch : s) {
-    if (ch < '0' || ch > '9' || id > (INT64_MAX - 9) / 10) return Error(Errc::kNotFound, "held message not found");
-    id = id * 10 + (ch - '0');
-  }
-  if (id == 0) return Error(Errc::kNotFound, "held message not found");
-  return id;
-}
+base::Result<int64_t> held_id(const Ctx& c) { return int_param(c, "id", "held message"); }
 
 base::Result<Reply> list_held(Ctx& c) {
   auto* q = PH_TRY(quarantine(c));
