@@ -284,6 +284,25 @@ TEST_F(DkimVerifySigned, SeveralSignaturesEachWithItsOwnResult) {
   EXPECT_EQ(r[2].result, DkimResult::kPass) << r[2].reason;
 }
 
+// Decoded keys are kept by their bytes (dkim_key.cc): a selector whose published key changes
+// is checked against the key published now, never against the one seen before.
+TEST_F(DkimVerifySigned, AKeyChangedUnderTheSameSelectorIsTheOneUsed) {
+  for (auto* k : {rsa_, ed_}) {
+    auto next = *queue::dkim_generate(k->algorithm, "x.test", k->selector);
+    std::string by_old = sign(*k, msg_, Spec{});
+    std::string by_next = sign(next, msg_, Spec{});
+    MapTxtLookup before, after;
+    before.add(k->selector + "._domainkey.x.test", k->dns_txt());
+    after.add(k->selector + "._domainkey.x.test", next.dns_txt());
+    for (int round = 0; round < 2; ++round) {  // the second round reads the kept keys
+      EXPECT_EQ(dkim_verify(by_old, before, 1700000000)[0].result, DkimResult::kPass);
+      EXPECT_EQ(dkim_verify(by_old, after, 1700000000)[0].result, DkimResult::kFail);
+      EXPECT_EQ(dkim_verify(by_next, after, 1700000000)[0].result, DkimResult::kPass);
+      EXPECT_EQ(dkim_verify(by_next, before, 1700000000)[0].result, DkimResult::kFail);
+    }
+  }
+}
+
 TEST_F(DkimVerifySigned, SignaturesFromTheOutboundSignerVerify) {
   std::string m = queue::dkim_sign_all({*rsa_, *ed_}, msg_, 1700000000);
   auto r = verify(m);

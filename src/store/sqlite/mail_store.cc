@@ -94,7 +94,12 @@ base::Result<std::unique_ptr<SqliteMailStore>> SqliteMailStore::open(MailStoreOp
 }
 
 SqliteMailStore::Stats SqliteMailStore::stats() const {
-  return {impl_->batches.load(), impl_->ops_done.load()};
+  uint64_t queued = 0;
+  {
+    std::lock_guard lk(impl_->mu);
+    queued = impl_->queue.size();
+  }
+  return {impl_->batches.load(), impl_->ops_done.load(), queued};
 }
 
 // ---- readers

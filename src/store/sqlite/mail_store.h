@@ -116,10 +116,12 @@ class SqliteMailStore final : public MailStore {
   // referenced file; a missing or damaged one stays for `check` to report.
   base::Result<CheckReport> sweep_crash_debris();
 
-  // Statistics for tests and metrics: batches committed and operations they held.
+  // Statistics for tests and metrics: batches committed, operations they held, and operations
+  // waiting for the writer now.
   struct Stats {
     uint64_t batches = 0;
     uint64_t ops = 0;
+    uint64_t queued = 0;
   };
   Stats stats() const;
 

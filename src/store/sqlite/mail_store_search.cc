@@ -1,9 +1,11 @@
 // SqliteMailStore: the SEARCH SUBJECT/BODY/TEXT index (table mail_search, migration 0080).
-// Its rows follow the body blobs: acquire_blob() adds one with a new body, delete_blob_row()
-// removes it with the body. search_text() answers from it; build_search_index() fills it from
+// Its rows follow the body blobs: a batch adds one per new body after its ops (index_blobs),
+// delete_blob_row() removes it with the body. search_text() answers from it; build_search_index() fills it from
 // the stored bodies (at open when the mark is missing, and on check --repair).
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
+
+#include <map>
 
 #include "mime/part_map.h"
 #include "mime/search_text.h"
@@ -38,12 +40,23 @@ bool indexable(std::string_view needle) {
 
 }  // namespace
 
-base::Status Impl::index_blob(int64_t blob_id, const Prepared& msg) {
-  if (!opts.search_index) return {};
-  PH_QUERY(s, *writer, "INSERT INTO mail_search(rowid, subject, header, body) VALUES(?, ?, ?, ?)");
-  std::string_view header = std::string_view(msg.raw).substr(0, msg.parsed.header_size);
-  s->bind_all(blob_id, msg.parsed.headers.subject, header, msg.search_body);
-  return s->run();
+base::Status Impl::index_blobs(const BatchState& batch) {
+  if (!opts.search_index || batch.index.empty()) return {};
+  // A body created and deleted in the same batch has no row left (a rolled-back recipient's
+  // savepoint, an expunge); its id may then be given to a later new body, whose row is the
+  // last one listed for that id.
+  std::map<int64_t, const Prepared*> last;
+  for (const auto& [id, msg] : batch.index) last[id] = msg.get();
+  PH_QUERY(s, *writer,
+           "INSERT INTO mail_search(rowid, subject, header, body) SELECT ?, ?, ?, ? "
+           "WHERE EXISTS (SELECT 1 FROM mail_blob WHERE id = ?)");
+  for (const auto& [id, msg] : last) {
+    std::string_view header = std::string_view(msg->raw).substr(0, msg->parsed.header_size);
+    s->reset();
+    s->bind_all(id, msg->parsed.headers.subject, header, msg->search_body, id);
+    PH_CHECK(s->run());
+  }
+  return {};
 }
 
 base::Status Impl::unindex_blob(int64_t blob_id) {

@@ -2,6 +2,11 @@
 // rebuild.
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+#include <future>
+#include <mutex>
+#include <thread>
+
 #include "store/sqlite/db.h"
 #include "store/sqlite/test_mail_store.h"
 
@@ -85,6 +90,76 @@ TEST_F(SearchIndexTest, RowsFollowTheBodiesAndCheckRebuilds) {
   EXPECT_EQ(search(F::kBody, "beta"), std::vector<Uid>{});
   ASSERT_TRUE(store_->check(true).ok());
   EXPECT_EQ(search(F::kBody, "beta"), (std::vector<Uid>{2}));
+  EXPECT_TRUE(store_->check(false)->ok());
+}
+
+// The rows of a batch's new bodies are written after all of its ops: every body that is still
+// there at the commit has exactly one row, one created and freed within the batch has none, and
+// an id freed and given again to a new body indexes the new body.
+TEST_F(SearchIndexTest, ABatchIndexesTheBodiesLeftAfterItsOps) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  int calls = 0;
+  store_.reset();
+  MailStoreOptions o;
+  o.data_dir = dir_;
+  o.inline_max = inline_max_;
+  o.before_commit = [&]() -> base::Status {
+    std::unique_lock lk(mu);
+    if (++calls == 1) {
+      cv.notify_all();
+      cv.wait(lk, [&] { return release; });  // hold the first batch while the next one queues
+    }
+    return {};
+  };
+  store_ = std::move(*SqliteMailStore::open(o));
+  auto deliver = [&](MailboxId mb, std::string raw) {
+    auto p = std::make_shared<std::promise<DeliveryResult>>();
+    store_->deliver_async(Delivery{{mb}, "INBOX", std::move(raw), 0, {}},
+                          [p](DeliveryResult r) { p->set_value(std::move(r)); });
+    return p->get_future();
+  };
+  auto first = deliver(1, mail("first", "alpha words\r\n"));  // uid 1, the held batch
+  {
+    std::unique_lock lk(mu);
+    cv.wait(lk, [&] { return calls == 1; });
+  }
+  // The next batch: two new bodies, a third (uid 3) then replaced by a copy of uid 1's body
+  // (its own freed in the same batch, no new one), in this order.
+  auto second = deliver(1, mail("second", "bravo words\r\n"));
+  auto other = deliver(2, mail("other", "charlie words\r\n"));
+  auto third = deliver(1, mail("third", "delta words\r\n"));
+  std::thread replacer([&] {
+    auto r = store_->append_many(1, inbox1_, {AppendItem{mail("first", "alpha words\r\n"), 0, {}}},
+                                 ReplaceOf{inbox1_, 3});
+    EXPECT_TRUE(r.ok()) << r.error().message;
+  });
+  while (store_->stats().queued < 4) std::this_thread::yield();
+  {
+    std::lock_guard lk(mu);
+    release = true;
+  }
+  cv.notify_all();
+  for (auto* f : {&first, &second, &other, &third}) {
+    auto r = f->get();
+    ASSERT_TRUE(r[0].ok()) << r[0].error().message;
+  }
+  replacer.join();
+  EXPECT_EQ(*store_->uids(1, inbox1_), (std::vector<Uid>{1, 2, 4}));
+  EXPECT_EQ(search(F::kBody, "words"), (std::vector<Uid>{1, 2, 4}));
+  EXPECT_EQ(search(F::kBody, "delta"), std::vector<Uid>{});
+  EXPECT_EQ(search(F::kBody, "charlie", inbox2_, 2), (std::vector<Uid>{1}));
+  auto report = store_->check(false);
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->ok()) << report->problems.front();  // no row without its body, none missing
+
+  // Across batches: a body freed, and its id given to the next new body.
+  ASSERT_TRUE(store_->append_many(1, inbox1_, {AppendItem{mail("fifth", "echo words\r\n"), 0, {}}},
+                                  ReplaceOf{inbox1_, 2})
+                  .ok());
+  EXPECT_EQ(search(F::kBody, "bravo"), std::vector<Uid>{});
+  EXPECT_EQ(search(F::kBody, "echo"), (std::vector<Uid>{5}));
   EXPECT_TRUE(store_->check(false)->ok());
 }
 

@@ -85,6 +85,7 @@ base::Status Impl::commit_batch(std::vector<Op>& ops, BatchState& batch,
   // Rolled back on any early return, before run_batch removes the files.
   auto tx = PH_TRY(Tx::begin(writer->db()));
   PH_CHECK(run_ops(ops, batch));
+  PH_CHECK(index_blobs(batch));
   PH_CHECK(write_files(batch, written));
   if (opts.before_commit) PH_CHECK(opts.before_commit());
   return tx.commit();
@@ -156,7 +157,7 @@ base::Result<int64_t> Impl::acquire_blob(BatchState& st,
                 join_keywords(h.references), h.date);
   PH_CHECK(ins->run());
   int64_t id = writer->db().last_insert_id();
-  PH_CHECK(index_blob(id, *msg));
+  if (opts.search_index) st.index.emplace_back(id, msg);
   if (in_db) {
     PH_QUERY(d, *writer, "INSERT INTO mail_blob_data(blob_id, data) VALUES(?, ?)");
     d->bind(1, id).bind_blob(2, msg->raw);
