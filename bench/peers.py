@@ -269,6 +269,11 @@ class Postfix:
     def port(self, proto):
         return self.ports[proto]
 
+    def pids(self):
+        """The master daemon: every Postfix process of this instance is its child."""
+        with open(f"{self.dir}/queue/pid/master.pid") as f:
+            return [int(f.read().split()[0])]
+
     def stop(self):
         if self.running:
             subprocess.run(["postfix", "-c", f"{self.dir}/conf", "stop"], capture_output=True)

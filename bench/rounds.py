@@ -241,6 +241,35 @@ def cpu_seconds(pids):
     return total / tick
 
 
+def tree_cpu_seconds(roots):
+    """User + system CPU seconds of the processes `roots` and all their descendants alive now,
+    with what their exited children used (cutime + cstime, counted once a parent reaped them):
+    a daemon that forks workers or per-message processes (rspamd, Postfix) in full."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stat = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        stat[int(d)] = (int(fields[1]), sum(int(x) for x in fields[11:15]))
+    children = {}
+    for pid, (ppid, _) in stat.items():
+        children.setdefault(ppid, []).append(pid)
+    total, todo, seen = 0, list(roots), set()
+    while todo:
+        pid = todo.pop()
+        if pid in seen or pid not in stat:
+            continue
+        seen.add(pid)
+        total += stat[pid][1]
+        todo.extend(children.get(pid, []))
+    return total / tick
+
+
 def flood_round(side, user, seconds):
     """One client logs in and pipelines NOOPs as fast as the server takes them for `seconds`
     (reading every answer); returns (server CPU in % of one core, NOOPs answered per second).

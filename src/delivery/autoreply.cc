@@ -2,8 +2,7 @@
 
 #include <fmt/format.h>
 
-#include <ctime>
-
+#include "base/date.h"
 #include "base/ids.h"
 #include "base/strings.h"
 #include "mime/header.h"
@@ -31,15 +30,6 @@ std::vector<mime::HeaderField> split_headers(std::string_view h) {
     pos = eol + 1;
   }
   return out;
-}
-
-std::string rfc5322_date(int64_t now) {
-  std::time_t t = static_cast<std::time_t>(now);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S +0000", &tm);
-  return buf;
 }
 
 namespace {
@@ -113,7 +103,7 @@ std::string build_reply(const AutoreplySettings& s, std::string_view from_addres
                      clean(from_address));
   out += fmt::format("To: <{}>\r\n", clean(in.envelope_sender));
   out += fmt::format("Subject: {}\r\n", clean(subject));
-  out += fmt::format("Date: {}\r\n", rfc5322_date(now));
+  out += fmt::format("Date: {}\r\n", base::rfc5322_date(now));
   out += fmt::format("Message-ID: <{}@{}>\r\n", base::random_hex(12), clean(hostname));
   if (!msgid.empty()) {
     out += fmt::format("In-Reply-To: {}\r\n", clean(msgid));

@@ -27,9 +27,8 @@
 namespace posthouse::delivery {
 
 // Shared with the quarantine notices: the header fields of a header block (at most 1,000;
-// views into `h`), and a Date field's value for `now`.
+// views into `h`).
 std::vector<mime::HeaderField> split_headers(std::string_view h);
-std::string rfc5322_date(int64_t now);
 
 struct AutoreplySettings {
   bool enabled = false;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <map>
 
+#include "base/date.h"
 #include "base/hash.h"
 #include "base/ids.h"
 #include "delivery/autoreply.h"
@@ -213,7 +214,7 @@ std::string Quarantine::notice_text(const QuarantineSettings& s, const std::stri
   out += fmt::format("To: <{}>\r\n", to);
   out += fmt::format("Subject: [{}] {} message{} held for you in quarantine\r\n", product,
                      entries.size(), entries.size() == 1 ? "" : "s");
-  out += fmt::format("Date: {}\r\n", rfc5322_date(now));
+  out += fmt::format("Date: {}\r\n", base::rfc5322_date(now));
   out += fmt::format("Message-ID: <{}@{}>\r\n", base::random_hex(12), s.hostname);
   out += "Auto-Submitted: auto-generated\r\n";
   out += "MIME-Version: 1.0\r\n";
@@ -230,7 +231,7 @@ std::string Quarantine::notice_text(const QuarantineSettings& s, const std::stri
     out += fmt::format("\r\n{}. From: {}\r\n", ++n,
                        shown(m.from.empty() ? "<" + m.sender + ">" : m.from));
     out += fmt::format("   Subject: {}\r\n", m.subject.empty() ? "(none)" : shown(m.subject));
-    out += fmt::format("   Held: {} ({})\r\n", rfc5322_date(m.held_at), shown(m.reason));
+    out += fmt::format("   Held: {} ({})\r\n", base::rfc5322_date(m.held_at), shown(m.reason));
     out += fmt::format("   Release: {}/release?token={}\r\n", s.link_base, e.token);
   }
   out += fmt::format("\r\n-- \r\n{}\r\n", product);

@@ -2,8 +2,7 @@
 
 #include <fmt/format.h>
 
-#include <ctime>
-
+#include "base/date.h"
 #include "base/ids.h"
 
 namespace posthouse::queue {
@@ -14,15 +13,6 @@ std::string clean(std::string_view s) {
   std::string out;
   for (char c : s) out += (c == '\r' || c == '\n' || c == '\0') ? ' ' : c;
   return out;
-}
-
-std::string date(int64_t t) {
-  std::time_t tt = static_cast<std::time_t>(t);
-  std::tm tm{};
-  gmtime_r(&tt, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S +0000", &tm);
-  return buf;
 }
 
 std::string headers_of(std::string_view msg) {
@@ -50,7 +40,7 @@ std::string build_bounce(const BounceInput& in, int64_t now) {
   out += in.success   ? "Subject: Successful Mail Delivery Report\r\n"
          : in.delayed ? "Subject: Delayed Mail (still being retried)\r\n"
                       : "Subject: Undelivered Mail Returned to Sender\r\n";
-  out += fmt::format("Date: {}\r\n", date(now));
+  out += fmt::format("Date: {}\r\n", base::rfc5322_date(now));
   out += fmt::format("Message-ID: <{}@{}>\r\n", base::random_hex(12), mta);
   out += "Auto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n";
   out += fmt::format(
@@ -66,7 +56,7 @@ std::string build_bounce(const BounceInput& in, int64_t now) {
   } else if (in.delayed) {
     out += "Your message could not be delivered yet to one or more recipients.\r\n";
     out += "It is still being retried";
-    if (in.will_retry_until) out += fmt::format(" until {}", date(in.will_retry_until));
+    if (in.will_retry_until) out += fmt::format(" until {}", base::rfc5322_date(in.will_retry_until));
     out += "; you need not send it again.\r\n\r\n";
   } else {
     out += "Your message could not be delivered to one or more recipients:\r\n\r\n";
@@ -78,7 +68,7 @@ std::string build_bounce(const BounceInput& in, int64_t now) {
   out += fmt::format("\r\n--{}\r\nContent-Type: message/delivery-status\r\n\r\n", boundary);
   out += fmt::format("Reporting-MTA: dns; {}\r\n", mta);
   if (!in.envid.empty()) out += fmt::format("Original-Envelope-Id: {}\r\n", clean(in.envid));
-  if (in.arrival_date) out += fmt::format("Arrival-Date: {}\r\n", date(in.arrival_date));
+  if (in.arrival_date) out += fmt::format("Arrival-Date: {}\r\n", base::rfc5322_date(in.arrival_date));
   for (const auto& f : in.failed) {
     out += "\r\n";
     if (!f.orcpt.empty()) {
@@ -91,7 +81,7 @@ std::string build_bounce(const BounceInput& in, int64_t now) {
     out += fmt::format("Status: {}\r\n", clean(f.status));
     if (!f.diagnostic.empty()) out += fmt::format("Diagnostic-Code: {}\r\n", clean(f.diagnostic));
     if (in.delayed && in.will_retry_until) {
-      out += fmt::format("Will-Retry-Until: {}\r\n", date(in.will_retry_until));
+      out += fmt::format("Will-Retry-Until: {}\r\n", base::rfc5322_date(in.will_retry_until));
     }
   }
   bool headers_only = in.headers_only || in.success;

@@ -146,6 +146,42 @@ class Clamd(_Daemon):
         return self._ping(socket.AF_INET, ("127.0.0.1", self.port))
 
 
+class Redis(_Daemon):
+    """redis-server on a loopback port, in memory only (no snapshot, no append-only file): the
+    store production rspamd keeps its Bayes statistics in (bench/spam.py)."""
+
+    name = "redis"
+
+    def __init__(self):
+        binary = tool("redis-server")
+        if not binary:
+            missing_daemon("redis-server", "redis-server")
+        self.dir = tempfile.mkdtemp(prefix="ph-redis-")
+        self.port = free_port()
+        try:
+            assert_nothing_listens("127.0.0.1", self.port)
+            self._spawn([binary, "--port", str(self.port), "--bind", "127.0.0.1",
+                         "--dir", self.dir, "--save", "", "--appendonly", "no",
+                         "--daemonize", "no"])
+            wait_for(self._pongs, f"redis to answer PING on 127.0.0.1:{self.port}")
+        except BaseException:
+            self.stop()
+            raise
+
+    @property
+    def address(self):
+        return f"127.0.0.1:{self.port}"
+
+    def _pongs(self):
+        self._check_alive()
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=WAIT) as s:
+                s.sendall(b"PING\r\n")
+                return s.recv(16) == b"+PONG\r\n"
+        except OSError:
+            return False
+
+
 class Rspamd(_Daemon):
     """rspamd with a normal worker (`url`) and a controller (`controller_url`, password in
     `password_file`) on loopback ports; no Lua rules or modules (GTUBE is in rspamd's core),
@@ -165,6 +201,9 @@ class Rspamd(_Daemon):
     # server rspamd asks, the normal worker's process count, and _extra_options/_extra_config.
     nameserver = "127.0.0.1:1"
     workers = 1
+    # The Bayes statistics: sqlite3 files in the temp dir, checked after the first start. A
+    # subclass with a Redis (the backend production rspamd uses) sets `redis` instead.
+    redis = None
 
     def __init__(self):
         binary = tool("rspamd")
@@ -189,7 +228,7 @@ class Rspamd(_Daemon):
             os.mkdir(os.path.join(self.dir, "db"))
             self.started = time.monotonic()
             self._run(binary, normal_worker=False)
-            for statfile in ("bayes.ham.sqlite", "bayes.spam.sqlite"):
+            for statfile in () if self.redis else ("bayes.ham.sqlite", "bayes.spam.sqlite"):
                 if not os.path.exists(os.path.join(self.dir, "db", statfile)):
                     raise PeerStartError(f"rspamd created no {statfile}: {self.output()}")
             self._end()
@@ -235,15 +274,29 @@ worker "controller" {{
   enable_password = "{self.PASSWORD}";
   static_dir = "{d}";
 }}
-classifier "bayes" {{
+{self._classifier()}
+"""
+
+    def _classifier(self):
+        """The Bayes classifier: on the sqlite3 backend in the temp dir, or on `redis`."""
+        if self.redis:
+            return f"""classifier "bayes" {{
+  backend = "redis";
+  servers = "{self.redis.address}";
+  tokenizer {{ name = "osb"; }}
+  min_learns = 1;
+  statfile {{ symbol = "BAYES_HAM"; spam = false; }}
+  statfile {{ symbol = "BAYES_SPAM"; spam = true; }}
+}}"""
+        d = self.dir
+        return f"""classifier "bayes" {{
   backend = "sqlite3";
   tokenizer {{ name = "osb"; }}
   min_learns = 1;
   cache {{ type = "sqlite3"; path = "{d}/db/learn_cache.sqlite"; }}
   statfile {{ symbol = "BAYES_HAM"; path = "{d}/db/bayes.ham.sqlite"; spam = false; }}
   statfile {{ symbol = "BAYES_SPAM"; path = "{d}/db/bayes.spam.sqlite"; spam = true; }}
-}}
-"""
+}}"""
 
     def _extra_options(self):
         """More lines of the `options` section."""

@@ -269,6 +269,10 @@ ASAN_QUARANTINE = 256 * MIB  # ASan keeps this much freed memory before reusing 
 MARGIN = 128 * MIB
 
 
+# RFC 5321 4.5.3.2.6: how long an SMTP client waits for the reply to the final dot.
+DATA_TERMINATION = 600
+
+
 class SmtpStreamMemory(Provisioned):
     """CLIENTS concurrent MESSAGE_MIB messages, all in DATA at once, keep the server's peak RSS
     (VmHWM in /proc/<pid>/status, read after the run; the base is VmRSS after a warm-up
@@ -320,13 +324,16 @@ class SmtpStreamMemory(Provisioned):
         def client(i):
             c = None
             try:
-                # Deliveries are serial at the store's writer: the last reply comes after all
-                # the others' fsyncs, so the bound is a multiple of WAIT, as for a whole run.
                 c = Raw(self.server.ports["smtp"], timeout=4 * WAIT)
                 c.begin("load@example.test")
                 code, text = c.cmd("DATA")
                 assert code == 354, (code, text)
                 ready.wait()
+                # Deliveries are serial at the store's writer, so the last of the CLIENTS
+                # replies comes after all the others' (a minute unloaded, several on a loaded
+                # machine): the client waits as RFC 5321 4.5.3.2.6 says an SMTP client waits
+                # for the reply to the final dot, 10 minutes, not a test's WAIT multiple.
+                c.s.settimeout(DATA_TERMINATION)
                 c.send(wire)
                 replies[i] = c.reply()
                 c.cmd("QUIT")

@@ -2,11 +2,11 @@
 // 3030), the Received header, and the hand-off to the gateway that answers 250 only once the
 // message is durable.
 #include "base/clock.h"
+#include "base/date.h"
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <ctime>
 
 #include "protocol/smtp/data_decoder.h"
 #include "server/smtp/session.h"
@@ -16,15 +16,6 @@ namespace posthouse::server::smtp {
 using base::Errc;
 
 namespace {
-
-std::string rfc5322_date() {
-  std::time_t t = static_cast<std::time_t>(base::unix_now());
-  std::tm tm{};
-  localtime_r(&t, &tm);
-  char buf[64];
-  std::strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S %z", &tm);
-  return buf;
-}
 
 // The HELO argument is one token of any bytes but space; in a header, controls (a tab, a NUL)
 // and 8-bit bytes become '?', so the header stays one well-formed field.
@@ -64,7 +55,7 @@ std::string Session::received_header() const {
   }
   out += fmt::format("\r\n\tby {} (Posthouse) with {} id {}", o_.hostname, with, conn_->id());
   if (rcpts_.size() == 1) out += fmt::format("\r\n\tfor <{}>", rcpts_[0].address);
-  out += fmt::format(";\r\n\t{}\r\n", rfc5322_date());
+  out += fmt::format(";\r\n\t{}\r\n", base::rfc5322_date(base::unix_now(), true));
   return out;
 }
 

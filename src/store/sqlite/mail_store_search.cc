@@ -5,8 +5,6 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include <map>
-
 #include "mime/part_map.h"
 #include "mime/search_text.h"
 #include "store/sqlite/mail_store.h"
@@ -42,21 +40,26 @@ bool indexable(std::string_view needle) {
 
 base::Status Impl::index_blobs(const BatchState& batch) {
   if (!opts.search_index || batch.index.empty()) return {};
-  // A body created and deleted in the same batch has no row left (a rolled-back recipient's
-  // savepoint, an expunge); its id may then be given to a later new body, whose row is the
-  // last one listed for that id.
-  std::map<int64_t, const Prepared*> last;
-  for (const auto& [id, msg] : batch.index) last[id] = msg.get();
-  PH_QUERY(s, *writer,
-           "INSERT INTO mail_search(rowid, subject, header, body) SELECT ?, ?, ?, ? "
-           "WHERE EXISTS (SELECT 1 FROM mail_blob WHERE id = ?)");
-  for (const auto& [id, msg] : last) {
-    std::string_view header = std::string_view(msg->raw).substr(0, msg->parsed.header_size);
-    s->reset();
-    s->bind_all(id, msg->parsed.headers.subject, header, msg->search_body, id);
-    PH_CHECK(s->run());
+  // Staged in a temporary table, then moved in one statement: FTS5 writes its pending rows out
+  // at the end of every statement that changes it, so a statement per row would still cost an
+  // index segment per message. A body created and freed in the same batch has no mail_blob row
+  // left; its id may have gone to a later new body, whose staged row replaces the first.
+  {
+    PH_QUERY(s, *writer,
+             "INSERT OR REPLACE INTO temp.search_pending(id, subject, header, body) "
+             "VALUES(?, ?, ?, ?)");
+    for (const auto& [id, msg] : batch.index) {
+      std::string_view header = std::string_view(msg->raw).substr(0, msg->parsed.header_size);
+      s->reset();
+      s->bind_all(id, msg->parsed.headers.subject, header, msg->search_body);
+      PH_CHECK(s->run());
+    }
   }
-  return {};
+  PH_CHECK(exec_cached(
+      "INSERT INTO mail_search(rowid, subject, header, body) "
+      "SELECT id, subject, header, body FROM temp.search_pending p "
+      "WHERE EXISTS (SELECT 1 FROM mail_blob WHERE id = p.id) ORDER BY id"));
+  return exec_cached("DELETE FROM temp.search_pending");
 }
 
 base::Status Impl::unindex_blob(int64_t blob_id) {
@@ -138,6 +141,10 @@ base::Status Impl::open_search_index() {
     // New bodies will not be indexed: forget the mark so that turning it on rebuilds.
     return exec_cached("DELETE FROM meta WHERE key = 'search_index'");
   }
+  // Where index_blobs() stages a batch's rows; private to the writer's connection, in memory.
+  PH_CHECK(writer->db().exec(
+      "PRAGMA temp_store = MEMORY; CREATE TEMP TABLE IF NOT EXISTS search_pending("
+      "id INTEGER PRIMARY KEY, subject TEXT, header TEXT, body TEXT)"));
   {
     PH_QUERY(s, *writer, "SELECT value FROM meta WHERE key = 'search_index'");
     if (PH_TRY(s->step()) && s->col_text(0) == kMark) return {};
