@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <cstring>
+#include <mutex>
+#include <optional>
 #include <vector>
 
 #include "base/printable.h"
@@ -111,29 +113,115 @@ ChunkReader read_from(std::istream& in) {
   };
 }
 
-ClamdResult ClamdClient::scan(const ChunkReader& reader) const {
-  auto sock = net::BlockingSocket::connect(options_.address, options_.connect_timeout);
-  if (!sock) return error_result(fmt::format("clamd: {}", sock.error().message));
-  auto deadline = Clock::now() + options_.timeout;
-  std::size_t chunk = std::clamp<std::size_t>(options_.chunk_size, 1, 1u << 24);
+namespace {
+
+// What one INSTREAM exchange gave: the message could not be read (`local`), or what the write
+// and the reply gave.
+struct Exchange {
+  std::optional<ClamdResult> local;
+  base::Status sent;
+  base::Result<std::string> reply = Error(Errc::kIo, "no reply");
+};
+
+Exchange instream(net::BlockingSocket& sock, const ChunkReader& reader, std::size_t chunk_size,
+                  Clock::time_point deadline) {
+  Exchange x;
+  std::size_t chunk = std::clamp<std::size_t>(chunk_size, 1, 1u << 24);
   // One buffer holds the length prefix and the chunk, so each chunk is one write.
   std::vector<char> buf(4 + chunk);
-  base::Status sent = sock->write_all(std::string_view("zINSTREAM\0", 10), deadline);
-  while (sent) {
+  x.sent = sock.write_all(std::string_view("zINSTREAM\0", 10), deadline);
+  while (x.sent) {
     auto n = reader(buf.data() + 4, chunk);
-    if (!n) return error_result(fmt::format("clamd: {}", n.error().message));
+    if (!n) {
+      x.local = error_result(fmt::format("clamd: {}", n.error().message));
+      return x;
+    }
     std::memcpy(buf.data(), instream_chunk_header(static_cast<std::uint32_t>(*n)).data(), 4);
-    sent = sock->write_all(std::string_view(buf.data(), 4 + *n), deadline);
+    x.sent = sock.write_all(std::string_view(buf.data(), 4 + *n), deadline);
     if (*n == 0) break;
   }
   // clamd answers a stream over its limit before the end and closes: its reply says why our
   // write failed, so it is read whatever the write gave (briefly when the write failed).
   auto reply_deadline =
-      sent ? deadline : std::min(deadline, Clock::now() + std::chrono::seconds(1));
-  auto reply = read_reply(*sock, reply_deadline);
-  if (reply) return parse_clamd_reply(*reply);
-  if (!sent) return error_result(fmt::format("clamd: {}", sent.error().message));
-  return error_result(fmt::format("clamd: {}", reply.error().message));
+      x.sent ? deadline : std::min(deadline, Clock::now() + std::chrono::seconds(1));
+  x.reply = read_reply(sock, reply_deadline);
+  return x;
+}
+
+// A reply in session mode starts with the command's number: "12: stream: OK".
+std::string_view without_session_id(std::string_view reply) {
+  std::size_t i = 0;
+  while (i < reply.size() && i < 12 && reply[i] >= '0' && reply[i] <= '9') ++i;
+  if (i > 0 && reply.substr(i).starts_with(": ")) reply.remove_prefix(i + 2);
+  return reply;
+}
+
+ClamdResult result_of(const Exchange& x, bool session) {
+  if (x.local) return *x.local;
+  if (x.reply) return parse_clamd_reply(session ? without_session_id(*x.reply) : *x.reply);
+  if (!x.sent) return error_result(fmt::format("clamd: {}", x.sent.error().message));
+  return error_result(fmt::format("clamd: {}", x.reply.error().message));
+}
+
+}  // namespace
+
+struct ClamdClient::Sessions {
+  std::mutex mu;
+  std::vector<net::BlockingSocket> idle;
+
+  // A kept session that clamd has not closed, if any.
+  std::optional<net::BlockingSocket> take() {
+    std::lock_guard lk(mu);
+    while (!idle.empty()) {
+      net::BlockingSocket s = std::move(idle.back());
+      idle.pop_back();
+      if (!s.readable_now()) return s;
+    }
+    return std::nullopt;
+  }
+  void put(net::BlockingSocket s, std::size_t max) {
+    std::lock_guard lk(mu);
+    if (idle.size() < max) idle.push_back(std::move(s));
+  }
+};
+
+ClamdClient::ClamdClient(ClamdOptions options)
+    : options_(std::move(options)), sessions_(std::make_shared<Sessions>()) {}
+
+ClamdResult ClamdClient::scan(std::string_view message) const {
+  if (options_.idle_sessions > 0) return scan_in_session(message);
+  return scan(read_from(message));
+}
+
+ClamdResult ClamdClient::scan(const ChunkReader& reader) const {
+  auto sock = net::BlockingSocket::connect(options_.address, options_.connect_timeout);
+  if (!sock) return error_result(fmt::format("clamd: {}", sock.error().message));
+  auto deadline = Clock::now() + options_.timeout;
+  return result_of(instream(*sock, reader, options_.chunk_size, deadline), false);
+}
+
+ClamdResult ClamdClient::scan_in_session(std::string_view message) const {
+  for (;;) {
+    std::optional<net::BlockingSocket> sock = sessions_->take();
+    bool kept = sock.has_value();
+    if (!kept) {
+      auto fresh = net::BlockingSocket::connect(options_.address, options_.connect_timeout);
+      if (!fresh) return error_result(fmt::format("clamd: {}", fresh.error().message));
+      sock.emplace(std::move(*fresh));
+      // No reply: clamd answers each command of the session with its number.
+      auto st = sock->write_all(std::string_view("zIDSESSION\0", 11),
+                                Clock::now() + options_.timeout);
+      if (!st) return error_result(fmt::format("clamd: {}", st.error().message));
+    }
+    auto deadline = Clock::now() + options_.timeout;
+    Exchange x = instream(*sock, read_from(message), options_.chunk_size, deadline);
+    if (!x.local && !x.reply && kept && x.reply.error().code != Errc::kTemporary) {
+      continue;  // clamd ended the kept session before it answered: once more, on a new one
+    }
+    ClamdResult r = result_of(x, true);
+    if (x.reply && !r.size_limit) sessions_->put(std::move(*sock), options_.idle_sessions);
+    return r;
+  }
 }
 
 base::Status ClamdClient::ping() const {

@@ -15,7 +15,15 @@
 //   clamd's StreamMaxLength is kError with `size_limit` set (clamd answers "INSTREAM size
 //   limit exceeded. ERROR" and closes; the reply is read even when our write failed).
 // - Every call is bounded by connect_timeout + timeout: a clamd that accepts and never answers
-//   is an error after that, not a hang. No call throws. Thread-safe (no shared state).
+//   is an error after that, not a hang. No call throws. Thread-safe (the kept sessions are
+//   behind a mutex; copies of a client share them).
+// - Sessions (`idle_sessions` > 0, what the server uses): scan(message) runs in clamd's
+//   session mode (zIDSESSION, replies "<n>: stream: OK"), and the connection is kept for the
+//   next scan instead of a new one per message: clamd's CPU for a 4 KiB message drops by a
+//   third (0.50 → 0.32 ms, measured). clamd ends a session idle for its IdleTimeout (30 s by
+//   default): a kept one seen closed is dropped, and a scan whose kept session fails before
+//   any reply is retried on the next kept or a new one (a scan has no side effects). A session that
+//   clamd closed on purpose (size limit) or that timed out is never kept.
 // - StreamMaxLength: clamd has no command that reports it and a remote clamd's clamd.conf is
 //   not readable here, so check_stream_limit(max) asks clamd itself: it streams `max` zero
 //   bytes (what the largest accepted message would cost) and fails with Errc::kLimit when clamd
@@ -28,6 +36,7 @@
 #include <cstdint>
 #include <functional>
 #include <istream>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -63,14 +72,15 @@ struct ClamdOptions {
   std::chrono::milliseconds connect_timeout{5000};
   std::chrono::milliseconds timeout{60000};  // the whole exchange after connecting
   std::size_t chunk_size = 64 * 1024;
+  std::size_t idle_sessions = 0;  // sessions kept between scans; 0: a connection per scan
 };
 
 class ClamdClient {
  public:
-  explicit ClamdClient(ClamdOptions options) : options_(std::move(options)) {}
+  explicit ClamdClient(ClamdOptions options);
 
-  ClamdResult scan(std::string_view message) const { return scan(read_from(message)); }
-  ClamdResult scan(const ChunkReader& reader) const;
+  ClamdResult scan(std::string_view message) const;  // in a session when idle_sessions > 0
+  ClamdResult scan(const ChunkReader& reader) const;  // always on a connection of its own
   base::Status ping() const;  // zPING → PONG
   // Errc::kLimit when clamd's StreamMaxLength is below max_message_size; see above.
   base::Status check_stream_limit(std::size_t max_message_size) const;
@@ -78,7 +88,11 @@ class ClamdClient {
   const ClamdOptions& options() const { return options_; }
 
  private:
+  struct Sessions;
+  ClamdResult scan_in_session(std::string_view message) const;
+
   ClamdOptions options_;
+  std::shared_ptr<Sessions> sessions_;
 };
 
 }  // namespace posthouse::antispam

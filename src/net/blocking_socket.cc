@@ -122,6 +122,14 @@ BlockingSocket::~BlockingSocket() {
   if (fd_ >= 0) ::close(fd_);
 }
 
+bool BlockingSocket::readable_now() const {
+  pollfd p{fd_, POLLIN, 0};
+  int n;
+  do n = ::poll(&p, 1, 0);
+  while (n < 0 && errno == EINTR);
+  return n != 0;  // readable, closed, or an error: not a quiet idle connection
+}
+
 base::Status BlockingSocket::wait(short events, Clock::time_point deadline, const char* what) {
   pollfd p{fd_, events, 0};
   int n;

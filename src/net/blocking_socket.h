@@ -39,6 +39,9 @@ class BlockingSocket {
   base::Result<std::size_t> read_some(char* buf, std::size_t cap, Clock::time_point deadline);
 
   const std::string& address() const { return address_; }
+  // True when the peer has sent something or closed its side: a kept connection that is idle
+  // on our side must show neither before it is used again.
+  bool readable_now() const;
 
  private:
   BlockingSocket(int fd, std::string address) : fd_(fd), address_(std::move(address)) {}
