@@ -10,6 +10,8 @@
 #include <string>
 #include <thread>
 
+#include "antispam/test_unix_socket.h"
+
 namespace posthouse::antispam {
 namespace {
 
@@ -66,15 +68,7 @@ TEST(ClamdFraming, ChunkHeaderIsBigEndian) {
 class FakeClamd {
  public:
   FakeClamd(std::string reply, std::size_t limit = SIZE_MAX) {
-    path_ = std::string(::testing::TempDir()) + "fake-clamd-" + std::to_string(::getpid()) + "-" +
-            std::to_string(counter_++);
-    ::unlink(path_.c_str());
-    listener_ = ::socket(AF_UNIX, SOCK_STREAM, 0);
-    sockaddr_un sun{};
-    sun.sun_family = AF_UNIX;
-    path_.copy(sun.sun_path, sizeof sun.sun_path - 1);
-    EXPECT_EQ(::bind(listener_, reinterpret_cast<sockaddr*>(&sun), sizeof sun), 0);
-    EXPECT_EQ(::listen(listener_, 4), 0);
+    listener_ = testing::listen_unix("fake-clamd", &path_);
     thread_ = std::thread([this, reply, limit] { serve(reply, limit); });
   }
   ~FakeClamd() {
@@ -112,7 +106,6 @@ class FakeClamd {
     ::close(c);
   }
 
-  static inline int counter_ = 0;
   std::string path_;
   int listener_ = -1;
   std::thread thread_;

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "antispam/clamd_client.h"
+#include "antispam/test_unix_socket.h"
 
 namespace posthouse::antispam {
 namespace {
@@ -26,14 +27,7 @@ class FakeSessionClamd {
  public:
   FakeSessionClamd(std::string reply, std::function<Act(int conn, int scan)> act)
       : reply_(std::move(reply)), act_(std::move(act)) {
-    path_ = std::string(::testing::TempDir()) + "fake-clamd-session-" + std::to_string(::getpid());
-    ::unlink(path_.c_str());
-    listener_ = ::socket(AF_UNIX, SOCK_STREAM, 0);
-    sockaddr_un sun{};
-    sun.sun_family = AF_UNIX;
-    path_.copy(sun.sun_path, sizeof sun.sun_path - 1);
-    EXPECT_EQ(::bind(listener_, reinterpret_cast<sockaddr*>(&sun), sizeof sun), 0);
-    EXPECT_EQ(::listen(listener_, 4), 0);
+    listener_ = testing::listen_unix("fake-clamd-session", &path_);
     thread_ = std::thread([this] { serve(); });
   }
   ~FakeSessionClamd() {

@@ -68,43 +68,23 @@ TEST_F(MailStoreTest, BlobFaultsFailTheBatchAndLeaveNothing) {
 // A failed commit fails every operation of its batch, and nothing of it stays: not the rows,
 // not the blob files written for it.
 TEST_F(MailStoreTest, FailedCommitFailsTheWholeBatch) {
-  std::mutex mu;
-  std::condition_variable cv;
-  bool release = false;
-  int calls = 0;
-  store_.reset();
-  MailStoreOptions o;
-  o.data_dir = dir_;
-  o.inline_max = inline_max_;
-  o.before_commit = [&]() -> base::Status {
-    std::unique_lock lk(mu);
-    if (++calls == 1) {
-      cv.notify_all();
-      cv.wait(lk, [&] { return release; });  // hold the first batch while others queue
-      return {};
-    }
-    if (calls == 2) return base::Error(Errc::kIo, "injected commit failure");
+  testing::BatchGate gate;
+  gate.next = [](int call) -> base::Status {
+    if (call == 2) return base::Error(Errc::kIo, "injected commit failure");
     return {};
   };
-  store_ = std::move(*SqliteMailStore::open(o));
+  open_store(gate.hook());
   std::promise<DeliveryResult> first;
   store_->deliver_async(Delivery{{1}, "INBOX", message(0), 0, {}},
                         [&](DeliveryResult r) { first.set_value(std::move(r)); });
-  {
-    std::unique_lock lk(mu);
-    cv.wait(lk, [&] { return calls == 1; });  // the writer holds the first batch
-  }
+  gate.wait_held();  // the writer holds the first batch
   const int kQueued = 5;
   std::vector<std::promise<DeliveryResult>> ps(kQueued);
   for (int i = 0; i < kQueued; ++i) {
     store_->deliver_async(Delivery{{1, 2}, "INBOX", message(i + 1, i % 2 ? 3000 : 100), 0, {}},
                           [&ps, i](DeliveryResult r) { ps[i].set_value(std::move(r)); });
   }
-  {
-    std::lock_guard lk(mu);
-    release = true;
-  }
-  cv.notify_all();
+  gate.release();
   auto r0 = first.get_future().get();
   ASSERT_TRUE(r0[0].ok());
   for (auto& p : ps) {

@@ -2,9 +2,7 @@
 // rebuild.
 #include <gtest/gtest.h>
 
-#include <condition_variable>
 #include <future>
-#include <mutex>
 #include <thread>
 
 #include "store/sqlite/db.h"
@@ -97,23 +95,8 @@ TEST_F(SearchIndexTest, RowsFollowTheBodiesAndCheckRebuilds) {
 // there at the commit has exactly one row, one created and freed within the batch has none, and
 // an id freed and given again to a new body indexes the new body.
 TEST_F(SearchIndexTest, ABatchIndexesTheBodiesLeftAfterItsOps) {
-  std::mutex mu;
-  std::condition_variable cv;
-  bool release = false;
-  int calls = 0;
-  store_.reset();
-  MailStoreOptions o;
-  o.data_dir = dir_;
-  o.inline_max = inline_max_;
-  o.before_commit = [&]() -> base::Status {
-    std::unique_lock lk(mu);
-    if (++calls == 1) {
-      cv.notify_all();
-      cv.wait(lk, [&] { return release; });  // hold the first batch while the next one queues
-    }
-    return {};
-  };
-  store_ = std::move(*SqliteMailStore::open(o));
+  testing::BatchGate gate;
+  open_store(gate.hook());
   auto deliver = [&](MailboxId mb, std::string raw) {
     auto p = std::make_shared<std::promise<DeliveryResult>>();
     store_->deliver_async(Delivery{{mb}, "INBOX", std::move(raw), 0, {}},
@@ -121,10 +104,7 @@ TEST_F(SearchIndexTest, ABatchIndexesTheBodiesLeftAfterItsOps) {
     return p->get_future();
   };
   auto first = deliver(1, mail("first", "alpha words\r\n"));  // uid 1, the held batch
-  {
-    std::unique_lock lk(mu);
-    cv.wait(lk, [&] { return calls == 1; });
-  }
+  gate.wait_held();
   // The next batch: two new bodies, a third (uid 3) then replaced by a copy of uid 1's body
   // (its own freed in the same batch, no new one), in this order.
   auto second = deliver(1, mail("second", "bravo words\r\n"));
@@ -136,11 +116,7 @@ TEST_F(SearchIndexTest, ABatchIndexesTheBodiesLeftAfterItsOps) {
     EXPECT_TRUE(r.ok()) << r.error().message;
   });
   while (store_->stats().queued < 4) std::this_thread::yield();
-  {
-    std::lock_guard lk(mu);
-    release = true;
-  }
-  cv.notify_all();
+  gate.release();
   for (auto* f : {&first, &second, &other, &third}) {
     auto r = f->get();
     ASSERT_TRUE(r[0].ok()) << r[0].error().message;

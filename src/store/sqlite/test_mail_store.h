@@ -6,8 +6,11 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <condition_variable>
 #include <filesystem>
+#include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "store/fs_env.h"
@@ -25,6 +28,44 @@ inline std::string message(int n, size_t body_size = 40) {
       n, n, body);
 }
 
+// A before_commit hook that holds the writer's first batch until release(), so that what is
+// submitted meanwhile queues and runs as the next batch; later commits return `next(call)`
+// (call counts from 2), or succeed.
+class BatchGate {
+ public:
+  std::function<base::Status(int call)> next;
+
+  std::function<base::Status()> hook() {
+    return [this]() -> base::Status {
+      std::unique_lock lk(mu_);
+      int call = ++calls_;
+      if (call == 1) {
+        cv_.notify_all();
+        cv_.wait(lk, [&] { return released_; });
+        return {};
+      }
+      return next ? next(call) : base::Status{};
+    };
+  }
+  void wait_held() {
+    std::unique_lock lk(mu_);
+    cv_.wait(lk, [&] { return calls_ >= 1; });
+  }
+  void release() {
+    {
+      std::lock_guard lk(mu_);
+      released_ = true;
+    }
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool released_ = false;
+  int calls_ = 0;
+};
+
 class MailStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -41,12 +82,13 @@ class MailStoreTest : public ::testing::Test {
     store_.reset();
     std::filesystem::remove_all(dir_);
   }
-  void open_store() {
+  void open_store(std::function<base::Status()> before_commit = {}) {
     store_.reset();
     MailStoreOptions o;
     o.data_dir = dir_;
     o.inline_max = inline_max_;
     o.env = &env_;
+    o.before_commit = std::move(before_commit);
     auto s = SqliteMailStore::open(o);
     ASSERT_TRUE(s.ok()) << s.error().message;
     store_ = std::move(*s);
