@@ -5,6 +5,7 @@
 
 #include "app/cli_backup.h"
 #include "app/cli_dkim.h"
+#include "app/cli_spf.h"
 #include "app/cli_dmarc.h"
 #include "app/cli_directory.h"
 #include "app/cli_queue.h"
@@ -23,6 +24,7 @@ int run_cli(int argc, char** argv) {
   QueueCommands queue(app, *directory);
   BackupCommands backup(app, *directory);
   DkimCommands dkim(app);
+  SpfCommand spf(app);
   DmarcReportCommand dmarc_report(app, *directory);
   SpamScanCommand spam_scan(app);
 
@@ -62,6 +64,7 @@ int run_cli(int argc, char** argv) {
   if (queue.selected()) return queue.run();
   if (backup.selected()) return backup.run();
   if (dkim.selected()) return dkim.run();
+  if (spf.selected()) return spf.run();
   if (dmarc_report.selected()) return dmarc_report.run();
   if (spam_scan.selected()) return spam_scan.run();
   return 2;
