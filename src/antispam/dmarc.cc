@@ -89,6 +89,8 @@ base::Result<DmarcRecord> parse_dmarc_record(std::string_view text) {
     } else if (name == "sp") {
       sp_seen = true;
       sp = policy_of(value);
+    } else if (name == "np") {
+      r.nonexistent_policy = policy_of(value);  // another value: ignored (RFC 9091 4.1)
     } else if (name == "adkim" || name == "aspf") {
       auto s = strictness(value);
       if (!s) return Error(Errc::kInvalid, fmt::format("DMARC record: {}= must be r or s", name));
@@ -156,6 +158,17 @@ Discovery discover(const net::DnsLookup& dns, const std::string& domain) {
   return d;
 }
 
+// RFC 9091 2.7: no A, AAAA or MX records (NXDOMAIN or no data for each). A DNS error is not
+// proof of absence: the domain counts as existing.
+bool nonexistent(const net::DnsLookup& dns, const std::string& domain) {
+  for (auto type : {net::DnsType::kA, net::DnsType::kAaaa, net::DnsType::kMx}) {
+    auto a = dns.lookup(domain, type);
+    if (a.status != net::DnsStatus::kNxDomain && a.status != net::DnsStatus::kNoData) return false;
+    if (a.status == net::DnsStatus::kNxDomain) return true;  // no name: no records of any type
+  }
+  return true;
+}
+
 DmarcPolicy next_lower(DmarcPolicy p) {
   return p == DmarcPolicy::kReject ? DmarcPolicy::kQuarantine : DmarcPolicy::kNone;
 }
@@ -208,6 +221,9 @@ DmarcVerdict dmarc_check(const net::DnsLookup& dns, const PublicSuffixList& psl,
     return v;
   }
   v.result = DmarcResult::kFail;
+  if (v.record_domain != from && r.nonexistent_policy && nonexistent(dns, from)) {
+    v.policy = *r.nonexistent_policy;
+  }
   v.disposition = in.sample < r.pct ? v.policy : next_lower(v.policy);
   return v;
 }

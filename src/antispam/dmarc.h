@@ -5,23 +5,29 @@
 // - parse_dmarc_record(): the tag-list of section 6.3 (the DKIM tag-list syntax): `v=DMARC1`
 //   first; `p` required (none/quarantine/reject) except that a record with a valid `rua` and
 //   a missing or unknown `p` counts as `p=none` (6.6.3); `sp` defaults to `p`; `adkim` and
-//   `aspf` r/s (default r); `pct` 0-100 (default 100); unknown tags ignored; anything else
-//   malformed makes the record invalid. rua/ruf kept as text (reports are not sent yet).
+//   `aspf` r/s (default r); `pct` 0-100 (default 100); `np` (RFC 9091) none/quarantine/reject
+//   for non-existent subdomains, defaulting to `sp` (an np with another value is ignored, as an
+//   unknown tag); unknown tags ignored; anything else malformed makes the record invalid.
+//   rua/ruf kept as text (reports are not sent yet).
 // - dmarc_check(): discovery of 6.6.3 (`_dmarc.<from-domain>`, then `_dmarc.<organizational
 //   domain>`; a name with several DMARC records has none; a DNS failure is temperror);
 //   alignment of 3.1 (relaxed: same organizational domain; strict: same name) for SPF (the
 //   MAIL FROM identity's domain, when SPF passed) and each passing DKIM signature's d=.
 //   Result: pass when one aligned identifier passed, fail otherwise; none without a record;
 //   temperror/permerror as discovery says. The disposition is the policy that applies (sp for a
-//   subdomain of the organizational domain whose record was used), `none` on pass, and
+//   subdomain of the organizational domain whose record was used; np instead when that record
+//   has one, the message fails and the subdomain does not exist: NXDOMAIN or no data for A,
+//   AAAA and MX, RFC 9091 2.7; a DNS error there counts as existing), `none` on pass, and
 //   the next lower policy (reject → quarantine → none) for a failing message outside the pct
 //   sample (`sample` in [0, 100), 6.6.4). A record that is not valid is permerror; several
 //   DMARC records at one name are none (6.6.3: no policy).
-// - One TXT lookup for the From domain and at most one more for its organizational domain.
+// - One TXT lookup for the From domain and at most one more for its organizational domain; for
+//   a failing subdomain under a record with np, up to three more (A, AAAA, MX).
 //   Blocking as the DnsLookup is: call it off the I/O threads.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -38,6 +44,7 @@ std::string_view dmarc_policy_name(DmarcPolicy p);  // "none", "quarantine", "re
 struct DmarcRecord {
   DmarcPolicy policy = DmarcPolicy::kNone;
   DmarcPolicy subdomain_policy = DmarcPolicy::kNone;
+  std::optional<DmarcPolicy> nonexistent_policy;  // np= (RFC 9091), when given
   bool strict_dkim = false;  // adkim=s
   bool strict_spf = false;   // aspf=s
   int pct = 100;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "antispam/public_suffix.h"
+#include "antispam/test_dns.h"
 #include "antispam/txt_lookup.h"
 
 namespace posthouse::antispam {
@@ -53,6 +54,17 @@ TEST(DmarcRecord, ParsesEveryTagAndDefaults) {
   ASSERT_TRUE(d);
   EXPECT_EQ(d->subdomain_policy, DmarcPolicy::kQuarantine);  // sp defaults to p
   EXPECT_EQ(d->pct, 100);
+}
+
+TEST(DmarcRecord, NpForNonExistentSubdomains) {
+  auto r = parse_dmarc_record("v=DMARC1; p=none; np=reject");
+  ASSERT_TRUE(r) << r.error().message;
+  ASSERT_TRUE(r->nonexistent_policy.has_value());
+  EXPECT_EQ(*r->nonexistent_policy, DmarcPolicy::kReject);
+  auto odd = parse_dmarc_record("v=DMARC1; p=none; np=maybe");  // ignored, as an unknown tag
+  ASSERT_TRUE(odd) << odd.error().message;
+  EXPECT_FALSE(odd->nonexistent_policy.has_value());
+  EXPECT_FALSE(parse_dmarc_record("v=DMARC1; p=none")->nonexistent_policy.has_value());
 }
 
 TEST(DmarcRecord, RefusesWhatIsMalformed) {
@@ -117,6 +129,37 @@ TEST_F(DmarcCheck, ASubdomainUsesTheOrganizationalRecordAndSp) {
   EXPECT_EQ(v.record_domain, "example.com");
   EXPECT_EQ(v.result, DmarcResult::kFail);
   EXPECT_EQ(v.policy, DmarcPolicy::kQuarantine);
+}
+
+// RFC 9091: np= applies to a failing subdomain that does not exist (NXDOMAIN, or no A, AAAA
+// and MX data); an existing subdomain, a DNS error, a pass or a record without np keep sp.
+TEST(DmarcNp, AppliesToNonExistentSubdomainsOnly) {
+  testing::FakeDns dns;
+  dns.add("_dmarc.example.net", "TXT", "v=DMARC1; p=quarantine; sp=none; np=reject");
+  dns.add("_dmarc.plain.net", "TXT", "v=DMARC1; p=quarantine; sp=none");
+  dns.add("www.example.net", "A", "192.0.2.1");
+  dns.add("v6.example.net", "AAAA", "2001:db8::1");
+  dns.add("mail.example.net", "MX", "10 mx.example.net");
+  dns.touch("empty.example.net");
+  dns.add("flaky.example.net", "TIMEOUT");
+  auto policy_of = [&](const std::string& from, bool pass = false) {
+    auto v = dmarc_check(dns, psl(), {from, pass, from, {}, 0});
+    return std::pair(v.result, v.policy);
+  };
+  using R = DmarcResult;
+  using P = DmarcPolicy;
+  EXPECT_EQ(policy_of("ghost.example.net"), std::pair(R::kFail, P::kReject));   // NXDOMAIN
+  EXPECT_EQ(policy_of("empty.example.net"), std::pair(R::kFail, P::kReject));   // no data
+  EXPECT_EQ(policy_of("www.example.net"), std::pair(R::kFail, P::kNone));       // A
+  EXPECT_EQ(policy_of("v6.example.net"), std::pair(R::kFail, P::kNone));        // AAAA
+  EXPECT_EQ(policy_of("mail.example.net"), std::pair(R::kFail, P::kNone));      // MX
+  EXPECT_EQ(policy_of("flaky.example.net"), std::pair(R::kFail, P::kNone));     // DNS error
+  EXPECT_EQ(policy_of("example.net"), std::pair(R::kFail, P::kQuarantine));     // the org: p
+  EXPECT_EQ(policy_of("ghost.plain.net"), std::pair(R::kFail, P::kNone));       // no np: sp
+  int before = dns.queries;
+  auto v = dmarc_check(dns, psl(), {"ghost.example.net", true, "ghost.example.net", {}, 0});
+  EXPECT_EQ(v.result, R::kPass);
+  EXPECT_EQ(dns.queries - before, 2);  // the two TXT lookups, no existence check for a pass
 }
 
 TEST_F(DmarcCheck, StrictAlignmentWantsTheSameName) {

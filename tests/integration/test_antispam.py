@@ -37,6 +37,9 @@ DNS_RECORDS = [
     txt("soft.test", "v=spf1 ip4:192.0.2.1 -all"),
     txt("_dmarc.soft.test", "v=DMARC1; p=quarantine"),
     txt("spammer.test", "v=spf1 ip4:127.0.0.1 -all"),
+    # RFC 9091: np= for subdomains that do not exist; www.np.test exists (an A record).
+    txt("_dmarc.np.test", "v=DMARC1; p=none; sp=none; np=reject"),
+    "--host-record=www.np.test,192.0.2.80",
 ]
 
 BOB, BOB_PW = "bob@example.test", "bob-password-1"
@@ -110,6 +113,15 @@ class SenderChecks(DnsMxCase):
         self.assertIn("dmarc=none", ours)
 
     # -- DMARC enforcement ---------------------------------------------------------------
+
+    def test_np_rejects_mail_from_a_subdomain_that_does_not_exist(self):
+        code, text = self.refused("x@ghost.np.test", [BOB], message("x@ghost.np.test", "as-np"))
+        self.assertEqual(code, 550)
+        self.assertIn("DMARC policy of ghost.np.test (reject)", text)
+        # An existing subdomain gets sp=none: delivered, the failure reported.
+        self.send("x@www.np.test", [BOB], message("x@www.np.test", "as-sp"))
+        ours = self.auth_results(self.only_one(BOB, BOB_PW, "as-sp"))[0][0]
+        self.assertIn("dmarc=fail (p=none dis=none) header.from=www.np.test", ours)
 
     def test_dmarc_reject_is_refused_with_the_domain_named(self):
         code, text = self.refused("ceo@strict.test", [BOB], message("ceo@strict.test", "as-rej"))
