@@ -18,6 +18,7 @@ import imaplib
 import os
 import smtplib
 import subprocess
+import tempfile
 import unittest
 
 from daemons import EICAR, GTUBE, Clamd, Rspamd
@@ -117,6 +118,22 @@ class Scanned(ScannedCase):
         # clamd names a signature from a local .hdb file NAME.UNOFFICIAL
         self.assertRegex(text, r"^5\.7\.1 Message refused: virus Eicar-Test-Signature\S* found$")
         self.assert_nothing_delivered("eicar-1")
+
+    def test_swaks_with_eicar_attached_is_refused(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            path = os.path.join(tmp, "eicar.com")
+            with open(path, "wb") as f:
+                f.write(EICAR)
+            p = subprocess.run(["swaks", "--server", "127.0.0.1",
+                                "--port", str(self.server.ports["smtp"]), "--to", BOB,
+                                "--from", "sender@remote.test", "--header", "Subject: swaks-eicar",
+                                "--body", "see attachment", "--attach", path],
+                               capture_output=True, text=True, timeout=4 * WAIT)
+        # swaks exits 25 when the server refuses the message after DATA.
+        self.assertNotEqual(p.returncode, 0, p.stdout)
+        self.assertRegex(p.stdout, r"<\*\* +550 5\.7\.1 Message refused: virus "
+                                   r"Eicar-Test-Signature\S* found")
+        self.assert_nothing_delivered("swaks-eicar")
 
     def test_gtube_is_refused_as_spam(self):
         code, text = self.refused(message("gtube-1", GTUBE + "\r\n"))
