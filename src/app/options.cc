@@ -192,9 +192,10 @@ base::Result<std::shared_ptr<const antispam::ContentScanners>> content_scanners(
     antispam::ClamdOptions c;
     c.address = a.clamd;
     c.connect_timeout = c.timeout = timeout;
-    // Scans run on the blocking pool, so no more than its threads are in flight at once;
-    // sessions past that many would only sit idle in clamd.
-    c.idle_sessions = static_cast<std::size_t>(std::max(cfg.server.blocking_threads, 1));
+    // Scans run on the sender checks' pool ([antispam] threads) or, without checks, on the
+    // blocking pool: no more than the larger is in flight at once, and sessions past that many
+    // would only sit idle in clamd.
+    c.idle_sessions = static_cast<std::size_t>(std::max({a.threads, cfg.server.blocking_threads, 1}));
     s->clamd.emplace(std::move(c));
   }
   if (!a.rspamd.empty()) {
