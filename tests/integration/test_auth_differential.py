@@ -18,17 +18,16 @@ import unittest
 from dkimpy_peer import dkim, rsa_key, txt
 from harness import WAIT
 from mailfixture import DnsMxCase
+from pydns_peer import point_dnspython_at
 
 try:
     import authheaders
     import authres
-    import dns.resolver
     import spf  # noqa: F401  (authheaders' SPF check)
 except ImportError:
     sys.path.append("/usr/lib/python3/dist-packages")
     import authheaders
     import authres
-    import dns.resolver
     import spf  # noqa: F401
 
 KEY_PEM, KEY_RECORD = rsa_key()
@@ -112,17 +111,7 @@ class AuthDifferential(DnsMxCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.server.cli("domain", "spam-policy", "lenient.test", "--dmarc-enforce", "off")
-        resolver = dns.resolver.Resolver(configure=False)
-        resolver.nameservers = ["127.0.0.1"]
-        resolver.port = cls.dns.port
-        resolver.lifetime = WAIT
-        cls.saved = dns.resolver.default_resolver
-        dns.resolver.default_resolver = resolver
-
-    @classmethod
-    def tearDownClass(cls):
-        dns.resolver.default_resolver = cls.saved
-        super().tearDownClass()
+        point_dnspython_at(cls, cls.dns.port)
 
     def ours(self, name):
         got = self.fetch(RCPT, RCPT_PW, name) or self.fetch(RCPT, RCPT_PW, name, "Junk")

@@ -17,13 +17,12 @@ import unittest
 
 from harness import BIN, WAIT, check_no_sanitizer_report
 from peers import Dns
+from pydns_peer import point_dnspython_at
 
 try:
-    import dns.resolver
     import spf
 except ImportError:
     sys.path.append("/usr/lib/python3/dist-packages")
-    import dns.resolver
     import spf
 
 # name -> SPF policy (a list: several TXT records at one name).
@@ -105,17 +104,8 @@ class SpfDifferential(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         cls.dns = Dns(dns_records())
-        resolver = dns.resolver.Resolver(configure=False)
-        resolver.nameservers = ["127.0.0.1"]
-        resolver.port = cls.dns.port
-        resolver.lifetime = WAIT
-        cls.saved = dns.resolver.default_resolver
-        dns.resolver.default_resolver = resolver
-
-    @classmethod
-    def tearDownClass(cls):
-        dns.resolver.default_resolver = cls.saved
-        cls.dns.stop()
+        cls.addClassCleanup(cls.dns.stop)
+        point_dnspython_at(cls, cls.dns.port)
 
     def pyspf(self, ip, mail_from, helo):
         """pyspf's results for the two identities (RFC 7208 2.3 and 2.4)."""
