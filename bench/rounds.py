@@ -227,47 +227,27 @@ def search_round(port, user, k):
 # 9. CPU of one connection that floods the server with commands
 
 
-def cpu_seconds(pids):
-    """User + system CPU seconds of the processes, from /proc/<pid>/stat."""
+def cpu_seconds(pids, reaped=False):
+    """User + system CPU seconds of the processes, from /proc/<pid>/stat; with `reaped`, also
+    what their exited children used (cutime + cstime, counted once the parent reaped them)."""
     tick = os.sysconf("SC_CLK_TCK")
+    last = 15 if reaped else 13
     total = 0
     for p in pids:
         try:
             with open(f"/proc/{p}/stat") as f:
                 fields = f.read().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
+            total += sum(int(x) for x in fields[11:last])
         except OSError:
             pass
     return total / tick
 
 
 def tree_cpu_seconds(roots):
-    """User + system CPU seconds of the processes `roots` and all their descendants alive now,
-    with what their exited children used (cutime + cstime, counted once a parent reaped them):
-    a daemon that forks workers or per-message processes (rspamd, Postfix) in full."""
-    tick = os.sysconf("SC_CLK_TCK")
-    stat = {}
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open(f"/proc/{d}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        stat[int(d)] = (int(fields[1]), sum(int(x) for x in fields[11:15]))
-    children = {}
-    for pid, (ppid, _) in stat.items():
-        children.setdefault(ppid, []).append(pid)
-    total, todo, seen = 0, list(roots), set()
-    while todo:
-        pid = todo.pop()
-        if pid in seen or pid not in stat:
-            continue
-        seen.add(pid)
-        total += stat[pid][1]
-        todo.extend(children.get(pid, []))
-    return total / tick
+    """CPU seconds of the processes `roots` and all their descendants alive now, with what
+    their exited children used: a daemon that forks workers or per-message processes
+    (rspamd, Postfix) in full."""
+    return cpu_seconds({p for r in roots for p in peers.tree_pids(r)}, reaped=True)
 
 
 def flood_round(side, user, seconds):
