@@ -1,7 +1,8 @@
 // SqliteMailStore: the SEARCH SUBJECT/BODY/TEXT index (table mail_search, migration 0080).
 // Its rows follow the body blobs: a batch adds one per new body after its ops (index_blobs),
-// delete_blob_row() removes it with the body. search_text() answers from it; build_search_index() fills it from
-// the stored bodies (at open when the mark is missing, and on check --repair).
+// delete_blob_row() removes it with the body. search_text() answers from it;
+// build_search_index() fills it from the stored bodies (at open when the mark is missing, and on
+// check --repair).
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
